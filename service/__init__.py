@@ -1,0 +1,1 @@
+"""Composition root: settings, FastAPI app, CLI, jobs. The only package that reads the environment."""

@@ -1,0 +1,1 @@
+"""HTTP layer: routes, HTTP-only schemas and the error translation."""

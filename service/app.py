@@ -1,0 +1,51 @@
+"""FastAPI application factory; the lifespan builds the domain objects once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from service.api.errors import install_error_handlers, problem
+from service.api.routes import catalog, compliance, health
+from service.container import build_domain
+from service.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app. Settings are injected (tests pass their own); the domain loads in the lifespan."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.domain = build_domain(settings)
+        yield
+
+    app = FastAPI(
+        title="procure",
+        version="0.1.0",
+        description="Decision support for buying AI accelerators under export controls, budget and deadlines.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > settings.max_request_bytes:
+            return problem(
+                413,
+                "payload_too_large",
+                "Payload too large",
+                f"request body exceeds {settings.max_request_bytes} bytes",
+            )
+        response: Response = await call_next(request)
+        return response
+
+    app.include_router(health.router)
+    app.include_router(catalog.router)
+    app.include_router(compliance.router)
+    return app

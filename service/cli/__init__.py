@@ -1,0 +1,26 @@
+"""The ``procure`` command line (Typer)."""
+
+from __future__ import annotations
+
+import typer
+
+from service.cli import catalog, compliance
+from service.cli._common import ProcureGroup
+from service.cli.serve import serve
+
+app = typer.Typer(
+    name="procure",
+    cls=ProcureGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Decision support for buying AI accelerators: catalog, export compliance, estimates, plans.",
+)
+app.add_typer(catalog.app, name="catalog")
+app.add_typer(compliance.app, name="compliance")
+app.command("serve")(serve)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

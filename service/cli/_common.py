@@ -1,0 +1,71 @@
+"""Shared CLI plumbing: consoles, JSON output, error translation, common options."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+from typer.core import TyperGroup
+
+from corpus.errors import CorpusError
+from optimizer.errors import OptimizerError
+from service.container import Domain, build_domain
+from service.settings import get_settings
+
+# Piped output is not truncated to 80 columns: tables keep their full width when redirected.
+console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+err_console = Console(stderr=True)
+
+CatalogOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--catalog", help="Extra catalog YAML that adds or overrides SKUs and prices (repeatable)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout only.")]
+
+
+def emit_json(payload: Any) -> None:
+    """Write JSON to stdout and nothing else."""
+    if isinstance(payload, BaseModel):
+        payload = payload.model_dump(mode="json")
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print a one-line error on stderr and return the exit to raise."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def validation_message(exc: ValidationError) -> str:
+    """First problem of a pydantic error as one line."""
+    errors = exc.errors()
+    first = errors[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    msg = first["msg"].removeprefix("Value error, ")
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{loc}: {msg}{more}" if loc else f"{msg}{more}"
+
+
+class ProcureGroup(TyperGroup):
+    """Root command group that turns domain errors into one-line messages and exit code 2."""
+
+    def invoke(self, ctx: Any) -> Any:
+        """Run the command; translate known errors instead of printing tracebacks."""
+        try:
+            return super().invoke(ctx)
+        except (OptimizerError, CorpusError) as exc:
+            raise fail(exc.message) from None
+        except ValidationError as exc:
+            raise fail(validation_message(exc)) from None
+
+
+def domain(extra: list[Path] | None) -> Domain:
+    """Build catalog + compliance engine from settings plus ``--catalog`` files."""
+    return build_domain(get_settings(), extra or [])

@@ -1,0 +1,59 @@
+"""``procure compliance``: export-control verdicts."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from optimizer.compliance import Buyer
+from optimizer.units import parse_date
+from service.cli._common import CatalogOpt, JsonOpt, console, domain, emit_json
+
+app = typer.Typer(help="Check export-control rules for an accelerator, buyer and date.", no_args_is_help=True)
+
+
+class BuyerKindChoice(StrEnum):
+    """Buyer kinds accepted on the command line."""
+
+    commercial = "commercial"
+    state_funded = "state_funded"
+
+
+@app.command("check")
+def check(
+    sku: Annotated[str, typer.Argument(help="Accelerator id or alias.")],
+    buyer_country: Annotated[str, typer.Option("--buyer-country", help="ISO 3166-1 alpha-2 code, e.g. CN, DE.")],
+    on: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today).")] = None,
+    buyer_kind: Annotated[BuyerKindChoice, typer.Option("--buyer-kind")] = BuyerKindChoice.commercial,
+    headquarters: Annotated[
+        str | None, typer.Option("--headquarters", help="Country of the buyer's ultimate parent, if different.")
+    ] = None,
+    catalog: CatalogOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Return the verdict (allowed / license_required / prohibited) with every rule that fired."""
+    when = parse_date(on, what="--date") if on else date.today()
+    dom = domain(catalog)
+    result = dom.engine.check(
+        sku, Buyer(country=buyer_country, kind=buyer_kind.value, headquarters_country=headquarters, on=when)
+    )
+    if as_json:
+        emit_json(result)
+        return
+    colour = {"allowed": "green", "license_required": "yellow", "prohibited": "red"}[result.verdict]
+    console.print(
+        f"[bold]{result.name}[/] → buyer {result.buyer_country} ({result.buyer_kind}) on {result.date}: "
+        f"[bold {colour}]{result.verdict}[/]"
+        + (f" — {result.license_outlook_text}" if result.license_outlook_text and result.verdict != "allowed" else "")
+    )
+    tpp = "unknown" if result.tpp is None else f"{result.tpp:,.0f}"
+    pd = "unknown" if result.performance_density is None else f"{result.performance_density:.2f}"
+    console.print(f"classification {result.classification}; TPP {tpp}; performance density {pd}")
+    for reason in result.reasons:
+        console.print(f"  • {reason}", highlight=False)
+    if result.cost_adders:
+        console.print("cost adders: " + ", ".join(f"{c.fraction:.0%} ({c.rule_id})" for c in result.cost_adders))
+    console.print("citations: " + ", ".join(result.citations), highlight=False)

@@ -1,0 +1,79 @@
+"""One validated settings object for the whole service, read from ``PROCURE_*`` environment variables.
+
+Nested groups use a double underscore: ``PROCURE_CHROMA__MODE=http``, ``PROCURE_SOLVER__TIME_LIMIT_S=2``.
+Lists are JSON: ``PROCURE_CATALOG_FILES='["extra.yaml"]'``. A ``.env`` file in the working directory is read too.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ChromaSettings(BaseModel):
+    """Where the dense vector index lives."""
+
+    mode: Literal["embedded", "http"] = Field("embedded", description="embedded PersistentClient or a Chroma server.")
+    path: Path | None = Field(None, description="PersistentClient folder; default <data_dir>/chroma.")
+    host: str = "127.0.0.1"
+    port: int = Field(8001, ge=1, le=65535)
+    collection: str = "procure-corpus"
+
+
+class EmbeddingSettings(BaseModel):
+    """Which embedding function the corpus index uses."""
+
+    provider: Literal["hashing", "sentence_transformers", "openai"] = Field(
+        "hashing", description="hashing works offline with no model; the others need a local path or an endpoint."
+    )
+    model_path: Path | None = Field(None, description="Local sentence-transformers model folder.")
+    base_url: str | None = Field(None, description="OpenAI-compatible embeddings endpoint.")
+    model: str | None = None
+    api_key: SecretStr | None = None
+    dimensions: int = Field(512, ge=16, le=8192, description="Vector size of the hashing embedding.")
+
+
+class SolverSettings(BaseModel):
+    """CP-SAT limits for interactive recommendations."""
+
+    time_limit_s: float = Field(5.0, gt=0, le=600)
+    num_workers: int = Field(2, ge=1, le=64)
+
+
+class Settings(BaseSettings):
+    """Service settings; build with :func:`get_settings` and inject, never read inside the core packages."""
+
+    model_config = SettingsConfigDict(env_prefix="PROCURE_", env_nested_delimiter="__", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    data_dir: Path = Field(Path("data"), description="Folder for the index, databases and caches.")
+    catalog_files: list[Path] = Field(
+        default_factory=list, description="User catalog files applied over the embedded one."
+    )
+    rule_files: list[Path] = Field(default_factory=list, description="Extra compliance rule packs.")
+    corpus_dir: Path | None = Field(None, description="Documents to index; default: the shipped corpus/sources.")
+    ingest_allowed_dir: Path | None = Field(
+        None, description="Only files under this folder may be ingested over HTTP; default: corpus_dir."
+    )
+    max_request_bytes: int = Field(1_000_000, ge=1_000)
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings)
+    embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    solver: SolverSettings = Field(default_factory=SolverSettings)
+
+    @property
+    def chroma_path(self) -> Path:
+        """Folder of the embedded Chroma index."""
+        return self.chroma.path or self.data_dir / "chroma"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment, built once per process."""
+    return Settings()

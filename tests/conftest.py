@@ -1,0 +1,47 @@
+"""Shared fixtures: a clean environment, the embedded catalog and engine, isolated settings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from optimizer.catalog import Catalog, load_catalog
+from optimizer.compliance import ComplianceEngine, load_engine
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Strip PROCURE_* variables so tests never see a developer's settings; keep caches in temp folders."""
+    for key in list(os.environ):
+        if key.startswith("PROCURE_"):
+            monkeypatch.delenv(key)
+    data = tmp_path_factory.mktemp("procure-data")
+    monkeypatch.setenv("PROCURE_DATA_DIR", str(data))
+    from service.settings import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def engine(catalog: Catalog) -> ComplianceEngine:
+    return load_engine(catalog)
+
+
+@pytest.fixture
+def write_yaml(tmp_path: Path):  # type: ignore[no-untyped-def]
+    def _write(text: str, name: str = "extra.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return _write

@@ -1,0 +1,83 @@
+"""HTTP API: health, catalog, compliance; errors are problem+json, never 500."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    with TestClient(create_app(Settings()), raise_server_exceptions=False) as c:
+        yield c
+
+
+def test_health(client: TestClient) -> None:
+    r = client.get("/healthz")
+    assert r.status_code == 200
+    assert r.json()["status"] == "ok" and r.json()["accelerators"] >= 18
+
+
+def test_catalog_endpoints(client: TestClient) -> None:
+    rows = client.get("/v1/catalog/accelerators").json()
+    assert any(r["id"] == "h20" for r in rows)
+    assert all(r["vendor"] == "huawei" for r in client.get("/v1/catalog/accelerators?vendor=huawei").json())
+    detail = client.get("/v1/catalog/accelerators/Nvidia H20")
+    assert detail.status_code == 200 and detail.json()["id"] == "h20"
+
+
+def test_unknown_sku_is_404_problem(client: TestClient) -> None:
+    r = client.get("/v1/catalog/accelerators/h2x")
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["code"] == "unknown_sku" and "h20" in body["suggestions"]
+
+
+def test_compliance_check(client: TestClient) -> None:
+    r = client.post("/v1/compliance/check", json={"sku": "h200", "buyer_country": "CN", "date": "2026-02-15"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["verdict"] == "license_required" and body["license_outlook"] == "case_by_case"
+    assert body["classification"] == "3A090.a"
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "code"),
+    [
+        ({"sku": "h20", "buyer_country": "CN", "date": "2025-13-01"}, 422, "validation_error"),
+        ({"sku": "h20", "buyer_country": "XX", "date": "2025-01-01"}, 422, "unknown_country"),
+        ({"sku": "zz9", "buyer_country": "CN", "date": "2025-01-01"}, 404, "unknown_sku"),
+        ({"sku": "h20", "buyer_country": "CN", "date": "2025-01-01", "buyer_kind": "military"}, 422,
+         "validation_error"),
+        ({"sku": "h20", "date": "2025-01-01"}, 422, "validation_error"),
+        ({"sku": "h20", "buyer_country": "CN", "date": "2025-01-01", "extra": 1}, 422, "validation_error"),
+    ],
+)
+def test_bad_compliance_requests(client: TestClient, payload: dict[str, object], status: int, code: str) -> None:
+    r = client.post("/v1/compliance/check", json=payload)
+    assert r.status_code == status
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["code"] == code
+
+
+def test_malformed_json_and_unknown_route(client: TestClient) -> None:
+    r = client.post("/v1/compliance/check", content=b"{nope", headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["code"] == "validation_error"
+    assert client.get("/v1/nothing").json()["code"] == "not_found"
+
+
+def test_oversized_body_is_413(client: TestClient) -> None:
+    r = client.post("/v1/compliance/check", content=b"x" * 2_000_000, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
+
+
+def test_openapi_documents_the_routes(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert {"/healthz", "/v1/compliance/check", "/v1/catalog/accelerators/{sku}"} <= set(spec["paths"])
+    assert client.get("/docs").status_code == 200
