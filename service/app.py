@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from service.api.errors import install_error_handlers, problem
-from service.api.routes import catalog, compliance, health
+from service.api.routes import catalog, compliance, estimates, health
 from service.container import build_domain
 from service.settings import Settings, get_settings
 
@@ -48,4 +48,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(catalog.router)
     app.include_router(compliance.router)
+    app.include_router(estimates.router)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from service.cli import catalog, compliance
+from service.cli import catalog, compliance, estimate
 from service.cli._common import ProcureGroup
 from service.cli.serve import serve
 
@@ -18,6 +18,8 @@ app = typer.Typer(
 )
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(compliance.app, name="compliance")
+app.add_typer(estimate.app, name="estimate")
+app.command("validate")(estimate.validate)
 app.command("serve")(serve)
 
 

@@ -1,0 +1,43 @@
+"""Performance and cost estimators: training, inference, cost of ownership, validation against published runs."""
+
+from optimizer.estimator.common import Assumption
+from optimizer.estimator.cost import CostEstimate, CostRequest, MoneyRange, estimate_cost, node_power_kw, node_price
+from optimizer.estimator.efficiency import EfficiencyModel, load_efficiency
+from optimizer.estimator.inference import InferenceEstimate, InferenceRequest, estimate_inference
+from optimizer.estimator.shapes import ModelShape, infer_shape
+from optimizer.estimator.training import (
+    Plan,
+    PlanChoice,
+    TrainingEstimate,
+    TrainingRequest,
+    estimate_training,
+    minimum_count,
+)
+from optimizer.estimator.validation import PublishedRun, ValidationReport, load_runs, validate_runs
+
+__all__ = [
+    "Assumption",
+    "CostEstimate",
+    "CostRequest",
+    "EfficiencyModel",
+    "InferenceEstimate",
+    "InferenceRequest",
+    "ModelShape",
+    "MoneyRange",
+    "Plan",
+    "PlanChoice",
+    "PublishedRun",
+    "TrainingEstimate",
+    "TrainingRequest",
+    "ValidationReport",
+    "estimate_cost",
+    "estimate_inference",
+    "estimate_training",
+    "infer_shape",
+    "load_efficiency",
+    "load_runs",
+    "minimum_count",
+    "node_power_kw",
+    "node_price",
+    "validate_runs",
+]

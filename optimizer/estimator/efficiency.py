@@ -1,0 +1,168 @@
+"""The efficiency model: calibration-derived constants with provenance, loaded from ``efficiency.yaml``.
+
+Block efficiency (model FLOPs achieved / dense peak, one device, no communication) is
+
+    1 / (1 / e_gemm(width) + kappa * (peak / peak_ref) * (hbm_ref / hbm))
+
+where ``e_gemm`` is the measured Hopper GEMM efficiency at the layer's effective width (scaled per
+architecture profile) and ``kappa`` the measured non-GEMM time per FLOP on the H200, rescaled to the
+target chip's compute-to-bandwidth ratio. A compute-poor, bandwidth-rich chip (H20) therefore reaches
+a higher fraction of its small peak than an H100.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+from optimizer.catalog import Accelerator
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Profile(_M):
+    """Per-architecture adjustment of the Hopper measurements."""
+
+    gemm_scale: float
+    uncertainty: float
+    source: tuple[str, ...] = ()
+    note: str = ""
+
+
+class Ranged(_M):
+    """A constant with a low/high band."""
+
+    value: float
+    low: float | None = None
+    high: float | None = None
+    source: tuple[str, ...] = ()
+    provenance: str = ""
+
+
+class EfficiencyModel(_M):
+    """All efficiency constants, typed."""
+
+    peak_ref_tflops: float
+    hbm_ref_tbps: float
+    gemm_points: tuple[tuple[float, float], ...]
+    gemm_floor: float
+    gemm_cap: float
+    kappa: Ranged
+    fp8_gemm_speedup: float
+    fp8_cast_overhead: float
+    decode_bandwidth: Ranged
+    profiles: dict[str, Profile]
+    sku_profiles: dict[str, str]
+    vendor_profiles: dict[str, str]
+    link_efficiency: float
+    fabric_efficiency: dict[str, float]
+    collective_latency_s: float
+    dp_overlap: float
+    dp_overlap_zero3: float
+    sync_overhead_per_doubling: float
+    memory_overhead_gb: float
+    memory_fragmentation: float
+    goodput: Ranged
+    bytes_per_param: float
+    activation_coefficient: float
+    full_recompute_coefficient: float
+
+    def profile_name(self, acc: Accelerator) -> str:
+        """Profile for an accelerator: by SKU, then by vendor, else ``generic``."""
+        return self.sku_profiles.get(acc.id) or self.vendor_profiles.get(acc.vendor) or "generic"
+
+    def profile(self, acc: Accelerator) -> Profile:
+        """The efficiency profile of an accelerator."""
+        return self.profiles[self.profile_name(acc)]
+
+    def gemm_efficiency(self, width: float, acc: Accelerator) -> float:
+        """GEMM fraction of dense peak at an effective layer width (log2 interpolation of measurements)."""
+        (w0, e0), (w1, e1) = self.gemm_points[0], self.gemm_points[-1]
+        slope = (e1 - e0) / math.log2(w1 / w0)
+        e = e0 + slope * math.log2(max(width, 1.0) / w0)
+        e = min(max(e, self.gemm_floor), self.gemm_cap)
+        return e * self.profile(acc).gemm_scale
+
+    def bandwidth_term(self, acc: Accelerator, peak_tflops: float, *, kappa: float | None = None) -> float:
+        """Non-GEMM time per FLOP on this chip, in units of 1/peak (kappa rescaled by compute/bandwidth)."""
+        hbm = acc.memory_bandwidth_tbps.value or self.hbm_ref_tbps
+        k = self.kappa.value if kappa is None else kappa
+        return k * (peak_tflops / self.peak_ref_tflops) * (self.hbm_ref_tbps / hbm)
+
+    def block_efficiency(
+        self,
+        acc: Accelerator,
+        *,
+        width: float,
+        peak16_tflops: float,
+        precision: Literal["bf16", "fp16", "fp8"],
+        attention_share: float,
+        scale: float = 1.0,
+        kappa: float | None = None,
+    ) -> float:
+        """Model FLOPs achieved per second / 16-bit dense peak for one device (no communication).
+
+        Args:
+            acc: the accelerator.
+            width: effective GEMM width (hidden size, reduced by tensor parallelism).
+            peak16_tflops: the 16-bit dense peak the result is relative to.
+            precision: ``bf16`` or ``fp8`` (fp8 speeds up the linear layers only).
+            attention_share: fraction of FLOPs in attention (kept in 16-bit).
+            scale: multiplier on GEMM efficiency (uncertainty band).
+            kappa: override of the non-GEMM coefficient (uncertainty band).
+        """
+        e_g = min(self.gemm_efficiency(width, acc) * scale, 0.95)
+        other = self.bandwidth_term(acc, peak16_tflops, kappa=kappa)
+        if precision == "fp8":
+            linear = (1 - attention_share) / (e_g * self.fp8_gemm_speedup)
+            attention = attention_share / e_g
+            cast = self.fp8_cast_overhead * (peak16_tflops / self.peak_ref_tflops) * (
+                self.hbm_ref_tbps / (acc.memory_bandwidth_tbps.value or self.hbm_ref_tbps)
+            )
+            return 1.0 / (linear + attention + other + cast)
+        return 1.0 / (1.0 / e_g + other)
+
+
+def _ranged(raw: dict[str, Any]) -> Ranged:
+    return Ranged.model_validate(raw)
+
+
+@lru_cache(maxsize=1)
+def load_efficiency() -> EfficiencyModel:
+    """Load the embedded efficiency model (cached)."""
+    text = resources.files("optimizer.data").joinpath("efficiency.yaml").read_text(encoding="utf-8")
+    raw = yaml.safe_load(text)
+    cl = raw["cluster"]
+    return EfficiencyModel(
+        peak_ref_tflops=raw["hopper_reference"]["peak_bf16_tflops"],
+        hbm_ref_tbps=raw["hopper_reference"]["hbm_tbps"],
+        gemm_points=tuple(tuple(p) for p in raw["gemm_efficiency"]["points"]),
+        gemm_floor=raw["gemm_efficiency"]["floor"],
+        gemm_cap=raw["gemm_efficiency"]["cap"],
+        kappa=_ranged(raw["non_gemm_coefficient"]),
+        fp8_gemm_speedup=raw["fp8"]["gemm_speedup"],
+        fp8_cast_overhead=raw["fp8"]["cast_overhead"],
+        decode_bandwidth=_ranged(raw["decode_bandwidth_fraction"]),
+        profiles={k: Profile.model_validate(v) for k, v in raw["profiles"].items()},
+        sku_profiles=raw["sku_profiles"],
+        vendor_profiles=raw["vendor_profiles"],
+        link_efficiency=cl["link_efficiency"]["value"],
+        fabric_efficiency={k: v for k, v in cl["fabric_efficiency"].items() if isinstance(v, int | float)},
+        collective_latency_s=cl["collective_latency_us"]["value"] * 1e-6,
+        dp_overlap=cl["dp_overlap"]["value"],
+        dp_overlap_zero3=cl["dp_overlap_zero3"]["value"],
+        sync_overhead_per_doubling=cl["sync_overhead_per_doubling"]["value"],
+        memory_overhead_gb=cl["memory_overhead_gb"]["value"],
+        memory_fragmentation=cl["memory_fragmentation"]["value"],
+        goodput=_ranged(raw["goodput"]),
+        bytes_per_param=raw["memory"]["bytes_per_param_adam_mixed"],
+        activation_coefficient=raw["memory"]["activation_bytes_coefficient"],
+        full_recompute_coefficient=raw["memory"]["full_recompute_bytes_coefficient"],
+    )
