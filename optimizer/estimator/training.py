@@ -263,7 +263,7 @@ def _evaluate(c: _Ctx, tp: int, pp: int, dp: int, zero: int, mb: int, batch_toke
     act_full = e.full_recompute_coefficient * c.seq * mb * s.d_model
     logits = 4.0 * c.seq * mb * s.vocab / tp
     cap = (c.capacity_gb - e.memory_overhead_gb) / (1 + e.memory_fragmentation) * 1e9
-    fixed = w + g + o + logits
+    fixed = w + g + o + logits  # everything but the per-layer activations
     stored = layers_stage * in_flight
     if recompute is None:
         if fixed + stored * act_full > cap:
@@ -276,9 +276,10 @@ def _evaluate(c: _Ctx, tp: int, pp: int, dp: int, zero: int, mb: int, batch_toke
             f = min(1.0, math.ceil(f * layers_stage) / layers_stage)
     else:
         f = recompute
-    acts = stored * (act_none * (1 - f) + act_full * f) + logits
-    if fixed + acts > cap * 1.0001:
+    layer_acts = stored * (act_none * (1 - f) + act_full * f)
+    if fixed + layer_acts > cap * 1.0001:
         return None
+    acts = layer_acts + logits
     block = c.blocks.get((tp, eff_scale, kappa))
     if block is None:
         block = e.block_efficiency(c.acc, width=_width(s, tp), peak16_tflops=c.peaks.sixteen,
@@ -328,11 +329,12 @@ def _evaluate(c: _Ctx, tp: int, pp: int, dp: int, zero: int, mb: int, batch_toke
     nodes = max(1, math.ceil(tp * pp * dp / c.node))
     sync = e.sync_overhead_per_doubling * math.log2(nodes / 8) if nodes > 8 else 0.0
     step = base * (1 + sync)
-    over = (fixed + acts) * e.memory_fragmentation + e.memory_overhead_gb * 1e9
+    used = w + g + o + acts
+    over = used * e.memory_fragmentation + e.memory_overhead_gb * 1e9
     return _Cand(tp=tp, pp=pp, dp=dp, ep=ep, zero=zero, recompute=f, mb=mb, m=m, vpp=best_v, step=step,
                  parts=(m * t_comp, m * t_tp, best_bubble, m * best_v * pp_one, t_dp, t_dp_exp, t_a2a, t_opt,
                         base * sync),
-                 mem=(w, g, o, acts, over, fixed + acts + over), block=block)
+                 mem=(w, g, o, acts, over, used + over), block=block)
 
 
 def _to_eval(c: _Ctx, cand: _Cand) -> _Eval:

@@ -81,3 +81,35 @@ def test_openapi_documents_the_routes(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert {"/healthz", "/v1/compliance/check", "/v1/catalog/accelerators/{sku}"} <= set(spec["paths"])
     assert client.get("/docs").status_code == 200
+
+
+def test_training_estimate_endpoint(client: TestClient) -> None:
+    r = client.post("/v1/estimates/training",
+                    json={"params": 70e9, "tokens": 1.4e12, "accelerator": "ascend-910b", "count": 1024})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok" and body["plan"]["tp"] >= 1 and body["mfu_peak"].startswith("fp16")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"params": 70e9, "tokens": 1e12, "accelerator": "h100-sxm", "count": 0},
+        {"params": 70e9, "tokens": 1e12, "accelerator": "h100-sxm"},
+        {"params": "big", "tokens": 1e12, "accelerator": "h100-sxm", "count": 8},
+        {"params": 7e9, "tokens": 1e12, "accelerator": "a100-80gb", "count": 8, "precision": "fp8"},
+        {"params": 7e9, "tokens": 1e12, "accelerator": "a100-80gb", "count": 8, "precision": "fp4"},
+    ],
+)
+def test_training_estimate_bad_input_is_422(client: TestClient, payload: dict[str, object]) -> None:
+    r = client.post("/v1/estimates/training", json=payload)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_inference_and_cost_endpoints(client: TestClient) -> None:
+    r = client.post("/v1/estimates/inference", json={"params": 72e9, "accelerator": "h20", "requests_per_s": 100})
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+    r = client.post("/v1/estimates/cost", json={"accelerator": "h20", "accelerators": 64, "currency": "USD"})
+    assert r.status_code == 200 and r.json()["nodes"] == 8
+    r = client.post("/v1/estimates/cost", json={"accelerator": "l2", "accelerators": 8})
+    assert r.status_code == 422 and r.json()["code"] == "invalid_input"

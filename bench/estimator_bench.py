@@ -1,0 +1,58 @@
+"""Latency of one training estimate (target: median ≤ 5 ms) and of inference/cost estimates.
+
+Run: .venv/bin/python -m bench.estimator_bench
+"""
+
+from __future__ import annotations
+
+from optimizer.catalog import load_catalog
+from optimizer.estimator import (
+    CostRequest,
+    InferenceRequest,
+    TrainingRequest,
+    estimate_cost,
+    estimate_inference,
+    estimate_training,
+)
+from bench._common import machine, time_calls, write
+
+CASES = [
+    ("70B dense, 1,024 × H100", TrainingRequest(params=70e9, tokens=1.4e12, accelerator="h100-sxm", count=1024)),
+    ("70B dense, 1,024 × H20", TrainingRequest(params=70e9, tokens=1.4e12, accelerator="h20", count=1024)),
+    ("70B dense, 2,048 × Ascend 910B", TrainingRequest(params=70e9, tokens=1.4e12, accelerator="ascend-910b",
+                                                       count=2048)),
+    ("7B dense, 256 × A100", TrainingRequest(params=7e9, tokens=2e12, accelerator="a100-80gb", count=256)),
+    ("405B dense, 16,384 × H100", TrainingRequest(params=405e9, tokens=15.6e12, accelerator="h100-sxm",
+                                                  count=16384, seq_len=8192)),
+    ("671B/37B MoE fp8, 2,048 × H800", TrainingRequest(params=671e9, active_params=37e9, tokens=14.8e12,
+                                                       accelerator="h800", count=2048, precision="fp8")),
+]
+
+
+def main() -> None:
+    catalog = load_catalog()
+    rows = []
+    for label, req in CASES:
+        stats = time_calls(lambda req=req: estimate_training(catalog, req), repeat=200)
+        rows.append({"case": label, **stats})
+    inf = time_calls(lambda: estimate_inference(catalog, InferenceRequest(params=72e9, accelerator="h20",
+                                                                          requests_per_s=500)), repeat=200)
+    cost = time_calls(lambda: estimate_cost(catalog, CostRequest(accelerator="h20", accelerators=1024)), repeat=200)
+    all_medians = sorted(r["median_ms"] for r in rows)
+    overall = all_medians[len(all_medians) // 2]
+    payload = {"machine": machine(), "training": rows, "inference": inf, "cost": cost,
+               "training_median_of_medians_ms": overall, "target_ms": 5.0}
+    lines = ["# Estimator latency", "", f"Measured {payload['machine']['measured_at']} on "
+             f"{payload['machine']['cpu_count']} CPUs, Python {payload['machine']['python']} "
+             "(`python -m bench.estimator_bench`). Target: one training estimate ≤ 5 ms median.", "",
+             "| case | median ms | p95 ms |", "|---|---:|---:|"]
+    lines += [f"| {r['case']} | {r['median_ms']:.2f} | {r['p95_ms']:.2f} |" for r in rows]
+    lines += [f"| inference, 72B at 500 req/s on H20 | {inf['median_ms']:.2f} | {inf['p95_ms']:.2f} |",
+              f"| cost, 1,024 × H20 | {cost['median_ms']:.3f} | {cost['p95_ms']:.3f} |", "",
+              f"Median over the training cases: **{overall:.2f} ms** (target 5 ms).", ""]
+    write("estimator", payload, "\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

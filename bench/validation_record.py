@@ -1,0 +1,41 @@
+"""Record `procure validate` (estimator vs published runs) in bench/results/validation.md.
+
+Run: .venv/bin/python -m bench.validation_record
+"""
+
+from __future__ import annotations
+
+from optimizer.catalog import load_catalog
+from optimizer.estimator import load_runs, validate_runs
+from bench._common import machine, write
+
+
+def main() -> None:
+    report = validate_runs(load_catalog(), load_runs())
+    lines = ["# Training estimator vs published runs", "",
+             f"Generated {machine()['measured_at']} by `python -m bench.validation_record` (same as `procure validate`).",
+             "Error = (predicted − reported) / reported accelerator-hours. `*` = count not published (2,048 assumed);",
+             "`†` = parallelism plan/fabric taken from the published configuration.", "",
+             "| run | set | accelerator | count | reported h | predicted h | predicted range | error | MFU | plan |",
+             "|---|---|---|---:|---:|---:|---|---:|---:|---|"]
+    for r in report.rows:
+        lines.append(
+            f"| {r.name}{' †' if r.plan_published else ''} | {r.set} | {r.accelerator} | {r.count:,}"
+            f"{'*' if r.count_assumed else ''} | {r.reported_hours:,.0f} | {r.predicted_hours:,.0f} | "
+            f"{r.predicted_low:,.0f}–{r.predicted_high:,.0f}{'' if r.in_range else ' (outside)'} | {r.error:+.1%} | "
+            f"{r.mfu:.1%} | {r.plan} |"
+        )
+    lines += ["", "| set | n | mean abs error | median abs error | max abs error |", "|---|---:|---:|---:|---:|"]
+    for name, st in report.by_set.items():
+        lines.append(f"| {name} | {st['n']:.0f} | {st['mean_abs_error']:.1%} | {st['median_abs_error']:.1%} | "
+                     f"{st['max_abs_error']:.1%} |")
+    lines.append(f"| all | {report.n} | {report.mean_abs_error:.1%} | {report.median_abs_error:.1%} | "
+                 f"{report.max_abs_error:.1%} |")
+    lines += ["", f"Within a factor of 1.5: {report.within_factor_1_5}/{report.n}; reported value inside the "
+              f"predicted range: {report.in_range}/{report.n}.", ""]
+    write("validation", report.model_dump(mode="json"), "\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
