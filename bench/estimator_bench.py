@@ -5,6 +5,7 @@ Run: .venv/bin/python -m bench.estimator_bench
 
 from __future__ import annotations
 
+from bench._common import machine, time_calls, write
 from optimizer.catalog import load_catalog
 from optimizer.estimator import (
     CostRequest,
@@ -14,7 +15,6 @@ from optimizer.estimator import (
     estimate_inference,
     estimate_training,
 )
-from bench._common import machine, time_calls, write
 
 CASES = [
     ("70B dense, 1,024 × H100", TrainingRequest(params=70e9, tokens=1.4e12, accelerator="h100-sxm", count=1024)),

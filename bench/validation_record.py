@@ -5,15 +5,16 @@ Run: .venv/bin/python -m bench.validation_record
 
 from __future__ import annotations
 
+from bench._common import machine, write
 from optimizer.catalog import load_catalog
 from optimizer.estimator import load_runs, validate_runs
-from bench._common import machine, write
 
 
 def main() -> None:
     report = validate_runs(load_catalog(), load_runs())
     lines = ["# Training estimator vs published runs", "",
-             f"Generated {machine()['measured_at']} by `python -m bench.validation_record` (same as `procure validate`).",
+             f"Generated {machine()['measured_at']} by `python -m bench.validation_record` "
+             "(same as `procure validate`).",
              "Error = (predicted − reported) / reported accelerator-hours. `*` = count not published (2,048 assumed);",
              "`†` = parallelism plan/fabric taken from the published configuration.", "",
              "| run | set | accelerator | count | reported h | predicted h | predicted range | error | MFU | plan |",

@@ -91,8 +91,10 @@ class InferenceEstimate(BaseModel):
 
 def decode_memory_s(shape: ModelShape, *, batch: int, context: float, tp: int, hbm_tbps: float,
                     bandwidth_fraction: float, weight_bytes: float, kv_bytes_per_token: float) -> float:
-    """Seconds per decode step when memory-bound: weights (MoE: experts touched) plus the batch's KV cache,
-    read once per step across ``tp`` devices at ``bandwidth_fraction`` of peak HBM bandwidth.
+    """Seconds per decode step when memory-bound.
+
+    Weights (MoE: the experts touched) plus the batch's KV cache are read once per step across ``tp``
+    devices at ``bandwidth_fraction`` of peak HBM bandwidth.
     """
     w_read = (min(shape.params, shape.active_params * batch) if shape.moe else shape.params) * weight_bytes
     return (w_read + batch * context * kv_bytes_per_token) / (tp * hbm_tbps * 1e12 * bandwidth_fraction)
