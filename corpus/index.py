@@ -1,0 +1,634 @@
+"""Hybrid index: dense vectors in Chroma plus BM25 (bm25s, jieba tokens), fused by reciprocal rank.
+
+Search, for a query q and k:
+
+1. q is tokenised (jieba search mode + English words) and expanded with the glossary's other-language forms
+   of every concept it mentions (性能密度 ↔ performance density).
+2. BM25 scores every live chunk (cached bm25s model over tokens stored in the manifest; no re-tokenising),
+   metadata filters are applied as a boolean mask, and the best ``CANDIDATES`` are kept.
+3. Chroma returns the nearest ``CANDIDATES`` vectors of the expanded query without a ``where`` clause (a
+   metadata pre-filter costs ~25 ms at 10,000 chunks); the same mask is applied afterwards. When fewer than
+   k survive, Chroma is asked for ``WIDE_CANDIDATES``, and only if that is still too few is the filter sent
+   as a ``where`` clause.
+4. Ranks are fused: score = Σ weight / (RRF_K + rank); ties go to the better BM25 rank.
+
+Only chunks listed in the manifest are ever returned, which makes ingestion atomic (see
+:mod:`corpus.manifest`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import bm25s
+import numpy as np
+
+from corpus.chunking import chunk_document
+from corpus.embeddings import ChromaEmbeddingFunction, Embedder
+from corpus.errors import IndexUnavailableError, InvalidQueryError, SourceError
+from corpus.loaders import find_sources, read_document
+from corpus.manifest import ChunkRecord, DocumentUpdate, Manifest, pipeline_signature
+from corpus.text import UNITS
+from corpus.types import (
+    KINDS,
+    LANGUAGES,
+    MAX_K,
+    MAX_QUERY_CHARS,
+    Chunk,
+    IngestFailure,
+    IngestReport,
+    Passage,
+    SearchFilters,
+    SourceDocument,
+)
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+    from corpus.glossary import Glossary
+    from corpus.text import Tokenizer
+
+RRF_K = 60
+"""Reciprocal-rank constant (Cormack et al. 2009); damps the difference between neighbouring ranks."""
+CANDIDATES = 60
+"""Candidates taken from each ranker before fusion."""
+WIDE_CANDIDATES = 600
+"""Dense neighbours fetched when a metadata filter leaves fewer than k of the first ``CANDIDATES``."""
+BM25_WEIGHT = 1.0
+DENSE_WEIGHT = 1.0
+ENTITY_BOOST = 0.5
+"""A chunk that names every product/identifier of the query (H20, 910B, 3A090) scores up to 1.5× after fusion."""
+EXPANSION_WEIGHT = 0.5
+"""Glossary terms count half as much as the user's own words, so a translation never outweighs the question."""
+WRITE_BATCH_CHUNKS = 256
+"""Chunks embedded and committed together; each document is still replaced in one transaction."""
+CHROMA_BATCH = 1_000
+
+ProgressCallback = Callable[[int, int, str], None]
+"""Called as ``progress(done, total, current_file_name)`` while ingesting."""
+
+
+def _days(value: Any) -> int:
+    return -1 if value is None else int(value.toordinal())
+
+
+@dataclass(frozen=True)
+class _State:
+    """Immutable search snapshot of one manifest generation (swapped whole, so readers need no lock)."""
+
+    generation: int
+    records: list[ChunkRecord]
+    row_of: dict[str, int]
+    kind: np.ndarray[Any, np.dtype[np.int8]]
+    language: np.ndarray[Any, np.dtype[np.int8]]
+    day: np.ndarray[Any, np.dtype[np.int32]]
+    factual: np.ndarray[Any, np.dtype[np.bool_]]
+    doc_index: dict[str, np.ndarray[Any, np.dtype[np.bool_]]]
+    bm25: Any
+
+    @classmethod
+    def build(cls, generation: int, records: list[ChunkRecord]) -> _State:
+        bm25 = None
+        if records:
+            bm25 = bm25s.BM25()
+            bm25.index([r.tokens or [""] for r in records], show_progress=False)
+        doc_ids = np.array([r.doc_id for r in records], dtype=object)
+        return cls(
+            generation=generation,
+            records=records,
+            row_of={r.chunk_id: i for i, r in enumerate(records)},
+            kind=np.array([KINDS.index(r.kind) for r in records], dtype=np.int8),
+            language=np.array([LANGUAGES.index(r.language) for r in records], dtype=np.int8),
+            day=np.array([_days(r.date) for r in records], dtype=np.int32),
+            factual=np.array([r.factual for r in records], dtype=np.bool_),
+            doc_index={d: doc_ids == d for d in dict.fromkeys(r.doc_id for r in records)},
+            bm25=bm25,
+        )
+
+    def mask(self, filters: SearchFilters) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        mask = np.ones(len(self.records), dtype=np.bool_) if filters.include_nonfactual else self.factual.copy()
+        if filters.kind is not None:
+            mask &= np.isin(self.kind, [KINDS.index(k) for k in filters.kind])
+        if filters.language is not None:
+            mask &= np.isin(self.language, [LANGUAGES.index(lang) for lang in filters.language])
+        if filters.date_from is not None:
+            mask &= self.day >= filters.date_from.toordinal()
+        if filters.date_to is not None:
+            mask &= (self.day >= 0) & (self.day <= filters.date_to.toordinal())
+        if filters.doc_id is not None:
+            allowed = np.zeros(len(self.records), dtype=np.bool_)
+            for doc_id in filters.doc_id:
+                if doc_id in self.doc_index:
+                    allowed |= self.doc_index[doc_id]
+            mask &= allowed
+        return mask
+
+
+def _where(filters: SearchFilters) -> dict[str, Any]:
+    """The same filter as a Chroma ``where`` clause (used only when post-filtering leaves too few)."""
+    clauses: list[dict[str, Any]] = []
+    if not filters.include_nonfactual:
+        clauses.append({"factual": True})
+    if filters.kind is not None:
+        clauses.append({"kind": {"$in": list(filters.kind)}})
+    if filters.language is not None:
+        clauses.append({"language": {"$in": list(filters.language)}})
+    if filters.date_from is not None:
+        clauses.append({"day": {"$gte": filters.date_from.toordinal()}})
+    if filters.date_to is not None:
+        clauses.append({"day": {"$lte": filters.date_to.toordinal()}})
+        clauses.append({"day": {"$gte": 0}})
+    if filters.doc_id is not None:
+        clauses.append({"doc_id": {"$in": list(filters.doc_id)}})
+    if not clauses:
+        return {}
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+_PRECISION = re.compile(r"^(?:fp|bf|tf|int|mxfp)\d+$")
+_QUANTITY = re.compile(f"^\\d+(?:\\.\\d+)?(?:{UNITS})$")
+
+
+def is_identifier(token: str) -> bool:
+    """True for a token naming a product or a rule ("h20", "910b", "mi300x", "3a090"), not a precision or a quantity."""
+    has_alpha = any(c.isalpha() for c in token)
+    has_digit = any(c.isdigit() for c in token)
+    return has_alpha and has_digit and not _PRECISION.match(token) and not _QUANTITY.match(token)
+
+
+def index_text(doc: SourceDocument, chunk: Chunk) -> str:
+    """Text indexed for a chunk: document title, section and table header give it context."""
+    return "\n".join(p for p in (doc.title, chunk.section or "", chunk.context, chunk.text) if p)
+
+
+def collection_name(base: str, embedding_signature: str) -> str:
+    """Chroma collection for one vector space: ``<base>-<8 hex of the embedding signature>``."""
+    return f"{base}-{hashlib.sha1(embedding_signature.encode()).hexdigest()[:8]}"
+
+
+def validate_query(query: str, k: int) -> str:
+    """Check a query and k; return the stripped query.
+
+    Raises:
+        InvalidQueryError: Empty or overlong query, k outside 1..MAX_K.
+    """
+    text = query.strip() if isinstance(query, str) else ""
+    if not text:
+        raise InvalidQueryError("query is empty; give a few words to search for, e.g. 'H20 memory bandwidth'")
+    if len(text) > MAX_QUERY_CHARS:
+        raise InvalidQueryError(f"query has {len(text)} characters; the limit is {MAX_QUERY_CHARS}")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise InvalidQueryError(f"k must be a whole number from 1 to {MAX_K}, got {k!r}")
+    return text
+
+
+class CorpusIndex:
+    """The project's searchable corpus: manifest (truth) + Chroma (dense) + BM25 (lexical).
+
+    Build one with :func:`open_index`; it is safe to share between threads.
+
+    Args:
+        manifest: The SQLite manifest.
+        client: A Chroma client (PersistentClient, HttpClient or EphemeralClient).
+        collection: Base name of the Chroma collection (the embedding signature is appended).
+        embedder: Embedding function for passages and queries.
+        tokenizer: Bilingual tokenizer for BM25.
+        glossary: Bilingual glossary for query expansion.
+    """
+
+    def __init__(
+        self,
+        *,
+        manifest: Manifest,
+        client: ClientAPI,
+        collection: str,
+        embedder: Embedder,
+        tokenizer: Tokenizer,
+        glossary: Glossary,
+    ) -> None:
+        self.manifest = manifest
+        self.embedder = embedder
+        self.tokenizer = tokenizer
+        self.glossary = glossary
+        self.pipeline = pipeline_signature(embedder.signature)
+        try:
+            self.collection: Collection = client.get_or_create_collection(
+                collection_name(collection, embedder.signature),
+                embedding_function=ChromaEmbeddingFunction(embedder),  # type: ignore[arg-type]
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        except Exception as exc:  # chromadb raises many types (connection, validation, sqlite)
+            raise IndexUnavailableError(f"cannot open the Chroma collection {collection!r}: {exc}") from None
+        self._write_lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._state = _State.build(-1, [])
+        self._reload()
+
+    # ------------------------------------------------------------------ state
+
+    def _reload(self) -> _State:
+        with self._state_lock:
+            generation = self.manifest.generation()
+            if generation != self._state.generation:
+                self._state = _State.build(generation, self.manifest.load_chunks())
+            return self._state
+
+    def _current(self) -> _State:
+        state = self._state
+        if self.manifest.generation() != state.generation:
+            state = self._reload()
+        return state
+
+    def stats(self) -> dict[str, int]:
+        """Number of live documents and chunks."""
+        docs, chunks = self.manifest.counts()
+        return {"documents": docs, "chunks": chunks}
+
+    @property
+    def is_empty(self) -> bool:
+        """True before the first successful ingestion."""
+        return self.manifest.counts()[0] == 0
+
+    def document_text(self, doc_id: str) -> str | None:
+        """Body of a document as stored; passage offsets index into it."""
+        return self.manifest.body(doc_id)
+
+    # ------------------------------------------------------------------ ingestion
+
+    def ingest(
+        self,
+        path: Path,
+        *,
+        allowed_root: Path | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> IngestReport:
+        """Ingest a file or a folder, incrementally and atomically per document.
+
+        Unchanged files (same bytes, same pipeline) are skipped; changed files have their chunks replaced in
+        one transaction; documents that came from a file under the ingested folder that is gone (or now has
+        another id) are removed. A file that fails to parse keeps its previous version and is reported.
+
+        Args:
+            path: A supported file or a folder searched recursively.
+            allowed_root: When given, ``path`` must resolve inside it (HTTP ingestion).
+            progress: Called with (done, total, file name) as files are processed.
+
+        Returns:
+            What changed.
+
+        Raises:
+            SourceError: The path is missing or outside ``allowed_root``, or a single file cannot be parsed.
+        """
+        started = time.perf_counter()
+        root = self._check_path(path, allowed_root)
+        files = find_sources(root)
+        single = root.is_file()
+        report = IngestReport(root=str(root))
+        with self._write_lock:
+            self._collect_garbage()
+            known = self.manifest.documents()
+            seen: dict[str, str] = {}
+            kept_paths: set[str] = set()
+            pending: list[DocumentUpdate] = []
+            for done, file in enumerate(files):
+                if progress:
+                    progress(done, len(files), file.name)
+                try:
+                    doc = read_document(file)
+                except SourceError as exc:
+                    if single:
+                        raise
+                    report.failed.append(IngestFailure(path=str(file), error=exc.message))
+                    kept_paths.add(str(file.resolve()))
+                    continue
+                if doc.doc_id in seen:
+                    clash = f"document id {doc.doc_id!r} is also used by {seen[doc.doc_id]}"
+                    report.failed.append(IngestFailure(path=str(file), error=clash))
+                    continue
+                seen[doc.doc_id] = doc.path or str(file)
+                old = known.get(doc.doc_id)
+                same = old is not None and (old.content_hash, old.pipeline, old.path) == (
+                    doc.content_hash,
+                    self.pipeline,
+                    doc.path,
+                )
+                if same:
+                    report.unchanged.append(doc.doc_id)
+                    continue
+                chunks = chunk_document(doc)
+                tokens = [self.tokenizer.words(index_text(doc, c)) for c in chunks]
+                pending.append(DocumentUpdate(doc, chunks, tokens))
+                (report.updated if old else report.added).append(doc.doc_id)
+                if sum(len(u.chunks) for u in pending) >= WRITE_BATCH_CHUNKS:
+                    report.chunks_written += self._write(pending)
+                    pending = []
+            report.chunks_written += self._write(pending)
+            if progress:
+                progress(len(files), len(files), "")
+            if not single:
+                gone = [
+                    rec.doc_id
+                    for rec in known.values()
+                    if rec.path
+                    and Path(rec.path).is_relative_to(root)
+                    and rec.doc_id not in seen
+                    and rec.path not in kept_paths
+                ]
+                if gone:
+                    self._remove(gone)
+                    report.removed.extend(gone)
+        state = self._reload()
+        report.documents_total = len({r.doc_id for r in state.records})
+        report.chunks_total = len(state.records)
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    @staticmethod
+    def _check_path(path: Path, allowed_root: Path | None) -> Path:
+        try:
+            root = path.expanduser().resolve()
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise SourceError(f"cannot resolve {path}: {exc}") from None
+        if allowed_root is not None:
+            allowed = allowed_root.expanduser().resolve()
+            if not root.is_relative_to(allowed):
+                raise SourceError(f"{path} is outside the folder allowed for ingestion ({allowed})")
+        if not root.exists():
+            raise SourceError(f"{path} does not exist; give a file or a folder of .md/.txt/.html documents")
+        return root
+
+    def _write(self, pending: list[DocumentUpdate]) -> int:
+        """Vectors first, then the manifest commit, then deletion of the replaced vectors."""
+        if not pending:
+            return 0
+        ids: list[str] = []
+        texts: list[str] = []
+        documents: list[str] = []
+        metadatas: list[dict[str, str | int | float | bool]] = []
+        for update in pending:
+            doc = update.document
+            for chunk in update.chunks:
+                ids.append(chunk.chunk_id)
+                texts.append(index_text(doc, chunk))
+                documents.append(chunk.text)
+                metadatas.append(
+                    {
+                        "doc_id": doc.doc_id,
+                        "kind": doc.kind,
+                        "language": doc.language,
+                        "day": _days(doc.date),
+                        "factual": chunk.factual,
+                        "start": chunk.start,
+                        "end": chunk.end,
+                    }
+                )
+        vectors = self.embedder.embed_documents(texts) if texts else None
+        for i in range(0, len(ids), CHROMA_BATCH):
+            assert vectors is not None
+            self.collection.upsert(
+                ids=ids[i : i + CHROMA_BATCH],
+                embeddings=vectors[i : i + CHROMA_BATCH],
+                documents=documents[i : i + CHROMA_BATCH],
+                metadatas=metadatas[i : i + CHROMA_BATCH],  # type: ignore[arg-type]
+            )
+        old_ids = self.manifest.chunk_ids(u.document.doc_id for u in pending)
+        self.manifest.commit(pending, signature=self.embedder.signature)
+        stale = old_ids - set(ids)
+        if stale:
+            self._delete_vectors(stale)
+        return len(ids)
+
+    def _remove(self, doc_ids: list[str]) -> None:
+        old_ids = self.manifest.chunk_ids(doc_ids)
+        self.manifest.commit([], doc_ids, signature=self.embedder.signature)
+        self._delete_vectors(old_ids)
+
+    def _delete_vectors(self, ids: Iterable[str]) -> None:
+        stale = sorted(ids)
+        for i in range(0, len(stale), CHROMA_BATCH):
+            self.collection.delete(ids=stale[i : i + CHROMA_BATCH])
+
+    def _collect_garbage(self) -> int:
+        """Delete vectors the manifest does not list (left by an interrupted ingestion)."""
+        stored = set(self.collection.get(include=[])["ids"])
+        orphans = stored - self.manifest.chunk_ids()
+        if orphans:
+            self._delete_vectors(orphans)
+        return len(orphans)
+
+    # ------------------------------------------------------------------ search
+
+    def search(self, query: str, *, k: int = 5, filters: SearchFilters | None = None) -> list[Passage]:
+        """Hybrid search over factual chunks (boilerplate only with ``include_nonfactual``).
+
+        Args:
+            query: Question or keywords, Chinese or English.
+            k: Number of passages, 1 to ``MAX_K``.
+            filters: Metadata filters (kind, language, date range, document ids).
+
+        Returns:
+            Up to k passages, best first; empty when nothing matches the filters.
+
+        Raises:
+            InvalidQueryError: Empty query or k out of range.
+            IndexUnavailableError: The index was built with other embeddings, or Chroma fails.
+        """
+        text = validate_query(query, k)
+        filters = filters or SearchFilters()
+        state = self._current()
+        if not state.records:
+            return []
+        stored = self.manifest.get_meta("embedding")
+        if stored is not None and stored != self.embedder.signature:
+            raise IndexUnavailableError(
+                f"the index was built with embeddings {stored!r} but {self.embedder.signature!r} is configured; "
+                "run `procure ingest` to rebuild it"
+            )
+        mask = state.mask(filters)
+        if not mask.any():
+            return []
+        expansion = self.glossary.expand(text)
+        lexical = self._bm25_ranking(state, text, expansion, mask)
+        dense = self._dense_ranking(state, text, expansion, mask, filters, k)
+        entities = self._entity_coverage(state, text)
+        return self._fuse(state, lexical, dense, entities, k)
+
+    def _entity_coverage(self, state: _State, text: str) -> np.ndarray[Any, np.dtype[np.float32]] | None:
+        """Per chunk, the share of the query's identifiers (model names, rule numbers) its indexed text has."""
+        names = [t for t in dict.fromkeys(self.tokenizer.words(text)) if is_identifier(t)]
+        ids = state.bm25.get_tokens_ids(names)
+        if not names:
+            return None
+        coverage = np.zeros(len(state.records), dtype=np.float32)
+        for token_id in ids:
+            coverage += state.bm25.get_scores_from_ids([token_id]) > 0
+        return (coverage / len(names)).astype(np.float32)
+
+    def _bm25_ranking(
+        self, state: _State, text: str, expansion: list[str], mask: np.ndarray[Any, np.dtype[np.bool_]]
+    ) -> list[int]:
+        own = list(dict.fromkeys(self.tokenizer.words(text)))
+        extra = [t for term in expansion for t in self.tokenizer.words(term) if t not in own]
+        own_ids = state.bm25.get_tokens_ids(own)
+        extra_ids = state.bm25.get_tokens_ids(list(dict.fromkeys(extra)))
+        if not own_ids and not extra_ids:
+            return []
+        scores = np.zeros(len(state.records), dtype=np.float32)
+        if own_ids:
+            scores += state.bm25.get_scores_from_ids(own_ids)
+        if extra_ids:
+            scores += EXPANSION_WEIGHT * state.bm25.get_scores_from_ids(extra_ids)
+        scores = np.where(mask, scores, 0.0)
+        n = min(CANDIDATES, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [int(i) for i in top if scores[i] > 0]
+
+    def _dense_ranking(
+        self,
+        state: _State,
+        text: str,
+        expansion: list[str],
+        mask: np.ndarray[Any, np.dtype[np.bool_]],
+        filters: SearchFilters,
+        k: int,
+    ) -> list[int]:
+        vector = self.embedder.embed_query(text)
+        if expansion:
+            vector = vector + EXPANSION_WEIGHT * self.embedder.embed_query(" ".join(expansion))
+        total = len(state.records)
+        allowed = int(mask.sum())
+        wanted = min(k, allowed)
+        ranking = self._query_chroma(state, vector, mask, where=None, n=min(CANDIDATES, total))
+        if len(ranking) < wanted and total > CANDIDATES:
+            # A filter removed most neighbours: look deeper without a where clause (~3 ms for 600) ...
+            ranking = self._query_chroma(state, vector, mask, where=None, n=min(WIDE_CANDIDATES, total))
+        if len(ranking) < wanted:
+            # ... and only for a very selective filter pay for Chroma's metadata pre-filter (~25 ms at 10k).
+            ranking = self._query_chroma(state, vector, mask, where=_where(filters) or None, n=min(CANDIDATES, allowed))
+        return ranking
+
+    def _query_chroma(
+        self,
+        state: _State,
+        vector: np.ndarray[Any, Any],
+        mask: np.ndarray[Any, np.dtype[np.bool_]],
+        *,
+        where: dict[str, Any] | None,
+        n: int,
+    ) -> list[int]:
+        try:
+            result = self.collection.query(query_embeddings=[vector], n_results=max(n, 1), where=where, include=[])
+        except Exception as exc:  # chromadb raises many types (connection, sqlite, rust bindings)
+            raise IndexUnavailableError(f"dense search failed: {exc}") from None
+        rows = (state.row_of.get(chunk_id) for chunk_id in result["ids"][0])
+        return [row for row in rows if row is not None and mask[row]]
+
+    @staticmethod
+    def _fuse(
+        state: _State,
+        lexical: list[int],
+        dense: list[int],
+        entities: np.ndarray[Any, np.dtype[np.float32]] | None,
+        k: int,
+    ) -> list[Passage]:
+        fused: dict[int, float] = {}
+        lexical_rank: dict[int, int] = {}
+        for rank, row in enumerate(lexical):
+            fused[row] = fused.get(row, 0.0) + BM25_WEIGHT / (RRF_K + rank + 1)
+            lexical_rank[row] = rank
+        for rank, row in enumerate(dense):
+            fused[row] = fused.get(row, 0.0) + DENSE_WEIGHT / (RRF_K + rank + 1)
+        if entities is not None:
+            for row in fused:
+                fused[row] *= 1.0 + ENTITY_BOOST * float(entities[row])
+        best = sorted(fused, key=lambda row: (-fused[row], lexical_rank.get(row, CANDIDATES)))[:k]
+        passages: list[Passage] = []
+        for row in best:
+            r = state.records[row]
+            passages.append(
+                Passage(
+                    text=r.text,
+                    doc_id=r.doc_id,
+                    chunk_id=r.chunk_id,
+                    title=r.title,
+                    date=r.date,
+                    kind=r.kind,
+                    language=r.language,
+                    section=r.section,
+                    url=r.url,
+                    score=round(fused[row], 6),
+                    start=r.start,
+                    end=r.end,
+                    factual=r.factual,
+                )
+            )
+        return passages
+
+
+def open_index(
+    *,
+    manifest_path: Path,
+    client: ClientAPI,
+    collection: str,
+    embedder: Embedder,
+    tokenizer: Tokenizer,
+    glossary: Glossary,
+) -> CorpusIndex:
+    """Open (or create) the index; see :class:`CorpusIndex` for the arguments.
+
+    Raises:
+        IndexUnavailableError: The manifest or the Chroma collection cannot be opened.
+    """
+    return CorpusIndex(
+        manifest=Manifest(manifest_path),
+        client=client,
+        collection=collection,
+        embedder=embedder,
+        tokenizer=tokenizer,
+        glossary=glossary,
+    )
+
+
+def make_chroma_client(*, mode: str, path: Path | None = None, host: str = "127.0.0.1", port: int = 8001) -> ClientAPI:
+    """A Chroma client with telemetry off: ``embedded`` (PersistentClient at ``path``), ``http`` or ``memory``.
+
+    Args:
+        mode: ``embedded``, ``http`` (a Chroma server) or ``memory`` (EphemeralClient, for tests).
+        path: Folder of the embedded index.
+        host: Chroma server host.
+        port: Chroma server port.
+
+    Returns:
+        The client.
+
+    Raises:
+        IndexUnavailableError: The folder cannot be used or the server cannot be reached.
+    """
+    import chromadb
+    from chromadb.config import Settings as ChromaConfig
+
+    config = ChromaConfig(anonymized_telemetry=False, allow_reset=False)
+    try:
+        if mode == "embedded":
+            if path is None:
+                raise IndexUnavailableError("the embedded Chroma index needs a folder")
+            path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(path), settings=config)
+        if mode == "http":
+            return chromadb.HttpClient(host=host, port=port, settings=config)
+        if mode == "memory":
+            return chromadb.EphemeralClient(settings=config)
+    except IndexUnavailableError:
+        raise
+    except Exception as exc:  # chromadb raises many types (connection, sqlite, permissions)
+        raise IndexUnavailableError(f"cannot open Chroma ({mode}): {exc}") from None
+    raise IndexUnavailableError(f"unknown Chroma mode {mode!r}; use embedded, http or memory")

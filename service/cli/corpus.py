@@ -1,0 +1,140 @@
+"""``procure search``, ``procure ingest`` and ``procure eval retrieval``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from corpus.eval import evaluate, load_questions
+from corpus.loaders import find_sources
+from corpus.types import IngestReport, SearchFilters
+from service.cli._common import JsonOpt, console, emit_json, err_console, fail
+from service.corpus_wiring import build_corpus, corpus_dir
+from service.settings import get_settings
+
+eval_app = typer.Typer(help="Evaluate parts of the system against question sets.", no_args_is_help=True)
+
+PROGRESS_MIN_FILES = 20
+"""Folders with at least this many files get a progress bar (on stderr, when it is a terminal)."""
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{option} {value!r} is not a date; use YYYY-MM-DD") from None
+
+
+def search(
+    query: Annotated[str, typer.Argument(help="Question or keywords, Chinese or English.")],
+    k: Annotated[int, typer.Option("--k", "-k", help="Number of passages (1–50).")] = 5,
+    kind: Annotated[
+        list[str] | None, typer.Option(help="Only this kind: news, regulation, datasheet, analysis (repeatable).")
+    ] = None,
+    language: Annotated[list[str] | None, typer.Option(help="Only this language: zh or en (repeatable).")] = None,
+    date_from: Annotated[str | None, typer.Option(help="Only documents published on or after YYYY-MM-DD.")] = None,
+    date_to: Annotated[str | None, typer.Option(help="Only documents published on or before YYYY-MM-DD.")] = None,
+    include_nonfactual: Annotated[
+        bool, typer.Option(help="Also return boilerplate (reader comments, disclaimers, headline lists).")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search the corpus (BM25 + vectors, fused); English questions also find Chinese passages."""
+    filters = SearchFilters.model_validate(
+        {
+            "kind": tuple(kind) if kind else None,
+            "language": tuple(language) if language else None,
+            "date_from": _date(date_from, "--date-from"),
+            "date_to": _date(date_to, "--date-to"),
+            "include_nonfactual": include_nonfactual,
+        }
+    )
+    index = build_corpus(get_settings(), bootstrap=True)
+    passages = index.search(query, k=k, filters=filters)
+    if as_json:
+        emit_json([p.model_dump(mode="json") for p in passages])
+        return
+    if not passages:
+        console.print("no passages match")
+        return
+    for rank, p in enumerate(passages, start=1):
+        when = p.date.isoformat() if p.date else "undated"
+        console.print(
+            f"[bold]{rank}.[/] {p.title} [dim]({p.doc_id}, {when}, {p.kind}, {p.language}; score {p.score:.4f})[/]",
+            highlight=False,
+        )
+        console.print(p.text, markup=False, highlight=False)
+        console.print()
+
+
+def _print_report(report: IngestReport) -> None:
+    console.print(
+        f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+        f"removed {len(report.removed)}, failed {len(report.failed)}; {report.chunks_written} chunks written; "
+        f"index holds {report.documents_total} documents, {report.chunks_total} chunks ({report.seconds:.1f} s)",
+        highlight=False,
+    )
+
+
+def ingest(
+    path: Annotated[
+        Path | None, typer.Argument(help="File or folder (.md, .txt, .html); default: the configured corpus folder.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Index documents incrementally: unchanged files are skipped, changed ones replaced, deleted ones removed."""
+    settings = get_settings()
+    root = path or corpus_dir(settings)
+    index = build_corpus(settings)
+    show = err_console.is_terminal and len(find_sources(root)) >= PROGRESS_MIN_FILES
+    with Progress(
+        TextColumn("[bold]ingest[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err_console,
+        transient=True,
+        disable=not show,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(done: int, of: int, name: str) -> None:
+            bar.update(task, completed=done, total=of, description=name)
+
+        report = index.ingest(root, progress=progress)
+    if as_json:
+        emit_json(report)
+    else:
+        _print_report(report)
+    for failure in report.failed:
+        err_console.print(f"[yellow]skipped[/] {failure.path}: {failure.error}", highlight=False, soft_wrap=True)
+    if report.failed:
+        raise fail(f"{len(report.failed)} file(s) could not be ingested; their previous versions (if any) were kept")
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    file: Annotated[Path, typer.Argument(help='JSONL file of {"q": ..., "expect_any": [...]} questions.')],
+    k: Annotated[int, typer.Option("--k", "-k", help="Passages per question (1–50).")] = 5,
+    as_json: JsonOpt = False,
+) -> None:
+    """Report recall@k and MRR of corpus search on a question file."""
+    questions = load_questions(file)
+    index = build_corpus(get_settings(), bootstrap=True)
+    report = evaluate(index, questions, k=k, file=str(file))
+    if as_json:
+        emit_json(report)
+        return
+    for result in report.results:
+        mark = f"[green]{result.rank}[/]" if result.found else "[red]miss[/]"
+        console.print(f"{mark}\t{result.q}", highlight=False)
+    console.print(
+        f"[bold]recall@{report.k} {report.recall_at_k:.3f}  MRR {report.mrr:.3f}  n {report.n}[/]", highlight=False
+    )
