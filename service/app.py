@@ -9,8 +9,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from service.api.errors import install_error_handlers, problem
-from service.api.routes import catalog, compliance, estimates, health
+from service.api.routes import catalog, compliance, estimates, health, recommendations
+from service.api.routes import corpus as corpus_routes
 from service.container import build_domain
+from service.corpus_wiring import LazyCorpus
 from service.settings import Settings, get_settings
 
 
@@ -22,6 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.domain = build_domain(settings)
+        app.state.corpus = LazyCorpus(settings)
         yield
 
     app = FastAPI(
@@ -49,4 +52,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog.router)
     app.include_router(compliance.router)
     app.include_router(estimates.router)
+    app.include_router(recommendations.router)
+    app.include_router(corpus_routes.router)
     return app

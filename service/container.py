@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from optimizer.catalog import Catalog, load_catalog
 from optimizer.compliance import ComplianceEngine, load_engine
+from optimizer.table import EstimateCache
 from service.settings import Settings
 
 
 @dataclass(frozen=True)
 class Domain:
-    """The catalog and the compliance engine bound to it."""
+    """The catalog, the compliance engine bound to it, and a cache of estimates for this catalog."""
 
     catalog: Catalog
     engine: ComplianceEngine
+    cache: EstimateCache = field(default_factory=EstimateCache)
 
 
 def build_domain(settings: Settings, extra_catalogs: Sequence[Path] = ()) -> Domain:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from optimizer.compliance.schema import (
     RulePack,
     TariffParams,
 )
-from optimizer.errors import CatalogError, UnknownCountryError
+from optimizer.errors import CatalogError, InvalidInputError, UnknownCountryError
 
 _RULE_FILES = ("us_bis.yaml", "cn_measures.yaml")
 
@@ -121,6 +122,29 @@ class ComplianceEngine:
                     raise CatalogError(f"group {key}: {code!r} is not an ISO country code", path="rules")
 
     # ------------------------------------------------------------------ public API
+    def with_rule_dates(self, dates: dict[str, date]) -> ComplianceEngine:
+        """A copy whose named rules take effect on new dates (what-if: "the rule pack date moves").
+
+        Raises:
+            InvalidInputError: an unknown rule id, or a date after the rule's end.
+        """
+        known = {r.id: r for r in self.rules}
+        for rid, when in dates.items():
+            rule = known.get(rid)
+            if rule is None:
+                close = difflib.get_close_matches(rid, list(known), n=3)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                raise InvalidInputError(f"unknown rule id {rid!r}{hint}")
+            if rule.effective_to is not None and when > rule.effective_to:
+                raise InvalidInputError(f"rule {rid}: new date {when} is after its end {rule.effective_to}")
+        clone = object.__new__(ComplianceEngine)
+        clone.catalog = self.catalog
+        clone.countries = self.countries
+        clone.groups = dict(self.groups)
+        clone.rules = [r.model_copy(update={"effective_from": dates[r.id]}) if r.id in dates else r
+                       for r in self.rules]
+        return clone
+
     def validate_country(self, code: str) -> str:
         """Return the upper-cased ISO code or raise :class:`UnknownCountryError` with suggestions."""
         up = code.strip().upper()

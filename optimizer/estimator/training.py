@@ -384,10 +384,12 @@ def _search(c: _Ctx, count: int, req: TrainingRequest) -> _Cand | None:
         tps = [choice.tp] if choice.tp <= count else []
     rc_fixed = None if choice.recompute is None else (0.0 if choice.recompute == "none" else 1.0)
     best: _Cand | None = None
+    cand: _Cand | None = None
     for tp in tps:
         pps = [p for p in _PP_MENU if p <= min(c.shape.n_layers, count // tp)]
         if choice.pp is not None:
             pps = [choice.pp] if choice.pp * tp <= count else []
+        best_tp: float = 0.0
         for pp in pps:
             dp = count // (tp * pp)
             batch = req.global_batch_tokens or _default_batch_tokens(c.shape.params)
@@ -400,9 +402,13 @@ def _search(c: _Ctx, count: int, req: TrainingRequest) -> _Cand | None:
                 for zero in zeros:
                     cand = _evaluate(c, tp, pp, dp, zero, mb, batch, recompute=rc_fixed, vpps=vpps)
                     if cand is not None:
+                        best_tp = max(best_tp, cand.seqs_per_s)
                         if best is None or cand.seqs_per_s > best.seqs_per_s:
                             best = cand
                         break  # ZeRO-3 only when ZeRO-1 does not fit: it moves far more data
+            # Deeper pipelines only add bubble and transfers once one fits well: stop when clearly worse.
+            if best_tp and cand is not None and cand.seqs_per_s < 0.8 * best_tp:
+                break
     return best
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from service.cli import catalog, compliance, estimate
+from service.cli import catalog, compliance, estimate, recommend
+from service.cli import corpus as corpus_cli
 from service.cli._common import ProcureGroup
 from service.cli.serve import serve
 
@@ -20,7 +21,12 @@ app.add_typer(catalog.app, name="catalog")
 app.add_typer(compliance.app, name="compliance")
 app.add_typer(estimate.app, name="estimate")
 app.command("validate")(estimate.validate)
+app.command("recommend")(recommend.recommend)
+app.command("whatif")(recommend.whatif)
 app.command("serve")(serve)
+app.command("search")(corpus_cli.search)
+app.command("ingest")(corpus_cli.ingest)
+app.add_typer(corpus_cli.eval_app, name="eval")
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""The CP-SAT purchase model: variables, one module per constraint family, objectives, builder."""

@@ -1,0 +1,104 @@
+"""Decision variables of the purchase model and integer views of the option table."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from optimizer.table import Option, OptionTable
+from optimizer.units import MONEY_UNIT, POWER_UNIT_KW, THROUGHPUT_UNIT, TIME_UNIT_DAYS
+
+RPS_SCALE = 1000.0
+"""Inference capacity is counted in milli-requests per second."""
+TOKENS_SCALE = 1000.0
+"""Training throughput is counted in thousands of tokens per second."""
+
+
+@dataclass(frozen=True)
+class IntOption:
+    """An option with every quantity scaled to integers (costs and times rounded up, capacity down)."""
+
+    option: Option
+    cost: int
+    power: int
+    days: int | None
+    capacity: int | None
+    throughput: int | None
+
+
+def to_int(option: Option) -> IntOption:
+    """Scale an option: money in MONEY_UNIT, time in TIME_UNIT_DAYS, power in POWER_UNIT_KW (ceil)."""
+    return IntOption(
+        option=option,
+        cost=math.ceil(option.cost / MONEY_UNIT - 1e-9),
+        power=math.ceil(option.power_kw / POWER_UNIT_KW - 1e-9),
+        days=None if option.days is None else math.ceil(option.days / TIME_UNIT_DAYS - 1e-9),
+        capacity=None if option.capacity_rps is None else int(option.capacity_rps * RPS_SCALE / THROUGHPUT_UNIT),
+        throughput=None if option.tokens_per_s is None else int(option.tokens_per_s / TOKENS_SCALE),
+    )
+
+
+class PurchaseVars:
+    """Variable container: one count per option (0/1 for a training pool, 0..max for inference nodes)."""
+
+    def __init__(self, model: cp_model.CpModel, table: OptionTable) -> None:
+        """Create the variables of every option in ``table``."""
+        self.model = model
+        self.table = table
+        self.ints: dict[str, IntOption] = {o.id: to_int(o) for o in table.options}
+        self.count: dict[str, cp_model.IntVar] = {}
+        for o in table.options:
+            upper = 1 if o.kind == "training" else o.max_units
+            self.count[o.id] = model.new_int_var(0, upper, f"count[{o.id}]")
+        self._used: dict[tuple[str, str], cp_model.IntVar] = {}
+
+    def units(self, option_id: str) -> cp_model.IntVar:
+        """How many units of an option are bought."""
+        return self.count[option_id]
+
+    def used(self, workload: str, sku: str) -> cp_model.IntVar:
+        """Boolean: the workload uses this SKU at all (created on demand)."""
+        key = (workload, sku)
+        if key not in self._used:
+            b = self.model.new_bool_var(f"uses[{workload},{sku}]")
+            opts = [o for o in self.table.options if o.workload == workload and o.sku == sku]
+            total = sum(self.count[o.id] for o in opts)
+            bound = sum(o.max_units for o in opts) or 1
+            self.model.add(total >= 1).only_enforce_if(b)
+            self.model.add(total <= bound * b)
+            self._used[key] = b
+        return self._used[key]
+
+    def cost(self) -> cp_model.LinearExpr:
+        """Total cost (capex + opex over the horizon) in money units."""
+        return cp_model.LinearExpr.weighted_sum([self.count[i] for i in self.ints],
+                                                [v.cost for v in self.ints.values()])
+
+    def accelerators(self, *, sku: str | None = None, vendor: str | None = None,
+                     domestic: bool | None = None) -> cp_model.LinearExpr:
+        """Accelerators bought, optionally filtered."""
+        ids = [o.id for o in self.table.options if (sku is None or o.sku == sku)
+               and (vendor is None or o.vendor == vendor) and (domestic is None or o.domestic == domestic)]
+        opts = {o.id: o for o in self.table.options}
+        return cp_model.LinearExpr.weighted_sum([self.count[i] for i in ids], [opts[i].accelerators for i in ids])
+
+    def nodes(self) -> cp_model.LinearExpr:
+        """Nodes bought."""
+        return cp_model.LinearExpr.weighted_sum([self.count[o.id] for o in self.table.options],
+                                                [o.nodes for o in self.table.options])
+
+    def power(self) -> cp_model.LinearExpr:
+        """Facility power in POWER_UNIT_KW."""
+        return cp_model.LinearExpr.weighted_sum([self.count[i] for i in self.ints],
+                                                [v.power for v in self.ints.values()])
+
+    def extract(self, solver: cp_model.CpSolver) -> dict[str, int]:
+        """Units bought per option id (only non-zero)."""
+        out = {}
+        for oid, var in self.count.items():
+            v = int(solver.value(var))
+            if v:
+                out[oid] = v
+        return out

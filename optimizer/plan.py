@@ -1,0 +1,151 @@
+"""The purchase plan returned to users (the stable JSON of DESIGN.md §7 plus explanations)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from optimizer.validate import ValidationResult
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class PlanItem(_Out):
+    """What to buy for one workload on one accelerator type."""
+
+    workload: str
+    kind: Literal["training", "inference"]
+    sku: str
+    name: str
+    vendor: str
+    domestic: bool
+    nodes: int
+    accelerators: int
+    fabric: str | None = None
+    capex: float
+    opex: float
+    total_cost: float
+    total_cost_low: float
+    total_cost_high: float
+    time_days: float | None = None
+    capacity_rps: float | None = None
+    power_kw: float
+    plan: str
+    mfu: float | None = None
+    verdict: str
+    license_outlook: str | None = None
+    risk_premium: float = 0.0
+    fee_fraction: float = 0.0
+
+
+class ConsideredOption(_Out):
+    """The best plan per SKU for a workload, with deltas against the chosen one (or why it is excluded)."""
+
+    workload: str
+    sku: str
+    name: str
+    status: Literal["chosen", "feasible", "over budget", "misses deadline", "blocked by policy", "excluded"]
+    accelerators: int | None = None
+    total_cost: float | None = None
+    time_days: float | None = None
+    capacity_rps: float | None = None
+    delta_cost: float | None = None
+    delta_days: float | None = None
+    reason: str = ""
+
+
+class AlternativeItem(_Out):
+    """Compact line of an alternative plan."""
+
+    workload: str
+    sku: str
+    accelerators: int
+
+
+class Alternative(_Out):
+    """A distinct runner-up plan (different accelerator choice for at least one workload)."""
+
+    rank: int
+    items: list[AlternativeItem]
+    total_cost: float
+    time_days: float | None
+    delta_cost: float
+    delta_days: float | None
+
+
+class ParetoPoint(_Out):
+    """A non-dominated (cost, time) plan."""
+
+    total_cost: float
+    time_days: float
+    items: list[AlternativeItem]
+
+
+class Relaxation(_Out):
+    """The smallest change of one constraint that makes an infeasible request feasible."""
+
+    constraint: str
+    feasible: bool
+    current: str | None = None
+    required: str | None = None
+    message: str
+
+
+class Exclusion(_Out):
+    """An accelerator that no plan may use, and why."""
+
+    sku: str
+    reason: str
+    category: str
+    workload: str | None = None
+
+
+class Citation(_Out):
+    """A source the plan relies on."""
+
+    id: str
+    title: str
+    url: str | None = None
+
+
+class SolverInfo(_Out):
+    """Solver status and timing."""
+
+    status: str
+    wall_time_ms: float
+    stages: int
+    options: int
+
+
+class PurchasePlan(_Out):
+    """A purchase plan with its reasons, or an infeasibility diagnosis with relaxations."""
+
+    status: Literal["optimal", "feasible", "infeasible", "model_invalid", "unknown"]
+    message: str
+    objective: Literal["min_cost", "min_time"]
+    currency: str
+    items: list[PlanItem] = Field(default_factory=list)
+    capex: float | None = None
+    opex: float | None = None
+    total_cost: float | None = None
+    total_cost_low: float | None = None
+    total_cost_high: float | None = None
+    time_days: float | None = Field(None, description="Longest training job (days).")
+    power_kw: float | None = None
+    nodes: int | None = None
+    accelerators: int | None = None
+    domestic_share: float | None = None
+    budget: float | None = None
+    binding_constraints: list[str] = Field(default_factory=list)
+    considered: list[ConsideredOption] = Field(default_factory=list)
+    alternatives: list[Alternative] = Field(default_factory=list)
+    excluded: list[Exclusion] = Field(default_factory=list)
+    pareto: list[ParetoPoint] = Field(default_factory=list)
+    relaxations: list[Relaxation] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    validation: ValidationResult | None = None
+    solver: SolverInfo | None = None

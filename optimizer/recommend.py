@@ -1,0 +1,430 @@
+"""Recommend a purchase: build the option table, solve, explain, validate.
+
+The explanation has the considered options, binding constraints, distinct alternatives and a Pareto
+frontier; an infeasible request gets the smallest relaxation of each constraint instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from optimizer.catalog import Catalog
+from optimizer.compliance import ComplianceEngine
+from optimizer.model.constraints import domestic_share
+from optimizer.model.objectives import ModelObjective
+from optimizer.plan import (
+    Alternative,
+    AlternativeItem,
+    Citation,
+    ConsideredOption,
+    Exclusion,
+    ParetoPoint,
+    PlanItem,
+    PurchasePlan,
+    Relaxation,
+    SolverInfo,
+)
+from optimizer.request import PurchaseRequest, TrainingWorkload
+from optimizer.solve import SolveResult, SolveStatus, solve
+from optimizer.table import EstimateCache, Option, OptionTable, build_table, with_policy_blocks_lifted
+from optimizer.validate import revalidate
+
+_BINDING_SLACK = 0.02
+
+
+def _money(v: float, cur: str) -> str:
+    sym = "¥" if cur == "CNY" else "$"
+    if abs(v) >= 1e8 and cur == "CNY":
+        return f"{sym}{v / 1e8:.2f}亿 ({v / 1e6:,.1f}M)"
+    return f"{sym}{v / 1e6:,.2f}M"
+
+
+def recommend(
+    catalog: Catalog,
+    engine: ComplianceEngine,
+    request: PurchaseRequest,
+    *,
+    cache: EstimateCache | None = None,
+    time_limit_s: float = 5.0,
+    num_workers: int = 1,
+    table: OptionTable | None = None,
+) -> PurchasePlan:
+    """Choose a purchase plan for ``request`` and explain it.
+
+    Raises:
+        UnknownSkuError, UnknownCountryError, InvalidInputError: bad input (a solve itself never raises).
+    """
+    table = table or build_table(catalog, engine, request, cache)
+    objective: ModelObjective = request.resolved_objective
+    kw = {"time_limit_s": time_limit_s, "num_workers": num_workers}
+    result = solve(table, objective=objective, **kw)  # type: ignore[arg-type]
+    excluded = [Exclusion(sku=e.sku, reason=e.reason, category=e.category, workload=e.workload)
+                for e in table.exclusions]
+    info = SolverInfo(status=result.status.value, wall_time_ms=result.wall_time_s * 1000, stages=result.stages,
+                      options=len(table.options))
+    warnings = list(dict.fromkeys(table.notes))
+    if not result.status.ok:
+        relax = relaxations(table, objective, **kw) if result.status == SolveStatus.infeasible else []
+        return PurchasePlan(
+            status=result.status.value, objective=objective, currency=table.currency,
+            message=_infeasible_message(result, relax), considered=considered(table, None),
+            excluded=excluded, relaxations=relax, citations=_citations(catalog, table, {}), solver=info,
+            budget=request.budget.amount if request.budget else None, warnings=warnings,
+        )
+    sel = result.selection
+    items = _items(table, sel)
+    validation = revalidate(catalog, engine, table, sel)
+    dom, total = domestic_share(sel, table)
+    alts = alternatives(table, objective, result, request.alternatives, **kw)
+    pareto = pareto_front(table, time_limit_s=time_limit_s, num_workers=num_workers) if request.pareto else []
+    for it in items:
+        sku = table.skus[it.sku]
+        if sku.fabric_note and it.nodes > 1:
+            warnings.append(sku.fabric_note)
+        for w in sku.compliance.warnings:
+            if w.severity != "info":
+                warnings.append(f"{it.sku}: {w.text}")
+    if any(o.nodes > 1 for o in (_opt(table, i) for i in sel)) and all(
+            catalog.networks[n].price_per_node is None for n in {table.skus[i.sku].fabric for i in items} if n):
+        warnings.append("scale-out network prices are not sourced; network cost is not included")
+    warnings.append("hosting/maintenance is not included (no sourced figure)")
+    plan = PurchasePlan(
+        status=result.status.value, objective=objective, currency=table.currency,
+        message=_summary(table, items, result), items=items,
+        capex=sum(i.capex for i in items), opex=sum(i.opex for i in items),
+        total_cost=sum(i.total_cost for i in items), total_cost_low=sum(i.total_cost_low for i in items),
+        total_cost_high=sum(i.total_cost_high for i in items), time_days=result.makespan_days,
+        power_kw=sum(i.power_kw for i in items), nodes=sum(i.nodes for i in items),
+        accelerators=sum(i.accelerators for i in items), domestic_share=(dom / total) if total else None,
+        budget=request.budget.amount if request.budget else None,
+        binding_constraints=binding(table, objective, result, **kw), considered=considered(table, sel),
+        alternatives=alts, excluded=excluded, pareto=pareto, citations=_citations(catalog, table, sel),
+        warnings=list(dict.fromkeys(warnings)), validation=validation, solver=info,
+    )
+    return plan
+
+
+def _opt(table: OptionTable, oid: str) -> Option:
+    return next(o for o in table.options if o.id == oid)
+
+
+def _items(table: OptionTable, sel: dict[str, int]) -> list[PlanItem]:
+    items = []
+    for oid, units in sel.items():
+        o = _opt(table, oid)
+        info = table.skus[o.sku]
+        c = info.compliance
+        items.append(PlanItem(
+            workload=o.workload, kind=o.kind, sku=o.sku, name=info.name, vendor=o.vendor, domestic=o.domestic,
+            nodes=o.nodes * units, accelerators=o.accelerators * units, fabric=o.fabric,
+            capex=o.capex * units, opex=o.opex * units, total_cost=o.cost * units,
+            total_cost_low=o.cost_low * units, total_cost_high=o.cost_high * units, time_days=o.days,
+            capacity_rps=None if o.capacity_rps is None else o.capacity_rps * units, power_kw=o.power_kw * units,
+            plan=o.plan, mfu=o.mfu, verdict=c.verdict, license_outlook=c.license_outlook,
+            risk_premium=info.decision.premium, fee_fraction=c.fee_fraction,
+        ))
+    items.sort(key=lambda i: (i.workload, i.sku))
+    return items
+
+
+def _summary(table: OptionTable, items: list[PlanItem], result: SolveResult) -> str:
+    cur = table.currency
+    parts = [f"{i.accelerators} × {i.sku} for {i.workload}" for i in items]
+    text = "; ".join(parts) + f": total {_money(result.cost or 0, cur)}"
+    if result.makespan_days is not None:
+        text += f", longest training {result.makespan_days:.1f} days"
+    return text
+
+
+# ---------------------------------------------------------------------- considered options
+def considered(table: OptionTable, sel: dict[str, int] | None) -> list[ConsideredOption]:
+    """Per workload and SKU: the best option on its own terms, status and deltas vs the chosen one."""
+    req = table.request
+    out: list[ConsideredOption] = []
+    budget = req.budget.amount if req.budget else math.inf
+    chosen_ids = set(sel or {})
+    for w in req.workloads:
+        opts = table.for_workload(w.name)
+        chosen = [o for o in opts if o.id in chosen_ids]
+        ref_cost = sum(o.cost * (sel or {}).get(o.id, 0) for o in chosen) if chosen else None
+        ref_days = max((o.days for o in chosen if o.days is not None), default=None) if chosen else None
+        rows: list[ConsideredOption] = []
+        for sku in dict.fromkeys(o.sku for o in opts):
+            mine = [o for o in opts if o.sku == sku]
+            info = table.skus[sku]
+            if isinstance(w, TrainingWorkload):
+                best, status = _best_training(mine, w.deadline_days, budget, req.resolved_objective)
+                cost, days, cap, acc = best.cost, best.days, None, best.accelerators
+            else:
+                o = mine[0]
+                units = math.ceil(w.requests_per_s / (o.capacity_rps or 1))
+                cost, days, cap, acc = o.cost * units, None, (o.capacity_rps or 0) * units, o.accelerators * units
+                status = "feasible" if cost <= budget else "over budget"
+            reason = ""
+            if mine[0].blocked:
+                status, reason = "blocked by policy", mine[0].blocked
+            if any(o.id in chosen_ids for o in mine):
+                status = "chosen"
+            if not reason:
+                c = info.compliance
+                reason = f"{c.verdict}" + (f" ({c.license_outlook})" if c.license_outlook else "")
+                if info.decision.premium:
+                    reason += f", risk premium {info.decision.premium:.0%}"
+                if c.fee_fraction:
+                    reason += f", fees {c.fee_fraction:.0%}"
+            rows.append(ConsideredOption(
+                workload=w.name, sku=sku, name=info.name, status=status, accelerators=acc,  # type: ignore[arg-type]
+                total_cost=cost, time_days=days, capacity_rps=cap,
+                delta_cost=None if ref_cost is None else cost - ref_cost,
+                delta_days=None if (ref_days is None or days is None) else days - ref_days, reason=reason,
+            ))
+        order = {"chosen": 0, "feasible": 1, "misses deadline": 2, "over budget": 3, "blocked by policy": 4}
+        key_time = req.resolved_objective == "min_time"
+        rows.sort(key=lambda r: (order.get(r.status, 5), (r.time_days or 0) if key_time else (r.total_cost or 0)))
+        out.extend(rows)
+        for e in table.exclusions:
+            if e.workload in (None, w.name) and not any(r.sku == e.sku for r in rows):
+                out.append(ConsideredOption(workload=w.name, sku=e.sku, name=table.skus[e.sku].name
+                                            if e.sku in table.skus else e.sku, status="excluded", reason=e.reason))
+    return out
+
+
+def _best_training(opts: list[Option], deadline: float | None, budget: float, objective: str
+                   ) -> tuple[Option, str]:
+    if objective == "min_time":
+        ok = [o for o in opts if o.cost <= budget]
+        if ok:
+            return min(ok, key=lambda o: (o.days or 0, o.cost)), "feasible"
+        return min(opts, key=lambda o: o.cost), "over budget"
+    ok = [o for o in opts if deadline is None or (o.days or 0) <= deadline]
+    if ok:
+        best = min(ok, key=lambda o: (o.cost, o.days or 0))
+        return best, "feasible" if best.cost <= budget else "over budget"
+    return min(opts, key=lambda o: o.days or 0), "misses deadline"
+
+
+# ---------------------------------------------------------------------- binding constraints
+def binding(table: OptionTable, objective: ModelObjective, result: SolveResult, **kw: float) -> list[str]:
+    """Constraints with (almost) no slack, plus limits whose removal would improve the objective."""
+    from optimizer.model.constraints import DEFAULT_MODULES
+
+    names: list[str] = []
+    for module in DEFAULT_MODULES:
+        for name, slack in module().slack(result.selection, table).items():
+            if slack <= _BINDING_SLACK:
+                names.append(name)
+    req = table.request
+    families = []
+    if req.budget is not None:
+        families.append("budget")
+    if req.limits.power_kw is not None:
+        families.append("power")
+    if req.limits.racks is not None:
+        families.append("racks")
+    if table.supply:
+        families.append("supply")
+    if req.policy.min_domestic_share > 0:
+        families.append("domestic_share")
+    if req.policy.max_vendor_share < 1:
+        families.append("vendor_share")
+    if any(o.blocked for o in table.options):
+        families.append("policy")
+    if objective == "min_cost" and any(isinstance(w, TrainingWorkload) and w.deadline_days for w in req.workloads):
+        families.append("deadline")
+    for fam in families:
+        if any(n == fam or n.startswith(f"{fam}[") for n in names):
+            continue
+        relaxed = solve(table, objective=objective, disabled={fam}, lexicographic=False, **kw)  # type: ignore[arg-type]
+        if relaxed.status.ok and relaxed.objective is not None and result.objective is not None \
+                and relaxed.objective < result.objective:
+            names.append(fam)
+    return list(dict.fromkeys(names))
+
+
+# ---------------------------------------------------------------------- alternatives and Pareto
+def _signature(table: OptionTable, sel: dict[str, int]) -> frozenset[tuple[str, str]]:
+    opts = {o.id: o for o in table.options}
+    return frozenset((opts[i].workload, opts[i].sku) for i in sel)
+
+
+def _compact(table: OptionTable, sel: dict[str, int]) -> list[AlternativeItem]:
+    opts = {o.id: o for o in table.options}
+    return sorted((AlternativeItem(workload=opts[i].workload, sku=opts[i].sku, accelerators=opts[i].accelerators * n)
+                   for i, n in sel.items()), key=lambda a: (a.workload, a.sku))
+
+
+def alternatives(table: OptionTable, objective: ModelObjective, best: SolveResult, k: int,
+                 **kw: float) -> list[Alternative]:
+    """Top-k distinct runner-up plans: each uses a different (workload, SKU) set than all before it."""
+    out: list[Alternative] = []
+    nogoods = [_signature(table, best.selection)]
+    for rank in range(1, k + 1):
+        r = solve(table, objective=objective, nogoods=nogoods, **kw)  # type: ignore[arg-type]
+        if not r.status.ok:
+            break
+        nogoods.append(_signature(table, r.selection))
+        out.append(Alternative(
+            rank=rank, items=_compact(table, r.selection), total_cost=r.cost or 0.0, time_days=r.makespan_days,
+            delta_cost=(r.cost or 0.0) - (best.cost or 0.0),
+            delta_days=None if (r.makespan_days is None or best.makespan_days is None)
+            else r.makespan_days - best.makespan_days,
+        ))
+    return out
+
+
+def pareto_front(table: OptionTable, *, max_points: int = 15, time_limit_s: float = 5.0, num_workers: int = 1,
+                 ) -> list[ParetoPoint]:
+    """Cost-vs-time frontier by the ε-constraint method: cheapest plan, then the cheapest strictly faster one."""
+    if not any(isinstance(w, TrainingWorkload) for w in table.request.workloads):
+        return []
+    points: list[ParetoPoint] = []
+    cap: float | None = None
+    for _ in range(max_points):
+        r = solve(table, objective="min_cost", makespan_cap_days=cap, time_limit_s=time_limit_s,
+                  num_workers=num_workers)
+        if not r.status.ok or r.makespan_days is None:
+            break
+        points.append(ParetoPoint(total_cost=r.cost or 0.0, time_days=r.makespan_days,
+                                  items=_compact(table, r.selection)))
+        cap = math.ceil(r.makespan_days * 100 - 1e-9) / 100 - 0.01
+        if cap <= 0:
+            break
+    return points
+
+
+# ---------------------------------------------------------------------- relaxations
+def relaxations(table: OptionTable, objective: ModelObjective, **kw: float) -> list[Relaxation]:
+    """For an infeasible request: the smallest change of each constraint that alone makes it feasible."""
+    req = table.request
+    cur = table.currency
+    out: list[Relaxation] = []
+
+    def attempt(disabled: Iterable[str], obj: ModelObjective, t: OptionTable | None = None) -> SolveResult:
+        return solve(t or table, objective=obj, disabled=set(disabled), **kw)  # type: ignore[arg-type]
+
+    if req.budget is not None:
+        r = attempt({"budget"}, "min_cost")
+        if r.status.ok and r.cost is not None:
+            out.append(Relaxation(constraint="budget", feasible=True, current=_money(req.budget.amount, cur),
+                                  required=_money(r.cost, cur),
+                                  message=f"budget must be at least {_money(r.cost, cur)} "
+                                          f"(now {_money(req.budget.amount, cur)})"))
+        else:
+            out.append(Relaxation(constraint="budget", feasible=False,
+                                  message="raising the budget alone is not enough"))
+    deadlines = [w for w in req.workloads if isinstance(w, TrainingWorkload) and w.deadline_days]
+    if deadlines:
+        r = attempt({"deadline"}, "min_time")
+        if r.status.ok:
+            for w in deadlines:
+                days = next((_opt(table, i).days for i in r.selection if _opt(table, i).workload == w.name), None)
+                if days is not None and days > (w.deadline_days or 0):
+                    out.append(Relaxation(constraint=f"deadline[{w.name}]", feasible=True,
+                                          current=f"{w.deadline_days:g} days", required=f"{math.ceil(days)} days",
+                                          message=f"deadline for {w.name} must be at least {math.ceil(days)} days "
+                                                  f"(now {w.deadline_days:g})"))
+        else:
+            out.append(Relaxation(constraint="deadline", feasible=False,
+                                  message="extending the deadlines alone is not enough"))
+    if req.limits.power_kw is not None:
+        r = attempt({"power"}, "min_power")
+        if r.status.ok:
+            kw_need = sum(_opt(table, i).power_kw * n for i, n in r.selection.items())
+            out.append(Relaxation(constraint="power", feasible=True, current=f"{req.limits.power_kw:,.0f} kW",
+                                  required=f"{math.ceil(kw_need):,} kW",
+                                  message=f"power cap must be at least {math.ceil(kw_need):,} kW"))
+    if req.limits.racks is not None:
+        r = attempt({"racks"}, "min_nodes")
+        if r.status.ok:
+            nodes = sum(_opt(table, i).nodes * n for i, n in r.selection.items())
+            racks = math.ceil(nodes / req.limits.nodes_per_rack)
+            out.append(Relaxation(constraint="racks", feasible=True, current=str(req.limits.racks),
+                                  required=str(racks), message=f"at least {racks} racks are needed"))
+    if table.supply:
+        r = attempt({"supply"}, objective)
+        if r.status.ok:
+            needs = []
+            for sku, limit in table.supply.items():
+                used = sum(_opt(table, i).accelerators * n for i, n in r.selection.items() if _opt(table, i).sku == sku)
+                if used > limit:
+                    needs.append(f"{sku} ≥ {used}")
+            if needs:
+                out.append(Relaxation(constraint="supply", feasible=True, required=", ".join(needs),
+                                      message="supply must rise: " + ", ".join(needs)))
+    if any(o.blocked for o in table.options):
+        lifted = with_policy_blocks_lifted(table)
+        r = attempt((), objective, lifted)
+        if r.status.ok:
+            skus = sorted({_opt(lifted, i).sku for i in r.selection if _opt(table, i).blocked})
+            why = "; ".join(f"{s}: {table.skus[s].decision.reason}" for s in skus)
+            out.append(Relaxation(constraint="policy", feasible=True, required="allow " + ", ".join(skus),
+                                  message=f"allow licence-required or restricted parts ({why})"))
+    if req.policy.min_domestic_share > 0:
+        r = attempt({"domestic_share"}, objective)
+        if r.status.ok:
+            best = _max_share(table, objective, **kw)
+            out.append(Relaxation(constraint="domestic_share", feasible=True,
+                                  current=f"{req.policy.min_domestic_share:.0%}",
+                                  required=f"{best:.0%}" if best is not None else "0%",
+                                  message=f"minimum domestic share must fall to {best or 0:.0%}"))
+    if req.policy.max_vendor_share < 1:
+        r = attempt({"vendor_share"}, objective)
+        if r.status.ok:
+            out.append(Relaxation(constraint="vendor_share", feasible=True,
+                                  current=f"{req.policy.max_vendor_share:.0%}",
+                                  message="the per-vendor cap must be raised or removed"))
+    fabric = [e for e in table.exclusions if e.category == "fabric"]
+    if fabric:
+        out.append(Relaxation(constraint="fabric", feasible=False, message="; ".join(e.reason for e in fabric[:3])
+                              + " (allow another fabric to include these parts)"))
+    return out
+
+
+def _max_share(table: OptionTable, objective: ModelObjective, **kw: float) -> float | None:
+    """Largest minimum domestic share that is still feasible (bisection on the share)."""
+    from dataclasses import replace as dc_replace
+
+    lo, hi = 0.0, table.request.policy.min_domestic_share
+    for _ in range(7):
+        mid = (lo + hi) / 2
+        policy = table.request.policy.model_copy(update={"min_domestic_share": mid})
+        req = table.request.model_copy(update={"policy": policy})
+        t2 = dc_replace(table, request=req)
+        if solve(t2, objective=objective, lexicographic=False, **kw).status.ok:  # type: ignore[arg-type]
+            lo = mid
+        else:
+            hi = mid
+    return math.floor(lo * 100) / 100
+
+
+def _infeasible_message(result: SolveResult, relax: list[Relaxation]) -> str:
+    if result.status != SolveStatus.infeasible:
+        return f"the solver returned {result.status.value} within its time limit"
+    ok = [r.message for r in relax if r.feasible]
+    if not ok:
+        return "no plan satisfies every constraint, and no single relaxation suffices"
+    return "no plan satisfies every constraint; any one of these would: " + "; ".join(ok)
+
+
+# ---------------------------------------------------------------------- citations
+def _citations(catalog: Catalog, table: OptionTable, sel: dict[str, int]) -> list[Citation]:
+    ids: list[str] = []
+    chosen = {_opt(table, i).sku for i in sel}
+    for sku, info in table.skus.items():
+        if sku in chosen or any(e.sku == sku and e.category == "compliance" for e in table.exclusions):
+            ids.extend(info.compliance.citations)
+        if sku in chosen:
+            acc = catalog.accelerators[sku]
+            if acc.price:
+                ids.extend(acc.price.source)
+            for node in catalog.nodes_for(sku):
+                if node.price:
+                    ids.extend(node.price.source)
+    ids.extend(catalog.exchange_rate.source)
+    out = []
+    for sid in dict.fromkeys(ids):
+        src = catalog.sources.get(sid)
+        if src is not None:
+            out.append(Citation(id=sid, title=src.title, url=src.url))
+    return out

@@ -1,0 +1,408 @@
+"""Estimate first: turn a purchase request into a table of options (workload × SKU × size) and exclusions.
+
+The CP-SAT model reads only this table. Costs are linear in nodes (node price, network, storage, fees,
+risk premium, power over the horizon), so one cost estimate per SKU prices every size exactly. Training
+options come from a grid of node counts between the smallest that fits and the largest any limit allows,
+plus the exact smallest count that meets the deadline; inference options are per node of each SKU.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from optimizer.catalog import Accelerator, Catalog
+from optimizer.compliance import Buyer, ComplianceEngine, ComplianceResult, PolicyDecision
+from optimizer.errors import InvalidInputError, OptimizerError, UnsupportedPrecisionError
+from optimizer.estimator import (
+    CostRequest,
+    InferenceRequest,
+    TrainingEstimate,
+    TrainingRequest,
+    estimate_cost,
+    estimate_inference,
+    estimate_training,
+)
+from optimizer.estimator.common import choose_fabric, node_size
+from optimizer.request import InferenceWorkload, PurchaseRequest, TrainingWorkload
+
+ExclusionCategory = Literal["compliance", "policy", "price", "data", "fit", "fabric", "supply", "latency"]
+_MAX_ACCELERATORS = 200_000
+_GRID_POINTS = 9
+
+
+@dataclass(frozen=True)
+class Option:
+    """One way to serve one workload: a pool of ``nodes`` (training) or one node of capacity (inference)."""
+
+    id: str
+    workload: str
+    kind: Literal["training", "inference"]
+    sku: str
+    vendor: str
+    domestic: bool
+    nodes: int
+    accelerators: int
+    max_units: int
+    cost: float
+    cost_low: float
+    cost_high: float
+    capex: float
+    opex: float
+    hardware: float
+    power_kw: float
+    days: float | None = None
+    tokens_per_s: float | None = None
+    capacity_rps: float | None = None
+    fabric: str | None = None
+    mfu: float | None = None
+    plan: str = ""
+    blocked: str | None = None
+    """Why the buyer policy blocks this option (None = admissible); used by relaxations."""
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """An accelerator (or a workload on it) that cannot be part of any plan, and why."""
+
+    sku: str
+    reason: str
+    category: ExclusionCategory
+    workload: str | None = None
+
+
+@dataclass
+class SkuInfo:
+    """Per-SKU facts the plan reports: compliance verdict, policy decision, unit costs."""
+
+    sku: str
+    name: str
+    vendor: str
+    domestic: bool
+    compliance: ComplianceResult
+    decision: PolicyDecision
+    node_size: int
+    fabric: str | None
+    fabric_note: str | None
+    node_cost: float | None = None
+    node_cost_low: float | None = None
+    node_cost_high: float | None = None
+    node_capex: float | None = None
+    node_opex: float | None = None
+    node_hardware: float | None = None
+    node_power_kw: float | None = None
+    price_basis: str | None = None
+
+
+@dataclass
+class OptionTable:
+    """Everything the model needs, in request currency."""
+
+    request: PurchaseRequest
+    currency: str
+    options: list[Option]
+    exclusions: list[Exclusion]
+    skus: dict[str, SkuInfo]
+    supply: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def for_workload(self, name: str) -> list[Option]:
+        """Options of one workload."""
+        return [o for o in self.options if o.workload == name]
+
+    def admissible(self) -> list[Option]:
+        """Options not blocked by the buyer policy."""
+        return [o for o in self.options if o.blocked is None]
+
+
+class EstimateCache:
+    """Memoises estimator calls (frozen requests are hashable); share one per catalog."""
+
+    def __init__(self) -> None:
+        self._training: dict[TrainingRequest, TrainingEstimate] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def training(self, catalog: Catalog, req: TrainingRequest) -> TrainingEstimate:
+        """Cached :func:`estimate_training`."""
+        hit = self._training.get(req)
+        if hit is not None:
+            self.hits += 1
+            return hit
+        self.misses += 1
+        est = estimate_training(catalog, req)
+        if len(self._training) > 50_000:
+            self._training.clear()
+        self._training[req] = est
+        return est
+
+
+def _nodes_round(accelerators: float, per_node: int) -> int:
+    return max(1, math.ceil(accelerators / per_node))
+
+
+def _training_request(w: TrainingWorkload, sku: str, count: int, fabric: str | None, country: str) -> TrainingRequest:
+    return TrainingRequest(params=w.params, active_params=w.active_params, tokens=w.tokens, accelerator=sku,
+                           count=count, precision=w.precision, seq_len=w.seq_len, fabric=fabric,
+                           buyer_country=country)
+
+
+def _sku_info(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest, acc: Accelerator
+              ) -> tuple[SkuInfo, list[Exclusion]]:
+    buyer = Buyer(country=req.buyer.country, kind=req.buyer.kind,
+                  headquarters_country=req.buyer.headquarters_country, on=req.buyer.date)
+    result = engine.check(acc.id, buyer)
+    decision = engine.decide(result, req.policy)
+    exclusions: list[Exclusion] = []
+    fabric_id, fabric_note = _fabric_for(catalog, acc, req)
+    info = SkuInfo(sku=acc.id, name=acc.name, vendor=acc.vendor, domestic=acc.domestic_china, compliance=result,
+                   decision=decision, node_size=node_size(catalog, acc), fabric=fabric_id, fabric_note=fabric_note)
+    if result.verdict == "prohibited":
+        first = next((f.text for f in result.rules if f.effect == "prohibited"), "prohibited")
+        exclusions.append(Exclusion(acc.id, f"prohibited for {req.buyer.country} on {req.buyer.date}: {first}",
+                                    "compliance"))
+        return info, exclusions
+    try:
+        est = estimate_cost(catalog, CostRequest(
+            accelerator=acc.id, accelerators=info.node_size, currency=req.report_currency,
+            horizon_years=req.horizon_years, fabric=fabric_id, fee_fraction=result.fee_fraction,
+            risk_premium=decision.premium if decision.admissible else _blocked_premium(result, req),
+        ))
+    except InvalidInputError as exc:
+        exclusions.append(Exclusion(acc.id, exc.message, "price"))
+        return info, exclusions
+    info.node_cost, info.node_cost_low, info.node_cost_high = est.total.base, est.total.low, est.total.high
+    info.node_capex, info.node_opex = est.capex.base, est.opex.base
+    info.node_hardware = est.hardware.base
+    info.node_power_kw = est.facility_kw
+    info.price_basis = est.node_price_basis
+    return info, exclusions
+
+
+def _blocked_premium(result: ComplianceResult, req: PurchaseRequest) -> float:
+    """Risk premium an option would carry if the policy were relaxed to allow it."""
+    if result.verdict == "license_required" and result.license_outlook:
+        return req.policy.risk_premium.get(result.license_outlook, 0.0)
+    return 0.0
+
+
+def _fabric_for(catalog: Catalog, acc: Accelerator, req: PurchaseRequest) -> tuple[str | None, str | None]:
+    """Fastest scale-out fabric the buyer may use for this vendor (None when none is usable)."""
+    allowed = None if req.allowed_fabrics is None else {f.strip().lower() for f in req.allowed_fabrics}
+    best = None
+    note = None
+    for net in catalog.networks_for(acc.vendor):
+        if allowed is not None and net.id not in allowed:
+            continue
+        avail = net.availability_for(req.buyer.country)
+        if avail == "unavailable":
+            note = f"{net.name} unavailable to buyers in {req.buyer.country}"
+            continue
+        fab = choose_fabric(catalog, acc, fabric=net.id, buyer_country=req.buyer.country)
+        if fab is None:
+            continue
+        rank = ({"available": 3, "unknown": 2, "limited": 1}[avail], fab.gbit_per_accelerator)
+        if best is None or rank > best[0]:
+            best = (rank, net.id, avail)
+    if best is None:
+        return None, note or "no scale-out fabric allowed for this vendor"
+    if best[2] == "limited":
+        note = f"{catalog.networks[best[1]].name}: availability to {req.buyer.country} is limited"
+    return best[1], note
+
+
+def build_table(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest,
+                cache: EstimateCache | None = None) -> OptionTable:
+    """Build the option table for a request.
+
+    Raises:
+        UnknownSkuError: a SKU named in ``req.skus`` or ``req.limits.supply`` does not exist.
+        InvalidInputError: an allowed fabric does not exist.
+    """
+    cache = cache or EstimateCache()
+    engine.validate_country(req.buyer.country)
+    if req.buyer.headquarters_country:
+        engine.validate_country(req.buyer.headquarters_country)
+    for f in req.allowed_fabrics or []:
+        if f.strip().lower() not in catalog.networks:
+            raise InvalidInputError(f"unknown fabric {f!r}; choose from {', '.join(sorted(catalog.networks))}")
+    supply = {catalog.resolve(k): v for k, v in req.limits.supply.items()}
+    skus = [catalog.resolve(s) for s in req.skus] if req.skus else list(catalog.accelerators)
+    table = OptionTable(request=req, currency=req.report_currency, options=[], exclusions=[], skus={},
+                        supply=supply)
+    for sku in dict.fromkeys(skus):
+        acc = catalog.accelerators[sku]
+        info, excl = _sku_info(catalog, engine, req, acc)
+        table.skus[sku] = info
+        table.exclusions.extend(excl)
+        if excl:
+            continue
+        if supply.get(sku) == 0:
+            table.exclusions.append(Exclusion(sku, f"supply limit for {sku} is 0", "supply"))
+            continue
+        blocked = None if info.decision.admissible else info.decision.reason
+        for w in req.workloads:
+            try:
+                if isinstance(w, TrainingWorkload):
+                    table.options.extend(_training_options(catalog, req, w, acc, info, blocked, supply.get(sku),
+                                                           cache, table))
+                else:
+                    table.options.extend(_inference_options(catalog, req, w, acc, info, blocked, table))
+            except (UnsupportedPrecisionError, InvalidInputError) as exc:
+                table.exclusions.append(Exclusion(sku, exc.message, "data", workload=w.name))
+    return table
+
+
+def _unit_costs(info: SkuInfo, nodes: int) -> dict[str, float]:
+    assert info.node_cost is not None and info.node_cost_low is not None and info.node_cost_high is not None
+    assert info.node_capex is not None and info.node_opex is not None and info.node_hardware is not None
+    assert info.node_power_kw is not None
+    return {"cost": info.node_cost * nodes, "cost_low": info.node_cost_low * nodes,
+            "cost_high": info.node_cost_high * nodes, "capex": info.node_capex * nodes,
+            "opex": info.node_opex * nodes, "hardware": info.node_hardware * nodes,
+            "power_kw": info.node_power_kw * nodes}
+
+
+def _max_nodes(req: PurchaseRequest, info: SkuInfo, supply: int | None) -> int:
+    limit = _MAX_ACCELERATORS // info.node_size
+    if req.budget is not None and info.node_cost:
+        limit = min(limit, max(1, int(req.budget.amount // info.node_cost)))
+    if req.limits.power_kw is not None and info.node_power_kw:
+        limit = min(limit, max(1, int(req.limits.power_kw // info.node_power_kw)))
+    if req.limits.racks is not None:
+        limit = min(limit, req.limits.racks * req.limits.nodes_per_rack)
+    if supply is not None:
+        limit = min(limit, max(1, supply // info.node_size))
+    return max(1, limit)
+
+
+def _training_options(catalog: Catalog, req: PurchaseRequest, w: TrainingWorkload, acc: Accelerator,
+                      info: SkuInfo, blocked: str | None, supply: int | None, cache: EstimateCache,
+                      table: OptionTable) -> list[Option]:
+    per_node = info.node_size
+    fabric = info.fabric
+
+    def est(nodes: int) -> TrainingEstimate:
+        return cache.training(catalog, _training_request(w, acc.id, nodes * per_node, fabric, req.buyer.country))
+
+    # Smallest size that fits (start from the memory lower bound of fully sharded state).
+    capacity = acc.memory_gb.value or 1.0
+    lb_acc = w.params * 16 / (capacity * 0.9 * 1e9)
+    n = _nodes_round(lb_acc, per_node)
+    first = est(n)
+    if first.status != "ok":
+        if first.minimum_count is None:
+            table.exclusions.append(Exclusion(acc.id, first.message, "fit", workload=w.name))
+            return []
+        n = _nodes_round(first.minimum_count, per_node)
+        first = est(n)
+        if first.status != "ok":
+            table.exclusions.append(Exclusion(acc.id, first.message, "fit", workload=w.name))
+            return []
+    if fabric is None and n > 1:
+        table.exclusions.append(Exclusion(acc.id, f"needs {n} nodes but {info.fabric_note}", "fabric",
+                                          workload=w.name))
+        return []
+    n_min = n
+    n_max = max(n_min, _max_nodes(req, info, supply))
+    if fabric is None:
+        n_max = 1
+    counts = {n_min, n_max}
+    if fabric is not None and n_max < _MAX_ACCELERATORS // per_node:
+        # Sizes just beyond the limits, so sensitivity (binding constraints) and relaxations can see them.
+        counts.update({math.ceil(n_max * 1.25), math.ceil(n_max * 1.6)})
+    # Exact smallest size meeting the deadline (secant steps, then bisection on nodes).
+    if w.deadline_days is not None:
+        n_dl = _nodes_for_deadline(est, n_min, w.deadline_days, _MAX_ACCELERATORS // per_node)
+        if n_dl is not None:
+            counts.add(n_dl)
+            n_max = max(n_max, n_dl)
+    k = 1.0
+    ratio = (n_max / n_min) ** (1 / max(1, _GRID_POINTS - 1)) if n_max > n_min else 1.0
+    for _ in range(_GRID_POINTS):
+        counts.add(min(n_max, max(n_min, round(n_min * k))))
+        k *= max(ratio, 1.0001)
+    options: list[Option] = []
+    for nodes in sorted(counts):
+        e = est(nodes)
+        if e.status != "ok" or e.wall_clock_days is None or e.tokens_per_s is None:
+            continue
+        costs = _unit_costs(info, nodes)
+        plan = e.plan
+        options.append(Option(
+            id=f"{w.name}:{acc.id}:{nodes}n", workload=w.name, kind="training", sku=acc.id, vendor=acc.vendor,
+            domestic=acc.domestic_china, nodes=nodes, accelerators=nodes * per_node, max_units=1,
+            days=e.wall_clock_days, tokens_per_s=e.tokens_per_s * e.goodput, fabric=fabric if nodes > 1 else None,
+            mfu=e.mfu, blocked=blocked,
+            plan=(f"TP{plan.tp}×PP{plan.pp}×DP{plan.dp}, ZeRO-{plan.zero_stage}, MFU {e.mfu or 0:.0%}"
+                  if plan else ""),
+            **costs,  # type: ignore[arg-type]
+        ))
+    return options
+
+
+def _nodes_for_deadline(est: object, n_min: int, deadline: float, n_cap: int) -> int | None:
+    from collections.abc import Callable
+
+    f: Callable[[int], TrainingEstimate] = est  # type: ignore[assignment]
+    lo, hi = 0, None  # lo: largest known miss; hi: smallest known hit (nodes)
+    n = n_min
+    for _ in range(12):
+        e = f(n)
+        days = e.wall_clock_days if e.status == "ok" else None
+        if days is not None and days <= deadline:
+            hi = n
+            break
+        lo = n
+        if n >= n_cap:
+            return None
+        step = (days / deadline) * 1.03 if days else 2.0
+        n = min(n_cap, max(n + 1, math.ceil(n * step)))
+    if hi is None:
+        return None
+    while hi - lo > 1 and hi - lo > 0.01 * hi:
+        mid = (lo + hi) // 2
+        e = f(mid)
+        if e.status == "ok" and e.wall_clock_days is not None and e.wall_clock_days <= deadline:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _inference_options(catalog: Catalog, req: PurchaseRequest, w: InferenceWorkload, acc: Accelerator,
+                       info: SkuInfo, blocked: str | None, table: OptionTable) -> list[Option]:
+    e = estimate_inference(catalog, InferenceRequest(
+        params=w.params, active_params=w.active_params, accelerator=acc.id, precision=w.precision,
+        prompt_tokens=w.prompt_tokens, output_tokens=w.output_tokens, requests_per_s=w.requests_per_s,
+        ttft_s=w.ttft_s, tpot_s=w.tpot_s,
+    ))
+    if e.status != "ok" or e.tp is None or e.requests_per_s_per_replica is None:
+        category: ExclusionCategory = "fit" if e.status == "does_not_fit" else "latency"
+        table.exclusions.append(Exclusion(acc.id, e.message, category, workload=w.name))
+        return []
+    replicas_per_node = max(1, info.node_size // e.tp)
+    cap = e.requests_per_s_per_replica * 0.8 * replicas_per_node  # planned load 80%
+    units = math.ceil(w.requests_per_s / cap)
+    costs = _unit_costs(info, 1)
+    return [Option(
+        id=f"{w.name}:{acc.id}:node", workload=w.name, kind="inference", sku=acc.id, vendor=acc.vendor,
+        domestic=acc.domestic_china, nodes=1, accelerators=info.node_size, max_units=units, capacity_rps=cap,
+        blocked=blocked, plan=f"TP{e.tp}, {replicas_per_node} replica(s)/node, batch {e.batch}, "
+                              f"TTFT {e.ttft_s or 0:.2f}s, TPOT {(e.tpot_s or 0) * 1000:.0f} ms",
+        **costs,  # type: ignore[arg-type]
+    )]
+
+
+def with_policy_blocks_lifted(table: OptionTable, *, reasons: Iterable[str] | None = None) -> OptionTable:
+    """A copy of the table where policy-blocked options become admissible (for relaxations)."""
+    opts = [replace(o, blocked=None) if o.blocked and (reasons is None or o.blocked in set(reasons)) else o
+            for o in table.options]
+    return OptionTable(request=table.request, currency=table.currency, options=opts,
+                       exclusions=table.exclusions, skus=table.skus, supply=dict(table.supply),
+                       notes=list(table.notes))
+
+
+__all__ = ["EstimateCache", "Exclusion", "Option", "OptionTable", "SkuInfo", "build_table", "OptimizerError"]
