@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 run: install
+	$(BIN)/procure ingest
 	$(BIN)/procure serve
 
 lint: install

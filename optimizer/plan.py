@@ -18,6 +18,8 @@ class PlanItem(_Out):
 
     workload: str
     kind: Literal["training", "inference"]
+    option_id: str
+    units: int
     sku: str
     name: str
     vendor: str

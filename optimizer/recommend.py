@@ -116,7 +116,8 @@ def _items(table: OptionTable, sel: dict[str, int]) -> list[PlanItem]:
         info = table.skus[o.sku]
         c = info.compliance
         items.append(PlanItem(
-            workload=o.workload, kind=o.kind, sku=o.sku, name=info.name, vendor=o.vendor, domestic=o.domestic,
+            workload=o.workload, kind=o.kind, option_id=o.id, units=units, sku=o.sku, name=info.name,
+            vendor=o.vendor, domestic=o.domestic,
             nodes=o.nodes * units, accelerators=o.accelerators * units, fabric=o.fabric,
             capex=o.capex * units, opex=o.opex * units, total_cost=o.cost * units,
             total_cost_low=o.cost_low * units, total_cost_high=o.cost_high * units, time_days=o.days,

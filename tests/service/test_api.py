@@ -113,3 +113,32 @@ def test_inference_and_cost_endpoints(client: TestClient) -> None:
     assert r.status_code == 200 and r.json()["nodes"] == 8
     r = client.post("/v1/estimates/cost", json={"accelerator": "l2", "accelerators": 8})
     assert r.status_code == 422 and r.json()["code"] == "invalid_input"
+
+
+CHINA_BODY = {"workloads": [{"kind": "training", "params": "70B", "tokens": "1.4T"}],
+              "buyer": {"country": "CN", "date": "2025-08-01"}, "budget": {"amount": "5000万", "currency": "CNY"},
+              "objective": "min_time"}
+
+
+def test_recommendations_endpoint(client: TestClient) -> None:
+    r = client.post("/v1/recommendations", json=CHINA_BODY)
+    assert r.status_code == 200
+    plan = r.json()
+    assert plan["status"] == "optimal" and plan["total_cost"] <= 50e6 and plan["validation"]["ok"]
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [{"budget": {"amount": -1}}, {"budget": {"amount": 5, "currency": "EUR"}}, {"objective": "fastest"},
+     {"workloads": [{"params": 7e9, "tokens": 1e12, "deadline_days": 0}]}, {"buyer": {"country": "China"}}],
+)
+def test_recommendations_bad_input(client: TestClient, patch: dict[str, object]) -> None:
+    r = client.post("/v1/recommendations", json={**CHINA_BODY, **patch})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_whatif_endpoint(client: TestClient) -> None:
+    r = client.post("/v1/recommendations/whatif", json={"request": CHINA_BODY, "change": {"remove_skus": ["h20"]}})
+    assert r.status_code == 200 and "h20 becomes unavailable" in r.json()["changes"]
+    r = client.post("/v1/recommendations/whatif", json={"request": CHINA_BODY, "change": {"remove_skus": ["zz"]}})
+    assert r.status_code == 404 and r.json()["code"] == "unknown_sku"
