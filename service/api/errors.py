@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from corpus.errors import CorpusError
 from optimizer.errors import OptimizerError, UnknownSkuError
+from service.messages import error_list, first_error
 
 log = logging.getLogger("procure.api")
 
@@ -45,15 +46,6 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
-def _first(errors: list[Any]) -> str:
-    if not errors:
-        return "invalid request"
-    first = errors[0]
-    loc = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-    msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-    return f"{loc}: {msg}" if loc else msg
-
-
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on the app."""
 
@@ -71,22 +63,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(status, exc.code, exc.__class__.__name__, exc.message)
 
     @app.exception_handler(RequestValidationError)
-    async def _request_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = list(exc.errors())
-        safe = [
-            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-            for e in errors
-        ]
-        return problem(422, "validation_error", "Request validation failed", _first(errors), errors=safe)
-
     @app.exception_handler(ValidationError)
-    async def _validation(_: Request, exc: ValidationError) -> JSONResponse:
+    async def _validation(_: Request, exc: RequestValidationError | ValidationError) -> JSONResponse:
         errors = list(exc.errors())
-        safe = [
-            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-            for e in errors
-        ]
-        return problem(422, "validation_error", "Request validation failed", _first(errors), errors=safe)
+        return problem(422, "validation_error", "Request validation failed", first_error(errors),
+                       errors=error_list(errors))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

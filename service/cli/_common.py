@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 from corpus.errors import CorpusError
 from optimizer.errors import OptimizerError
 from service.container import Domain, build_domain
+from service.messages import first_error
 from service.settings import get_settings
 
 # Piped output is not truncated to 80 columns: tables keep their full width when redirected.
@@ -43,16 +44,6 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def validation_message(exc: ValidationError) -> str:
-    """First problem of a pydantic error as one line."""
-    errors = exc.errors()
-    first = errors[0]
-    loc = ".".join(str(p) for p in first["loc"])
-    msg = first["msg"].removeprefix("Value error, ")
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{loc}: {msg}{more}" if loc else f"{msg}{more}"
-
-
 class ProcureGroup(TyperGroup):
     """Root command group that turns domain errors into one-line messages and exit code 2."""
 
@@ -63,7 +54,7 @@ class ProcureGroup(TyperGroup):
         except (OptimizerError, CorpusError) as exc:
             raise fail(exc.message) from None
         except ValidationError as exc:
-            raise fail(validation_message(exc)) from None
+            raise fail(first_error(list(exc.errors()))) from None
 
 
 def domain(extra: list[Path] | None) -> Domain:
