@@ -9,7 +9,7 @@ plus the exact smallest count that meets the deadline; inference options are per
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -30,7 +30,8 @@ from optimizer.request import InferenceWorkload, PurchaseRequest, TrainingWorklo
 
 ExclusionCategory = Literal["compliance", "policy", "price", "data", "fit", "fabric", "supply", "latency"]
 _MAX_ACCELERATORS = 200_000
-_GRID_POINTS = 9
+_LADDER = tuple(2**k for k in range(0, 18))
+"""Node counts tried between the smallest fitting size and twice the largest size the limits allow."""
 
 
 @dataclass(frozen=True)
@@ -309,21 +310,21 @@ def _training_options(catalog: Catalog, req: PurchaseRequest, w: TrainingWorkloa
     n_max = max(n_min, _max_nodes(req, info, supply))
     if fabric is None:
         n_max = 1
-    counts = {n_min, n_max}
-    if fabric is not None and n_max < _MAX_ACCELERATORS // per_node:
-        # Sizes just beyond the limits, so sensitivity (binding constraints) and relaxations can see them.
-        counts.update({math.ceil(n_max * 1.25), math.ceil(n_max * 1.6)})
-    # Exact smallest size meeting the deadline (secant steps, then bisection on nodes).
-    if w.deadline_days is not None:
-        n_dl = _nodes_for_deadline(est, n_min, w.deadline_days, _MAX_ACCELERATORS // per_node)
+    # A budget-independent ladder (powers of two) so repeated and what-if requests reuse cached estimates,
+    # up to twice the largest size the limits allow (so binding limits and relaxations can see beyond them),
+    # plus the exact smallest size, the exact largest size within the limits and the deadline size.
+    cap_nodes = _MAX_ACCELERATORS // per_node
+    top = min(cap_nodes, 2 * n_max) if fabric is not None else 1
+    counts = {n_min, n_max} | {k for k in _LADDER if n_min < k <= top}
+    if w.deadline_days is not None and fabric is not None:
+        feasible = sorted(k for k in counts if est(k).status == "ok"
+                          and (est(k).wall_clock_days or math.inf) <= w.deadline_days)
+        misses = sorted(k for k in counts if k not in feasible)
+        start = max((k for k in misses if not feasible or k < feasible[0]), default=n_min)
+        n_dl = _nodes_for_deadline(est, start, w.deadline_days, cap_nodes,
+                                   known_hit=feasible[0] if feasible else None)
         if n_dl is not None:
             counts.add(n_dl)
-            n_max = max(n_max, n_dl)
-    k = 1.0
-    ratio = (n_max / n_min) ** (1 / max(1, _GRID_POINTS - 1)) if n_max > n_min else 1.0
-    for _ in range(_GRID_POINTS):
-        counts.add(min(n_max, max(n_min, round(n_min * k))))
-        k *= max(ratio, 1.0001)
     options: list[Option] = []
     for nodes in sorted(counts):
         e = est(nodes)
@@ -343,13 +344,17 @@ def _training_options(catalog: Catalog, req: PurchaseRequest, w: TrainingWorkloa
     return options
 
 
-def _nodes_for_deadline(est: object, n_min: int, deadline: float, n_cap: int) -> int | None:
-    from collections.abc import Callable
-
-    f: Callable[[int], TrainingEstimate] = est  # type: ignore[assignment]
+def _nodes_for_deadline(est: Callable[[int], TrainingEstimate], n_min: int, deadline: float, n_cap: int, *,
+                        known_hit: int | None = None) -> int | None:
+    """Smallest node count meeting the deadline: secant steps from ``n_min`` (or a known hit), then bisection."""
+    f = est
+    if known_hit is not None and known_hit <= n_min:
+        return known_hit
     lo, hi = 0, None  # lo: largest known miss; hi: smallest known hit (nodes)
     n = n_min
-    for _ in range(12):
+    if known_hit is not None:
+        lo, hi = n_min, known_hit
+    for _ in range(0 if hi is not None else 12):
         e = f(n)
         days = e.wall_clock_days if e.status == "ok" else None
         if days is not None and days <= deadline:

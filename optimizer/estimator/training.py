@@ -363,6 +363,8 @@ def _width(shape: ModelShape, tp: int) -> float:
     return float(shape.d_model / tp**0.25 * (0.7 if shape.moe else 1.0))
 
 
+_MICRO_BATCHES = (1,)
+"""Micro-batch sizes searched: 1 keeps activation memory lowest; larger sizes only shave per-step latency."""
 _PP_MENU = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
 """Pipeline depths tried. DP = ⌊count / (TP·PP)⌋; leftover devices idle (they still count in the hours)."""
 
@@ -398,7 +400,7 @@ def _search(c: _Ctx, count: int, req: TrainingRequest) -> _Cand | None:
             layers_stage = math.ceil(c.shape.n_layers / pp)
             vpps = tuple(v for v in (1, 2, 4, 8) if v == 1 or (pp > 1 and layers_stage >= v))
             zeros = [choice.zero_stage] if choice.zero_stage else [1, 3]
-            for mb in ([choice.micro_batch] if choice.micro_batch else [1, 2]):
+            for mb in ([choice.micro_batch] if choice.micro_batch else _MICRO_BATCHES):
                 for zero in zeros:
                     cand = _evaluate(c, tp, pp, dp, zero, mb, batch, recompute=rc_fixed, vpps=vpps)
                     if cand is not None:

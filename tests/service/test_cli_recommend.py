@@ -66,7 +66,7 @@ def test_recommend_request_file_and_infeasible(tmp_path: Path) -> None:
     ],
 )
 def test_recommend_bad_input(extra: list[str], needle: str) -> None:
-    args = [a for a in CHINA]
+    args = list(CHINA)
     for flag in ("--budget", "--currency", "--date"):
         if flag in extra and flag in args:
             i = args.index(flag)
