@@ -36,6 +36,18 @@ QUESTION_FILES = [
     ROOT.parent / "shared" / "eval" / "retrieval_dev.jsonl",
     ROOT / "corpus" / "eval" / "retrieval_extended.jsonl",
 ]
+FILTERS: dict[str, SearchFilters] = {
+    "language=zh": SearchFilters(language=("zh",)),
+    "language=en": SearchFilters(language=("en",)),
+    "kind=regulation": SearchFilters(kind=("regulation",)),
+    "kind=datasheet,analysis": SearchFilters(kind=("datasheet", "analysis")),
+    "date 2023-01-01..2023-12-31": SearchFilters(date_from=dt.date(2023, 1, 1), date_to=dt.date(2023, 12, 31)),
+    "date from 2025-07-01": SearchFilters(date_from=dt.date(2025, 7, 1)),
+    "kind=news+language=zh+2024": SearchFilters(
+        kind=("news",), language=("zh",), date_from=dt.date(2024, 1, 1), date_to=dt.date(2024, 12, 31)
+    ),
+}
+"""Filtered searches measured next to the unfiltered one: single filters of each type and a narrow combination."""
 KEYWORDS = ["H20 显存带宽", "TPP 4800", "昇腾 910B 价格", "InfiniBand cross-node", "performance density 5.92",
             "中国移动 服务器", "PUE 1.3", "MI308 licence 15%", "CloudMatrix 384 power", "H200 case-by-case tariff"]
 
@@ -108,6 +120,12 @@ def latency(
     }
 
 
+def share(index: CorpusIndex, filters: SearchFilters) -> float:
+    """Share of the live chunks a filter keeps (how selective it is)."""
+    state = index._current()
+    return float(state.mask(filters).mean()) if state.records else 0.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=10_000, help="synthetic chunks to add (default 10,000)")
@@ -138,10 +156,20 @@ def main() -> None:
         reopened = open_fresh(folder / "scale")
         reopened.search("H20", k=5)
         reopen_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        reopened.search("H20", k=5, filters=FILTERS["language=zh"])
+        first_filtered_s = time.perf_counter() - t0
 
         plain = latency(reopened, queries, rounds=args.rounds)
-        filtered = latency(reopened, queries, rounds=max(1, args.rounds // 2), filters=SearchFilters(language=("zh",)))
+        filtered = {
+            name: {
+                "share_of_chunks": round(share(reopened, f), 3),
+                **latency(reopened, queries, rounds=args.rounds, filters=f),
+            }
+            for name, f in FILTERS.items()
+        }
 
+    worst = max([plain["p95_ms"], *(f["p95_ms"] for f in filtered.values())])
     payload = {
         "machine": machine(),
         "corpus": {
@@ -154,13 +182,15 @@ def main() -> None:
         "reingest_unchanged_s": round(reingest_s, 2),
         "reingest_unchanged_written": again.chunks_written,
         "open_and_first_search_s": round(reopen_s, 2),
+        "first_filtered_search_s": round(first_filtered_s, 2),
         "search_top5": plain,
-        "search_top5_language_filter": filtered,
+        "search_top5_filtered": filtered,
         "recall_at_5_shipped": {
             name: {"recall_at_5": r.recall_at_k, "mrr": r.mrr, "n": r.n} for name, r in quality.items()
         },
-        "target": {"p95_ms": 30, "met": plain["p95_ms"] <= 30},
+        "target": {"p95_ms": 30, "worst_p95_ms": worst, "met": worst <= 30},
     }
+    rows = [("none", 1.0, plain)] + [(name, f["share_of_chunks"], f) for name, f in filtered.items()]
     md = [
         "# Retrieval benchmark",
         "",
@@ -171,13 +201,24 @@ def main() -> None:
         f"**{report.chunks_total:,} chunks**",
         f"- Ingest from scratch: **{ingest_s:.1f} s** ({payload['ingest_chunks_per_s']:,} chunks/s); "
         f"re-ingest unchanged: {reingest_s:.2f} s ({again.chunks_written} chunks written)",
-        f"- Open index + first search (BM25 state rebuilt from the manifest): {reopen_s:.2f} s",
-        f"- Search top-5, {plain['n']} queries: **p50 {plain['p50_ms']} ms, p95 {plain['p95_ms']} ms**, "
-        f"p99 {plain['p99_ms']} ms (target p95 ≤ 30 ms: {'met' if payload['target']['met'] else 'NOT met'})",
-        f"- Search top-5 with a language filter (`language=zh`): p50 {filtered['p50_ms']} ms, "
-        f"p95 {filtered['p95_ms']} ms. An English question restricted to Chinese passages finds almost no "
-        "Chinese chunks among its nearest vectors, so the dense side falls back to Chroma's metadata "
-        "pre-filter (`where`), which costs 20–40 ms at this size; unfiltered searches never take that path.",
+        f"- Open index + first search (BM25 state rebuilt from the manifest): {reopen_s:.2f} s; first filtered "
+        f"search after that (reads the {report.chunks_total:,} vectors from Chroma into memory): "
+        f"{first_filtered_s:.2f} s",
+        f"- Worst p95 over all rows below: **{worst} ms** (target p95 ≤ 30 ms: "
+        f"{'met' if payload['target']['met'] else 'NOT met'})",
+        "",
+        f"Search top-5, {plain['n']} searches per row ({len(queries)} queries × {args.rounds} rounds):",
+        "",
+        "| filter | share of chunks | p50 ms | p95 ms | p99 ms | max ms |",
+        "|---|---:|---:|---:|---:|---:|",
+        *[
+            f"| {name} | {sh:.1%} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['max_ms']} |"
+            for name, sh, r in rows
+        ],
+        "",
+        "Unfiltered searches take Chroma's approximate nearest neighbours; filtered searches score the allowed "
+        "rows exactly over the in-memory copy of the vectors (one matrix-vector product), so their cost does not "
+        "depend on how selective the filter is.",
         "",
         "Recall@5 / MRR on the shipped corpus:",
         "",

@@ -5,7 +5,8 @@ Hierarchy::
     CorpusError               root; carries a stable ``code``
     ├── InvalidQueryError     empty query, bad k or filter (code ``invalid_query``)
     ├── SourceError           a document cannot be read or is not allowed (code ``source_invalid``)
-    └── IndexUnavailableError the index is missing or unusable (code ``index_unavailable``)
+    ├── IndexUnavailableError the index is missing or unusable (code ``index_unavailable``)
+    └── IndexBusyError        another ingestion holds the index's write lock (code ``index_busy``)
 """
 
 from __future__ import annotations
@@ -37,3 +38,9 @@ class IndexUnavailableError(CorpusError):
     """The index is missing or cannot be opened."""
 
     code = "index_unavailable"
+
+
+class IndexBusyError(CorpusError):
+    """Another ingestion (in this or another process) holds the index's write lock longer than we may wait."""
+
+    code = "index_busy"

@@ -6,14 +6,17 @@ Search, for a query q and k:
    of every concept it mentions (性能密度 ↔ performance density).
 2. BM25 scores every live chunk (cached bm25s model over tokens stored in the manifest; no re-tokenising),
    metadata filters are applied as a boolean mask, and the best ``CANDIDATES`` are kept.
-3. Chroma returns the nearest ``CANDIDATES`` vectors of the expanded query without a ``where`` clause (a
-   metadata pre-filter costs ~25 ms at 10,000 chunks); the same mask is applied afterwards. When fewer than
-   k survive, Chroma is asked for ``WIDE_CANDIDATES``, and only if that is still too few is the filter sent
-   as a ``where`` clause.
+3. Dense ranking. Without a metadata filter, Chroma returns the nearest ``CANDIDATES`` vectors of the expanded
+   query (approximate, HNSW) and boilerplate is dropped afterwards. With a filter (kind, language, dates,
+   documents), or when too few unfiltered neighbours survive, the allowed rows are scored exactly against an
+   in-memory copy of the live chunks' vectors (one matrix-vector product, ~1 ms at 10,000 chunks), so a
+   selective filter never falls back to Chroma's slow metadata pre-filter. The copy is read from Chroma on the
+   first search that needs it, and after an ingestion only new or changed chunks are read again.
 4. Ranks are fused: score = Σ weight / (RRF_K + rank); ties go to the better BM25 rank.
 
 Only chunks listed in the manifest are ever returned, which makes ingestion atomic (see
-:mod:`corpus.manifest`).
+:mod:`corpus.manifest`). Ingestions are serialised across processes by a lock file next to the manifest
+(:mod:`corpus.locking`), so one never takes another's uncommitted vectors for crash leftovers.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from corpus.chunking import chunk_document
 from corpus.embeddings import ChromaEmbeddingFunction, Embedder
 from corpus.errors import IndexUnavailableError, InvalidQueryError, SourceError
 from corpus.loaders import find_sources, read_document
+from corpus.locking import IngestLock, WaitCallback
 from corpus.manifest import ChunkRecord, DocumentUpdate, Manifest, pipeline_signature
 from corpus.text import UNITS
 from corpus.types import (
@@ -60,8 +64,6 @@ RRF_K = 60
 """Reciprocal-rank constant (Cormack et al. 2009); damps the difference between neighbouring ranks."""
 CANDIDATES = 60
 """Candidates taken from each ranker before fusion."""
-WIDE_CANDIDATES = 600
-"""Dense neighbours fetched when a metadata filter leaves fewer than k of the first ``CANDIDATES``."""
 BM25_WEIGHT = 1.0
 DENSE_WEIGHT = 1.0
 ENTITY_BOOST = 0.5
@@ -71,6 +73,10 @@ EXPANSION_WEIGHT = 0.5
 WRITE_BATCH_CHUNKS = 256
 """Chunks embedded and committed together; each document is still replaced in one transaction."""
 CHROMA_BATCH = 1_000
+INGEST_WAIT_S = 60.0
+"""Default time an ingestion waits for another one (any process) to release the index's write lock."""
+SUBSET_SHARE = 0.25
+"""A filter that keeps less than this share of the rows is scored on the gathered rows, not the whole matrix."""
 
 ProgressCallback = Callable[[int, int, str], None]
 """Called as ``progress(done, total, current_file_name)`` while ingesting."""
@@ -78,6 +84,27 @@ ProgressCallback = Callable[[int, int, str], None]
 
 def _days(value: Any) -> int:
     return -1 if value is None else int(value.toordinal())
+
+
+Matrix = np.ndarray[Any, np.dtype[np.float32]]
+BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
+
+
+@dataclass(frozen=True)
+class _Vectors:
+    """Unit-length vectors of one state's rows, read from Chroma (``present`` is False where Chroma has none)."""
+
+    keys: dict[tuple[str, str], int]
+    matrix: Matrix
+    present: BoolArray
+
+
+class _LazyVectors:
+    """Holds a state's :class:`_Vectors`, loaded once on first use."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.value: _Vectors | None = None
 
 
 @dataclass(frozen=True)
@@ -90,9 +117,10 @@ class _State:
     kind: np.ndarray[Any, np.dtype[np.int8]]
     language: np.ndarray[Any, np.dtype[np.int8]]
     day: np.ndarray[Any, np.dtype[np.int32]]
-    factual: np.ndarray[Any, np.dtype[np.bool_]]
-    doc_index: dict[str, np.ndarray[Any, np.dtype[np.bool_]]]
+    factual: BoolArray
+    doc_index: dict[str, BoolArray]
     bm25: Any
+    vectors: _LazyVectors
 
     @classmethod
     def build(cls, generation: int, records: list[ChunkRecord]) -> _State:
@@ -111,9 +139,10 @@ class _State:
             factual=np.array([r.factual for r in records], dtype=np.bool_),
             doc_index={d: doc_ids == d for d in dict.fromkeys(r.doc_id for r in records)},
             bm25=bm25,
+            vectors=_LazyVectors(),
         )
 
-    def mask(self, filters: SearchFilters) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    def mask(self, filters: SearchFilters) -> BoolArray:
         mask = np.ones(len(self.records), dtype=np.bool_) if filters.include_nonfactual else self.factual.copy()
         if filters.kind is not None:
             mask &= np.isin(self.kind, [KINDS.index(k) for k in filters.kind])
@@ -132,25 +161,21 @@ class _State:
         return mask
 
 
-def _where(filters: SearchFilters) -> dict[str, Any]:
-    """The same filter as a Chroma ``where`` clause (used only when post-filtering leaves too few)."""
-    clauses: list[dict[str, Any]] = []
-    if not filters.include_nonfactual:
-        clauses.append({"factual": True})
-    if filters.kind is not None:
-        clauses.append({"kind": {"$in": list(filters.kind)}})
-    if filters.language is not None:
-        clauses.append({"language": {"$in": list(filters.language)}})
-    if filters.date_from is not None:
-        clauses.append({"day": {"$gte": filters.date_from.toordinal()}})
-    if filters.date_to is not None:
-        clauses.append({"day": {"$lte": filters.date_to.toordinal()}})
-        clauses.append({"day": {"$gte": 0}})
-    if filters.doc_id is not None:
-        clauses.append({"doc_id": {"$in": list(filters.doc_id)}})
-    if not clauses:
-        return {}
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+def _has_metadata_filter(filters: SearchFilters) -> bool:
+    """True when the filter restricts more than boilerplate (kind, language, dates or documents)."""
+    return any(
+        value is not None
+        for value in (filters.kind, filters.language, filters.date_from, filters.date_to, filters.doc_id)
+    )
+
+
+def _unit_rows(rows: Any) -> Matrix:
+    matrix = np.asarray(rows, dtype=np.float32)
+    if matrix.ndim != 2:
+        matrix = matrix.reshape(len(matrix), -1)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    np.divide(matrix, norms, out=matrix, where=norms > 0)
+    return matrix
 
 
 _PRECISION = re.compile(r"^(?:fp|bf|tf|int|mxfp)\d+$")
@@ -202,6 +227,8 @@ class CorpusIndex:
         embedder: Embedding function for passages and queries.
         tokenizer: Bilingual tokenizer for BM25.
         glossary: Bilingual glossary for query expansion.
+        lock_path: Inter-process write lock; default ``<manifest stem>.ingest.lock`` next to the manifest.
+        ingest_wait_s: How long :meth:`ingest` waits for another ingestion by default.
     """
 
     def __init__(
@@ -213,8 +240,12 @@ class CorpusIndex:
         embedder: Embedder,
         tokenizer: Tokenizer,
         glossary: Glossary,
+        lock_path: Path | None = None,
+        ingest_wait_s: float = INGEST_WAIT_S,
     ) -> None:
         self.manifest = manifest
+        self.ingest_lock = IngestLock(lock_path or manifest.path.with_name(f"{manifest.path.stem}.ingest.lock"))
+        self.ingest_wait_s = ingest_wait_s
         self.embedder = embedder
         self.tokenizer = tokenizer
         self.glossary = glossary
@@ -227,9 +258,9 @@ class CorpusIndex:
             )
         except Exception as exc:  # chromadb raises many types (connection, validation, sqlite)
             raise IndexUnavailableError(f"cannot open the Chroma collection {collection!r}: {exc}") from None
-        self._write_lock = threading.Lock()
         self._state_lock = threading.Lock()
         self._state = _State.build(-1, [])
+        self._last_vectors: _Vectors | None = None
         self._reload()
 
     # ------------------------------------------------------------------ state
@@ -269,6 +300,8 @@ class CorpusIndex:
         *,
         allowed_root: Path | None = None,
         progress: ProgressCallback | None = None,
+        wait_s: float | None = None,
+        on_wait: WaitCallback | None = None,
     ) -> IngestReport:
         """Ingest a file or a folder, incrementally and atomically per document.
 
@@ -276,23 +309,30 @@ class CorpusIndex:
         one transaction; documents that came from a file under the ingested folder that is gone (or now has
         another id) are removed. A file that fails to parse keeps its previous version and is reported.
 
+        One ingestion at a time writes an index: this one first takes the index's inter-process lock, waiting
+        up to ``wait_s`` seconds for another ingestion (in any process) to finish.
+
         Args:
             path: A supported file or a folder searched recursively.
             allowed_root: When given, ``path`` must resolve inside it (HTTP ingestion).
             progress: Called with (done, total, file name) as files are processed.
+            wait_s: Longest wait for the write lock; default ``ingest_wait_s`` of the index, 0 to fail at once.
+            on_wait: Called once with a description of the holder if the lock is busy and we wait.
 
         Returns:
             What changed.
 
         Raises:
             SourceError: The path is missing or outside ``allowed_root``, or a single file cannot be parsed.
+            IndexBusyError: Another ingestion held the write lock for longer than ``wait_s``.
         """
         started = time.perf_counter()
         root = self._check_path(path, allowed_root)
         files = find_sources(root)
         single = root.is_file()
         report = IngestReport(root=str(root))
-        with self._write_lock:
+        with self.ingest_lock.hold(timeout=self.ingest_wait_s if wait_s is None else wait_s, on_wait=on_wait):
+            # Under the lock nobody else has uncommitted vectors, so every vector the manifest lacks is a leftover.
             self._collect_garbage()
             known = self.manifest.documents()
             seen: dict[str, str] = {}
@@ -473,7 +513,7 @@ class CorpusIndex:
         return (coverage / len(names)).astype(np.float32)
 
     def _bm25_ranking(
-        self, state: _State, text: str, expansion: list[str], mask: np.ndarray[Any, np.dtype[np.bool_]]
+        self, state: _State, text: str, expansion: list[str], mask: BoolArray
     ) -> list[int]:
         own = list(dict.fromkeys(self.tokenizer.words(text)))
         extra = [t for term in expansion for t in self.tokenizer.words(term) if t not in own]
@@ -497,40 +537,106 @@ class CorpusIndex:
         state: _State,
         text: str,
         expansion: list[str],
-        mask: np.ndarray[Any, np.dtype[np.bool_]],
+        mask: BoolArray,
         filters: SearchFilters,
         k: int,
     ) -> list[int]:
         vector = self.embedder.embed_query(text)
         if expansion:
             vector = vector + EXPANSION_WEIGHT * self.embedder.embed_query(" ".join(expansion))
-        total = len(state.records)
-        allowed = int(mask.sum())
-        wanted = min(k, allowed)
-        ranking = self._query_chroma(state, vector, mask, where=None, n=min(CANDIDATES, total))
-        if len(ranking) < wanted and total > CANDIDATES:
-            # A filter removed most neighbours: look deeper without a where clause (~3 ms for 600) ...
-            ranking = self._query_chroma(state, vector, mask, where=None, n=min(WIDE_CANDIDATES, total))
-        if len(ranking) < wanted:
-            # ... and only for a very selective filter pay for Chroma's metadata pre-filter (~25 ms at 10k).
-            ranking = self._query_chroma(state, vector, mask, where=_where(filters) or None, n=min(CANDIDATES, allowed))
+        if _has_metadata_filter(filters):
+            return self._exact_ranking(state, vector, mask)
+        ranking = self._query_chroma(state, vector, mask, n=min(CANDIDATES, len(state.records)))
+        if len(ranking) < min(k, int(mask.sum())):
+            # Boilerplate or vectors of a newer generation crowded out the neighbours: score exactly instead.
+            ranking = self._exact_ranking(state, vector, mask)
         return ranking
 
-    def _query_chroma(
-        self,
-        state: _State,
-        vector: np.ndarray[Any, Any],
-        mask: np.ndarray[Any, np.dtype[np.bool_]],
-        *,
-        where: dict[str, Any] | None,
-        n: int,
-    ) -> list[int]:
+    def _query_chroma(self, state: _State, vector: np.ndarray[Any, Any], mask: BoolArray, *, n: int) -> list[int]:
         try:
-            result = self.collection.query(query_embeddings=[vector], n_results=max(n, 1), where=where, include=[])
+            result = self.collection.query(query_embeddings=[vector], n_results=max(n, 1), include=[])
         except Exception as exc:  # chromadb raises many types (connection, sqlite, rust bindings)
             raise IndexUnavailableError(f"dense search failed: {exc}") from None
         rows = (state.row_of.get(chunk_id) for chunk_id in result["ids"][0])
         return [row for row in rows if row is not None and mask[row]]
+
+    def _exact_ranking(self, state: _State, vector: np.ndarray[Any, Any], mask: BoolArray) -> list[int]:
+        """The ``CANDIDATES`` allowed rows most similar to ``vector`` (cosine), scored over the in-memory copy."""
+        vectors = self._vectors(state)
+        allowed = mask & vectors.present
+        count = int(allowed.sum())
+        if count == 0:
+            return []
+        query = np.asarray(vector, dtype=np.float32)
+        if not np.any(query):  # no features at all: every row would tie, so there is no dense ranking
+            return []
+        if count < SUBSET_SHARE * len(allowed):
+            rows = np.flatnonzero(allowed)
+            scores = vectors.matrix[rows] @ query
+        else:
+            rows = np.arange(len(allowed))
+            scores = np.where(allowed, vectors.matrix @ query, -np.inf)
+        n = min(CANDIDATES, count)
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [int(rows[i]) for i in top]
+
+    def _vectors(self, state: _State) -> _Vectors:
+        holder = state.vectors
+        if holder.value is None:
+            with holder.lock:
+                if holder.value is None:
+                    holder.value = self._load_vectors(state.records)
+                    self._last_vectors = holder.value
+        return holder.value
+
+    def _load_vectors(self, records: list[ChunkRecord]) -> _Vectors:
+        """Unit vectors of ``records``, reused from the previous state or read from Chroma.
+
+        A row is reused when its chunk and its document's version are unchanged; the rest are read from Chroma.
+        Rows whose vector Chroma lacks are marked absent (BM25 still finds them).
+        """
+        keys = {(r.chunk_id, r.version): i for i, r in enumerate(records)}
+        previous = self._last_vectors
+        reused: list[tuple[int, int]] = []
+        wanted: list[int] = []
+        for key, row in keys.items():
+            old = previous.keys.get(key) if previous is not None else None
+            if old is not None and previous is not None and previous.present[old]:
+                reused.append((row, old))
+            else:
+                wanted.append(row)
+        fetched: dict[str, Any] = {}
+        ids = [records[row].chunk_id for row in wanted]
+        try:
+            for i in range(0, len(ids), CHROMA_BATCH):
+                got = self.collection.get(ids=ids[i : i + CHROMA_BATCH], include=["embeddings"])  # type: ignore[list-item]
+                embeddings = got["embeddings"]
+                if embeddings is not None:
+                    fetched.update(zip(got["ids"], embeddings, strict=True))
+        except Exception as exc:  # chromadb raises many types (connection, sqlite, rust bindings)
+            raise IndexUnavailableError(
+                f"cannot read vectors from Chroma: {exc} (an embedded Chroma folder written by another process is "
+                "only seen after a restart; ingest through the running service instead)"
+            ) from None
+        if previous is not None and previous.matrix.shape[1]:
+            dims = previous.matrix.shape[1]
+        else:
+            dims = len(next(iter(fetched.values()))) if fetched else 0
+        matrix = np.zeros((len(records), dims), dtype=np.float32)
+        present = np.zeros(len(records), dtype=np.bool_)
+        if reused and previous is not None:
+            new_rows, old_rows = (np.array(side, dtype=np.intp) for side in zip(*reused, strict=True))
+            matrix[new_rows] = previous.matrix[old_rows]
+            present[new_rows] = True
+        found = [(row, fetched[records[row].chunk_id]) for row in wanted if records[row].chunk_id in fetched]
+        if found and dims:
+            rows = np.array([row for row, _ in found], dtype=np.intp)
+            block = _unit_rows([vec for _, vec in found])
+            if block.shape[1] == dims:
+                matrix[rows] = block
+                present[rows] = True
+        return _Vectors(keys=keys, matrix=matrix, present=present)
 
     @staticmethod
     def _fuse(
@@ -582,6 +688,8 @@ def open_index(
     embedder: Embedder,
     tokenizer: Tokenizer,
     glossary: Glossary,
+    lock_path: Path | None = None,
+    ingest_wait_s: float = INGEST_WAIT_S,
 ) -> CorpusIndex:
     """Open (or create) the index; see :class:`CorpusIndex` for the arguments.
 
@@ -595,6 +703,8 @@ def open_index(
         embedder=embedder,
         tokenizer=tokenizer,
         glossary=glossary,
+        lock_path=lock_path,
+        ingest_wait_s=ingest_wait_s,
     )
 
 

@@ -86,6 +86,9 @@ class ChunkRecord:
     language: Language
     date: dt.date | None
     url: str | None
+    version: str = ""
+    """Content hash and pipeline of the document: a chunk keeps its id across edits elsewhere in its document,
+    but its vector (which embeds the title and section) may change, so cached vectors are keyed by both."""
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,7 @@ class Manifest:
         with self._lock:
             rows = self._db.execute(
                 'SELECT c.chunk_id, c.doc_id, c.text, c.start, c."end", c.section, c.factual, c.tokens, '
-                "d.title, d.kind, d.language, d.published, d.url "
+                "d.title, d.kind, d.language, d.published, d.url, d.content_hash || '/' || d.pipeline "
                 "FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.doc_id, c.ordinal"
             ).fetchall()
         return [
@@ -206,6 +209,7 @@ class Manifest:
                 language=r[10],
                 date=dt.date.fromisoformat(r[11]) if r[11] else None,
                 url=r[12],
+                version=r[13],
             )
             for r in rows
         ]

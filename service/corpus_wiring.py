@@ -1,16 +1,20 @@
-"""Build the corpus index from settings (CLI and FastAPI lifespan); the corpus package never sees settings."""
+"""Build the corpus index from settings (CLI and FastAPI lifespan); the corpus package never sees settings.
+
+The index modules (Chroma, bm25s, jieba) are imported inside :func:`build_corpus`, not at import time, so
+``procure --help`` and commands that never search do not pay for them.
+"""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import corpus
-from corpus.embeddings import make_embedder
-from corpus.glossary import load_glossary
-from corpus.index import CorpusIndex, make_chroma_client, open_index
-from corpus.text import shared_tokenizer
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from corpus.index import CorpusIndex
 
 SHIPPED_SOURCES = Path(corpus.__file__).resolve().parent / "sources"
 MANIFEST_FILE = "corpus.sqlite"
@@ -38,7 +42,13 @@ def build_corpus(settings: Settings, *, bootstrap: bool = False) -> CorpusIndex:
 
     Raises:
         IndexUnavailableError: Chroma, the manifest or the embedding model cannot be opened.
+        IndexBusyError: ``bootstrap`` had to ingest but another ingestion held the lock too long.
     """
+    from corpus.embeddings import make_embedder
+    from corpus.glossary import load_glossary
+    from corpus.index import make_chroma_client, open_index
+    from corpus.text import shared_tokenizer
+
     glossary = load_glossary()
     tokenizer = shared_tokenizer(settings.data_dir / "cache" / "jieba", tuple(glossary.chinese_terms))
     emb = settings.embeddings
@@ -61,6 +71,7 @@ def build_corpus(settings: Settings, *, bootstrap: bool = False) -> CorpusIndex:
         embedder=embedder,
         tokenizer=tokenizer,
         glossary=glossary,
+        ingest_wait_s=settings.ingest_wait_s,
     )
     if bootstrap and index.is_empty and corpus_dir(settings).is_dir():
         index.ingest(corpus_dir(settings))

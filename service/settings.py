@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     ingest_allowed_dir: Path | None = Field(
         None, description="Only files under this folder may be ingested over HTTP; default: corpus_dir."
     )
+    ingest_wait_s: float = Field(
+        60.0, ge=0, le=86_400, description="How long an ingestion waits for another one to finish before failing."
+    )
     max_request_bytes: int = Field(1_000_000, ge=1_000)
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)

@@ -30,6 +30,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_query": 422,
     "source_invalid": 422,
     "index_unavailable": 503,
+    "index_busy": 409,
 }
 
 

@@ -86,12 +86,28 @@ def ingest(
     path: Annotated[
         Path | None, typer.Argument(help="File or folder (.md, .txt, .html); default: the configured corpus folder.")
     ] = None,
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            "--wait",
+            min=0,
+            help="Seconds to wait for another ingestion into the same data folder to finish (default "
+            "PROCURE_INGEST_WAIT_S, 60); 0 fails at once.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Index documents incrementally: unchanged files are skipped, changed ones replaced, deleted ones removed."""
     settings = get_settings()
     root = path or corpus_dir(settings)
     index = build_corpus(settings)
+    wait_s = settings.ingest_wait_s if wait is None else wait
+
+    def waiting(holder: str) -> None:
+        err_console.print(
+            f"waiting up to {wait_s:g} s for another ingestion to finish ({holder})", highlight=False, soft_wrap=True
+        )
+
     show = err_console.is_terminal and len(find_sources(root)) >= PROGRESS_MIN_FILES
     with Progress(
         TextColumn("[bold]ingest[/]"),
@@ -108,7 +124,7 @@ def ingest(
         def progress(done: int, of: int, name: str) -> None:
             bar.update(task, completed=done, total=of, description=name)
 
-        report = index.ingest(root, progress=progress)
+        report = index.ingest(root, progress=progress, wait_s=wait_s, on_wait=waiting)
     if as_json:
         emit_json(report)
     else:

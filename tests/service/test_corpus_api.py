@@ -103,3 +103,17 @@ def test_ingest_body_is_validated(client: TestClient) -> None:
 def test_openapi_documents_corpus_routes(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert "/v1/corpus/search" in paths and "/v1/corpus/documents" in paths
+
+
+def test_ingest_while_another_ingestion_runs_is_409_index_busy(folders: tuple[Path, Path]) -> None:
+    from corpus.locking import IngestLock
+
+    data, allowed = folders
+    settings = Settings(data_dir=data, ingest_allowed_dir=allowed, ingest_wait_s=0)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
+        c.get("/v1/corpus/search", params={"q": "H20"})  # opens (and on a fresh folder bootstraps) the index
+        with IngestLock(data / "corpus.ingest.lock").hold(timeout=0):
+            r = c.post("/v1/corpus/documents", json={"path": "note.md"})
+        assert r.status_code == 409, r.text
+        assert r.json()["code"] == "index_busy" and "another ingestion" in r.json()["detail"]
+        assert c.post("/v1/corpus/documents", json={"path": "note.md"}).status_code == 200

@@ -119,3 +119,15 @@ def test_eval_retrieval_json_on_the_dev_and_extended_sets() -> None:
         assert report["n"] == len(report["results"]) > 0
         assert report["recall_at_k"] >= 0.9
         assert {"q", "found", "rank"} <= report["results"][0].keys()
+
+
+def test_ingest_while_another_ingestion_holds_the_lock_is_exit_2(data_dir: Path) -> None:
+    from corpus.locking import IngestLock
+
+    run("search", "H20", "--json")  # make sure the index exists
+    with IngestLock(data_dir / "corpus.ingest.lock").hold(timeout=0):
+        code, out, err = run("ingest", "--wait", "0", "--json")
+    assert code == 2 and out == ""
+    assert "another ingestion is writing this index" in err and "Traceback" not in err
+    code, out, err = run("ingest", "--json")  # released: runs normally
+    assert code == 0, err

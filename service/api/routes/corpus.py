@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from corpus.index import CorpusIndex
 from corpus.types import MAX_K, IngestReport, Kind, Language, Passage, SearchFilters
 from service.corpus_wiring import LazyCorpus, ingest_allowed_dir
 from service.settings import Settings
+
+if TYPE_CHECKING:  # the index module (Chroma, bm25s) is imported on the first corpus request, not at start-up
+    from corpus.index import CorpusIndex
 
 router = APIRouter(prefix="/v1/corpus", tags=["corpus"])
 
@@ -26,7 +28,7 @@ def get_corpus(request: Request) -> CorpusIndex:
     return holder.get()
 
 
-CorpusDep = Annotated[CorpusIndex, Depends(get_corpus)]
+CorpusDep = Annotated["CorpusIndex", Depends(get_corpus)]
 
 
 class SearchResults(BaseModel):
