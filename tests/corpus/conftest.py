@@ -15,7 +15,7 @@ from corpus.text import Tokenizer, shared_tokenizer
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ROOT / "corpus" / "sources"
-DEV_QUESTIONS = ROOT.parent / "shared" / "eval" / "retrieval_dev.jsonl"
+DEV_QUESTIONS = ROOT / "corpus" / "eval" / "retrieval_dev.jsonl"  # copy of shared/eval/retrieval_dev.jsonl
 EXTENDED_QUESTIONS = ROOT / "corpus" / "eval" / "retrieval_extended.jsonl"
 
 IndexFactory = Callable[..., CorpusIndex]
