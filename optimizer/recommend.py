@@ -11,7 +11,6 @@ from collections.abc import Iterable
 
 from optimizer.catalog import Catalog
 from optimizer.compliance import ComplianceEngine
-from optimizer.model.constraints import domestic_share
 from optimizer.model.objectives import ModelObjective
 from optimizer.plan import (
     Alternative,
@@ -26,6 +25,7 @@ from optimizer.plan import (
     SolverInfo,
 )
 from optimizer.request import PurchaseRequest, TrainingWorkload
+from optimizer.selection import domestic_share
 from optimizer.solve import SolveResult, SolveStatus, solve
 from optimizer.table import EstimateCache, Option, OptionTable, build_table, with_policy_blocks_lifted
 from optimizer.validate import revalidate

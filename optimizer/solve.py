@@ -10,9 +10,9 @@ from enum import StrEnum
 from ortools.sat.python import cp_model
 
 from optimizer.model.builder import PurchaseModel
-from optimizer.model.constraints import job_days, selection_cost
 from optimizer.model.objectives import ModelObjective
 from optimizer.request import TrainingWorkload
+from optimizer.selection import job_days, selection_cost
 from optimizer.table import OptionTable
 
 

@@ -20,8 +20,8 @@ from optimizer.estimator import (
     estimate_inference,
     estimate_training,
 )
-from optimizer.model.constraints import domestic_share, job_days, selection_cost
 from optimizer.request import InferenceWorkload, TrainingWorkload
+from optimizer.selection import domestic_share, job_days, selection_cost
 from optimizer.table import Option, OptionTable
 
 _TOL = 1e-6

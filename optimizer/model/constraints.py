@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import abc
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
 from optimizer.model.variables import TOKENS_SCALE, PurchaseVars
 from optimizer.request import InferenceWorkload, TrainingWorkload
+from optimizer.selection import Selection, domestic_share, job_days, selection_cost
+
+__all__ = [
+    "DEFAULT_MODULES",
+    "BuildContext",
+    "ConstraintModule",
+    "Selection",
+    "domestic_share",
+    "job_days",
+    "selection_cost",
+]
 from optimizer.table import OptionTable
 from optimizer.units import MONEY_UNIT, POWER_UNIT_KW, TIME_UNIT_DAYS
-
-Selection = Mapping[str, int]
 
 
 @dataclass
@@ -147,17 +155,6 @@ class Deadlines(ConstraintModule):
         return out
 
 
-def job_days(selection: Selection, table: OptionTable, w: TrainingWorkload) -> float | None:
-    """Wall-clock days of a training job under a selection (pooled throughput for mixed pools)."""
-    opts = [o for o in table.options if o.workload == w.name and selection.get(o.id)]
-    if not opts:
-        return None
-    if len(opts) == 1:
-        return opts[0].days
-    tput = sum(o.tokens_per_s or 0 for o in opts) * table.request.mixed_pool_penalty
-    return w.tokens / tput / 86400 if tput else None
-
-
 class Budget(ConstraintModule):
     """Capex + opex over the horizon stays within the budget."""
 
@@ -176,12 +173,6 @@ class Budget(ConstraintModule):
         if b is None:
             return {}
         return {"budget": 1 - selection_cost(selection, table) / b.amount}
-
-
-def selection_cost(selection: Selection, table: OptionTable) -> float:
-    """Total cost of a selection (floats, no rounding)."""
-    opts = {o.id: o for o in table.options}
-    return sum(opts[i].cost * n for i, n in selection.items())
 
 
 class PowerCap(ConstraintModule):
@@ -284,14 +275,6 @@ class DomesticShare(ConstraintModule):
             return {}
         dom, total = domestic_share(selection, table)
         return {"domestic_share": (dom / total - share) / share if total else 0.0}
-
-
-def domestic_share(selection: Selection, table: OptionTable) -> tuple[int, int]:
-    """(domestic accelerators, all accelerators) of a selection."""
-    opts = {o.id: o for o in table.options}
-    dom = sum(opts[i].accelerators * n for i, n in selection.items() if opts[i].domestic)
-    total = sum(opts[i].accelerators * n for i, n in selection.items())
-    return dom, total
 
 
 class VendorCap(ConstraintModule):

@@ -12,9 +12,7 @@ from rich.table import Table
 
 from optimizer.errors import InvalidInputError
 from optimizer.plan import PurchasePlan
-from optimizer.recommend import recommend as run_recommend
 from optimizer.request import PurchaseRequest
-from optimizer.whatif import WhatIfChange, what_if
 from service.cli._common import CatalogOpt, JsonOpt, console, domain, emit_json
 from service.requests import load_request_file
 from service.settings import get_settings
@@ -187,6 +185,8 @@ def recommend(
                    precision=precision, license_required=license_required, min_domestic_share=min_domestic_share,
                    vendor_allow=vendor_allow, vendor_deny=vendor_deny, allow_restricted=allow_restricted,
                    power_kw=power_kw, skus=skus, alternatives=alternatives, pareto=pareto)
+    from optimizer.recommend import recommend as run_recommend  # OR-Tools loads only when solving
+
     dom = domain(catalog)
     s = get_settings().solver
     plan = run_recommend(dom.catalog, dom.engine, req, cache=dom.cache, time_limit_s=s.time_limit_s,
@@ -218,6 +218,7 @@ def whatif(
 ) -> None:
     """Re-solve the request under a change and report the difference and break-even prices."""
     from optimizer.units import parse_date
+    from optimizer.whatif import WhatIfChange, what_if
 
     prices: dict[str, float] = {}
     for item in price or []:
