@@ -233,6 +233,8 @@ def binding(table: OptionTable, objective: ModelObjective, result: SolveResult, 
         families.append("policy")
     if objective == "min_cost" and any(isinstance(w, TrainingWorkload) and w.deadline_days for w in req.workloads):
         families.append("deadline")
+    if objective == "min_cost" and "budget" in families:
+        families.remove("budget")  # a cheaper plan already fits the budget: removing it cannot lower the cost
     for fam in families:
         if any(n == fam or n.startswith(f"{fam}[") for n in names):
             continue
@@ -261,7 +263,7 @@ def alternatives(table: OptionTable, objective: ModelObjective, best: SolveResul
     out: list[Alternative] = []
     nogoods = [_signature(table, best.selection)]
     for rank in range(1, k + 1):
-        r = solve(table, objective=objective, nogoods=nogoods, **kw)  # type: ignore[arg-type]
+        r = solve(table, objective=objective, nogoods=nogoods, lexicographic=False, **kw)  # type: ignore[arg-type]
         if not r.status.ok:
             break
         nogoods.append(_signature(table, r.selection))

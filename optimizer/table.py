@@ -310,21 +310,30 @@ def _training_options(catalog: Catalog, req: PurchaseRequest, w: TrainingWorkloa
     n_max = max(n_min, _max_nodes(req, info, supply))
     if fabric is None:
         n_max = 1
-    # A budget-independent ladder (powers of two) so repeated and what-if requests reuse cached estimates,
-    # up to twice the largest size the limits allow (so binding limits and relaxations can see beyond them),
-    # plus the exact smallest size, the exact largest size within the limits and the deadline size.
     cap_nodes = _MAX_ACCELERATORS // per_node
-    top = min(cap_nodes, 2 * n_max) if fabric is not None else 1
-    counts = {n_min, n_max} | {k for k in _LADDER if n_min < k <= top}
+    bounded = n_max < cap_nodes  # a budget, power, rack or supply limit caps the size
+    n_dl = None
     if w.deadline_days is not None and fabric is not None:
-        feasible = sorted(k for k in counts if est(k).status == "ok"
-                          and (est(k).wall_clock_days or math.inf) <= w.deadline_days)
-        misses = sorted(k for k in counts if k not in feasible)
-        start = max((k for k in misses if not feasible or k < feasible[0]), default=n_min)
-        n_dl = _nodes_for_deadline(est, start, w.deadline_days, cap_nodes,
-                                   known_hit=feasible[0] if feasible else None)
-        if n_dl is not None:
-            counts.add(n_dl)
+        n_dl = _nodes_for_deadline(est, n_min, w.deadline_days, cap_nodes)
+    counts = {n_min}
+    if bounded:
+        counts.add(n_max)
+    if n_dl is not None:
+        counts.add(n_dl)
+    if fabric is not None:
+        # Workloads compete for shared limits (or a frontier is wanted): offer a ladder of sizes (powers of two,
+        # budget-independent so repeated and what-if requests reuse cached estimates) up to twice the largest
+        # relevant size. A single workload only needs its decisive sizes: the smallest that meets the deadline
+        # (larger pools cost more for the same job), the largest within the limits, and one beyond them so
+        # binding limits and relaxations can see past them.
+        coupled = (len(req.workloads) > 1 or req.pareto or req.allow_mixed_pools
+                   or req.policy.min_domestic_share > 0 or req.policy.max_vendor_share < 1)
+        reference = n_max if bounded else max(n_dl or n_min, n_min)
+        if coupled and blocked is None:
+            top = min(cap_nodes, 2 * reference)
+            counts |= {k for k in _LADDER if n_min < k <= top}
+        elif bounded and (req.resolved_objective == "min_time" or n_dl is None or n_dl > n_max):
+            counts.add(min(cap_nodes, math.ceil(n_max * 1.25)))
     options: list[Option] = []
     for nodes in sorted(counts):
         e = est(nodes)
@@ -344,33 +353,42 @@ def _training_options(catalog: Catalog, req: PurchaseRequest, w: TrainingWorkloa
     return options
 
 
-def _nodes_for_deadline(est: Callable[[int], TrainingEstimate], n_min: int, deadline: float, n_cap: int, *,
-                        known_hit: int | None = None) -> int | None:
-    """Smallest node count meeting the deadline: secant steps from ``n_min`` (or a known hit), then bisection."""
-    f = est
-    if known_hit is not None and known_hit <= n_min:
-        return known_hit
-    lo, hi = 0, None  # lo: largest known miss; hi: smallest known hit (nodes)
-    n = n_min
-    if known_hit is not None:
-        lo, hi = n_min, known_hit
-    for _ in range(0 if hi is not None else 12):
-        e = f(n)
-        days = e.wall_clock_days if e.status == "ok" else None
-        if days is not None and days <= deadline:
+def _nodes_for_deadline(est: Callable[[int], TrainingEstimate], n_min: int, deadline: float,
+                        n_cap: int) -> int | None:
+    """Exact smallest node count whose estimate meets the deadline (None if even ``n_cap`` misses).
+
+    Time falls roughly as a power of the count, so secant steps in log-log space land next to the answer
+    in one or two estimates; the result is then certified by checking that one node fewer misses.
+    """
+
+    def days(n: int) -> float:
+        e = est(n)
+        return e.wall_clock_days if e.status == "ok" and e.wall_clock_days is not None else math.inf
+
+    d_lo = days(n_min)
+    if d_lo <= deadline:
+        return n_min
+    lo, hi = n_min, None  # lo misses; hi (once found) hits
+    n_prev, d_prev = n_min, d_lo
+    n = min(n_cap, max(n_min + 1, math.ceil(n_min * d_lo / deadline)))  # first guess: perfect scaling
+    for _ in range(8):
+        d = days(n)
+        if d <= deadline:
             hi = n
             break
-        lo = n
+        lo = max(lo, n)
         if n >= n_cap:
             return None
-        step = (days / deadline) * 1.03 if days else 2.0
-        n = min(n_cap, max(n + 1, math.ceil(n * step)))
+        slope = (math.log(d_prev / d) / math.log(n / n_prev)) if (n != n_prev and math.isfinite(d)
+                                                                  and d_prev > d) else 1.0
+        slope = min(max(slope, 0.2), 1.5)
+        n_prev, d_prev = n, d
+        n = min(n_cap, max(n + 1, math.ceil(n * (d / deadline) ** (1 / slope) * 1.01)))
     if hi is None:
         return None
-    while hi - lo > 1 and hi - lo > 0.01 * hi:
-        mid = (lo + hi) // 2
-        e = f(mid)
-        if e.status == "ok" and e.wall_clock_days is not None and e.wall_clock_days <= deadline:
+    while hi - lo > 1:  # certify: narrow down to the first hit (usually one or two checks)
+        mid = max(lo + 1, min(hi - 1, math.floor(hi - max(1.0, 0.02 * hi))))
+        if days(mid) <= deadline:
             hi = mid
         else:
             lo = mid
