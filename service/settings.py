@@ -40,8 +40,10 @@ class EmbeddingSettings(BaseModel):
 class SolverSettings(BaseModel):
     """CP-SAT limits for interactive recommendations."""
 
-    time_limit_s: float = Field(5.0, gt=0, le=600)
-    num_workers: int = Field(2, ge=1, le=64)
+    time_limit_s: float = Field(5.0, gt=0, le=600, description="CP-SAT time limit per solve stage.")
+    num_workers: int = Field(
+        1, ge=1, le=64, description="CP-SAT workers; the models are small, one worker is fastest and deterministic."
+    )
 
 
 class Settings(BaseSettings):
