@@ -77,6 +77,9 @@ def training(
     buyer_country: Annotated[str | None, typer.Option("--buyer-country", help="For fabric availability.")] = None,
     tp: Annotated[int | None, typer.Option("--tp", help="Fix tensor parallelism.")] = None,
     pp: Annotated[int | None, typer.Option("--pp", help="Fix pipeline parallelism.")] = None,
+    zero_stage: Annotated[int | None, typer.Option("--zero-stage", help="Fix ZeRO stage (1 or 3).")] = None,
+    recompute: Annotated[str | None, typer.Option("--recompute", help="Fix activation recompute: none | full.")] = None,
+    micro_batch: Annotated[int | None, typer.Option("--micro-batch", help="Fix the micro-batch size.")] = None,
     layers: Annotated[int | None, typer.Option("--layers", help="Override the inferred layer count.")] = None,
     hidden: Annotated[int | None, typer.Option("--hidden", help="Override the inferred hidden size.")] = None,
     catalog: CatalogOpt = None,
@@ -84,7 +87,9 @@ def training(
 ) -> None:
     """Accelerator-hours (with a range), days, MFU, memory per device and the parallelism plan."""
     dom = domain(catalog)
-    plan = PlanChoice(tp=tp, pp=pp) if (tp or pp) else None
+    fixed = {"tp": tp, "pp": pp, "zero_stage": zero_stage, "recompute": recompute, "micro_batch": micro_batch}
+    plan = PlanChoice.model_validate({k: v for k, v in fixed.items() if v is not None}) if any(
+        v is not None for v in fixed.values()) else None
     req = TrainingRequest(
         params=parse_quantity(params, what="--params"), active_params=_q(active_params, "--active-params"),
         tokens=parse_quantity(tokens, what="--tokens"), accelerator=accelerator, count=count,

@@ -175,3 +175,25 @@ def test_unknown_names_are_clear_errors(catalog: Catalog, engine: ComplianceEngi
         _plan(catalog, engine, cache, {**CHINA_70B, "skus": ["h2000"]})
     with pytest.raises(InvalidInputError, match="unknown fabric"):
         _plan(catalog, engine, cache, {**CHINA_70B, "allowed_fabrics": ["token-ring"]})
+
+
+def test_fabric_availability(catalog: Catalog, engine: ComplianceEngine, cache: EstimateCache, tmp_path: Path) -> None:
+    # 70B needs several H20 nodes; with no scale-out fabric allowed, the H20 cannot be used at all.
+    only_h20 = {**CHINA_70B, "skus": ["h20"]}
+    assert _plan(catalog, engine, cache, only_h20).status == "optimal"  # type: ignore[attr-defined]
+    plan = _plan(catalog, engine, cache, {**only_h20, "allowed_fabrics": ["ascend-roce-200"]})
+    assert plan.status == "infeasible"  # type: ignore[attr-defined]
+    assert any(e.category == "fabric" and e.sku == "h20" for e in plan.excluded)  # type: ignore[attr-defined]
+    # A fabric marked unavailable for the buyer's country is never used.
+    override = tmp_path / "no_ib.yaml"
+    override.write_text("networks:\n  - id: ib-ndr-400\n    availability: {CN: unavailable, default: available}\n"
+                        "  - id: roce-400\n    availability: {CN: unavailable, default: available}\n"
+                        "  - id: roce-200\n    availability: {CN: unavailable, default: available}\n",
+                        encoding="utf-8")
+    from optimizer.catalog import load_catalog
+    from optimizer.compliance import load_engine
+
+    cat2 = load_catalog([override])
+    plan = recommend(cat2, load_engine(cat2), PurchaseRequest.model_validate(only_h20))
+    assert plan.status == "infeasible"
+    assert any(e.category == "fabric" for e in plan.excluded)

@@ -82,3 +82,15 @@ def test_validate_table_and_json() -> None:
     assert code == 0
     body = json.loads(out)
     assert body["n"] >= 12 and "median_abs_error" in body and len(body["rows"]) == body["n"]
+
+
+def test_fixed_plan_flags() -> None:
+    code, out, err = run("estimate", "training", "--params", "70B", "--tokens", "1T", "--accelerator", "h100",
+                         "--count", "1024", "--tp", "8", "--pp", "1", "--zero-stage", "3", "--recompute", "full",
+                         "--json")
+    assert code == 0, err
+    plan = json.loads(out)["plan"]
+    assert (plan["tp"], plan["pp"], plan["zero_stage"], plan["recompute"]) == (8, 1, 3, "full")
+    code, _, err = run("estimate", "training", "--params", "70B", "--tokens", "1T", "--accelerator", "h100",
+                       "--count", "8", "--zero-stage", "2")
+    assert code == 2 and "zero_stage" in err
