@@ -34,7 +34,6 @@ from typing import Any
 import ortools
 import yaml
 from ortools.linear_solver import pywraplp
-from ortools.sat.python import cp_model
 
 import optimizer.solve as solve_module
 from bench._common import machine, write
@@ -42,11 +41,9 @@ from optimizer.brute import brute_force
 from optimizer.catalog import Catalog, load_catalog
 from optimizer.compliance import ComplianceEngine, load_engine
 from optimizer.mip import available_mip_solvers, objective_value, solve_mip
-from optimizer.model.builder import PurchaseModel
 from optimizer.model.objectives import ModelObjective
 from optimizer.recommend import recommend
 from optimizer.request import PurchaseRequest
-from optimizer.solve import _STATUS as CPSAT_STATUS
 from optimizer.solve import SolveResult, SolveStatus, solve
 from optimizer.table import EstimateCache, OptionTable, build_table
 
@@ -84,29 +81,14 @@ def sample(fn: Callable[[], Any], repeat: int, budget_ms: float = 2000.0) -> tup
 
 @contextlib.contextmanager
 def cpsat_parameters(**params: Any) -> Iterator[None]:
-    """Within the block, optimizer.solve runs CP-SAT with extra parameters (a what-if; optimizer code unchanged)."""
-    original = solve_module._run
-
-    def _run(pm: PurchaseModel, *, time_limit_s: float, num_workers: int, seed: int,
-             hint: dict[str, int] | None) -> tuple[SolveStatus, cp_model.CpSolver]:
-        if hint:
-            pm.model.clear_hints()
-            for oid, var in pm.vars.count.items():
-                pm.model.add_hint(var, hint.get(oid, 0))
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = time_limit_s
-        solver.parameters.num_workers = num_workers
-        solver.parameters.random_seed = seed
-        solver.parameters.log_search_progress = False
-        for key, value in params.items():
-            setattr(solver.parameters, key, value)
-        return CPSAT_STATUS.get(solver.solve(pm.model), SolveStatus.unknown), solver
-
-    solve_module._run = _run  # type: ignore[assignment]
+    """Within the block, every optimizer.solve call runs CP-SAT with these parameters instead of the defaults."""
+    original = dict(solve_module.CPSAT_PARAMETERS)
+    solve_module.CPSAT_PARAMETERS.update(params)
     try:
         yield
     finally:
-        solve_module._run = original  # type: ignore[assignment]
+        solve_module.CPSAT_PARAMETERS.clear()
+        solve_module.CPSAT_PARAMETERS.update(original)
 
 
 TUNED = {"linearization_level": 1}
