@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -207,32 +208,38 @@ def break_even(catalog: Catalog, engine: ComplianceEngine, request: PurchaseRequ
                          cache=cache, time_limit_s=time_limit_s)
         return _skus(plan)
 
-    # Runner-up cheaper: find the largest factor ≤ 1 at which it enters the plan.
-    lo, hi = 0.02, 1.0
-    if runner in chosen_with(runner, lo):
-        for _ in range(8):
-            mid = math.sqrt(lo * hi)
-            if runner in chosen_with(runner, mid):
-                lo = mid
-            else:
-                hi = mid
+    # Runner-up cheaper: the largest price factor ≤ 1 at which it enters the plan.
+    def inside(f: float) -> bool:
+        return runner in chosen_with(runner, f)
+
+    if inside(0.02):
+        lo, _ = _bisect_geometric(inside, 0.02, 1.0)
         out.append(_be(catalog, runner, lo, "runner-up", cur,
                        f"{runner} would be chosen if its price fell by {1 - lo:.0%} or more"))
     else:
         out.append(BreakEven(sku=runner, role="runner-up", current_price=None, break_even_price=None, change=None,
                              currency=cur, basis="", message=f"{runner} is not chosen even at 2% of its price"))
-    # Winner dearer: smallest factor ≥ 1 at which it leaves the plan.
+    # Winner dearer: the smallest price factor ≥ 1 at which it leaves the plan.
     w = winner[0]
-    lo, hi = 1.0, 20.0
-    if w not in chosen_with(w, hi):
-        for _ in range(8):
-            mid = math.sqrt(lo * hi)
-            if w in chosen_with(w, mid):
-                lo = mid
-            else:
-                hi = mid
+
+    def kept(f: float) -> bool:
+        return w in chosen_with(w, f)
+
+    if not kept(20.0):
+        _, hi = _bisect_geometric(kept, 1.0, 20.0)
         out.append(_be(catalog, w, hi, "chosen", cur, f"{w} would lose if its price rose by {hi - 1:.0%} or more"))
     return out
+
+
+def _bisect_geometric(holds: Callable[[float], bool], lo: float, hi: float, steps: int = 8) -> tuple[float, float]:
+    """Narrow [lo, hi] where ``holds(lo)`` is true and ``holds(hi)`` false, splitting geometrically."""
+    for _ in range(steps):
+        mid = math.sqrt(lo * hi)
+        if holds(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo, hi
 
 
 def _be(catalog: Catalog, sku: str, factor: float, role: str, cur: str, msg: str) -> BreakEven:

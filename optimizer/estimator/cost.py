@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from optimizer.catalog import Catalog, PriceRange
+from optimizer.catalog import Accelerator, Catalog, NodeType, PriceRange
 from optimizer.errors import InvalidInputError
 from optimizer.estimator.common import Assumption
 from optimizer.units import HOURS_PER_YEAR
@@ -107,16 +107,21 @@ def _price(p: PriceRange, dst: str, rate: float, k: float = 1.0) -> MoneyRange:
                       high=_convert(p.high, p.currency, dst, rate) * k)
 
 
+def _node_of(catalog: Catalog, sku: str) -> tuple[Accelerator, NodeType | None, int]:
+    """The accelerator, its first listed node type (if any) and accelerators per node (8 when none is listed)."""
+    acc = catalog.accelerator(sku)
+    nodes = catalog.nodes_for(acc.id)
+    node = nodes[0] if nodes else None
+    return acc, node, node.accelerators_per_node if node else 8
+
+
 def node_price(catalog: Catalog, sku: str, currency: Currency, rate: float) -> tuple[MoneyRange, str, str | None, int]:
     """Price of one node of this accelerator: (range, basis text, node type id, accelerators per node).
 
     Raises:
         InvalidInputError: neither a node nor an accelerator price is sourced.
     """
-    acc = catalog.accelerator(sku)
-    nodes = catalog.nodes_for(acc.id)
-    node = nodes[0] if nodes else None
-    per_node = node.accelerators_per_node if node else 8
+    acc, node, per_node = _node_of(catalog, sku)
     if node is not None and node.price is not None:
         p = node.price
         return (_price(p, currency, rate), f"node price {node.id} ({p.date}, {', '.join(p.source)}, grade {p.grade})",
@@ -141,10 +146,7 @@ def node_power_kw(catalog: Catalog, sku: str) -> tuple[MoneyRange, str]:
     Raises:
         InvalidInputError: no node power and no accelerator TDP is sourced.
     """
-    acc = catalog.accelerator(sku)
-    nodes = catalog.nodes_for(acc.id)
-    node = nodes[0] if nodes else None
-    per_node = node.accelerators_per_node if node else 8
+    acc, node, per_node = _node_of(catalog, sku)
     if node is not None and node.power_kw.value is not None:
         f = node.power_kw
         return (MoneyRange(low=f.lo or f.value, base=f.value, high=f.hi or f.value),
