@@ -71,6 +71,30 @@ class Settings(BaseSettings):
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     solver: SolverSettings = Field(default_factory=SolverSettings)
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the service database (sessions, jobs, keys); "
+        "default: a SQLite file <data_dir>/procure.db. PostgreSQL: postgresql+psycopg://user@host/db.",
+    )
+    ray_address: str | None = Field(
+        None, description="Ray cluster for batch jobs (e.g. ray://head:10001); unset: the local process pool."
+    )
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible chat endpoint (vLLM, Ollama, DeepSeek, Qwen…); unset: no LLM."
+    )
+    llm_model: str | None = Field(None, description="Model name sent to the LLM endpoint.")
+    llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint.")
+    llm_timeout_s: float = Field(30.0, gt=0, le=600, description="Timeout of one LLM call.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """``database_url`` or the default SQLite file under ``data_dir``."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'procure.db').resolve()}"
+
+    @property
+    def llm_enabled(self) -> bool:
+        """True when an LLM endpoint and model are configured."""
+        return bool(self.llm_base_url and self.llm_model)
 
     @property
     def chroma_path(self) -> Path:
