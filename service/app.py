@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
 
 from service.api.errors import install_error_handlers, problem
 from service.api.routes import catalog, compliance, estimates, health, recommendations
@@ -14,6 +15,8 @@ from service.api.routes import corpus as corpus_routes
 from service.container import build_domain
 from service.corpus_wiring import LazyCorpus
 from service.settings import Settings, get_settings
+from service.web import routes as web_routes
+from service.web.assets import STATIC_DIR
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -54,4 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(estimates.router)
     app.include_router(recommendations.router)
     app.include_router(corpus_routes.router)
+    app.include_router(web_routes.router)
+    app.include_router(web_routes.page_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -1,0 +1,295 @@
+"""Plotly figure specs (plain dicts) built from the API's JSON: one source for the page and the reports.
+
+Every function takes the JSON the HTTP API returns (a purchase plan, a compliance timeline, batch result rows)
+and returns ``{"data": [...], "layout": {...}}`` that ``Plotly.newPlot`` renders as is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+Figure = dict[str, Any]
+
+_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "cost_title": "Cost breakdown by item",
+        "cost": "Cost",
+        "pareto_title": "Cost vs time (Pareto frontier)",
+        "time_days": "Time (days)",
+        "frontier": "Pareto frontier",
+        "chosen": "Chosen plan",
+        "timeline_title": "Export verdict by date and destination",
+        "winner_title": "Winning part by budget and date",
+        "budget": "Budget",
+        "date": "Date",
+        "curves_title": "Cost and time by budget",
+        "allowed": "allowed",
+        "license_required": "licence required",
+        "prohibited": "prohibited",
+        "capex": "capex",
+        "opex": "opex",
+    },
+    "zh": {
+        "cost_title": "各项成本构成",
+        "cost": "成本",
+        "pareto_title": "成本与时间（帕累托前沿）",
+        "time_days": "时间（天）",
+        "frontier": "帕累托前沿",
+        "chosen": "所选方案",
+        "timeline_title": "按日期与目的地的出口管制结论",
+        "winner_title": "按预算与日期的胜出芯片",
+        "budget": "预算",
+        "date": "日期",
+        "curves_title": "不同预算下的成本与时间",
+        "allowed": "允许",
+        "license_required": "需许可证",
+        "prohibited": "禁止",
+        "capex": "资本支出",
+        "opex": "运营支出",
+    },
+}
+
+VERDICT_LEVEL = {"allowed": 0, "license_required": 1, "prohibited": 2}
+_VERDICT_COLOURS = ["#2e7d32", "#f9a825", "#c62828"]
+
+
+def labels(lang: str) -> dict[str, str]:
+    """The label set for ``lang`` (``zh`` or anything else for English)."""
+    return _LABELS["zh" if lang.startswith("zh") else "en"]
+
+
+def _layout(title: str, **extra: Any) -> dict[str, Any]:
+    return {"title": {"text": title}, "margin": {"l": 60, "r": 20, "t": 50, "b": 60}, "autosize": True, **extra}
+
+
+def cost_lines(item: Mapping[str, Any]) -> dict[str, float]:
+    """The cost lines of one plan item: its ``cost_breakdown`` when the plan carries one, else capex and opex."""
+    breakdown = item.get("cost_breakdown")
+    if isinstance(breakdown, Mapping) and breakdown:
+        lines: dict[str, float] = {}
+        for key, value in breakdown.items():
+            amount = value.get("base") if isinstance(value, Mapping) else value
+            if isinstance(amount, int | float):
+                lines[str(key)] = float(amount)
+        if lines:
+            return lines
+    return {"capex": float(item.get("capex") or 0.0), "opex": float(item.get("opex") or 0.0)}
+
+
+def cost_breakdown(plan: Mapping[str, Any], lang: str = "en") -> Figure:
+    """Stacked bars: one bar per plan item, one segment per cost line, the total's low/high as an error bar."""
+    lab = labels(lang)
+    items: Sequence[Mapping[str, Any]] = plan.get("items") or []
+    names = [
+        f"{it.get('workload', '')}: {it.get('accelerators', '')} × {it.get('name') or it.get('sku')}" for it in items
+    ]
+    per_item = [cost_lines(it) for it in items]
+    keys: list[str] = []
+    for lines in per_item:
+        keys.extend(k for k in lines if k not in keys)
+    currency = plan.get("currency", "")
+    data: list[dict[str, Any]] = []
+    for key in keys:
+        data.append(
+            {
+                "type": "bar",
+                "name": lab.get(key, key.replace("_", " ")),
+                "x": names,
+                "y": [lines.get(key, 0.0) for lines in per_item],
+            }
+        )
+    if items:
+        totals = [float(it.get("total_cost") or 0.0) for it in items]
+        highs = [float(it.get("total_cost_high") or t) - t for it, t in zip(items, totals, strict=True)]
+        lows = [t - float(it.get("total_cost_low") or t) for it, t in zip(items, totals, strict=True)]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "range",
+                "x": names,
+                "y": totals,
+                "marker": {"color": "#222", "size": 6},
+                "showlegend": False,
+                "error_y": {"type": "data", "symmetric": False, "array": highs, "arrayminus": lows},
+            }
+        )
+    return {
+        "data": data,
+        "layout": _layout(lab["cost_title"], barmode="stack", yaxis={"title": {"text": f"{lab['cost']} ({currency})"}}),
+    }
+
+
+def pareto(plan: Mapping[str, Any], lang: str = "en") -> Figure:
+    """The cost/time frontier with the chosen plan marked (empty frontier: only the chosen point)."""
+    lab = labels(lang)
+    points = sorted(plan.get("pareto") or [], key=lambda p: p.get("total_cost") or 0.0)
+    data: list[dict[str, Any]] = []
+    if points:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": lab["frontier"],
+                "x": [p["total_cost"] for p in points],
+                "y": [p["time_days"] for p in points],
+                "text": [", ".join(f"{i['accelerators']}×{i['sku']}" for i in p.get("items", [])) for p in points],
+            }
+        )
+    if plan.get("total_cost") is not None and plan.get("time_days") is not None:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": lab["chosen"],
+                "x": [plan["total_cost"]],
+                "y": [plan["time_days"]],
+                "marker": {"symbol": "star", "size": 16, "color": "#c62828"},
+            }
+        )
+    currency = plan.get("currency", "")
+    return {
+        "data": data,
+        "layout": _layout(
+            lab["pareto_title"],
+            xaxis={"title": {"text": f"{lab['cost']} ({currency})"}},
+            yaxis={"title": {"text": lab["time_days"]}},
+        ),
+    }
+
+
+def compliance_timeline(timeline: Mapping[str, Any], lang: str = "en") -> Figure:
+    """Heat map of verdicts: destinations down, dates across, green/amber/red for allowed/licence/prohibited."""
+    lab = labels(lang)
+    dates: list[str] = list(timeline.get("dates") or [])
+    rows: list[Mapping[str, Any]] = list(timeline.get("rows") or [])
+    z = [[VERDICT_LEVEL.get(v, None) for v in row.get("verdicts", [])] for row in rows]
+    text = [[lab.get(v, v) for v in row.get("verdicts", [])] for row in rows]
+    scale = [
+        [0.0, _VERDICT_COLOURS[0]],
+        [0.333, _VERDICT_COLOURS[0]],
+        [0.334, _VERDICT_COLOURS[1]],
+        [0.666, _VERDICT_COLOURS[1]],
+        [0.667, _VERDICT_COLOURS[2]],
+        [1.0, _VERDICT_COLOURS[2]],
+    ]
+    data = [
+        {
+            "type": "heatmap",
+            "x": dates,
+            "y": [r.get("destination", "") for r in rows],
+            "z": z,
+            "text": text,
+            "zmin": 0,
+            "zmax": 2,
+            "colorscale": scale,
+            "hovertemplate": "%{y} %{x}: %{text}<extra></extra>",
+            "colorbar": {
+                "tickvals": [0, 1, 2],
+                "ticktext": [lab["allowed"], lab["license_required"], lab["prohibited"]],
+            },
+        }
+    ]
+    title = f"{lab['timeline_title']}: {timeline.get('name') or timeline.get('sku', '')}"
+    return {"data": data, "layout": _layout(title, yaxis={"type": "category"})}
+
+
+def winner_heatmap(
+    rows: Sequence[Mapping[str, Any]], lang: str = "en", *, x_key: str = "buyer.date", y_key: str = "budget.amount"
+) -> Figure:
+    """Winning part per (budget, date) cell of a batch job; cells without a feasible plan stay empty.
+
+    Args:
+        rows: result rows, each with ``values`` (swept value by dotted path) and ``skus`` (chosen parts).
+        lang: label language.
+        x_key: swept field across.
+        y_key: swept field down.
+    """
+    lab = labels(lang)
+    xs = sorted({str(r.get("values", {}).get(x_key)) for r in rows})
+    ys = sorted({r.get("values", {}).get(y_key) for r in rows}, key=lambda v: (v is None, v if v is not None else 0))
+    parts = sorted({"+".join(r.get("skus") or []) for r in rows if r.get("skus")})
+    code = {p: i for i, p in enumerate(parts)}
+    grid: list[list[int | None]] = [[None] * len(xs) for _ in ys]
+    names: list[list[str]] = [[""] * len(xs) for _ in ys]
+    for r in rows:
+        values = r.get("values", {})
+        skus = "+".join(r.get("skus") or [])
+        if not skus:
+            continue
+        yi, xi = ys.index(values.get(y_key)), xs.index(str(values.get(x_key)))
+        grid[yi][xi], names[yi][xi] = code[skus], skus
+    data = [
+        {
+            "type": "heatmap",
+            "x": xs,
+            "y": [str(y) for y in ys],
+            "z": grid,
+            "text": names,
+            "zmin": 0,
+            "zmax": max(len(parts) - 1, 1),
+            "colorscale": "Viridis",
+            "showscale": False,
+            "hovertemplate": "%{y} / %{x}: %{text}<extra></extra>",
+        }
+    ]
+    return {
+        "data": data,
+        "layout": _layout(
+            lab["winner_title"],
+            xaxis={"title": {"text": lab["date"]}, "type": "category"},
+            yaxis={"title": {"text": lab["budget"]}, "type": "category"},
+        ),
+        "parts": parts,
+    }
+
+
+def budget_curves(
+    rows: Sequence[Mapping[str, Any]],
+    lang: str = "en",
+    *,
+    budget_key: str = "budget.amount",
+    series_key: str | None = "buyer.country",
+) -> Figure:
+    """Total cost and time against budget, one line per value of ``series_key`` (time on a second axis)."""
+    lab = labels(lang)
+    series: dict[str, list[Mapping[str, Any]]] = {}
+    for r in rows:
+        if r.get("status") not in ("optimal", "feasible"):
+            continue
+        key = str(r.get("values", {}).get(series_key, "")) if series_key else ""
+        series.setdefault(key, []).append(r)
+    data: list[dict[str, Any]] = []
+    for key, group in sorted(series.items()):
+        group = sorted(group, key=lambda r: r.get("values", {}).get(budget_key) or 0)
+        xs = [r.get("values", {}).get(budget_key) for r in group]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": f"{key} {lab['cost']}".strip(),
+                "x": xs,
+                "y": [r.get("total_cost") for r in group],
+            }
+        )
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": f"{key} {lab['time_days']}".strip(),
+                "x": xs,
+                "y": [r.get("time_days") for r in group],
+                "yaxis": "y2",
+                "line": {"dash": "dot"},
+            }
+        )
+    return {
+        "data": data,
+        "layout": _layout(
+            lab["curves_title"],
+            xaxis={"title": {"text": lab["budget"]}},
+            yaxis={"title": {"text": lab["cost"]}},
+            yaxis2={"title": {"text": lab["time_days"]}, "overlaying": "y", "side": "right"},
+        ),
+    }

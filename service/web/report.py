@@ -1,0 +1,146 @@
+"""A self-contained HTML memo of a purchase plan: request, plan, plots, considered options, citations.
+
+The memo inlines its CSS, the figure specs and the plotly.js bundle, so it opens offline from a file and can be
+handed to a committee as is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from service.web import charts
+from service.web.assets import plotly_js
+
+_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Purchase plan memo",
+        "request": "Request",
+        "plan": "Plan",
+        "status": "Status",
+        "workload": "Workload",
+        "part": "Part",
+        "count": "Accelerators",
+        "nodes": "Nodes",
+        "cost": "Total cost",
+        "range": "Range",
+        "time": "Time (days)",
+        "verdict": "Verdict",
+        "binding": "Binding constraints",
+        "considered": "Considered options",
+        "reason": "Reason",
+        "alternatives": "Alternatives",
+        "warnings": "Warnings and risks",
+        "relaxations": "What would make it feasible",
+        "citations": "Sources",
+        "assumptions": "Assumptions",
+        "generated": "Generated",
+        "data_version": "Data version",
+        "validation": "Independent re-check",
+        "plots": "Plots",
+        "none": "none",
+    },
+    "zh": {
+        "title": "采购方案备忘录",
+        "request": "需求",
+        "plan": "方案",
+        "status": "状态",
+        "workload": "任务",
+        "part": "芯片",
+        "count": "加速卡数",
+        "nodes": "节点数",
+        "cost": "总成本",
+        "range": "区间",
+        "time": "时间（天）",
+        "verdict": "合规结论",
+        "binding": "约束瓶颈",
+        "considered": "备选方案",
+        "reason": "原因",
+        "alternatives": "其他方案",
+        "warnings": "警告与风险",
+        "relaxations": "如何使需求可行",
+        "citations": "资料来源",
+        "assumptions": "假设",
+        "generated": "生成时间",
+        "data_version": "数据版本",
+        "validation": "独立复核",
+        "plots": "图表",
+        "none": "无",
+    },
+}
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    env = Environment(loader=PackageLoader("service.web", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env.filters["money"] = format_money
+    env.filters["num"] = format_number
+    return env
+
+
+def format_number(value: Any, digits: int = 1) -> str:
+    """``1234.5`` -> ``1,234.5``; missing values as an em dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return f"{int(value):,}"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def format_money(value: Any, currency: str = "") -> str:
+    """Money in millions with the currency: ``48,200,000 CNY`` -> ``¥48.2M``."""
+    if value is None:
+        return "—"
+    symbol = {"CNY": "¥", "USD": "$"}.get(currency, "")
+    amount = float(value)
+    if abs(amount) >= 1e6:
+        return f"{symbol}{amount / 1e6:,.1f}M" + ("" if symbol else f" {currency}")
+    return f"{symbol}{amount:,.0f}" + ("" if symbol else f" {currency}")
+
+
+def render_report(
+    plan: Mapping[str, Any],
+    *,
+    request: Mapping[str, Any] | None = None,
+    citations: Sequence[Mapping[str, Any]] = (),
+    lang: str = "en",
+    data_version: str = "",
+    generated_at: datetime | None = None,
+) -> str:
+    """Render the memo.
+
+    Args:
+        plan: the purchase plan as the API returns it (``POST /v1/recommendations``).
+        request: the request that produced it (shown as submitted).
+        citations: retrieved passages (``title``, ``date``, ``text``/``quote``, ``doc_id``) to list with the plan's own.
+        lang: ``en`` or ``zh``.
+        data_version: catalog and rule-pack version the plan was computed with.
+        generated_at: timestamp shown on the memo (now by default).
+    """
+    lang = "zh" if lang.startswith("zh") else "en"
+    figures = {"cost": charts.cost_breakdown(plan, lang)}
+    if plan.get("pareto") or plan.get("time_days") is not None:
+        figures["pareto"] = charts.pareto(plan, lang)
+    generated = (generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        _env()
+        .get_template("report.html.j2")
+        .render(
+            t=_TEXT[lang],
+            lang=lang,
+            plan=plan,
+            request_json=json.dumps(request, ensure_ascii=False, indent=2, default=str) if request else "",
+            citations=list(citations),
+            figures_json=json.dumps(figures, ensure_ascii=False).replace("</", "<\\/"),
+            plotly_js=plotly_js().replace("</script", "<\\/script"),
+            data_version=data_version,
+            generated=generated,
+        )
+    )

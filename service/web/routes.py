@@ -1,0 +1,115 @@
+"""The page (``/``), its static assets, figure specs, compliance timelines and HTML reports."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse, HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from optimizer.plan import PurchasePlan
+from service.deps import DomainDep
+from service.web import charts
+from service.web.assets import STATIC_DIR, plotly_js_path
+from service.web.report import render_report
+from service.web.timeline import compliance_timeline, data_version, default_dates, month_starts
+
+page_router = APIRouter(include_in_schema=False)
+router = APIRouter(tags=["web"])
+
+Lang = Annotated[Literal["en", "zh"], Query(description="Label language of figures and reports.")]
+
+
+@page_router.get("/")
+def index() -> FileResponse:
+    """The planner page."""
+    return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+
+@page_router.get("/static/vendor/plotly.min.js")
+def plotly_bundle() -> FileResponse:
+    """plotly.js from the installed plotly package (served locally: no CDN is needed)."""
+    return FileResponse(plotly_js_path(), media_type="text/javascript")
+
+
+class FiguresCreate(BaseModel):
+    """Body of ``POST /v1/web/figures``."""
+
+    model_config = ConfigDict(extra="forbid")
+    plan: PurchasePlan
+
+
+class Figures(BaseModel):
+    """Plotly figure specs for a plan."""
+
+    cost: dict[str, Any]
+    pareto: dict[str, Any]
+
+
+@router.post("/v1/web/figures", response_model=Figures)
+def create_figures(body: FiguresCreate, lang: Lang = "en") -> Figures:
+    """Cost-breakdown and Pareto figures (Plotly specs) for a purchase plan."""
+    plan = body.plan.model_dump(mode="json")
+    return Figures(cost=charts.cost_breakdown(plan, lang), pareto=charts.pareto(plan, lang))
+
+
+class Passage(BaseModel):
+    """A cited passage shown in a report."""
+
+    model_config = ConfigDict(extra="ignore")
+    title: str = Field("", max_length=500)
+    date: str | None = Field(None, max_length=40)
+    text: str = Field("", max_length=20_000)
+    quote: str | None = Field(None, max_length=20_000)
+    doc_id: str | None = Field(None, max_length=500)
+
+
+class ReportCreate(BaseModel):
+    """Body of ``POST /v1/reports``: the plan, the request that produced it, and cited passages."""
+
+    model_config = ConfigDict(extra="forbid")
+    plan: PurchasePlan
+    request: dict[str, Any] | None = None
+    citations: list[Passage] = Field(default_factory=list, max_length=50)
+
+
+@router.post("/v1/reports", response_class=HTMLResponse, tags=["reports"])
+def create_report(body: ReportCreate, dom: DomainDep, lang: Lang = "en") -> HTMLResponse:
+    """A self-contained HTML memo of the plan (plots, considered options, citations) that opens offline."""
+    html = render_report(
+        body.plan.model_dump(mode="json"),
+        request=body.request,
+        citations=[c.model_dump() for c in body.citations],
+        lang=lang,
+        data_version=data_version(dom),
+    )
+    return HTMLResponse(html, headers={"content-disposition": 'attachment; filename="procure-plan.html"'})
+
+
+class Timeline(BaseModel):
+    """Verdicts of one part by destination and date, with its heat-map figure."""
+
+    sku: str
+    name: str
+    dates: list[str]
+    rows: list[dict[str, Any]]
+    figure: dict[str, Any]
+
+
+@router.get("/v1/compliance/timeline", response_model=Timeline, tags=["compliance"])
+def read_compliance_timeline(
+    dom: DomainDep,
+    sku: Annotated[str, Query(min_length=1, max_length=64)],
+    countries: Annotated[str, Query(min_length=2, max_length=200, description="Comma-separated ISO codes.")] = "CN",
+    start: date | None = None,
+    end: date | None = None,
+    lang: Lang = "en",
+) -> Timeline:
+    """Verdict of a part for each destination, month by month (July 2022 to today by default)."""
+    codes = [c.strip() for c in countries.split(",") if c.strip()][:12]
+    end = end or date.today()
+    dates = month_starts(start, end) if start else default_dates(end)
+    data = compliance_timeline(dom, sku, codes, dates[-120:])
+    return Timeline(**data, figure=charts.compliance_timeline(data, lang))

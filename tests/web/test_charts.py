@@ -1,0 +1,122 @@
+"""Figure specs built from API JSON: hand-checked values, not just shapes."""
+
+from __future__ import annotations
+
+from service.web import charts
+
+PLAN = {
+    "status": "optimal",
+    "message": "ok",
+    "currency": "CNY",
+    "total_cost": 48.0e6,
+    "time_days": 163.0,
+    "items": [
+        {
+            "workload": "pretrain",
+            "sku": "ascend-910c",
+            "name": "Ascend 910C",
+            "accelerators": 176,
+            "nodes": 22,
+            "capex": 40.0e6,
+            "opex": 8.0e6,
+            "total_cost": 48.0e6,
+            "total_cost_low": 44.0e6,
+            "total_cost_high": 55.0e6,
+        },
+    ],
+    "pareto": [
+        {
+            "total_cost": 60e6,
+            "time_days": 120.0,
+            "items": [{"workload": "pretrain", "sku": "h20", "accelerators": 512}],
+        },
+        {
+            "total_cost": 48e6,
+            "time_days": 163.0,
+            "items": [{"workload": "pretrain", "sku": "ascend-910c", "accelerators": 176}],
+        },
+    ],
+}
+
+
+def test_cost_breakdown_stacks_capex_and_opex_with_the_total_range() -> None:
+    fig = charts.cost_breakdown(PLAN, "en")
+    bars = [d for d in fig["data"] if d["type"] == "bar"]
+    assert [b["name"] for b in bars] == ["capex", "opex"]
+    assert bars[0]["y"] == [40.0e6] and bars[1]["y"] == [8.0e6]
+    rng = next(d for d in fig["data"] if d["type"] == "scatter")
+    assert rng["error_y"]["array"] == [7.0e6] and rng["error_y"]["arrayminus"] == [4.0e6]
+    assert fig["layout"]["barmode"] == "stack"
+    assert "CNY" in fig["layout"]["yaxis"]["title"]["text"]
+
+
+def test_cost_breakdown_uses_the_items_own_breakdown_when_present() -> None:
+    item = dict(
+        PLAN["items"][0],
+        cost_breakdown={"accelerators": {"base": 30e6, "low": 28e6}, "network": 2e6, "hosting": {"base": 1e6}},
+    )
+    fig = charts.cost_breakdown(dict(PLAN, items=[item]), "zh")
+    bars = {d["name"]: d["y"][0] for d in fig["data"] if d["type"] == "bar"}
+    assert bars == {"accelerators": 30e6, "network": 2e6, "hosting": 1e6}
+    assert fig["layout"]["title"]["text"] == "各项成本构成"
+
+
+def test_pareto_is_sorted_by_cost_and_marks_the_chosen_plan() -> None:
+    fig = charts.pareto(PLAN, "en")
+    frontier, chosen = fig["data"]
+    assert frontier["x"] == [48e6, 60e6] and frontier["y"] == [163.0, 120.0]
+    assert frontier["text"] == ["176×ascend-910c", "512×h20"]
+    assert chosen["x"] == [48e6] and chosen["y"] == [163.0] and chosen["marker"]["symbol"] == "star"
+
+
+def test_compliance_timeline_maps_verdicts_to_levels() -> None:
+    data = {
+        "sku": "h20",
+        "name": "H20",
+        "dates": ["2025-03-01", "2025-05-01"],
+        "rows": [
+            {"destination": "CN", "verdicts": ["allowed", "license_required"]},
+            {"destination": "IR", "verdicts": ["prohibited", "prohibited"]},
+        ],
+    }
+    fig = charts.compliance_timeline(data, "en")
+    heat = fig["data"][0]
+    assert heat["z"] == [[0, 1], [2, 2]]
+    assert heat["y"] == ["CN", "IR"] and heat["text"][0] == ["allowed", "licence required"]
+
+
+def test_winner_heatmap_places_each_part_in_its_cell() -> None:
+    rows = [
+        {"values": {"budget.amount": 2e7, "buyer.date": "2024-01-01"}, "skus": ["h20"], "status": "optimal"},
+        {"values": {"budget.amount": 5e7, "buyer.date": "2024-01-01"}, "skus": ["ascend-910b"], "status": "optimal"},
+        {"values": {"budget.amount": 2e7, "buyer.date": "2025-01-01"}, "skus": [], "status": "infeasible"},
+        {"values": {"budget.amount": 5e7, "buyer.date": "2025-01-01"}, "skus": ["ascend-910c"], "status": "optimal"},
+    ]
+    fig = charts.winner_heatmap(rows)
+    assert fig["parts"] == ["ascend-910b", "ascend-910c", "h20"]
+    heat = fig["data"][0]
+    assert heat["x"] == ["2024-01-01", "2025-01-01"] and heat["y"] == ["20000000.0", "50000000.0"]
+    assert heat["z"] == [[2, None], [0, 1]]
+    assert heat["text"][1] == ["ascend-910b", "ascend-910c"]
+
+
+def test_budget_curves_skip_infeasible_rows_and_sort_by_budget() -> None:
+    rows = [
+        {
+            "values": {"budget.amount": 5e7, "buyer.country": "CN"},
+            "status": "optimal",
+            "total_cost": 4.9e7,
+            "time_days": 160,
+        },
+        {
+            "values": {"budget.amount": 2e7, "buyer.country": "CN"},
+            "status": "optimal",
+            "total_cost": 1.9e7,
+            "time_days": 400,
+        },
+        {"values": {"budget.amount": 1e7, "buyer.country": "CN"}, "status": "infeasible"},
+    ]
+    fig = charts.budget_curves(rows)
+    cost, time = fig["data"]
+    assert cost["x"] == [2e7, 5e7] and cost["y"] == [1.9e7, 4.9e7]
+    assert time["y"] == [400, 160] and time["yaxis"] == "y2"

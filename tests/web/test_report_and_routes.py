@@ -1,0 +1,119 @@
+"""The report memo and the page's HTTP routes (figures, timeline, static assets) through the real app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.settings import Settings
+from service.web.report import render_report
+from service.web.timeline import month_starts
+
+REQUEST = {
+    "workloads": [{"kind": "training", "name": "pretrain", "params": "70B", "tokens": "1.4T"}],
+    "buyer": {"country": "CN", "kind": "commercial", "date": "2025-08-01"},
+    "budget": {"amount": "5000万", "currency": "CNY"},
+    "objective": "min_time",
+    "pareto": True,
+}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    data = tmp_path_factory.mktemp("data")
+    with TestClient(create_app(Settings(data_dir=data))) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def plan(client: TestClient) -> dict:
+    resp = client.post("/v1/recommendations", json=REQUEST)
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def test_month_starts_steps_across_year_ends() -> None:
+    assert month_starts(date(2022, 11, 15), date(2023, 2, 1)) == [
+        date(2022, 11, 1),
+        date(2022, 12, 1),
+        date(2023, 1, 1),
+        date(2023, 2, 1),
+    ]
+    assert month_starts(date(2022, 1, 1), date(2022, 12, 31), 6) == [date(2022, 1, 1), date(2022, 7, 1)]
+    assert month_starts(date(2023, 1, 1), date(2022, 1, 1)) == []
+
+
+def test_page_and_its_scripts_are_served_locally(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert 'src="/static/vendor/plotly.min.js"' in page.text and "http" not in page.text.split("<body>")[1].split(
+        "</body>"
+    )[0].replace("http-equiv", "")
+    js = client.get("/static/vendor/plotly.min.js")
+    assert js.status_code == 200 and len(js.content) > 1_000_000 and js.text.lstrip().startswith("/**")
+    assert client.get("/static/app.js").status_code == 200
+
+
+def test_figures_route_returns_plotly_specs_for_a_real_plan(client: TestClient, plan: dict) -> None:
+    resp = client.post("/v1/web/figures?lang=zh", json={"plan": plan})
+    assert resp.status_code == 200
+    figs = resp.json()
+    bars = [d for d in figs["cost"]["data"] if d["type"] == "bar"]
+    assert bars and sum(sum(b["y"]) for b in bars) == pytest.approx(
+        sum(i["total_cost"] for i in plan["items"]), rel=1e-6
+    )
+    chosen = figs["pareto"]["data"][-1]
+    assert chosen["x"] == [plan["total_cost"]] and chosen["y"] == [plan["time_days"]]
+
+
+def test_compliance_timeline_changes_verdict_at_the_rule_dates(client: TestClient) -> None:
+    resp = client.get(
+        "/v1/compliance/timeline",
+        params={"sku": "a800", "countries": "CN,DE", "start": "2023-01-01", "end": "2024-06-01"},
+    )
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    cn = dict(zip(body["dates"], body["rows"][0]["verdicts"], strict=True))
+    de = dict(zip(body["dates"], body["rows"][1]["verdicts"], strict=True))
+    # The A800 was designed under the Oct 2022 line and caught by the Oct 2023 rule (facts.md §3).
+    assert cn["2023-06-01"] == "allowed" and cn["2024-01-01"] == "prohibited"
+    assert de["2024-01-01"] == "allowed"
+    assert body["figure"]["data"][0]["type"] == "heatmap"
+
+
+def test_timeline_rejects_unknown_parts_with_a_problem(client: TestClient) -> None:
+    resp = client.get("/v1/compliance/timeline", params={"sku": "no-such-chip"})
+    assert resp.status_code == 404
+    assert resp.headers["content-type"].startswith("application/problem+json")
+
+
+def test_report_route_returns_a_self_contained_memo(client: TestClient, plan: dict, tmp_path: Path) -> None:
+    resp = client.post(
+        "/v1/reports?lang=en",
+        json={
+            "plan": plan,
+            "request": REQUEST,
+            "citations": [
+                {"title": "BIS rule of 2023-10-17", "date": "2023-10-17", "text": "TPP of 4800 or more", "doc_id": "x"}
+            ],
+        },
+    )
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/html")
+    html = resp.text
+    assert "Plotly.newPlot" in html and "<script src=" not in html  # everything inline
+    assert "TPP of 4800 or more" in html and plan["items"][0]["name"] in html
+    assert "catalog-" in html  # data version
+
+
+def test_report_escapes_text_from_the_corpus() -> None:
+    html = render_report(
+        {"status": "infeasible", "message": "<b>x</b>", "currency": "CNY", "items": []},
+        citations=[{"title": "<script>alert(1)</script>", "text": "t"}],
+    )
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;b&gt;x&lt;/b&gt;" in html
