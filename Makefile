@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: install run test lint unit bench clean
+.PHONY: install run test lint unit bench clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-unit: install
+system-deps:
+	bash scripts/system-deps.sh
+
+unit: install system-deps
 	$(BIN)/pytest
 
 test: lint unit
