@@ -61,7 +61,7 @@ def test_phone_viewport_follows_the_browser_language_and_stays_usable(live_serve
     page.wait_for_selector("#plot-cost .main-svg")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390 + 1, "the page must not scroll sideways on a phone"
-    page.locator("#plan-view").scroll_into_view_if_needed()
+    page.evaluate("document.getElementById('plan-view').scrollIntoView({block: 'start'})")
     phone.screenshot("plan-phone-390-zh", full_page=False)
     page.click("#lang-en")
     assert page.locator("nav button[data-tab=plan]").inner_text() == "Plan"

@@ -100,7 +100,7 @@ function plot(id, fig) {
   const node = document.getElementById(id);
   if (!node || !fig) return;
   state.figures[id] = fig;
-  Plotly.react(node, fig.data, fig.layout, { responsive: true, displaylogo: false });
+  Plotly.react(node, fig.data, fig.layout, { responsive: true, displaylogo: false, displayModeBar: window.innerWidth > 600 ? "hover" : false });
 }
 
 function table(node, columns, rows) {
