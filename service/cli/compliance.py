@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-from optimizer.compliance import Buyer
-from optimizer.units import parse_date
-from service.cli._common import CatalogOpt, JsonOpt, console, domain, emit_json
+from service import usecases
+from service.cli._common import CatalogOpt, JsonOpt, console, context, emit_json
 
 app = typer.Typer(help="Check export-control rules for an accelerator, buyer and date.", no_args_is_help=True)
 
@@ -35,11 +33,8 @@ def check(
     as_json: JsonOpt = False,
 ) -> None:
     """Return the verdict (allowed / license_required / prohibited) with every rule that fired."""
-    when = parse_date(on, what="--date") if on else date.today()
-    dom = domain(catalog)
-    result = dom.engine.check(
-        sku, Buyer(country=buyer_country, kind=buyer_kind.value, headquarters_country=headquarters, on=when)
-    )
+    result = usecases.check_compliance(context(catalog), sku, buyer_country=buyer_country, date=on,
+                                       buyer_kind=buyer_kind.value, headquarters_country=headquarters)
     if as_json:
         emit_json(result)
         return
