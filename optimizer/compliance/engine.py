@@ -328,6 +328,10 @@ class ComplianceEngine:
         return st.hq_d5 and self._in_group(rule, rule.destinations, st.buyer.headquarters_country, st.buyer.on)
 
     def _membership_line(self, rule: Rule, st: _State) -> str:
+        return self._membership(rule, st)[0]
+
+    def _membership(self, rule: Rule, st: _State) -> tuple[str, tuple[str, ...]]:
+        """A line naming the buyer's country groups on the date, and the sources of those memberships."""
         on, c = st.buyer.on, st.buyer.country
         labels = self.country_groups(c, on, rule.jurisdiction)
         groups = ", ".join(labels) if labels else "no listed country group"
@@ -339,7 +343,7 @@ class ComplianceEngine:
         if st.hq_d5 and st.buyer.headquarters_country:
             hq = st.buyer.headquarters_country
             line += f"; headquartered in {hq} ({', '.join(self.country_groups(hq, on, rule.jurisdiction))})"
-        return line + (f" [{', '.join(src)}]" if src else "")
+        return line + (f" [{', '.join(src)}]" if src else ""), tuple(src)
 
     def _review(self, rule: Rule, st: _State) -> Review | None:
         """Review policy for this buyer under ``rule`` (None when the destination is out of scope)."""
@@ -459,11 +463,10 @@ def _classify_2023(p: Params2023, m: ChipMetrics, datacenter: bool) -> tuple[str
 # ---------------------------------------------------------------------- evaluators (one per kind)
 
 
-def _firing(rule: Rule, **fields: Any) -> RuleFiring:
-    """A firing of ``rule`` carrying its id, title, jurisdiction and citations."""
-    return RuleFiring(
-        rule_id=rule.id, title=rule.title, jurisdiction=rule.jurisdiction, citations=rule.citations, **fields
-    )
+def _firing(rule: Rule, extra_citations: tuple[str, ...] = (), **fields: Any) -> RuleFiring:
+    """A firing of ``rule`` carrying its id, title, jurisdiction and citations (plus membership sources)."""
+    cites = rule.citations + tuple(c for c in extra_citations if c not in rule.citations)
+    return RuleFiring(rule_id=rule.id, title=rule.title, jurisdiction=rule.jurisdiction, citations=cites, **fields)
 
 
 def _eval_hq(engine: ComplianceEngine, rule: Rule, st: _State) -> None:
@@ -548,7 +551,8 @@ def _eval_2023(engine: ComplianceEngine, rule: Rule, st: _State) -> None:
             lines = [*lines, engine._membership_line(rule, st)]
         st.firings.append(_firing(rule, effect="classification", arithmetic=tuple(lines), text=text))
         return
-    lines = [*lines, engine._membership_line(rule, st)]
+    member_line, member_src = engine._membership(rule, st)
+    lines = [*lines, member_line]
     if tier == "undetermined":
         st.firings.append(
             _firing(
@@ -564,6 +568,7 @@ def _eval_2023(engine: ComplianceEngine, rule: Rule, st: _State) -> None:
         st.firings.append(
             _firing(
                 rule,
+                member_src,
                 effect=review.effect,
                 outlook=review.outlook,
                 arithmetic=tuple(lines),
@@ -576,6 +581,7 @@ def _eval_2023(engine: ComplianceEngine, rule: Rule, st: _State) -> None:
         st.firings.append(
             _firing(
                 rule,
+                member_src,
                 effect="license_required",
                 outlook="nac_notification",
                 arithmetic=tuple(lines),
@@ -586,6 +592,7 @@ def _eval_2023(engine: ComplianceEngine, rule: Rule, st: _State) -> None:
     st.firings.append(
         _firing(
             rule,
+            member_src,
             effect="classification",
             arithmetic=tuple(lines),
             text=(
@@ -818,12 +825,14 @@ def _eval_gp10(engine: ComplianceEngine, rule: Rule, st: _State) -> None:
 def _eval_embargo(engine: ComplianceEngine, rule: Rule, st: _State) -> None:
     if not engine._dest(rule, st, located_only=True):
         return
+    line, src = engine._membership(rule, st)
     st.firings.append(
         _firing(
             rule,
+            src,
             effect=rule.effect or "prohibited",
             outlook=rule.outlook,
-            arithmetic=(engine._membership_line(rule, st),),
+            arithmetic=(line,),
             text=f"embargoed or sanctioned destination: {OUTLOOK_TEXT[rule.outlook or 'denial_presumed']}",
         )
     )
