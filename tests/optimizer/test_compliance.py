@@ -215,3 +215,23 @@ def test_packs_validate_and_groups_are_iso_codes(catalog: Catalog) -> None:
     assert len(eng.rules) >= 15
     assert all(isinstance(g, str) for g in eng.groups)
     assert RulePack.model_fields["rules"]
+
+
+def test_tf32_counts_19_bits_in_tpp(catalog: Catalog) -> None:
+    from optimizer.catalog import BIT_LENGTH
+    from optimizer.catalog.schema import Figure
+    from optimizer.compliance import compute_metrics
+
+    assert BIT_LENGTH["tf32"] == 19
+    a100 = catalog.accelerators["a100-80gb"]
+    gone = Figure(reason="test: only TF32 known")
+    dense = a100.dense.model_copy(update={"fp8": gone, "bf16": gone, "fp16": gone, "fp32": gone, "int8": gone})
+    m = compute_metrics(a100.model_copy(update={"dense": dense}))
+    assert (m.tpp, m.precision) == (156 * 19, "tf32")  # 2,964, not 156 x 32 = 4,992
+
+
+def test_a800_is_the_sxm_module_and_950pr_link_is_a_sourced_range(catalog: Catalog) -> None:
+    a800 = catalog.accelerators["a800"]
+    assert a800.memory_bandwidth_tbps.value == pytest.approx(2.039)
+    link = catalog.accelerators["ascend-950pr"].intra_node_link_gbps
+    assert (link.low, link.high) == (318, 2000) and {"C3", "ASCEND950-UB-2TB"} <= set(link.source)
