@@ -139,6 +139,7 @@ class ComplianceEngine:
                 if gref is not None and f"{rule.jurisdiction}:{gref}" not in self.groups:
                     raise CatalogError(f"rule {rule.id}: unknown country group {gref!r}", path="rules")
         self._member_cache: dict[tuple[str, date], frozenset[str]] = {}
+        self._label_cache: dict[tuple[str, date, str], tuple[str, ...]] = {}
 
     # ------------------------------------------------------------------ public API
     def with_rule_dates(self, dates: dict[str, date]) -> ComplianceEngine:
@@ -168,6 +169,7 @@ class ComplianceEngine:
         clone.countries = self.countries
         clone.groups = dict(self.groups)
         clone._member_cache = {}
+        clone._label_cache = {}
         clone.rules = [r.model_copy(update={"effective_from": dates[r.id]}) if r.id in dates else r
                        for r in self.rules]
         return clone
@@ -283,12 +285,18 @@ class ComplianceEngine:
         """Labels of the regulatory groups (those with a ``label``, e.g. 'D:4') holding ``country`` on ``on``."""
         if not country:
             return ()
+        hit = self._label_cache.get((country, on, jurisdiction))
+        if hit is not None:
+            return hit
         out = []
         for key, group in self.groups.items():
             if group.label and key.startswith(f"{jurisdiction}:") and country in self.members(
                 key.split(":", 1)[1], on, jurisdiction
             ):
                 out.append(group.label)
+        if len(self._label_cache) > 20_000:
+            self._label_cache.clear()
+        self._label_cache[(country, on, jurisdiction)] = tuple(out)
         return tuple(out)
 
     def embargo_reason(self, country: str, on: date) -> str | None:
