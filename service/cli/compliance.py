@@ -47,8 +47,18 @@ def check(
     tpp = "unknown" if result.tpp is None else f"{result.tpp:,.0f}"
     pd = "unknown" if result.performance_density is None else f"{result.performance_density:.2f}"
     console.print(f"classification {result.classification}; TPP {tpp}; performance density {pd}")
+    groups = ", ".join(result.country_groups) or "none of the listed groups"
+    line = f"country groups of {result.buyer_country} on {result.date}: {groups}"
+    if result.headquarters_country:
+        hq = ", ".join(result.headquarters_groups) or "none of the listed groups"
+        line += f"; headquarters {result.headquarters_country}: {hq}"
+    console.print(line, highlight=False, markup=False)
     for reason in result.reasons:
-        console.print(f"  • {reason}", highlight=False)
+        console.print(f"  • {reason}", highlight=False, markup=False)
     if result.cost_adders:
         console.print("cost adders: " + ", ".join(f"{c.fraction:.0%} ({c.rule_id})" for c in result.cost_adders))
-    console.print("citations: " + ", ".join(result.citations), highlight=False)
+    console.print("citations:", highlight=False)
+    for sid in result.citations:
+        src = dom.catalog.sources.get(sid)
+        detail = f"{src.title}" + (f" <{src.url}>" if src and src.url else "") if src else ""
+        console.print(f"  [{sid}] {detail}", highlight=False, markup=False, soft_wrap=True)
