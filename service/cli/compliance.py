@@ -33,7 +33,8 @@ def check(
     as_json: JsonOpt = False,
 ) -> None:
     """Return the verdict (allowed / license_required / prohibited) with every rule that fired."""
-    result = usecases.check_compliance(context(catalog), sku, buyer_country=buyer_country, date=on,
+    ctx = context(catalog)
+    result = usecases.check_compliance(ctx, sku, buyer_country=buyer_country, date=on,
                                        buyer_kind=buyer_kind.value, headquarters_country=headquarters)
     if as_json:
         emit_json(result)
@@ -59,6 +60,6 @@ def check(
         console.print("cost adders: " + ", ".join(f"{c.fraction:.0%} ({c.rule_id})" for c in result.cost_adders))
     console.print("citations:", highlight=False)
     for sid in result.citations:
-        src = dom.catalog.sources.get(sid)
+        src = ctx.domain.catalog.sources.get(sid)
         detail = f"{src.title}" + (f" <{src.url}>" if src and src.url else "") if src else ""
         console.print(f"  [{sid}] {detail}", highlight=False, markup=False, soft_wrap=True)
