@@ -54,6 +54,7 @@ from service.usecases.requests import (
     with_license_risk,
 )
 from service.usecases.retrieval import evaluate_retrieval, ingest, scrub_paths, search, source_count
+from service.usecases.timeline import ComplianceTimeline, compliance_timeline, data_version, month_starts
 
 if TYPE_CHECKING:
     from optimizer import BreakEven, WhatIfChange, WhatIfResult
@@ -71,6 +72,7 @@ __all__ = [
     "CatalogEntry",
     "Comparison",
     "ComplianceResult",
+    "ComplianceTimeline",
     "ConsideredOption",
     "CorpusError",
     "CostEstimate",
@@ -103,6 +105,8 @@ __all__ = [
     "check_compliance",
     "coerce_numbers",
     "compare",
+    "compliance_timeline",
+    "data_version",
     "day",
     "estimate_cost",
     "estimate_inference",
@@ -113,6 +117,7 @@ __all__ = [
     "ingest",
     "load_request_file",
     "money",
+    "month_starts",
     "quantity",
     "recommend",
     "scrub_paths",

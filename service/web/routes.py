@@ -9,12 +9,12 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from optimizer.plan import PurchasePlan
-from service.deps import DomainDep
+from service import usecases
+from service.deps import ContextDep
+from service.usecases import PurchasePlan
 from service.web import charts
 from service.web.assets import STATIC_DIR, plotly_js_path
 from service.web.report import render_report
-from service.web.timeline import compliance_timeline, data_version, default_dates, month_starts
 
 page_router = APIRouter(include_in_schema=False)
 router = APIRouter(tags=["web"])
@@ -76,14 +76,14 @@ class ReportCreate(BaseModel):
 
 
 @router.post("/v1/reports", response_class=HTMLResponse, tags=["reports"])
-def create_report(body: ReportCreate, dom: DomainDep, lang: Lang = "en") -> HTMLResponse:
+def create_report(body: ReportCreate, ctx: ContextDep, lang: Lang = "en") -> HTMLResponse:
     """A self-contained HTML memo of the plan (plots, considered options, citations) that opens offline."""
     html = render_report(
         body.plan.model_dump(mode="json"),
         request=body.request,
         citations=[c.model_dump() for c in body.citations],
         lang=lang,
-        data_version=data_version(dom),
+        data_version=usecases.data_version(ctx),
     )
     return HTMLResponse(html, headers={"content-disposition": 'attachment; filename="procure-plan.html"'})
 
@@ -100,7 +100,7 @@ class Timeline(BaseModel):
 
 @router.get("/v1/compliance/timeline", response_model=Timeline, tags=["compliance"])
 def read_compliance_timeline(
-    dom: DomainDep,
+    ctx: ContextDep,
     sku: Annotated[str, Query(min_length=1, max_length=64)],
     countries: Annotated[str, Query(min_length=2, max_length=200, description="Comma-separated ISO codes.")] = "CN",
     start: date | None = None,
@@ -108,8 +108,6 @@ def read_compliance_timeline(
     lang: Lang = "en",
 ) -> Timeline:
     """Verdict of a part for each destination, month by month (July 2022 to today by default)."""
-    codes = [c.strip() for c in countries.split(",") if c.strip()][:12]
-    end = end or date.today()
-    dates = month_starts(start, end) if start else default_dates(end)
-    data = compliance_timeline(dom, sku, codes, dates[-120:])
+    timeline = usecases.compliance_timeline(ctx, sku, countries.split(","), start=start, end=end)
+    data = timeline.model_dump(mode="json")
     return Timeline(**data, figure=charts.compliance_timeline(data, lang))

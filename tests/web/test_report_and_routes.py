@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.settings import Settings
+from service.usecases import month_starts
 from service.web.report import render_report
-from service.web.timeline import month_starts
 
 REQUEST = {
     "workloads": [{"kind": "training", "name": "pretrain", "params": "70B", "tokens": "1.4T"}],
