@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from service import usecases
-from service.cli._common import CatalogOpt, JsonOpt, console, context, emit_json
+from service.cli._common import CatalogOpt, JsonOpt, console, context, emit_json, err_console
 from service.presenters.console import render_plan, render_whatif
 from service.usecases import PurchaseRequest
 
@@ -40,7 +40,26 @@ class LicenceChoice(StrEnum):
 RequestOpt = Annotated[Path | None, typer.Option("--request", help="YAML/JSON request file (portfolio).")]
 AcceptRiskOpt = Annotated[bool, typer.Option(
     "--accept-license-risk", help="Admit parts whose export licence is uncertain (priced with a risk premium).")]
+ReportOpt = Annotated[Path | None, typer.Option(
+    "--report", help="Also write a self-contained HTML memo (plan, plots, considered options) to this file.")]
+LangOpt = Annotated[str, typer.Option("--lang", help="Language of the report: en or zh.")]
 NUM = "70B, 7e9, 700亿"
+
+
+def write_report(path: Path, plan: usecases.PurchasePlan, req: PurchaseRequest, ctx: usecases.AppContext,
+                 lang: str) -> None:
+    """Write the HTML memo; a path that cannot be written is a one-line error."""
+    from service.web.report import render_report
+
+    if lang not in ("en", "zh"):
+        raise usecases.InvalidInputError(f"--lang must be en or zh, not {lang!r}")
+    html = render_report(plan.model_dump(mode="json"), request=req.model_dump(mode="json", exclude_none=True),
+                         lang=lang, data_version=usecases.data_version(ctx))
+    try:
+        path.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise usecases.InvalidInputError(f"cannot write the report to {path} ({exc.strerror or exc})") from None
+    err_console.print(f"report written to {path}", highlight=False)
 
 
 def recommend(
@@ -69,6 +88,8 @@ def recommend(
     alternatives: Annotated[int, typer.Option("--alternatives")] = 3,
     pareto: Annotated[bool, typer.Option("--pareto")] = False,
     catalog: CatalogOpt = None,
+    report: ReportOpt = None,
+    lang: LangOpt = "en",
     as_json: JsonOpt = False,
 ) -> None:
     """Choose a purchase plan (OR-Tools CP-SAT) for one workload (flags) or a portfolio (--request)."""
@@ -85,7 +106,12 @@ def recommend(
             accept_license_risk=accept_license_risk, min_domestic_share=min_domestic_share,
             vendor_allow=vendor_allow or (), vendor_deny=vendor_deny or (), allow_restricted=allow_restricted,
             power_kw=power_kw, skus=() if skus is None else skus.split(","), alternatives=alternatives, pareto=pareto)
-    plan = usecases.recommend(context(catalog), req)
+    if report is not None and not req.pareto:
+        req = req.model_copy(update={"pareto": True})  # the memo plots the cost/time frontier
+    ctx = context(catalog)
+    plan = usecases.recommend(ctx, req)
+    if report is not None:
+        write_report(report, plan, req, ctx, lang)
     if as_json:
         emit_json(plan)
         return

@@ -117,3 +117,25 @@ def test_report_escapes_text_from_the_corpus() -> None:
     )
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;b&gt;x&lt;/b&gt;" in html
+
+
+def test_cli_writes_a_report_next_to_the_plan(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    out = tmp_path / "plan.html"
+    result = CliRunner().invoke(app, [
+        "recommend", "--params", "70B", "--tokens", "1.4T", "--budget", "5000万", "--currency", "CNY",
+        "--buyer-country", "CN", "--date", "2025-08-01", "--objective", "min_time", "--report", str(out),
+        "--lang", "zh", "--json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    html = out.read_text(encoding="utf-8")
+    assert "采购方案备忘录" in html and plan["items"][0]["name"] in html
+    assert '"time_days"' not in html.split("const figures")[0]  # the request block holds the request, not the plan
+    bad = CliRunner().invoke(app, ["recommend", "--params", "70B", "--tokens", "1.4T", "--budget", "5000万",
+                                   "--date", "2025-08-01", "--report", str(tmp_path / "no" / "such" / "x.html")])
+    assert bad.exit_code == 2 and "cannot write the report" in bad.output
