@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from service.presenters.text import Lang, fmt_days, fmt_money, fmt_share
 from service.usecases import CatalogEntry, PurchasePlan, WhatIfResult
@@ -46,8 +47,7 @@ def render_plan(console: Console, plan: PurchasePlan, lang: Lang = "en") -> None
     """Print a plan: status line, one block per chosen part, totals, considered options, alternatives, notes."""
     cur = plan.currency
     colour = "green" if plan.status in ("optimal", "feasible") else "red"
-    console.print(f"[bold {colour}]{plan.status}[/] ({plan.objective}): ", end="", highlight=False)
-    console.print(plan.message, markup=False, highlight=False)
+    console.print(Text.assemble((plan.status, f"bold {colour}"), f" ({plan.objective}): {plan.message}"))
     for i in plan.items:
         perf = fmt_days(i.time_days, lang) if i.time_days is not None else f"{i.capacity_rps or 0:,.0f} req/s"
         console.print(f"[bold]{_w('chosen', lang)}:[/] {i.accelerators:,} × [bold]{i.sku}[/] ({i.nodes:,} "
@@ -80,8 +80,7 @@ def render_plan(console: Console, plan: PurchasePlan, lang: Lang = "en") -> None
         console.print(f"pareto: {fmt_money(p.total_cost, cur, lang)} — {fmt_days(p.time_days, lang)} — "
                       + ", ".join(f"{x.accelerators:,} × {x.sku}" for x in p.items), highlight=False, markup=False)
     for r in plan.relaxations:
-        console.print(f"  [yellow]{_w('relax', lang)}[/] {r.constraint}: ", end="", highlight=False)
-        console.print(r.message, highlight=False, markup=False)
+        console.print(Text.assemble("  ", (_w("relax", lang), "yellow"), f" {r.constraint}: {r.message}"))
     for warning in plan.warnings:
         console.print(f"  ! {warning}", style="yellow", highlight=False, markup=False)
     if plan.validation is not None:
