@@ -78,11 +78,19 @@ def test_single_workload_request_matches_the_request_file(ctx: AppContext) -> No
     assert a.total_cost == pytest.approx(b.total_cost)
 
 
-def test_accept_license_risk_sets_the_opt_in_policy_unless_the_request_says_otherwise() -> None:
+def test_accept_license_risk_opts_in_through_the_core_request() -> None:
     base = usecases.load_request_file(CHINA)
-    assert usecases.with_license_risk(base, True).policy.license_required == usecases.ACCEPT_LICENSE_RISK
-    explicit = PurchaseRequest.model_validate({**base.model_dump(), "policy": {"license_required": "exclude"}})
-    assert usecases.with_license_risk(explicit, True).policy.license_required == "exclude"
+    accepted = usecases.with_license_risk(base, True)
+    if "accept_license_risk" in PurchaseRequest.model_fields:  # the core's own opt-in field
+        assert accepted.model_dump()["accept_license_risk"] is True
+        assert usecases.with_license_risk(base, False).model_dump()["accept_license_risk"] is False
+    else:  # older core: the policy value; a policy written in the request wins
+        assert accepted.policy.license_required == usecases.ACCEPT_LICENSE_RISK
+        explicit = PurchaseRequest.model_validate({**base.model_dump(), "policy": {"license_required": "exclude"}})
+        assert usecases.with_license_risk(explicit, True).policy.license_required == "exclude"
+    flat = usecases.single_workload_request(params="70B", tokens="1.4T", budget="5000万", buyer_country="CN",
+                                           accept_license_risk=True)
+    assert flat.model_dump() == usecases.with_license_risk(flat, True).model_dump()
 
 
 def test_whatif_uses_the_configured_solver_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
