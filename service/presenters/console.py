@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from service.presenters.text import Lang, fmt_days, fmt_money, fmt_share
-from service.usecases import CatalogEntry, PurchasePlan, WhatIfResult
+from service.usecases import CatalogEntry, Comparison, PurchasePlan, WhatIfResult
 
 NARROW = 100
 """Below this many columns the considered table drops its delta columns (they are in ``--json``)."""
@@ -160,3 +160,29 @@ def catalog_table(entries: Sequence[CatalogEntry]) -> Table:
 
 def _num(v: float | None, digits: int = 0) -> str:
     return "—" if v is None else f"{v:,.{digits}f}"
+
+
+def comparison_table(result: Comparison) -> Table:
+    """One column per accelerator, one row per figure (reads at 80 columns for up to four parts)."""
+    table = Table(header_style="bold", title="Comparison")
+    table.add_column("", no_wrap=True)
+    for e in result.entries:
+        table.add_column(e.id, justify="right", overflow="fold")
+    rows: list[tuple[str, list[str]]] = [
+        ("vendor", [e.vendor for e in result.entries]),
+        ("16-bit TFLOPS", [sixteen_bit_cell(e) for e in result.entries]),
+        ("FP8 TFLOPS", [_num(e.fp8_dense_tflops, 1) for e in result.entries]),
+        ("memory GB", [_num(e.memory_gb) for e in result.entries]),
+        ("TB/s", [_num(e.memory_bandwidth_tbps, 2) for e in result.entries]),
+        ("link GB/s", [_num(e.intra_node_link_gbps) for e in result.entries]),
+        ("TDP W", [_num(e.tdp_w) for e in result.entries]),
+        ("TPP", [_num(e.tpp) for e in result.entries]),
+        ("price", ["—" if e.price is None else fmt_money(e.price.base, e.price.currency) + f" ({e.price.grade})"
+                   for e in result.entries]),
+    ]
+    if result.verdicts:
+        verdicts = [v.verdict + (f" ({v.license_outlook})" if v.license_outlook else "") for v in result.verdicts]
+        rows.append(("verdict", [v.replace("_", " ") for v in verdicts]))
+    for name, cells in rows:
+        table.add_row(name, *cells)
+    return table

@@ -133,3 +133,21 @@ def test_database_is_created_and_migrated_on_first_use(ctx: AppContext) -> None:
     from sqlalchemy import inspect
 
     assert "alembic_version" in inspect(ctx.db).get_table_names()
+
+
+def test_compare_on_the_cli_and_over_http_give_the_same_answer(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+
+    r = CliRunner().invoke(app, ["compare", "h20", "910B", "--buyer-country", "CN", "--date", "2025-08-01", "--json"])
+    assert r.exit_code == 0, r.stderr
+    cli = json.loads(r.stdout)
+    with TestClient(create_app(Settings(data_dir=tmp_path))) as c:
+        http = c.get("/v1/catalog/compare", params={"sku": ["h20", "910B"], "buyer_country": "CN",
+                                                    "date": "2025-08-01"})
+    assert http.status_code == 200 and http.json() == cli
+    r = CliRunner().invoke(app, ["compare", "h20", "910B", "--buyer-country", "CN", "--date", "2025-08-01"],
+                           env={"COLUMNS": "80"})
+    assert "license" in r.stdout and "license_requir" not in r.stdout  # words wrap whole, ids are not split
+    assert "320.0 (FP16)" in r.stdout
