@@ -36,6 +36,11 @@ _WORDS: dict[str, dict[Lang, str]] = {
     "alternative": {"en": "alternative", "zh": "备选"},
     "validator": {"en": "validator", "zh": "校验"},
     "sources": {"en": "sources", "zh": "来源"},
+    "status": {"en": "status", "zh": "状态"},
+    "count": {"en": "count", "zh": "数量"},
+    "days": {"en": "days", "zh": "天数"},
+    "why": {"en": "why", "zh": "原因"},
+    "accelerator": {"en": "accelerator", "zh": "加速卡"},
 }
 
 
@@ -47,7 +52,8 @@ def render_plan(console: Console, plan: PurchasePlan, lang: Lang = "en") -> None
     """Print a plan: status line, one block per chosen part, totals, considered options, alternatives, notes."""
     cur = plan.currency
     colour = "green" if plan.status in ("optimal", "feasible") else "red"
-    console.print(Text.assemble((plan.status, f"bold {colour}"), f" ({plan.objective}): {plan.message}"))
+    headline = plan_headline(plan, lang)
+    console.print(Text.assemble((plan.status, f"bold {colour}"), f" ({plan.objective}): {headline}"))
     for i in plan.items:
         perf = fmt_days(i.time_days, lang) if i.time_days is not None else f"{i.capacity_rps or 0:,.0f} req/s"
         console.print(f"[bold]{_w('chosen', lang)}:[/] {i.accelerators:,} × [bold]{i.sku}[/] ({i.nodes:,} "
@@ -92,6 +98,19 @@ def render_plan(console: Console, plan: PurchasePlan, lang: Lang = "en") -> None
                       highlight=False, markup=False)
 
 
+def plan_headline(plan: PurchasePlan, lang: Lang = "en") -> str:
+    """One sentence from the plan's numbers (the core's own message when nothing was chosen)."""
+    if not plan.items:
+        return plan.message
+    parts = ", ".join(f"{i.accelerators:,} × {i.sku} ({i.workload})" for i in plan.items)
+    total = fmt_money(plan.total_cost, plan.currency, lang)
+    if lang == "zh":
+        longest = "" if plan.time_days is None else f"，最长训练 {fmt_days(plan.time_days, lang)}"
+        return f"{parts}：合计 {total}{longest}"
+    longest = "" if plan.time_days is None else f", longest training {fmt_days(plan.time_days, lang)}"
+    return f"{parts}: total {total}{longest}"
+
+
 def considered_table(console: Console, plan: PurchasePlan, lang: Lang = "en") -> Table:
     """Every SKU considered per workload; ids are never cut and reasons wrap in full."""
     cur = plan.currency
@@ -102,15 +121,15 @@ def considered_table(console: Console, plan: PurchasePlan, lang: Lang = "en") ->
     if several:
         table.add_column("workload", overflow="fold")
     sku_width = max(len("accelerator"), *(len(c.sku) for c in rows))
-    table.add_column("accelerator", no_wrap=True, min_width=sku_width)
-    table.add_column("status", overflow="fold", max_width=12)
-    table.add_column("count", justify="right", no_wrap=True)
+    table.add_column(_w("accelerator", lang), no_wrap=True, min_width=sku_width)
+    table.add_column(_w("status", lang), overflow="fold", max_width=12)
+    table.add_column(_w("count", lang), justify="right", no_wrap=True)
     table.add_column(_w("cost", lang), justify="right", no_wrap=True)
-    table.add_column("days", justify="right", no_wrap=True)
+    table.add_column(_w("days", lang), justify="right", no_wrap=True)
     if not narrow:
         table.add_column("Δ cost", justify="right", no_wrap=True)
         table.add_column("Δ days", justify="right", no_wrap=True)
-    table.add_column("why", overflow="fold", ratio=1, min_width=16)
+    table.add_column(_w("why", lang), overflow="fold", ratio=1, min_width=16)
     for c in rows:
         cells = [c.workload] if several else []
         cells += [c.sku, c.status, "—" if c.accelerators is None else f"{c.accelerators:,}",

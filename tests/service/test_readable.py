@@ -170,3 +170,13 @@ def test_ingest_responses_name_no_server_path(tmp_path: Path) -> None:
     assert outside.status_code == 422 and missing.status_code == 422
     for r in (ok, outside, missing):
         assert str(tmp_path) not in r.text, r.text
+
+
+def test_chinese_output_uses_wan_and_yi_and_the_same_numbers() -> None:
+    plan = json.loads(run(*CHINA, "--json")[1])
+    code, out, err = run(*CHINA, "--lang", "zh", env={"COLUMNS": "80"})
+    assert code == 0, err
+    wan = f"¥{plan['total_cost'] / 1e4:,.0f}万"
+    assert wan in out and "合计" in out and "选定" in out and "备选方案" in out
+    code, out, _ = run(*CHINA, env={"COLUMNS": "80"})
+    assert f"¥{plan['total_cost'] / 1e6:.3g}M" in out and "万" not in out.split("\n")[0]
