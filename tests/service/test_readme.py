@@ -69,3 +69,14 @@ def test_the_readme_request_file_is_valid(tmp_path: Path) -> None:
     path.write_text(block, encoding="utf-8")
     request = usecases.load_request_file(path)
     assert request.budget is not None and request.budget.amount == 1e8
+
+
+@pytest.mark.slow
+def test_the_readme_python_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    block = next(b for b in _blocks("python") if "build_context" in b)
+    monkeypatch.chdir(ROOT)
+    get_settings.cache_clear()
+    scope: dict[str, object] = {}
+    exec(compile(block, "README.md", "exec"), scope)  # noqa: S102 - the README's own example
+    plan = scope["plan"]
+    assert plan.status == "optimal" and plan.items[0].sku == "ascend-910c"
