@@ -7,13 +7,17 @@ any width; the considered-options table keeps SKU ids whole and folds the reason
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from service.presenters.text import Lang, fmt_days, fmt_money, fmt_share
-from service.usecases import CatalogEntry, Comparison, PurchasePlan, WhatIfResult
+from service.usecases import CatalogEntry, Comparison, PurchasePlan
+
+if TYPE_CHECKING:  # the what-if module loads OR-Tools; commands that never solve do not pay for it
+    from service.usecases import WhatIfResult
 
 NARROW = 100
 """Below this many columns the considered table drops its delta columns (they are in ``--json``)."""
