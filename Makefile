@@ -26,8 +26,11 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# Debian packages some tests use (Chromium + a CJK font for the browser tests, docker-compose to validate
+# docker-compose.yml without a daemon); installed with apt when missing and possible, otherwise those tests skip
+# and say why.
 system-deps:
-	bash scripts/system-deps.sh
+	@bash scripts/system-deps.sh
 
 unit: install system-deps
 	$(BIN)/pytest

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from service import usecases
-from service.cli._common import CatalogOpt, JsonOpt, console, context, emit_json, err_console
+from service.cli._common import CatalogOpt, JsonOpt, LangChoice, LangOpt, console, context, emit_json, err_console
 from service.presenters.console import render_plan, render_whatif
 from service.usecases import PurchaseRequest
 
@@ -42,7 +42,6 @@ AcceptRiskOpt = Annotated[bool, typer.Option(
     "--accept-license-risk", help="Admit parts whose export licence is uncertain (priced with a risk premium).")]
 ReportOpt = Annotated[Path | None, typer.Option(
     "--report", help="Also write a self-contained HTML memo (plan, plots, considered options) to this file.")]
-LangOpt = Annotated[str, typer.Option("--lang", help="Language of the report: en or zh.")]
 NUM = "70B, 7e9, 700亿"
 
 
@@ -51,8 +50,6 @@ def write_report(path: Path, plan: usecases.PurchasePlan, req: PurchaseRequest, 
     """Write the HTML memo; a path that cannot be written is a one-line error."""
     from service.web.report import render_report
 
-    if lang not in ("en", "zh"):
-        raise usecases.InvalidInputError(f"--lang must be en or zh, not {lang!r}")
     html = render_report(plan.model_dump(mode="json"), request=req.model_dump(mode="json", exclude_none=True),
                          lang=lang, data_version=usecases.data_version(ctx))
     try:
@@ -89,8 +86,8 @@ def recommend(
     pareto: Annotated[bool, typer.Option("--pareto")] = False,
     catalog: CatalogOpt = None,
     report: ReportOpt = None,
-    lang: LangOpt = "en",
     as_json: JsonOpt = False,
+    lang: LangOpt = LangChoice.en,
 ) -> None:
     """Choose a purchase plan (OR-Tools CP-SAT) for one workload (flags) or a portfolio (--request)."""
     req: PurchaseRequest
@@ -111,11 +108,11 @@ def recommend(
     ctx = context(catalog)
     plan = usecases.recommend(ctx, req)
     if report is not None:
-        write_report(report, plan, req, ctx, lang)
+        write_report(report, plan, req, ctx, lang.value)
     if as_json:
         emit_json(plan)
         return
-    render_plan(console, plan)
+    render_plan(console, plan, lang.value)
 
 
 def whatif(
@@ -130,6 +127,7 @@ def whatif(
     accept_license_risk: AcceptRiskOpt = False,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
+    lang: LangOpt = LangChoice.en,
 ) -> None:
     """Re-solve the request under a change and report the difference and break-even prices."""
     req = usecases.with_license_risk(usecases.load_request_file(request), accept_license_risk)
@@ -139,4 +137,4 @@ def whatif(
     if as_json:
         emit_json(result)
         return
-    render_whatif(console, result)
+    render_whatif(console, result, lang.value)
