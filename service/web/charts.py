@@ -195,30 +195,43 @@ def compliance_timeline(timeline: Mapping[str, Any], lang: str = "en") -> Figure
     return {"data": data, "layout": _layout(title, yaxis={"type": "category"})}
 
 
+def _value(row: Mapping[str, Any], key: str) -> Any:
+    """A swept value: batch result rows carry them at the top level, keyed by path; ``values`` is also accepted."""
+    values = row.get("values")
+    return values.get(key) if isinstance(values, Mapping) else row.get(key)
+
+
+def _parts(row: Mapping[str, Any]) -> list[str]:
+    return list(row.get("skus") or row.get("parts") or [])
+
+
+def _feasible(row: Mapping[str, Any]) -> bool:
+    return (row.get("plan_status") or row.get("status")) in ("optimal", "feasible")
+
+
 def winner_heatmap(
     rows: Sequence[Mapping[str, Any]], lang: str = "en", *, x_key: str = "buyer.date", y_key: str = "budget.amount"
 ) -> Figure:
     """Winning part per (budget, date) cell of a batch job; cells without a feasible plan stay empty.
 
     Args:
-        rows: result rows, each with ``values`` (swept value by dotted path) and ``skus`` (chosen parts).
+        rows: batch result rows (swept values keyed by dotted path, ``parts`` chosen, ``plan_status``).
         lang: label language.
         x_key: swept field across.
         y_key: swept field down.
     """
     lab = labels(lang)
-    xs = sorted({str(r.get("values", {}).get(x_key)) for r in rows})
-    ys = sorted({r.get("values", {}).get(y_key) for r in rows}, key=lambda v: (v is None, v if v is not None else 0))
-    parts = sorted({"+".join(r.get("skus") or []) for r in rows if r.get("skus")})
+    xs = sorted({str(_value(r, x_key)) for r in rows})
+    ys = sorted({_value(r, y_key) for r in rows}, key=lambda v: (v is None, v if v is not None else 0))
+    parts = sorted({"+".join(_parts(r)) for r in rows if _parts(r) and _feasible(r)})
     code = {p: i for i, p in enumerate(parts)}
     grid: list[list[int | None]] = [[None] * len(xs) for _ in ys]
     names: list[list[str]] = [[""] * len(xs) for _ in ys]
     for r in rows:
-        values = r.get("values", {})
-        skus = "+".join(r.get("skus") or [])
-        if not skus:
+        skus = "+".join(_parts(r))
+        if not skus or not _feasible(r):
             continue
-        yi, xi = ys.index(values.get(y_key)), xs.index(str(values.get(x_key)))
+        yi, xi = ys.index(_value(r, y_key)), xs.index(str(_value(r, x_key)))
         grid[yi][xi], names[yi][xi] = code[skus], skus
     data = [
         {
@@ -256,14 +269,14 @@ def budget_curves(
     lab = labels(lang)
     series: dict[str, list[Mapping[str, Any]]] = {}
     for r in rows:
-        if r.get("status") not in ("optimal", "feasible"):
+        if not _feasible(r):
             continue
-        key = str(r.get("values", {}).get(series_key, "")) if series_key else ""
+        key = str(_value(r, series_key) or "") if series_key else ""
         series.setdefault(key, []).append(r)
     data: list[dict[str, Any]] = []
     for key, group in sorted(series.items()):
-        group = sorted(group, key=lambda r: r.get("values", {}).get(budget_key) or 0)
-        xs = [r.get("values", {}).get(budget_key) for r in group]
+        group = sorted(group, key=lambda r: _value(r, budget_key) or 0)
+        xs = [_value(r, budget_key) for r in group]
         data.append(
             {
                 "type": "scatter",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -111,3 +111,38 @@ def read_compliance_timeline(
     timeline = usecases.compliance_timeline(ctx, sku, countries.split(","), start=start, end=end)
     data = timeline.model_dump(mode="json")
     return Timeline(**data, figure=charts.compliance_timeline(data, lang))
+
+
+class JobFigures(BaseModel):
+    """Plots of a batch job: the winning part per cell and the cost/time curves by budget."""
+
+    winner: dict[str, Any]
+    curves: dict[str, Any]
+    axes: list[str]
+
+
+def _axis(axes: list[str], preferred: tuple[str, ...], *, exclude: str | None = None) -> str | None:
+    for name in preferred:
+        if name in axes and name != exclude:
+            return name
+    return next((a for a in axes if a != exclude), None)
+
+
+@router.get("/v1/web/jobs/{job_id}/figures", response_model=JobFigures, tags=["jobs"])
+def read_job_figures(request: Request, job_id: Annotated[str, Path(max_length=64)], lang: Lang = "en") -> JobFigures:
+    """Heat map of the winning part (budget down, date or country across) and cost/time curves of a job."""
+    from service.jobs.manage import rows
+
+    store = getattr(request.app.state, "job_store", None)
+    if store is None:
+        raise HTTPException(503, "the job store is unavailable")
+    axes = list(store.status(job_id).axes)
+    results = list(rows(store, job_id))
+    y_key = _axis(axes, ("budget.amount",)) or "budget.amount"
+    x_key = _axis(axes, ("buyer.date", "buyer.country", "objective"), exclude=y_key) or "buyer.date"
+    series = "buyer.country" if "buyer.country" in axes and x_key != "buyer.country" else None
+    return JobFigures(
+        winner=charts.winner_heatmap(results, lang, x_key=x_key, y_key=y_key),
+        curves=charts.budget_curves(results, lang, budget_key=y_key, series_key=series),
+        axes=axes,
+    )

@@ -120,3 +120,24 @@ def test_budget_curves_skip_infeasible_rows_and_sort_by_budget() -> None:
     cost, time = fig["data"]
     assert cost["x"] == [2e7, 5e7] and cost["y"] == [1.9e7, 4.9e7]
     assert time["y"] == [400, 160] and time["yaxis"] == "y2"
+
+
+def test_winner_heatmap_reads_batch_result_rows_as_the_jobs_api_returns_them() -> None:
+    rows = [
+        {"scenario_id": "a", "budget.amount": 5e7, "buyer.country": "CN", "status": "done", "plan_status": "optimal",
+         "parts": ["ascend-910c"], "total_cost": 4.8e7, "time_days": 160},
+        {"scenario_id": "b", "budget.amount": 1e8, "buyer.country": "CN", "status": "done", "plan_status": "optimal",
+         "parts": ["ascend-910c"], "total_cost": 9.9e7, "time_days": 80},
+        {"scenario_id": "c", "budget.amount": 5e7, "buyer.country": "DE", "status": "done", "plan_status": "optimal",
+         "parts": ["h100-sxm"], "total_cost": 4.9e7, "time_days": 60},
+        {"scenario_id": "d", "budget.amount": 1e8, "buyer.country": "DE", "status": "done",
+         "plan_status": "infeasible", "parts": [], "total_cost": None, "time_days": None},
+    ]
+    fig = charts.winner_heatmap(rows, x_key="buyer.country", y_key="budget.amount")
+    heat = fig["data"][0]
+    assert fig["parts"] == ["ascend-910c", "h100-sxm"]
+    assert heat["x"] == ["CN", "DE"] and heat["z"] == [[0, 1], [0, None]]
+    curves = charts.budget_curves(rows)
+    names = [d["name"] for d in curves["data"]]
+    assert names == ["CN Cost", "CN Time (days)", "DE Cost", "DE Time (days)"]
+    assert curves["data"][0]["y"] == [4.8e7, 9.9e7] and curves["data"][2]["x"] == [5e7]

@@ -31,7 +31,8 @@ const I18N = {
     k_commercial: "商业机构", k_state: "国有/财政资金", f_date: "日期", f_objective: "目标",
     o_min_time: "预算内最快", o_min_cost: "期限内最省", f_exclude: "排除厂商",
     f_domestic: "最低国产化率（%）", plan_button: "生成方案", f_part: "芯片", f_destinations: "目的地",
-    timeline_button: "查看时间线", job_spec: "推演配置（YAML 或 JSON）", job_button: "开始推演",
+    timeline_button: "查看时间线", job_spec: "推演配置（JSON：基础需求 + 推演维度）", job_button: "开始推演",
+    job_json_error: "配置须为 JSON（命令行 procure batch run 也可读取 YAML 文件）。",
     plan_title: "采购方案", considered_title: "备选方案", alternatives_title: "其他方案",
     warnings_title: "警告", report_button: "下载报告", workload: "任务", part: "芯片",
     accelerators: "加速卡数", nodes: "节点数", total_cost: "总成本", range: "区间", time_days: "天数",
@@ -330,9 +331,11 @@ async function submitJob(ev) {
   const errBox = document.getElementById("job-error");
   errBox.textContent = "";
   const text = document.getElementById("job-spec").value;
+  let spec;
+  try { spec = JSON.parse(text); } catch (_) { errBox.textContent = t("job_json_error"); return; }
   try {
-    const job = await api("POST", "/v1/jobs", { spec_text: text });
-    await followJob(job.id || job.job_id);
+    const job = await api("POST", "/v1/jobs", spec);
+    await followJob(job.id);
   } catch (err) { errBox.textContent = err.message; }
 }
 
@@ -341,12 +344,13 @@ async function followJob(id) {
   const label = document.getElementById("job-progress-text");
   for (;;) {
     const st = await api("GET", `/v1/jobs/${encodeURIComponent(id)}`);
-    const total = st.total || (st.counts && st.counts.total) || 0;
-    const done = st.done ?? (st.counts && st.counts.done) ?? 0;
-    const failed = st.failed ?? (st.counts && st.counts.failed) ?? 0;
+    const total = st.total || 0;
+    const done = st.done || 0;
+    const failed = st.failed || 0;
     bar.max = Math.max(total, 1); bar.value = done + failed;
-    label.textContent = `${done} ${t("done")} · ${failed} ${t("failed")} · ${total} ${t("total")} · ${st.state || st.status}`;
-    if (["done", "completed", "failed", "cancelled"].includes(st.state || st.status)) break;
+    const eta = st.eta_s ? ` · ETA ${Math.ceil(st.eta_s)} s` : "";
+    label.textContent = `${done} ${t("done")} · ${failed} ${t("failed")} · ${total} ${t("total")} · ${st.state}${eta}`;
+    if (["completed", "failed", "cancelled"].includes(st.state)) break;
     await new Promise((r) => setTimeout(r, 400));
   }
   const links = document.getElementById("job-links");
@@ -372,6 +376,22 @@ function init() {
   document.getElementById("job-form").addEventListener("submit", submitJob);
   document.getElementById("report-button").addEventListener("click", downloadReport);
   makeSortable(document.getElementById("considered"));
+  document.getElementById("job-spec").value = JSON.stringify(EXAMPLE_SPEC, null, 2);
 }
+
+const EXAMPLE_SPEC = {
+  name: "70B: budget x date, buyer in China",
+  base: {
+    workloads: [{ kind: "training", params: "70B", tokens: "1.4T" }],
+    buyer: { country: "CN", date: "2025-08-01" },
+    budget: { amount: "5000万", currency: "CNY" },
+    objective: "min_time",
+    alternatives: 0,
+  },
+  sweep: {
+    "budget.amount": [2e7, 5e7, 1e8, 2e8],
+    "buyer.date": ["2023-06-01", "2024-06-01", "2025-08-01", "2026-06-01"],
+  },
+};
 
 document.addEventListener("DOMContentLoaded", init);
