@@ -180,3 +180,11 @@ def test_chinese_output_uses_wan_and_yi_and_the_same_numbers() -> None:
     assert wan in out and "合计" in out and "选定" in out and "备选方案" in out
     code, out, _ = run(*CHINA, env={"COLUMNS": "80"})
     assert f"¥{plan['total_cost'] / 1e6:.3g}M" in out and "万" not in out.split("\n")[0]
+
+
+def test_openapi_says_numeric_fields_take_the_notation_too(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    for name, field in (("TrainingEstimateCreate", "params"), ("TrainingEstimateCreate", "count"),
+                        ("CostEstimateCreate", "accelerators")):
+        kinds = {o.get("type") for o in schemas[name]["properties"][field]["anyOf"]}
+        assert "string" in kinds and kinds & {"number", "integer"}, (name, field)
