@@ -74,6 +74,9 @@ class ProcureGroup(TyperGroup):
             raise fail(exc.message) from None
         except ValidationError as exc:
             raise fail(first_error(list(exc.errors()))) from None
+        except typer.BadParameter as exc:  # bad or missing flag values: one line, with where to find help
+            hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+            raise fail(exc.format_message().replace("\n", " ").replace("Value error, ", "") + hint) from None
 
 
 def settings() -> Settings:

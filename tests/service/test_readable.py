@@ -188,3 +188,20 @@ def test_openapi_says_numeric_fields_take_the_notation_too(client: TestClient) -
                         ("CostEstimateCreate", "accelerators")):
         kinds = {o.get("type") for o in schemas[name]["properties"][field]["anyOf"]}
         assert "string" in kinds and kinds & {"number", "integer"}, (name, field)
+
+
+@pytest.mark.parametrize("args", [
+    ("estimate", "training", "--params", "7B", "--tokens", "1T", "--accelerator", "h100", "--count", "8", "--tp", "x"),
+    ("estimate", "training", "--tokens", "1T"),
+    ("recommend", "--objective", "fast"),
+])
+def test_bad_or_missing_flag_values_are_one_line(args: tuple[str, ...]) -> None:
+    code, out, err = run(*args)
+    one_line_error(code, out, err)
+    assert "--help" in err and "╭" not in err
+
+
+def test_seq_len_takes_the_notation() -> None:
+    code, out, err = run("estimate", "training", "--params", "7B", "--tokens", "1T", "--accelerator", "h100",
+                         "--count", "8", "--seq-len", "8K", "--json")
+    assert code == 0, err
