@@ -205,3 +205,13 @@ def test_seq_len_takes_the_notation() -> None:
     code, out, err = run("estimate", "training", "--params", "7B", "--tokens", "1T", "--accelerator", "h100",
                          "--count", "8", "--seq-len", "8K", "--json")
     assert code == 0, err
+
+
+def test_http_whatif_budget_reads_the_notation_and_checks_the_currency(client: TestClient) -> None:
+    base = {"workloads": [{"params": "70B", "tokens": "1.4T"}], "buyer": {"country": "CN", "date": "2025-08-01"},
+            "budget": {"amount": "5000万", "currency": "CNY"}, "objective": "min_time", "alternatives": 0}
+    ok = client.post("/v1/recommendations/whatif", json={"request": base, "change": {"budget": "¥8000万"}})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["changed"]["budget"] == pytest.approx(8e7)
+    bad = client.post("/v1/recommendations/whatif", json={"request": base, "change": {"budget": "$7M"}})
+    assert bad.status_code == 422 and "written in USD" in bad.json()["detail"]
