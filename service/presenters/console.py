@@ -17,7 +17,7 @@ from service.presenters.text import Lang, fmt_days, fmt_money, fmt_share
 from service.usecases import CatalogEntry, Comparison, PurchasePlan
 
 if TYPE_CHECKING:  # the what-if module loads OR-Tools; commands that never solve do not pay for it
-    from service.usecases import WhatIfResult
+    from service.usecases import BreakEven, WhatIfResult
 
 NARROW = 100
 """Below this many columns the considered table drops its delta columns (they are in ``--json``)."""
@@ -147,13 +147,43 @@ def considered_table(console: Console, plan: PurchasePlan, lang: Lang = "en") ->
 
 
 def render_whatif(console: Console, result: WhatIfResult, lang: Lang = "en") -> None:
-    """Print the change, both outcomes, the summary and break-even lines."""
-    console.print(f"[bold]What if: {'; '.join(result.changes) or 'no change'}[/]", highlight=False)
-    console.print(f"base:    {result.base.message}", highlight=False, markup=False)
-    console.print(f"changed: {result.changed.message}", highlight=False, markup=False)
-    console.print(f"→ {result.summary}", highlight=False, markup=False)
+    """Print the change, both outcomes, the difference and break-even lines (wrapped under their labels)."""
+    cur = result.base.currency
+    console.print(Text(f"What if: {'; '.join(result.changes) or 'no change'}", style="bold"))
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row("base:", plan_headline(result.base, lang))
+    grid.add_row("changed:", plan_headline(result.changed, lang))
+    grid.add_row("→", whatif_summary(result, lang))
     for b in result.break_even:
-        console.print(f"  break-even: {b.message}", highlight=False, markup=False)
+        grid.add_row("break-even:", break_even_line(b, cur, lang))
+    console.print(grid)
+
+
+def whatif_summary(result: WhatIfResult, lang: Lang = "en") -> str:
+    """What changed, from the result's numbers: the parts switched, cost and time differences."""
+    if not result.changed.items:
+        return result.summary
+    if result.skus_added or result.skus_removed:
+        text = f"switches {', '.join(result.skus_removed) or 'nothing'} → {', '.join(result.skus_added) or 'nothing'}"
+    else:
+        text = "the same accelerators are chosen"
+    if result.delta_cost is not None:
+        text += f"; cost {fmt_money(result.delta_cost, result.base.currency, lang, signed=True)}"
+    if result.delta_days is not None:
+        text += f"; time {result.delta_days:+,.1f} days"
+    return text
+
+
+def break_even_line(b: BreakEven, currency: str, lang: Lang = "en") -> str:
+    """A break-even price in words from its numbers (the core's message when a number is missing)."""
+    if b.change is None or b.current_price is None or b.break_even_price is None:
+        return b.message
+    verb = f"would be chosen if its price fell by {-b.change:.0%}" if b.change < 0 else (
+        f"would lose if its price rose by {b.change:.0%}")
+    prices = f"{fmt_money(b.current_price, b.currency, lang)} → {fmt_money(b.break_even_price, b.currency, lang)}"
+    return f"{b.sku} {verb} or more ({b.basis} {prices})"
 
 
 def sixteen_bit_cell(entry: CatalogEntry) -> str:
@@ -164,20 +194,25 @@ def sixteen_bit_cell(entry: CatalogEntry) -> str:
     return f"{value:,.1f}" + (" (FP16)" if entry.sixteen_bit_precision == "fp16" else "")
 
 
-def catalog_table(entries: Sequence[CatalogEntry]) -> Table:
-    """The catalog list as a table; ids and vendors are never cut."""
-    table = Table(title=f"Accelerators ({len(entries)})", header_style="bold")
+def catalog_table(entries: Sequence[CatalogEntry], width: int = 200) -> Table:
+    """The catalog list as a table; ids are never cut, and below 100 columns only the headline figures show."""
+    narrow = width < NARROW
+    table = Table(title=f"Accelerators ({len(entries)})", header_style="bold", pad_edge=False)
     table.add_column("id", no_wrap=True)
-    table.add_column("vendor", no_wrap=True)
-    for col in ("BF16 TFLOPS", "FP8 TFLOPS", "mem GB", "TB/s", "link GB/s", "TDP W", "TPP", "PD"):
-        table.add_column(col, justify="right")
+    if not narrow:
+        table.add_column("vendor", no_wrap=True)
+    numbers = ("BF16 TFLOPS", "FP8 TFLOPS", "mem GB", "TB/s", "TPP") if narrow else (
+        "BF16 TFLOPS", "FP8 TFLOPS", "mem GB", "TB/s", "link GB/s", "TDP W", "TPP", "PD")
+    for col in numbers:
+        table.add_column(col, justify="right", no_wrap=True)
     table.add_column("price", overflow="fold")
     for e in entries:
-        price = e.price
-        price_text = "—" if price is None else f"{price.base:,.0f} {price.currency} ({price.grade})"
-        table.add_row(e.id, e.vendor, sixteen_bit_cell(e), _num(e.fp8_dense_tflops, 1), _num(e.memory_gb),
-                      _num(e.memory_bandwidth_tbps, 2), _num(e.intra_node_link_gbps), _num(e.tdp_w), _num(e.tpp),
-                      _num(e.performance_density, 2), price_text)
+        price = "—" if e.price is None else f"{fmt_money(e.price.base, e.price.currency)} ({e.price.grade})"
+        values = {"BF16 TFLOPS": sixteen_bit_cell(e), "FP8 TFLOPS": _num(e.fp8_dense_tflops, 0),
+                  "mem GB": _num(e.memory_gb), "TB/s": _num(e.memory_bandwidth_tbps, 2),
+                  "link GB/s": _num(e.intra_node_link_gbps), "TDP W": _num(e.tdp_w), "TPP": _num(e.tpp),
+                  "PD": _num(e.performance_density, 2)}
+        table.add_row(e.id, *([] if narrow else [e.vendor]), *(values[c] for c in numbers), price)
     return table
 
 

@@ -215,3 +215,27 @@ def test_http_whatif_budget_reads_the_notation_and_checks_the_currency(client: T
     assert ok.json()["changed"]["budget"] == pytest.approx(8e7)
     bad = client.post("/v1/recommendations/whatif", json={"request": base, "change": {"budget": "$7M"}})
     assert bad.status_code == 422 and "written in USD" in bad.json()["detail"]
+
+
+def test_catalog_list_at_80_columns_keeps_every_figure_whole() -> None:
+    code, out, err = run("catalog", "list", env={"COLUMNS": "80"})
+    assert code == 0, err
+    assert "…" not in out and max(len(line) for line in out.splitlines()) <= 80
+    rows = json.loads(run("catalog", "list", "--json")[1])
+    for r in rows:
+        assert re.search(rf"│{re.escape(r['id'])}\s", out), r["id"]
+        if r["tpp"] is not None:
+            assert f"{r['tpp']:,.0f}" in out
+
+
+def test_whatif_text_at_80_columns_is_built_from_the_numbers() -> None:
+    code, out, err = run("whatif", "--request", str(ROOT / "examples" / "china_70b.yaml"), "--budget", "8000万",
+                         env={"COLUMNS": "80"})
+    assert code == 0, err
+    body = json.loads(run("whatif", "--request", str(ROOT / "examples" / "china_70b.yaml"), "--budget", "8000万",
+                          "--json")[1])
+    assert max(len(line) for line in out.splitlines()) <= 80
+    flat = " ".join(out.split())
+    assert f"cost +¥{body['delta_cost'] / 1e6:.4g}M" in flat
+    for b in body["break_even"]:
+        assert b["sku"] in flat
