@@ -6,6 +6,7 @@ any width; the considered-options table keeps SKU ids whole and folds the reason
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from service.presenters.text import Lang, fmt_days, fmt_money, fmt_share
-from service.usecases import CatalogEntry, Comparison, PurchasePlan
+from service.usecases import CatalogEntry, Comparison, PurchasePlan, Relaxation
 
 if TYPE_CHECKING:  # the what-if module loads OR-Tools; commands that never solve do not pay for it
     from service.usecases import BreakEven, WhatIfResult
@@ -77,6 +78,9 @@ def render_plan(console: Console, plan: PurchasePlan, lang: Lang = "en") -> None
         if plan.domestic_share is not None:
             line += f"; {_w('domestic', lang)} {fmt_share(plan.domestic_share)}"
         console.print(line, highlight=False, markup=False)
+        extra = cost_lines(plan, lang)
+        if extra:
+            console.print(extra, highlight=False, markup=False)
         console.print(f"{_w('binding', lang)}: {', '.join(plan.binding_constraints) or _w('none', lang)}",
                       highlight=False, markup=False)
     if plan.considered:
@@ -90,7 +94,8 @@ def render_plan(console: Console, plan: PurchasePlan, lang: Lang = "en") -> None
         console.print(f"pareto: {fmt_money(p.total_cost, cur, lang)} — {fmt_days(p.time_days, lang)} — "
                       + ", ".join(f"{x.accelerators:,} × {x.sku}" for x in p.items), highlight=False, markup=False)
     for r in plan.relaxations:
-        console.print(Text.assemble("  ", (_w("relax", lang), "yellow"), f" {r.constraint}: {r.message}"))
+        words = relaxation_text(r, lang)
+        console.print(Text.assemble("  ", (_w("relax", lang), "yellow"), f" {r.constraint}: {words}"))
     for warning in plan.warnings:
         console.print(f"  ! {warning}", style="yellow", highlight=False, markup=False)
     if plan.validation is not None:
@@ -100,6 +105,28 @@ def render_plan(console: Console, plan: PurchasePlan, lang: Lang = "en") -> None
     if plan.citations:
         console.print(f"{_w('sources', lang)}: " + ", ".join(c.id for c in plan.citations),
                       highlight=False, markup=False)
+
+
+def relaxation_text(r: Relaxation, lang: Lang = "en") -> str:
+    """A relaxation in words: typed relaxations (issue-8b) through ``service.relaxation_text``, else the message."""
+    message = getattr(r, "message", None)
+    if isinstance(message, str):
+        return message
+    words = importlib.import_module("service.relaxation_text")  # the core's typed relaxations come with it
+    return str(words.describe(r, lang))
+
+
+def cost_lines(plan: PurchasePlan, lang: Lang = "en") -> str | None:
+    """Network and hosting shares of the totals, when the core reports them (issue-8b cost lines)."""
+    network, hosting = getattr(plan, "network_cost", None), getattr(plan, "hosting_cost", None)
+    if not network and not hosting:
+        return None
+    cur = plan.currency
+    if lang == "zh":
+        return (f"  其中横向扩展网络 {fmt_money(network, cur, lang)}（资本支出），"
+                f"托管/维护 {fmt_money(hosting, cur, lang)}（运营支出）")
+    return (f"  of which scale-out network {fmt_money(network, cur, lang)} (capex) and hosting/maintenance "
+            f"{fmt_money(hosting, cur, lang)} (opex)")
 
 
 def plan_headline(plan: PurchasePlan, lang: Lang = "en") -> str:
