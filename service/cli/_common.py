@@ -84,6 +84,6 @@ def settings() -> Settings:
     return get_settings()
 
 
-def context(extra: list[Path] | None = None) -> AppContext:
-    """The application context from settings plus ``--catalog`` files."""
-    return build_context(get_settings(), extra or [])
+def context(extra: list[Path] | None = None, *, lazy_domain: bool = False) -> AppContext:
+    """The application context from settings plus ``--catalog`` files (catalog loaded on first use if lazy)."""
+    return build_context(get_settings(), extra or [], lazy_domain=lazy_domain)
