@@ -16,12 +16,13 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from optimizer.catalog import Catalog
 from optimizer.errors import InvalidInputError, UnsupportedPrecisionError
 from optimizer.estimator.common import Assumption, node_size, require
 from optimizer.estimator.efficiency import load_efficiency
+from optimizer.estimator.models import fill_from_preset
 from optimizer.estimator.shapes import ModelShape, infer_shape
 
 ServePrecision = Literal["bf16", "fp16", "fp8", "int8"]
@@ -34,6 +35,8 @@ class InferenceRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     params: float = Field(gt=0)
+    model: str | None = Field(None, min_length=1, max_length=80,
+                              description="Model preset (fills params, layers, hidden and KV heads).")
     active_params: float | None = Field(None, gt=0)
     accelerator: str = Field(min_length=1)
     precision: ServePrecision = "bf16"
@@ -48,6 +51,11 @@ class InferenceRequest(BaseModel):
     n_layers: int | None = Field(None, ge=1, le=1000)
     d_model: int | None = Field(None, ge=64, le=131072)
     n_kv_heads: int | None = Field(None, ge=1, le=1024)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data: object) -> object:
+        return fill_from_preset(data, shape_fields=True)
 
 
 @dataclass(frozen=True)

@@ -45,10 +45,12 @@ RequestOpt = Annotated[Path | None, typer.Option("--request", help="YAML/JSON re
 
 
 def _flags_request(**f: Any) -> PurchaseRequest:
-    if f["params"] is None:
-        raise InvalidInputError("give --request FILE, or --params (and --tokens or --requests-per-s)")
+    if f["params"] is None and f.get("model") is None:
+        raise InvalidInputError("give --request FILE, or --params/--model (and --tokens or --requests-per-s)")
     kind = f["workload"].value
     work: dict[str, Any] = {"kind": kind, "name": kind, "params": f["params"]}
+    if f.get("model"):
+        work["model"] = f["model"]
     if f["active_params"]:
         work["active_params"] = f["active_params"]
     if kind == "inference":
@@ -152,6 +154,8 @@ def recommend(
     request: RequestOpt = None,
     workload: Annotated[WorkloadChoice, typer.Option("--workload")] = WorkloadChoice.training,
     params: Annotated[str | None, typer.Option("--params", help="70B, 7e9, 700亿")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Model preset (qwen2.5-72b) instead of --params.")
+                     ] = None,
     active_params: Annotated[str | None, typer.Option("--active-params")] = None,
     tokens: Annotated[str | None, typer.Option("--tokens", help="1.4T")] = None,
     requests_per_s: Annotated[float | None, typer.Option("--requests-per-s")] = None,
@@ -179,7 +183,8 @@ def recommend(
     """Choose a purchase plan (OR-Tools CP-SAT) for one workload (flags) or a portfolio (--request)."""
     if on:
         _valid_date(on)
-    req = _request(request, workload=workload, params=params, active_params=active_params, tokens=tokens,
+    req = _request(request, workload=workload, params=params, model=model, active_params=active_params,
+                   tokens=tokens,
                    requests_per_s=requests_per_s, budget=budget, currency=currency, buyer_country=buyer_country,
                    buyer_kind=buyer_kind, on=on, deadline_days=deadline_days, objective=objective,
                    precision=precision, license_required=license_required, min_domestic_share=min_domestic_share,
