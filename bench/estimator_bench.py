@@ -26,6 +26,12 @@ CASES = [
                                                   count=16384, seq_len=8192)),
     ("671B/37B MoE fp8, 2,048 × H800", TrainingRequest(params=671e9, active_params=37e9, tokens=14.8e12,
                                                        accelerator="h800", count=2048, precision="fp8")),
+    ("--model qwen2.5-72b, 512 × H100", TrainingRequest(model="qwen2.5-72b", tokens=1e12, accelerator="h100-sxm",
+                                                        count=512)),
+    ("--model deepseek-v3 fp8, 2,048 × H800", TrainingRequest(model="deepseek-v3", tokens=14.8e12,
+                                                              accelerator="h800", count=2048, precision="fp8")),
+    ("--model llama-3-70b, 128K seq (CP searched), 512 × H100",
+     TrainingRequest(model="llama-3-70b", tokens=1e11, accelerator="h100-sxm", count=512, seq_len=131072)),
 ]
 
 

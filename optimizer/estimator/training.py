@@ -6,7 +6,8 @@ sequence parallelism, context, data and expert parallelism), every term from fir
     t_comp    = Σ FLOPs_kind / (peak · GEMM efficiency(width, tokens per GEMM)) + non-GEMM time
     t_micro   = t_comp + exposed TP collectives (NVLink latency per ring step) + exposed p2p
     t_pipe    = (m + (pp − 1)/v) · t_micro                          (bubble, NARAYANAN)
-    t_dp      = node-level collective: reduce-scatter among the node's replicas on NVLink, then the
+    t_dp      = node-level collective (ranks ordered tp, cp, dp, pp as Megatron does, so node/(tp·cp) replicas
+                share a node): reduce-scatter among the node's replicas on NVLink, then the
                 inter-node ring on 1/local of the bytes per NIC (all the node's NICs share it), then all-gather
     exposed   = schedule physics of the declared software stack (efficiency.yaml ``stacks``)
     t_step    = (t_pipe + exposed DP + exposed expert all-to-all + optimizer) · (1 + sync · log2(nodes/8))
@@ -435,7 +436,8 @@ def _evaluate(c: _Ctx, tp: int, pp: int, dp: int, zero: int, mb: int, batch_toke
     # ---- pipeline point-to-point: activations scattered over TP ranks, forward + backward per micro-batch
     pp_one = 0.0
     if pp > 1:
-        cross = tp * cp * pp > c.node and c.nic_bw is not None
+        # Megatron's rank order (tp, cp, dp innermost; pp outermost): the next stage is tp·cp·dp ranks away.
+        cross = tp * cp * dp >= c.node and c.nic_bw is not None
         bw = (c.nic_bw or c.intra_bw) if cross else c.intra_bw
         lat = e.latency_inter_s if cross else e.latency_intra_s
         pp_one = 2 * (tokens_dev * s.d_model * 2.0 / tp / bw + lat) * (1 - st.p2p_overlap)
@@ -447,7 +449,7 @@ def _evaluate(c: _Ctx, tp: int, pp: int, dp: int, zero: int, mb: int, batch_toke
         if v == vpps[0] or pipe < best_pipe:
             best_v, best_pipe, best_bubble = v, pipe, bubble
     # ---- data parallelism at node level, exposed by the stack's schedule
-    local = max(1, c.node // (tp * pp * cp)) if c.fabric else dp
+    local = min(dp, max(1, c.node // (tp * cp))) if c.fabric else dp  # DP peers sharing a node
     ar = _dp_allreduce_s(c, p_dev * 2.0, dp, local)
     bucket = min(1.0, st.bucket_params / max(p_dev, 1.0))
     if zero <= 2:
