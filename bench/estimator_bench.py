@@ -5,6 +5,8 @@ Run: .venv/bin/python -m bench.estimator_bench
 
 from __future__ import annotations
 
+import os
+
 from bench._common import machine, time_calls, write
 from optimizer.catalog import load_catalog
 from optimizer.estimator import (
@@ -50,7 +52,8 @@ def main() -> None:
                "training_median_of_medians_ms": overall, "target_ms": 5.0}
     lines = ["# Estimator latency", "", f"Measured {payload['machine']['measured_at']} on "
              f"{payload['machine']['cpu_count']} CPUs, Python {payload['machine']['python']} "
-             "(`python -m bench.estimator_bench`). Target: one training estimate ≤ 5 ms median.", "",
+             f"(`python -m bench.estimator_bench`), load average {os.getloadavg()[0]:.1f} while measuring (the CPUs "
+             "are shared). Target: one training estimate ≤ 5 ms median.", "",
              "| case | median ms | p95 ms |", "|---|---:|---:|"]
     lines += [f"| {r['case']} | {r['median_ms']:.2f} | {r['p95_ms']:.2f} |" for r in rows]
     lines += [f"| inference, 72B at 500 req/s on H20 | {inf['median_ms']:.2f} | {inf['p95_ms']:.2f} |",

@@ -254,16 +254,17 @@ class _Ctx:
     other_lin: float  # same for linear layers (fp8 adds casts)
     lin_speed: float  # fp8 GEMM speed-up on linear layers (1 for 16-bit)
     blocks: dict[tuple[float, ...], float]  # GEMM efficiency cache
+    moe: bool = False
+    act_coef: float = 34.0  # activation bytes / (seq·batch·hidden) per layer (Korthikanti, generalised)
+    intra_bw: float = 0.0  # achieved per-direction bandwidth of the fast intra-node link (B/s)
+    nic_bw: float | None = None  # achieved scale-out bandwidth per accelerator (B/s), None without a fabric
 
-    @property
-    def intra_bw(self) -> float:
-        """Achieved per-direction bandwidth of the fast intra-node link (B/s)."""
-        return (self.link_gbs_dir or 16.0) * self.eff.link_efficiency * 1e9
-
-    @property
-    def nic_bw(self) -> float | None:
-        """Achieved scale-out bandwidth per accelerator (B/s), None without a fabric."""
-        return self.fabric.gbit_per_accelerator / 8.0 * self.fabric_eff * 1e9 if self.fabric else None
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "moe", self.shape.moe)
+        object.__setattr__(self, "act_coef", self.shape.activation_coefficient())
+        object.__setattr__(self, "intra_bw", (self.link_gbs_dir or 16.0) * self.eff.link_efficiency * 1e9)
+        object.__setattr__(self, "nic_bw", self.fabric.gbit_per_accelerator / 8.0 * self.fabric_eff * 1e9
+                           if self.fabric else None)
 
 
 @dataclass(frozen=True)
@@ -304,7 +305,7 @@ def _state_bytes(c: _Ctx, tp: int, pp: int, dp: int, ep: int, zero: int) -> tupl
     """Parameters per device and bytes of weights, gradients and optimizer state per device (ZeRO 0-3)."""
     s = c.shape
     shard = tp * pp
-    p_dev = s.active_params / shard + ((s.params - s.active_params) / (shard * ep) if s.moe else 0.0)
+    p_dev = s.active_params / shard + ((s.params - s.active_params) / (shard * ep) if c.moe else 0.0)
     w_bytes = 2.0 + (1.0 if c.precision == "fp8" else 0.0)
     o_bytes = c.bytes_per_param - 4.0  # fp32 master + optimizer moments
     w = p_dev * w_bytes / (dp if zero >= 3 else 1)
@@ -366,13 +367,13 @@ def _evaluate(c: _Ctx, tp: int, pp: int, dp: int, zero: int, mb: int, batch_toke
         return None
     m = max(1, round(seqs / (dp * mb)))
     if ep is None:
-        ep = _default_ep(s, dp)
+        ep = _default_ep(s, dp) if c.moe else 1
     p_dev, w, g, o = _state_bytes(c, tp, pp, dp, ep, zero)
     layers_stage = math.ceil(s.n_layers / pp)
     in_flight = min(pp, m)
     tokens_dev = mb * c.seq / cp  # tokens per GEMM (sequence parallelism all-gathers the TP shards)
     sbh = tokens_dev * s.d_model
-    coef = s.activation_coefficient()
+    coef = c.act_coef
     scores = 0.0 if st.flash else 5.0 * s.n_heads * c.seq / cp / s.d_model  # Korthikanti's 5as/h term
     act_none = (coef + scores) * sbh / tp
     act_sel = coef * sbh / tp
@@ -475,7 +476,7 @@ def _evaluate(c: _Ctx, tp: int, pp: int, dp: int, zero: int, mb: int, batch_toke
         t_dp_exp = m * max(per_mb / max(layers_stage, 1), per_mb - hide)
     # ---- MoE all-to-all: bytes per token to the experts' ranks, on NVLink or the NIC by where they live
     t_a2a = 0.0
-    if s.moe and ep > 1:
+    if c.moe and ep > 1:
         tokens_rank = tokens_dev / tp
         local_ep = min(ep, local if c.fabric else ep)
         ep_nodes = math.ceil(ep / local_ep)
@@ -508,8 +509,6 @@ def _evaluate(c: _Ctx, tp: int, pp: int, dp: int, zero: int, mb: int, batch_toke
 
 def _default_ep(s: ModelShape, dp: int) -> int:
     """Expert parallelism: the largest power of two ≤ dp, the expert count and 64."""
-    if not s.moe:
-        return 1
     cap = min(dp, s.experts, 64)
     return 1 << (max(cap, 1).bit_length() - 1)
 
@@ -587,6 +586,7 @@ def _search(c: _Ctx, count: int, req: TrainingRequest) -> _Cand | None:
                 dp = choice.dp or count // (tp * pp * cp)
                 if dp < 1 or tp * pp * cp * dp > count:
                     continue
+                ep = choice.ep or (_default_ep(c.shape, dp) if c.moe else 1)
                 batch = given or max(_default_batch_tokens(c.shape.params), dp * c.seq)
                 layers_stage = math.ceil(c.shape.n_layers / pp)
                 if choice.virtual_stages:
@@ -598,14 +598,15 @@ def _search(c: _Ctx, count: int, req: TrainingRequest) -> _Cand | None:
                 for mb in ([choice.micro_batch] if choice.micro_batch else _MICRO_BATCHES):
                     found = None
                     for zero in zeros:
-                        found = _evaluate(c, tp, pp, dp, zero, mb, batch, cp=cp, ep=choice.ep, recompute=rc_fixed,
+                        found = _evaluate(c, tp, pp, dp, zero, mb, batch, cp=cp, ep=ep, recompute=rc_fixed,
                                           selective=sel_fixed, vpps=vpps)
                         if found is not None:
                             break  # ZeRO-3 only when ZeRO-1 does not fit: it moves far more data
                     if found is None:
                         break  # a larger micro-batch will not fit either
-                    if pp_best is None or found.seqs_per_s > pp_best.seqs_per_s:
-                        pp_best = found
+                    if pp_best is not None and found.seqs_per_s < pp_best.seqs_per_s:
+                        break  # throughput peaked: larger micro-batches only grow the bubble further
+                    pp_best = found
                     if found.m <= 1:
                         break
                 cand = pp_best
