@@ -792,6 +792,20 @@ def _range_drivers(catalog: Catalog, c: _Ctx, req: TrainingRequest, cand: _Cand,
                                high_factor=max(1.0, _factor(plain, per_seq)),
                                note="the searched plan is the fastest that fits; a plain 1F1B plan with micro-batch "
                                     "1 bounds the slow end"))
+    if req.stack is None:
+        fs = []
+        for name, st in e.stacks.items():
+            if name == c.stack_name or (name == "mindspeed") != (c.stack_name == "mindspeed"):
+                continue  # MindSpeed is the Ascend port; the others are the GPU stacks
+            cc = dataclasses.replace(c, stack_name=name, stack=st,
+                                     attn_tok=c.shape.attention_flops_per_token(c.seq, causal_skip=st.flash))
+            x = again(cc, batch_tokens, recompute=None, selective=None)
+            if x:
+                fs.append(x / per_seq)
+        if fs:
+            out.append(RangeDriver(input="software stack (defaulted)", low_factor=min(fs + [1.0]),
+                                   high_factor=max(fs + [1.0]),
+                                   note=f"{c.stack_name} assumed; the other stack profiles evaluated on the same plan"))
     if req.count_assumed and req.plan is None:
         fs = []
         for n in (count // 2, count * 2):

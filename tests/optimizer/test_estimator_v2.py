@@ -172,9 +172,12 @@ def test_moe_all_to_all_bytes_and_nodes_reached(catalog: Catalog) -> None:
 # ------------------------------------------------------------------ goodput, fabrics, ranges
 def test_goodput_model_by_hand(catalog: Catalog) -> None:
     gm = load_efficiency().goodput_model
-    g = 1 / (1 + 0.03 + 1.97e-5 * 16384 * 0.225)
+    g = 1 / (1 + 0.07 + 1.97e-5 * 16384 * 0.225)
     assert gm.goodput(16384) == pytest.approx(g)
-    assert 0.90 < g < 0.92  # Llama 3: >90% effective training time at 16K GPUs
+    # Llama 3: >90% effective training time at 16K GPUs (failures only), before checkpoint/eval time.
+    assert 1 / (1 + 1.97e-5 * 16384 * 0.225) > 0.93
+    assert 0.85 <= gm.goodput(2048) <= 0.95  # RUNS-DEV: 0.85-0.95 for well-run jobs
+    assert gm.goodput(16384, band="low") == pytest.approx(1 / (1 + 0.15 + 4e-5 * 16384 * 0.5))  # ~0.68
     assert gm.goodput(16384, band="low") < gm.goodput(2048, band="low") < gm.goodput(2048)
     est = estimate_training(catalog, _req(steady_state=True))
     assert est.goodput == 1.0 and "steady-state" in est.goodput_basis
@@ -195,10 +198,11 @@ def test_era_default_fabrics(catalog: Catalog) -> None:
 def test_range_widens_with_defaulted_inputs(catalog: Catalog) -> None:
     loose = estimate_training(catalog, _req())
     given = estimate_training(catalog, _req(seq_len=4096, global_batch_tokens=4e6, fabric="ib-ndr-400",
-                                            goodput=0.9, plan=PlanChoice(tp=8, pp=4, micro_batch=1)))
+                                            goodput=0.9, stack="megatron-core",
+                                            plan=PlanChoice(tp=8, pp=4, micro_batch=1)))
     names = {d.input for d in loose.range_drivers}
     assert {"sequence length (defaulted)", "global batch (defaulted)", "parallelism plan (searched)",
-            "fabric (defaulted)", "goodput", "kernel efficiency"} <= names
+            "fabric (defaulted)", "goodput", "kernel efficiency", "software stack (defaulted)"} <= names
     assert {d.input for d in given.range_drivers} == {"kernel efficiency"}
     assert {"seq_len", "global_batch", "plan", "fabric", "goodput"} <= set(loose.defaulted)
 

@@ -16,15 +16,16 @@ def test_dev_runs_meet_the_accuracy_targets(catalog: Catalog) -> None:
     assert report.median_abs_error <= 0.12
     for row in report.rows:
         assert 1 / 1.5 <= row.predicted_hours / row.reported_hours <= 1.5, row.id
-    assert report.in_range >= 3  # Nemotron-4 15B (steady-state, published plan) is predicted 20% fast
+    assert report.in_range == 4
 
 
 def test_published_run_set_levels(catalog: Catalog) -> None:
-    """Measured levels (guards against regressions); the issue's targets are 12% / all within 1.5× / 80%."""
+    """The issue's targets: median ≤ 12%, inside the predicted range for ≥ 80%; every run within 1.5× is NOT met
+    (Llama 3 8B/70B, OPT-175B and the Olmo B200 phase report far more hours than their physics implies)."""
     report = validate_runs(catalog, load_runs())
-    assert report.median_abs_error <= 0.13
+    assert report.median_abs_error <= 0.12
+    assert report.in_range >= 0.8 * report.n
     assert report.within_factor_1_5 >= 14
-    assert report.in_range >= 14
     steady = {r.id for r in load_runs() if r.basis == "steady-state"}
     assert {"nemotron4-15b", "llama1-65b", "deepseek-v3"} <= steady
 
@@ -41,8 +42,7 @@ def test_megatron_benchmarks_with_the_published_configuration(catalog: Catalog) 
     report = validate_runs(catalog, [], benches)
     for name, st in report.benchmark_sets.items():
         assert st["max_abs_error"] <= 0.12, name
-        assert st["median_abs_error"] <= 0.08, name
-    assert report.benchmark_sets["megatron-2021"]["median_abs_error"] <= 0.05
+        assert st["median_abs_error"] <= 0.05, name
     # Selective recompute is faster than full recompute for every Korthikanti model, as published.
     rows = {r.id: r for r in report.benchmarks}
     for size in ("22b", "175b", "530b", "1t"):
