@@ -66,6 +66,7 @@ def training_request_from_flags(**f: Any) -> TrainingRequest:
         buyer_country=country.upper() if country else None, plan=plan,
         n_layers=f.get("layers"), d_model=f.get("hidden"), n_heads=f.get("heads"), n_kv_heads=f.get("kv_heads"),
         ffn=f.get("ffn"), vocab=f.get("vocab"), experts=f.get("experts"), top_k=f.get("top_k"),
+        window=f.get("window"), document_len=f.get("document_len"),
         goodput=f.get("goodput"), steady_state=bool(f.get("steady_state")), stack=f.get("stack"),
         optimizer=f.get("optimizer") or "adam",
     )

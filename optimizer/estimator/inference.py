@@ -22,7 +22,7 @@ from optimizer.catalog import Catalog
 from optimizer.errors import InvalidInputError, UnsupportedPrecisionError
 from optimizer.estimator.common import Assumption, node_size, require
 from optimizer.estimator.efficiency import load_efficiency
-from optimizer.estimator.models import fill_from_preset
+from optimizer.estimator.models import fill_from_preset, model_preset
 from optimizer.estimator.shapes import ModelShape, infer_shape
 
 ServePrecision = Literal["bf16", "fp16", "fp8", "int8"]
@@ -125,8 +125,11 @@ def estimate_inference(catalog: Catalog, req: InferenceRequest) -> InferenceEsti
     sixteen = acc.dense.bf16.value or acc.dense.fp16.value or peak_tf
     capacity = require(acc, "memory_gb", "memory capacity")
     hbm = require(acc, "memory_bandwidth_tbps", "memory bandwidth")
-    shape = infer_shape(req.params, active_params=req.active_params, n_layers=req.n_layers, d_model=req.d_model,
-                        n_kv_heads=req.n_kv_heads)
+    if req.model is not None:  # the preset's own shape (MLA's latent KV cache, head sizes)
+        shape = model_preset(req.model).shape()
+    else:
+        shape = infer_shape(req.params, active_params=req.active_params, n_layers=req.n_layers, d_model=req.d_model,
+                            n_kv_heads=req.n_kv_heads)
     wbytes = _BYTES[req.precision]
     weights = shape.params * wbytes
     kv_tok = shape.kv_bytes_per_token(2.0 if req.kv_precision == "bf16" else 1.0)

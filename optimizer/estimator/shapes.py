@@ -57,6 +57,7 @@ class ModelShape(BaseModel):
     kv_lora_rank: int | None = Field(None, ge=1, description="MLA compressed KV width (cached per token).")
     qk_rope_dim: int | None = Field(None, ge=0, description="MLA decoupled rotary key width (cached per token).")
     window: int | None = Field(None, ge=1, description="Sliding-window attention span (all layers).")
+    document_len: int | None = Field(None, ge=1, description="Mean document length under a document mask.")
     parallel_block: bool = Field(False, description="Attention and MLP in parallel (one TP reduction per pass).")
     experts: int = Field(1, ge=1, description="Routed experts per MoE layer.")
     expert_ffn: int | None = Field(None, ge=1, description="FFN width of one expert.")
@@ -104,7 +105,13 @@ class ModelShape(BaseModel):
         return self.n_layers * self.n_kv_heads * (self.head_dim + self.v_head_dim) * bytes_per_value
 
     def attention_context(self, seq: int, *, causal_skip: bool) -> float:
-        """Keys multiplied per query on average (see the module docstring)."""
+        """Keys multiplied per query on average (see the module docstring).
+
+        A document mask (packed documents of mean length L) leaves L/2 keys per query for kernels that skip
+        masked tiles (varlen flash attention); full-matrix kernels still multiply all ``seq`` keys.
+        """
+        if self.document_len is not None and self.document_len < seq and causal_skip:
+            return self.document_len / 2.0
         if self.window is not None and self.window < seq:
             w = float(self.window)
             return w - w * w / (2.0 * seq) if causal_skip else w

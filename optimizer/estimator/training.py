@@ -97,6 +97,9 @@ class TrainingRequest(BaseModel):
     gated: bool | None = Field(None, description="Gated (SwiGLU) FFN; default true for inferred shapes.")
     vocab: int | None = Field(None, ge=1000, le=2_000_000)
     experts: int | None = Field(None, ge=1, le=4096)
+    window: int | None = Field(None, ge=1, le=1_048_576, description="Sliding-window attention span.")
+    document_len: int | None = Field(None, ge=1, le=1_048_576,
+                                     description="Mean document length when attention is masked per document.")
     top_k: int | None = Field(None, ge=1, le=64)
     goodput: float | None = Field(None, gt=0, le=1)
     steady_state: bool = Field(False, description="Report steady-state throughput: goodput 1 (no failures).")
@@ -621,6 +624,12 @@ def _search(c: _Ctx, count: int, req: TrainingRequest) -> _Cand | None:
 
 
 def _shape(req: TrainingRequest) -> ModelShape:
+    shape = _base_shape(req)
+    extra = {k: v for k, v in (("window", req.window), ("document_len", req.document_len)) if v is not None}
+    return shape.model_copy(update=extra) if extra else shape
+
+
+def _base_shape(req: TrainingRequest) -> ModelShape:
     if req.model is not None:
         if req.params is not None:
             raise InvalidInputError("give --params or --model, not both (a preset fixes the parameter count)")

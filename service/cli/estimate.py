@@ -130,6 +130,9 @@ def training(
     vocab: Annotated[int | None, typer.Option("--vocab", help="Vocabulary size.")] = None,
     experts: Annotated[int | None, typer.Option("--experts", help="Routed experts (MoE).")] = None,
     top_k: Annotated[int | None, typer.Option("--top-k", help="Experts per token (MoE).")] = None,
+    window: Annotated[int | None, typer.Option("--window", help="Sliding-window attention span.")] = None,
+    document_len: Annotated[int | None, typer.Option("--document-len", help="Mean document length under a "
+                                                     "document mask.")] = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -143,7 +146,7 @@ def training(
         virtual_stages=virtual_stages, zero_stage=zero_stage, recompute=recompute.value if recompute else None,
         micro_batch=micro_batch, stack=stack.value if stack else None, optimizer=optimizer.value, goodput=goodput,
         steady_state=steady_state, layers=layers, hidden=hidden, heads=heads, kv_heads=kv_heads, ffn=ffn,
-        vocab=vocab, experts=experts, top_k=top_k,
+        vocab=vocab, experts=experts, top_k=top_k, window=window, document_len=document_len,
     )
     est = estimate_training(dom.catalog, req)
     if as_json:

@@ -4,7 +4,6 @@ ranges that widen with defaults, and micro-batch search."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import pytest
@@ -94,10 +93,12 @@ def test_mla_and_window_attention_by_hand() -> None:
     assert ds.kv_bytes_per_token() == 61 * (512 + 64) * 2  # the compressed latent, not K and V per head
     llama = model_preset("llama-3-70b").shape()
     assert llama.kv_bytes_per_token() == 80 * 8 * (128 + 128) * 2
-    w = dataclasses.replace  # noqa: F841 - clarity only
     win = llama.model_copy(update={"window": 1024})
     ctx = 1024 - 1024 * 1024 / (2 * 8192)  # keys per query under a 1K window at 8K sequence
     assert win.attention_flops_per_token(8192) == pytest.approx(3 * 2 * 80 * 64 * 256 * ctx)
+    doc = llama.model_copy(update={"document_len": 2048})
+    assert doc.attention_flops_per_token(8192) == pytest.approx(3 * 2 * 80 * 64 * 256 * 1024)  # L/2 keys
+    assert doc.attention_flops_per_token(8192, causal_skip=False) == pytest.approx(3 * 2 * 80 * 64 * 256 * 8192)
     par = llama.model_copy(update={"parallel_block": True})
     assert par.training_flops_per_token(4096) == llama.training_flops_per_token(4096)
 
@@ -244,3 +245,11 @@ def test_model_and_params_together_are_rejected(catalog: Catalog) -> None:
                                                    accelerator="h100-sxm", count=64))
     with pytest.raises(InvalidInputError, match="unknown model"):
         estimate_training(catalog, TrainingRequest(model="gpt-9", tokens=1e12, accelerator="h100-sxm", count=64))
+
+
+def test_document_mask_and_window_reach_the_estimate(catalog: Catalog) -> None:
+    base = TrainingRequest(model="llama-3-8b", tokens=1e12, accelerator="h100-sxm", count=256, seq_len=32768,
+                           plan=PlanChoice(tp=2, cp=2), stack="megatron-core")
+    docs = base.model_copy(update={"document_len": 4096})
+    a, b = estimate_training(catalog, base), estimate_training(catalog, docs)
+    assert a.flops_per_token > b.flops_per_token and a.step and b.step and b.step.compute_s < a.step.compute_s

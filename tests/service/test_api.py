@@ -154,3 +154,11 @@ def test_training_estimate_with_a_model_preset(client: TestClient) -> None:
     bad = client.post("/v1/estimates/training", json={"model": "nope", "tokens": 1e12, "accelerator": "h100-sxm",
                                                       "count": 8})
     assert bad.status_code == 422 and "unknown model" in bad.text
+
+
+def test_recommendation_body_accepts_a_model_preset(client: TestClient) -> None:
+    body = {**CHINA_BODY, "workloads": [{"kind": "training", "model": "Qwen2.5-72B", "tokens": "1.4T"}]}
+    r = client.post("/v1/recommendations", json=body)
+    assert r.status_code == 200, r.text
+    bad = client.post("/v1/recommendations", json={**CHINA_BODY, "workloads": [{"model": "nope", "tokens": "1T"}]})
+    assert bad.status_code == 422 and "unknown model" in bad.text
