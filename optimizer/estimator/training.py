@@ -898,6 +898,14 @@ def _estimate_count(catalog: Catalog, c: _Ctx, req: TrainingRequest, count: int,
         if req.plan is not None:
             why += " with the given plan"
         msg = why + (f"; at least {need} accelerators are needed" if need else "; no count up to 1M fits")
+        choice = req.plan or PlanChoice()
+        given = _batch_tokens(c, req)
+        if given is not None and choice.tp and choice.pp:
+            dp = choice.dp or count // (choice.tp * choice.pp * (choice.cp or 1))
+            if given / c.seq < dp * (choice.micro_batch or 1):
+                msg = (f"the global batch ({given / c.seq:,.0f} sequences) is smaller than the {dp:,} data-parallel "
+                       f"replicas of the given plan × micro-batch {choice.micro_batch or 1}: give a larger batch, "
+                       "fewer accelerators or more model parallelism")
         return TrainingEstimate(status="does_not_fit", message=msg, minimum_count=need, **common)  # type: ignore[arg-type]
     best = _to_eval(c, cand)
     step = best.step.step_s

@@ -253,3 +253,14 @@ def test_document_mask_and_window_reach_the_estimate(catalog: Catalog) -> None:
     docs = base.model_copy(update={"document_len": 4096})
     a, b = estimate_training(catalog, base), estimate_training(catalog, docs)
     assert a.flops_per_token > b.flops_per_token and a.step and b.step and b.step.compute_s < a.step.compute_s
+
+
+def test_batch_smaller_than_the_data_parallel_width_is_explained(catalog: Catalog) -> None:
+    est = estimate_training(catalog, TrainingRequest(model="llama-2-7b", tokens=1e12, accelerator="a100-80gb",
+                                                     count=2048, seq_len=4096, global_batch_tokens=4e6,
+                                                     plan=PlanChoice(tp=1, pp=1, zero_stage=3), stack="fsdp"))
+    assert est.status == "does_not_fit" and "smaller than the 2,048 data-parallel replicas" in est.message
+    ok = estimate_training(catalog, TrainingRequest(model="llama-2-7b", tokens=1e12, accelerator="a100-80gb",
+                                                    count=1024, seq_len=4096, global_batch_seqs=1024,
+                                                    plan=PlanChoice(tp=1, pp=1, zero_stage=3), stack="fsdp"))
+    assert ok.status == "ok" and ok.plan and ok.plan.zero_stage == 3
