@@ -100,8 +100,6 @@ class EfficiencyModel(_M):
     link_efficiency: float
     fabric_efficiency: dict[str, float]
     collective_latency_s: float
-    dp_overlap: float
-    dp_overlap_zero3: float
     sync_overhead_per_doubling: float
     memory_overhead_gb: float
     memory_fragmentation: float
@@ -217,8 +215,6 @@ def load_efficiency() -> EfficiencyModel:
         link_efficiency=cl["link_efficiency"]["value"],
         fabric_efficiency={k: v for k, v in cl["fabric_efficiency"].items() if isinstance(v, int | float)},
         collective_latency_s=cl["collective_latency_us"]["value"] * 1e-6,
-        dp_overlap=cl["dp_overlap"]["value"],
-        dp_overlap_zero3=cl["dp_overlap_zero3"]["value"],
         sync_overhead_per_doubling=cl["sync_overhead_per_doubling"]["value"],
         memory_overhead_gb=cl["memory_overhead_gb"]["value"],
         memory_fragmentation=cl["memory_fragmentation"]["value"],

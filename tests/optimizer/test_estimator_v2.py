@@ -264,3 +264,20 @@ def test_batch_smaller_than_the_data_parallel_width_is_explained(catalog: Catalo
                                                     count=1024, seq_len=4096, global_batch_seqs=1024,
                                                     plan=PlanChoice(tp=1, pp=1, zero_stage=3), stack="fsdp"))
     assert ok.status == "ok" and ok.plan and ok.plan.zero_stage == 3
+
+
+@settings(max_examples=25, deadline=None)
+@given(pid=st.sampled_from(["llama-2-7b", "qwen2.5-14b", "llama-3-70b", "mixtral-8x7b", "qwen3-30b-a3b", "yi-34b"]),
+       nodes=st.sampled_from([1, 4, 16, 64]), sku=st.sampled_from(["h100-sxm", "a100-80gb", "h20", "ascend-910b"]),
+       seq=st.sampled_from([None, 2048, 8192]))
+def test_every_estimate_fits_memory_and_brackets_its_base(catalog: Catalog, pid: str, nodes: int, sku: str,
+                                                          seq: int | None) -> None:
+    est = estimate_training(catalog, TrainingRequest(model=pid, tokens=1e12, accelerator=sku, count=8 * nodes,
+                                                     seq_len=seq))
+    if est.status != "ok":
+        assert est.minimum_count is None or est.minimum_count > 8 * nodes
+        return
+    assert est.memory and est.memory.total_gb <= est.memory.capacity_gb * 1.001
+    assert est.accelerator_hours_low <= est.accelerator_hours <= est.accelerator_hours_high  # type: ignore[operator]
+    assert est.plan and est.plan.tp * est.plan.pp * est.plan.dp * est.plan.cp <= 8 * nodes
+    assert est.step and est.step.step_s >= est.step.compute_s / est.plan.num_microbatches
