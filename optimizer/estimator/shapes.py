@@ -133,7 +133,8 @@ class ModelShape(BaseModel):
         if self.expert_ffn:
             moe_layers = self.n_layers - self.dense_layers
             return moe_layers * self.top_k * (3 if self.gated else 2) * self.d_model * self.expert_ffn
-        # Inferred MoE: the FFN share (2/3 of a layer) of the active parameters, minus a dense share.
+        # Inferred MoE (assumption): experts hold the FFN share of a Llama-style layer (2/3 of its parameters);
+        # 10% of the active parameters are taken as embeddings/shared dense weights.
         return 2.0 / 3.0 * self.active_params * 0.9
 
     def activation_coefficient(self) -> float:

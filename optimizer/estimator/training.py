@@ -415,6 +415,9 @@ def _evaluate(c: _Ctx, tp: int, pp: int, dp: int, zero: int, mb: int, batch_toke
     e_d = _gemm(c, s.d_model / tp**0.25, tokens_dev, eff_scale)
     t_comp = f_lin * r_lin / (e_d * c.lin_speed) + f_attn * r_attn / e_d
     if f_exp > 0:
+        # Expert GEMMs (hidden × expert FFN) at their geometric-mean width and the tokens one expert receives
+        # from its EP group: tokens·top_k·ep/experts (assumption: balanced routing; 0.7·hidden when the expert
+        # width is unknown, assumption).
         width = math.sqrt(s.d_model * s.expert_ffn) if s.expert_ffn else 0.7 * s.d_model
         t_comp += f_exp * r_lin / (_gemm(c, width / tp**0.25, tokens_dev * s.top_k * ep / s.experts, eff_scale)
                                    * c.lin_speed)
