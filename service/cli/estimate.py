@@ -9,19 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from optimizer.estimator import (
-    CostRequest,
-    InferenceRequest,
-    estimate_cost,
-    estimate_inference,
-    estimate_training,
-    load_benchmarks,
-    load_runs,
-    validate_runs,
-)
-from optimizer.units import parse_quantity
-from service.cli._common import CatalogOpt, JsonOpt, console, domain, emit_json, fail
-from service.training_inputs import training_request_from_flags
+from service import usecases
+from service.cli._common import CatalogOpt, JsonOpt, console, context, emit_json
 
 app = typer.Typer(help="Estimate training time, serving capacity and cost of ownership.", no_args_is_help=True)
 
@@ -78,10 +67,6 @@ class CurrencyChoice(StrEnum):
     USD = "USD"
 
 
-def _q(text: str | None, what: str) -> float | None:
-    return None if text is None else parse_quantity(text, what=what)
-
-
 def _fmt(v: float | None, unit: str = "", digits: int = 3) -> str:
     if v is None:
         return "—"
@@ -95,8 +80,8 @@ def training(
     params: Annotated[str | None, typer.Option("--params", help="Total parameters (70B, 7e9).")] = None,
     model: Annotated[str | None, typer.Option("--model", help="Model preset (qwen2.5-72b, llama-3-70b, "
                                               "deepseek-v3, …), case-insensitive; instead of --params.")] = None,
-    count: Annotated[int | None, typer.Option("--count", help="Number of accelerators.")] = None,
-    deadline_days: Annotated[float | None, typer.Option("--deadline-days", help="Size the cluster for this.")] = None,
+    count: Annotated[str | None, typer.Option("--count", help="Number of accelerators (2048, 2K).")] = None,
+    deadline_days: Annotated[str | None, typer.Option("--deadline-days", help="Size the cluster for this.")] = None,
     active_params: Annotated[str | None, typer.Option("--active-params", help="MoE active parameters.")] = None,
     precision: Annotated[TrainPrecisionChoice, typer.Option("--precision")] = TrainPrecisionChoice.bf16,
     seq_len: Annotated[int | None, typer.Option("--seq-len", help="Sequence length (default 4096).")] = None,
@@ -137,8 +122,7 @@ def training(
     as_json: JsonOpt = False,
 ) -> None:
     """Accelerator-hours (with a range and what drives it), days, MFU, memory per device and the plan."""
-    dom = domain(catalog)
-    req = training_request_from_flags(
+    req = usecases.training_request_from_flags(
         params=params, model=model, tokens=tokens, accelerator=accelerator, count=count,
         deadline_days=deadline_days, active_params=active_params, precision=precision.value, seq_len=seq_len,
         global_batch=global_batch, global_batch_tokens=global_batch_tokens, fabric=fabric, fabric_gbit=fabric_gbit,
@@ -148,7 +132,7 @@ def training(
         steady_state=steady_state, layers=layers, hidden=hidden, heads=heads, kv_heads=kv_heads, ffn=ffn,
         vocab=vocab, experts=experts, top_k=top_k, window=window, document_len=document_len,
     )
-    est = estimate_training(dom.catalog, req)
+    est = usecases.estimate_training(context(catalog), req)
     if as_json:
         emit_json(est)
         return
@@ -188,11 +172,11 @@ def inference(
     accelerator: Annotated[str, typer.Option("--accelerator")],
     params: Annotated[str | None, typer.Option("--params", help="Model parameters (72B).")] = None,
     model: Annotated[str | None, typer.Option("--model", help="Model preset instead of --params.")] = None,
-    requests_per_s: Annotated[float | None, typer.Option("--requests-per-s", help="Target request rate.")] = None,
-    prompt_tokens: Annotated[int, typer.Option("--prompt-tokens")] = 2048,
-    output_tokens: Annotated[int, typer.Option("--output-tokens")] = 512,
-    ttft: Annotated[float, typer.Option("--ttft", help="TTFT limit, seconds.")] = 2.0,
-    tpot: Annotated[float, typer.Option("--tpot", help="TPOT limit, seconds per token.")] = 0.10,
+    requests_per_s: Annotated[str | None, typer.Option("--requests-per-s", help="Target request rate.")] = None,
+    prompt_tokens: Annotated[str, typer.Option("--prompt-tokens", help="2048, 8K")] = "2048",
+    output_tokens: Annotated[str, typer.Option("--output-tokens")] = "512",
+    ttft: Annotated[str, typer.Option("--ttft", help="TTFT limit, seconds.")] = "2.0",
+    tpot: Annotated[str, typer.Option("--tpot", help="TPOT limit, seconds per token.")] = "0.10",
     active_params: Annotated[str | None, typer.Option("--active-params")] = None,
     precision: Annotated[ServePrecisionChoice, typer.Option("--precision")] = ServePrecisionChoice.bf16,
     tp: Annotated[int | None, typer.Option("--tp")] = None,
@@ -200,15 +184,13 @@ def inference(
     as_json: JsonOpt = False,
 ) -> None:
     """Replicas and accelerators for a request rate under TTFT/TPOT limits."""
-    dom = domain(catalog)
     if params is None and model is None:
-        raise fail("give --params (e.g. 72B) or --model (e.g. qwen2.5-72b)")
-    req = InferenceRequest(
-        params=_q(params, "--params"), model=model, active_params=_q(active_params, "--active-params"),
-        accelerator=accelerator, requests_per_s=requests_per_s, prompt_tokens=prompt_tokens,
-        output_tokens=output_tokens, ttft_s=ttft, tpot_s=tpot, precision=precision.value, tp=tp,
+        raise usecases.InvalidInputError("give --params (e.g. 72B) or --model (e.g. qwen2.5-72b)")
+    est = usecases.estimate_inference(
+        context(catalog), params=params, model=model, active_params=active_params, accelerator=accelerator,
+        requests_per_s=requests_per_s, prompt_tokens=prompt_tokens, output_tokens=output_tokens, ttft_s=ttft,
+        tpot_s=tpot, precision=precision.value, tp=tp,
     )
-    est = estimate_inference(dom.catalog, req)
     if as_json:
         emit_json(est)
         return
@@ -223,22 +205,22 @@ def inference(
 @app.command("cost")
 def cost(
     accelerator: Annotated[str, typer.Option("--accelerator")],
-    count: Annotated[int, typer.Option("--count", help="Number of accelerators.")],
+    count: Annotated[str, typer.Option("--count", help="Number of accelerators (2048, 2K).")],
     currency: Annotated[CurrencyChoice, typer.Option("--currency")] = CurrencyChoice.CNY,
-    horizon_years: Annotated[float | None, typer.Option("--horizon-years")] = None,
-    electricity: Annotated[float | None, typer.Option("--electricity", help="Price per kWh (currency).")] = None,
-    pue: Annotated[float | None, typer.Option("--pue")] = None,
-    hosting: Annotated[float, typer.Option("--hosting-per-node-year")] = 0.0,
-    rental: Annotated[float | None, typer.Option("--rental-per-hour", help="Rental per accelerator-hour.")] = None,
+    horizon_years: Annotated[str | None, typer.Option("--horizon-years")] = None,
+    electricity: Annotated[str | None, typer.Option("--electricity", help="Price per kWh (currency).")] = None,
+    pue: Annotated[str | None, typer.Option("--pue")] = None,
+    hosting: Annotated[str | None, typer.Option("--hosting-per-node-year", help="e.g. 20万, 30K")] = None,
+    rental: Annotated[str | None, typer.Option("--rental-per-hour", help="Rental per accelerator-hour.")] = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Capex, opex and total cost of ownership with low/base/high ranges."""
-    dom = domain(catalog)
-    est = estimate_cost(dom.catalog, CostRequest(
-        accelerator=accelerator, accelerators=count, currency=currency.value, horizon_years=horizon_years,
-        electricity_per_kwh=electricity, pue=pue, hosting_per_node_year=hosting, rental_per_accelerator_hour=rental,
-    ))
+    est = usecases.estimate_cost(
+        context(catalog), accelerator=accelerator, accelerators=count, currency=currency.value,
+        horizon_years=horizon_years, electricity_per_kwh=electricity, pue=pue, hosting_per_node_year=hosting,
+        rental_per_accelerator_hour=rental,
+    )
     if as_json:
         emit_json(est)
         return
@@ -276,12 +258,7 @@ def validate(
     as_json: JsonOpt = False,
 ) -> None:
     """Predicted vs reported accelerator-hours for published training runs, with error statistics."""
-    dom = domain(catalog)
-    loaded = [r for r in load_runs(runs) if which == RunSet.all or r.set == which.value]
-    benches = load_benchmarks(runs) if which in (RunSet.all, RunSet.megatron) else []
-    if not loaded and not benches:
-        raise fail("no runs selected")
-    report = validate_runs(dom.catalog, loaded, benches)
+    report = usecases.validate_estimator(context(catalog), runs=runs, which=which.value)
     if as_json:
         emit_json(report)
         return

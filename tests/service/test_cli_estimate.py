@@ -116,7 +116,7 @@ def test_model_preset_and_practitioner_flags() -> None:
     [
         (["--model", "gpt-9"], "unknown model"),
         (["--model", "llama-3-70b", "--params", "70B"], "not both"),
-        (["--params", "70B", "--global-batch", "lots"], "--global-batch"),
+        (["--params", "70B", "--global-batch", "lots"], "global_batch"),
         (["--params", "70B", "--goodput", "0.9", "--steady-state"], "not both"),
         ([], "--model"),
     ],
