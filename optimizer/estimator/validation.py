@@ -62,6 +62,13 @@ class PublishedRun(BaseModel):
     stack: StackName | None = None
     model: str | None = Field(None, description="Architecture preset (models.yaml) when the run is a preset model.")
     shape: RunShape | None = None
+    global_batch_seqs: int | None = Field(None, ge=1, description="Published batch in sequences (× seq_len).")
+    goodput: float | None = Field(None, gt=0, le=1, description="Whole-run goodput the run's own sources publish "
+                                  "(given to the estimator instead of the goodput model, like a published plan).")
+    goodput_source: str | None = Field(None, description="Where the published goodput comes from.")
+    modelled: bool = Field(True, description="False when the architecture is outside the estimator's physics "
+                                             "(reported, but kept out of the modelled-run statistics).")
+    modelled_note: str | None = None
 
 
 class Benchmark(BaseModel):
@@ -137,6 +144,9 @@ class ValidationRow(BaseModel):
     in_range: bool
     mfu: float
     plan: str
+    goodput: float = 1.0
+    goodput_published: bool = False
+    modelled: bool = True
 
 
 class ValidationReport(BaseModel):
@@ -154,6 +164,9 @@ class ValidationReport(BaseModel):
     by_set: dict[str, dict[str, float]]
     benchmarks: list[BenchmarkRow] = Field(default_factory=list)
     benchmark_sets: dict[str, dict[str, float]] = Field(default_factory=dict)
+    n_modelled: int = Field(0, description="Runs whose architecture the estimator models (``modelled``).")
+    within_factor_1_5_modelled: int = 0
+    in_range_modelled: int = 0
 
 
 def _load_raw(path: Path | str | None) -> dict[str, object]:
@@ -254,9 +267,9 @@ def validate_runs(catalog: Catalog, runs: Sequence[PublishedRun],
             params=None if run.model else run.params, model=run.model,
             active_params=None if run.model else run.active_params, tokens=run.tokens, accelerator=run.accelerator,
             count=count, precision=run.precision, seq_len=run.seq_len or 4096,
-            global_batch_tokens=run.global_batch_tokens, plan=run.plan, fabric=run.fabric,
-            fabric_gbit=run.fabric_gbit, steady_state=run.basis == "steady-state", stack=run.stack,
-            count_assumed=run.count is None, **shape,
+            global_batch_tokens=run.global_batch_tokens, global_batch_seqs=run.global_batch_seqs, plan=run.plan,
+            fabric=run.fabric, fabric_gbit=run.fabric_gbit, steady_state=run.basis == "steady-state", stack=run.stack,
+            goodput=None if run.basis == "steady-state" else run.goodput, count_assumed=run.count is None, **shape,
         )
         est = estimate_training(catalog, req)
         if est.accelerator_hours is None or est.plan is None:
@@ -273,6 +286,8 @@ def validate_runs(catalog: Catalog, runs: Sequence[PublishedRun],
             in_range=lo <= run.reported_accelerator_hours <= hi, mfu=est.mfu or 0.0,
             plan=f"tp{pl.tp} pp{pl.pp}x{pl.virtual_stages} dp{pl.dp} zero{pl.zero_stage} "
                  f"rc{pl.recompute_fraction:.2f} mb{pl.micro_batch}",
+            goodput=est.goodput, goodput_published=run.goodput is not None and run.basis != "steady-state",
+            modelled=run.modelled,
         ))
     errors = [r.error for r in rows]
     overall = _stats(errors)
@@ -282,6 +297,13 @@ def validate_runs(catalog: Catalog, runs: Sequence[PublishedRun],
     return ValidationReport(
         rows=rows, n=len(rows), mean_abs_error=overall["mean_abs_error"],
         median_abs_error=overall["median_abs_error"], max_abs_error=overall["max_abs_error"],
-        within_factor_1_5=sum(1 for r in rows if 1 / 1.5 <= r.predicted_hours / r.reported_hours <= 1.5),
+        within_factor_1_5=sum(1 for r in rows if _within(r)),
         in_range=sum(1 for r in rows if r.in_range), by_set=by_set, benchmarks=brows, benchmark_sets=bsets,
+        n_modelled=sum(1 for r in rows if r.modelled),
+        within_factor_1_5_modelled=sum(1 for r in rows if r.modelled and _within(r)),
+        in_range_modelled=sum(1 for r in rows if r.modelled and r.in_range),
     )
+
+
+def _within(r: ValidationRow, factor: float = 1.5) -> bool:
+    return 1 / factor <= r.predicted_hours / r.reported_hours <= factor

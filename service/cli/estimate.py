@@ -281,15 +281,18 @@ def validate(
         table.add_column(col, justify="left" if col in ("run", "set", "accelerator") else "right")
     for r in report.rows:
         colour = "green" if abs(r.error) <= 0.2 else ("yellow" if abs(r.error) <= 0.5 else "red")
-        table.add_row(r.name, r.set, r.accelerator, f"{r.count:,}{'*' if r.count_assumed else ''}",
+        table.add_row(r.name + ("" if r.modelled else " ‡"), r.set, r.accelerator,
+                      f"{r.count:,}{'*' if r.count_assumed else ''}",
                       f"{r.reported_hours:,.0f}", f"{r.predicted_hours:,.0f}",
                       f"{r.predicted_low:,.0f}–{r.predicted_high:,.0f}{'' if r.in_range else ' ✗'}",
                       f"[{colour}]{r.error:+.1%}[/]", f"{r.mfu:.1%}")
     console.print(table)
-    console.print("* count not published: 2,048 assumed")
+    console.print("* count not published: 2,048 assumed; ‡ architecture outside the estimator's physics")
     console.print(f"mean |error| {report.mean_abs_error:.1%}, median {report.median_abs_error:.1%}, "
                   f"max {report.max_abs_error:.1%}; within ×1.5: {report.within_factor_1_5}/{report.n}; "
-                  f"reported inside predicted range: {report.in_range}/{report.n}")
+                  f"reported inside predicted range: {report.in_range}/{report.n} (modelled architectures: "
+                  f"{report.within_factor_1_5_modelled}/{report.n_modelled} and {report.in_range_modelled}/"
+                  f"{report.n_modelled})")
     for name, st in report.by_set.items():
         console.print(f"  {name}: n={st['n']:.0f}, mean {st['mean_abs_error']:.1%}, median "
                       f"{st['median_abs_error']:.1%}, max {st['max_abs_error']:.1%}")
