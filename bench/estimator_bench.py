@@ -53,12 +53,16 @@ def main() -> None:
     lines = ["# Estimator latency", "", f"Measured {payload['machine']['measured_at']} on "
              f"{payload['machine']['cpu_count']} CPUs, Python {payload['machine']['python']} "
              f"(`python -m bench.estimator_bench`), load average {os.getloadavg()[0]:.1f} while measuring (the CPUs "
-             "are shared). Target: one training estimate ≤ 5 ms median.", "",
-             "| case | median ms | p95 ms |", "|---|---:|---:|"]
-    lines += [f"| {r['case']} | {r['median_ms']:.2f} | {r['p95_ms']:.2f} |" for r in rows]
-    lines += [f"| inference, 72B at 500 req/s on H20 | {inf['median_ms']:.2f} | {inf['p95_ms']:.2f} |",
-              f"| cost, 1,024 × H20 | {cost['median_ms']:.3f} | {cost['p95_ms']:.3f} |", "",
-              f"Median over the training cases: **{overall:.2f} ms** (target 5 ms).", ""]
+             "are shared). Target: one training estimate ≤ 5 ms median. Wall-clock columns include time the "
+             "scheduler gives to other processes; the CPU column is this process's own time per call.", "",
+             "| case | median ms | p95 ms | CPU median ms |", "|---|---:|---:|---:|"]
+    lines += [f"| {r['case']} | {r['median_ms']:.2f} | {r['p95_ms']:.2f} | {r['cpu_median_ms']:.2f} |" for r in rows]
+    lines += [f"| inference, 72B at 500 req/s on H20 | {inf['median_ms']:.2f} | {inf['p95_ms']:.2f} | "
+              f"{inf['cpu_median_ms']:.2f} |",
+              f"| cost, 1,024 × H20 | {cost['median_ms']:.3f} | {cost['p95_ms']:.3f} | {cost['cpu_median_ms']:.3f} |",
+              "", f"Median over the training cases: **{overall:.2f} ms** wall clock; slowest case "
+              f"{max(r['median_ms'] for r in rows):.2f} ms wall, {max(r['cpu_median_ms'] for r in rows):.2f} ms CPU "
+              "(target 5 ms).", ""]
     write("estimator", payload, "\n".join(lines))
     print("\n".join(lines))
 

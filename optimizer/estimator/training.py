@@ -278,9 +278,12 @@ class _Eval:
     block_eff: float
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Cand:
-    """One evaluated plan (plain floats: the search evaluates hundreds per estimate)."""
+    """One evaluated plan (plain floats: the search evaluates hundreds per estimate).
+
+    Slotted and not frozen: frozen dataclasses build several times slower, and nothing mutates it.
+    """
 
     tp: int
     pp: int
@@ -297,11 +300,7 @@ class _Cand:
     parts: tuple[float, ...]  # compute, tp, bubble, pp, dp, dp_exposed, a2a, opt, sync, cp
     mem: tuple[float, ...]  # weights, grads, optim, acts, overhead, total (bytes)
     block: float
-
-    @property
-    def seqs_per_s(self) -> float:
-        """Training throughput in sequences per second (plans can differ in batch and idle devices)."""
-        return self.m * self.mb * self.dp / self.step
+    seqs_per_s: float  # training throughput in sequences per second (plans differ in batch and idle devices)
 
 
 def _state_bytes(c: _Ctx, tp: int, pp: int, dp: int, ep: int, zero: int) -> tuple[float, float, float, float]:
@@ -510,7 +509,7 @@ def _evaluate(c: _Ctx, tp: int, pp: int, dp: int, zero: int, mb: int, batch_toke
                  step=step,
                  parts=(m * t_comp, m * t_tp, best_bubble, m * best_v * pp_one, t_dp, t_dp_exp, t_a2a, t_opt,
                         base * sync, m * t_cp),
-                 mem=(w, g, o, acts, over, used + over), block=block)
+                 mem=(w, g, o, acts, over, used + over), block=block, seqs_per_s=m * mb * dp / step)
 
 
 def _default_ep(s: ModelShape, dp: int) -> int:
@@ -679,8 +678,26 @@ def _context(catalog: Catalog, req: TrainingRequest, eff: EfficiencyModel, *, se
         bytes_per_param=eff.optimizer_bytes.get(req.optimizer, eff.bytes_per_param),
         lin_params=lin, exp_params=shape.expert_matmul_params_per_token(), attn_tok=attn_kernel,
         flops_per_token=dense + attn_model, attention_share=attn_model / (attn_model + dense),
-        other=bw_term, other_lin=bw_term + cast, lin_speed=eff.fp8_gemm_speedup if fp8 else 1.0, blocks={},
+        other=bw_term, other_lin=bw_term + cast, lin_speed=eff.fp8_gemm_speedup if fp8 else 1.0,
+        blocks=_gemm_cache(eff, acc),
     )
+
+
+_GEMM_CACHES: dict[tuple[int, str], tuple[EfficiencyModel, dict[tuple[float, ...], float]]] = {}
+
+
+def _gemm_cache(eff: EfficiencyModel, acc: Accelerator) -> dict[tuple[float, ...], float]:
+    """One GEMM-efficiency cache per (efficiency model, accelerator profile), shared by every estimate.
+
+    The efficiency depends only on those and (width, tokens, scale); the optimizer asks for thousands of estimates.
+    """
+    key = (id(eff), eff.profile_name(acc))
+    hit = _GEMM_CACHES.get(key)
+    if hit is None or hit[0] is not eff:
+        if len(_GEMM_CACHES) > 64:
+            _GEMM_CACHES.clear()
+        hit = _GEMM_CACHES[key] = (eff, {})
+    return hit[1]
 
 
 def minimum_count(catalog: Catalog, req: TrainingRequest) -> int | None:
