@@ -802,9 +802,18 @@ def _range_drivers(catalog: Catalog, c: _Ctx, req: TrainingRequest, cand: _Cand,
     if _batch_tokens(c, req) is None:
         a = [again(c, batch_tokens * k) for k in (0.5, 2.0)]
         fs = [_factor(x, per_seq) for x in a]
+        note = f"{batch_tokens / 1e6:.3g}M tokens assumed; ×0.5 and ×2 evaluated"
+        size_default = _default_batch_tokens(c.shape.params)
+        if batch_tokens > 2.0 * size_default and req.plan is None:
+            # The default batch grew to give every data-parallel replica a sequence (beyond the ×0.5 evaluated
+            # above); a run that keeps the model-size default instead needs more model parallelism (MFU falls
+            # with more accelerators at a fixed batch): re-plan at that batch for the slow end.
+            alt = _search(c, count, req.model_copy(update={"global_batch_tokens": size_default}))
+            if alt is not None:
+                fs.append(alt.step / (alt.m * alt.mb * alt.dp) / per_seq)  # hours ∝ time per sequence
+                note += f", and the size default {size_default / 1e6:.3g}M re-planned"
         out.append(RangeDriver(input="global batch (defaulted)", low_factor=min(fs + [1.0]),
-                               high_factor=max(fs + [1.0]),
-                               note=f"{batch_tokens / 1e6:.3g}M tokens assumed; ×0.5 and ×2 evaluated"))
+                               high_factor=max(fs + [1.0]), note=note))
     if req.seq_len is None:
         fs = []
         for seq in (2048, 8192):

@@ -215,6 +215,22 @@ def test_range_widens_with_defaulted_inputs(catalog: Catalog) -> None:
 
 
 # ------------------------------------------------------------------ micro-batch and plan search
+def test_defaulted_batch_range_replans_at_the_size_default(catalog: Catalog) -> None:
+    """An 8B model on 2,048 GPUs: the default batch grows to one 8K sequence per replica (16.8M tokens); keeping
+    the model-size default (4M) forces model parallelism, and the range's slow end must include that plan."""
+    base = {"model": "llama-3-8b", "tokens": 1e12, "accelerator": "h100-sxm", "count": 2048, "seq_len": 8192,
+            "steady_state": True}
+    dflt = estimate_training(catalog, TrainingRequest(**base))
+    fixed = estimate_training(catalog, TrainingRequest(**base, global_batch_tokens=4e6))
+    assert dflt.plan is not None and fixed.plan is not None and dflt.accelerator_hours and fixed.accelerator_hours
+    assert dflt.plan.global_batch_tokens == 2048 * 8192 and fixed.plan.dp * 8192 <= 4e6
+    ratio = fixed.accelerator_hours / dflt.accelerator_hours
+    assert ratio > 1.1  # MFU falls with more accelerators at a fixed global batch
+    batch = next(d for d in dflt.range_drivers if d.input.startswith("global batch"))
+    assert batch.high_factor >= ratio * (1 - 1e-9) and "re-planned" in batch.note
+    assert dflt.accelerator_hours_high is not None and dflt.accelerator_hours_high >= fixed.accelerator_hours
+
+
 def test_micro_batch_search_and_fixed_inputs(catalog: Catalog) -> None:
     est = estimate_training(catalog, TrainingRequest(model="llama-2-7b", tokens=2e12, accelerator="h200",
                                                      count=64, seq_len=2048, global_batch_tokens=4e6))
