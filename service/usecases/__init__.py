@@ -54,6 +54,7 @@ from service.usecases.requests import (
     with_license_risk,
 )
 from service.usecases.retrieval import evaluate_retrieval, ingest, scrub_paths, search, source_count
+from service.usecases.training_inputs import parse_global_batch, training_request_from_flags
 
 if TYPE_CHECKING:
     from optimizer import BreakEven, WhatIfChange, WhatIfResult
@@ -114,12 +115,14 @@ __all__ = [
     "ingest",
     "load_request_file",
     "money",
+    "parse_global_batch",
     "quantity",
     "recommend",
     "scrub_paths",
     "search",
     "single_workload_request",
     "source_count",
+    "training_request_from_flags",
     "validate_estimator",
     "what_if",
     "whatif_change",

@@ -43,6 +43,7 @@ def single_workload_request(
     *,
     workload: str = "training",
     params: str | float | None,
+    model: str | None = None,
     active_params: str | float | None = None,
     tokens: str | float | None = None,
     requests_per_s: str | float | None = None,
@@ -71,9 +72,13 @@ def single_workload_request(
         InvalidInputError: a required field is missing, a number or date cannot be read.
         pydantic.ValidationError: a value is out of range.
     """
-    if params is None:
-        raise InvalidInputError("give --request FILE, or --params (and --tokens or --requests-per-s)")
-    work: dict[str, Any] = {"kind": workload, "name": workload, "params": quantity(params, what="params")}
+    if params is None and model is None:
+        raise InvalidInputError("give --request FILE, or --params/--model (and --tokens or --requests-per-s)")
+    work: dict[str, Any] = {"kind": workload, "name": workload}
+    if params is not None:
+        work["params"] = quantity(params, what="params")
+    if model is not None:
+        work["model"] = model
     if active_params is not None:
         work["active_params"] = quantity(active_params, what="active_params")
     if workload == "inference":
