@@ -84,7 +84,8 @@ def find_numbers(text: str) -> list[NumberMatch]:
         # A lone Latin letter right after an identifier-like number ("A100", "H20") is not a multiplier.
         if m.start() > 0 and (text[m.start() - 1].isalpha() and text[m.start() - 1].isascii()):
             continue
-        out.append(NumberMatch(base * factor, m.start(), m.end(), m.group(0), mult, base))
+        end = m.end() if mult else m.end("num")
+        out.append(NumberMatch(base * factor, m.start(), end, m.group(0)[: end - m.start()], mult, base))
     return out
 
 
