@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
-from optimizer.errors import OptimizerError
+from optimizer.errors import InvalidInputError, OptimizerError
 from service.agent import compose
 from service.agent.backend import Backend
 from service.agent.compose import AgentCitation, Composer
@@ -75,21 +75,32 @@ class Agent:
         """The date defaults use."""
         return self._today or dt.date.today()
 
-    def parse(self, message: str, session_id: str | None) -> tuple[ParsedQuestion, dict[str, Any] | None]:
-        """Parse a message, as a follow-up when the session has a previous turn."""
+    def parse(self, message: str, session_id: str | None, history: Sequence[str] = ()
+              ) -> tuple[ParsedQuestion, dict[str, Any] | None]:
+        """Parse a message, as a follow-up when the session (or the given history) has a previous turn."""
         lex = self.backend.lexicon()
-        prev = self.store.last(session_id) if session_id else None
+        last = self.store.last(session_id) if session_id else None
+        prev = last.parsed if last else None
+        for earlier in history:  # a client-held conversation (OpenAI-style messages): parse only, no tools
+            prev = parse_question(earlier, lex, today=self.today()) if prev is None else apply_followup(
+                prev, earlier, lex, today=self.today())
         if prev is None:
             return parse_question(message, lex, today=self.today()), None
-        return apply_followup(prev.parsed, message, lex, today=self.today()), prev.summary
+        return apply_followup(prev, message, lex, today=self.today()), last.summary if last else None
 
-    def ask(self, message: str, *, session_id: str | None = None) -> AskResult:
-        """Answer ``message`` (in the session ``session_id``, created when absent)."""
+    def ask(self, message: str, *, session_id: str | None = None, history: Sequence[str] = ()) -> AskResult:
+        """Answer ``message`` in the session ``session_id`` (created when absent).
+
+        Raises:
+            InvalidInputError: empty message or an unknown session id.
+        """
         message = message.strip()
         if not message:
-            raise OptimizerError("message must not be empty")
+            raise InvalidInputError("message must not be empty")
+        if session_id is not None and not self.store.exists(session_id):
+            raise InvalidInputError(f"unknown session {session_id!r}; omit it to start a new conversation")
         sid = session_id or self.store.create()
-        parsed, previous = self.parse(message, session_id)
+        parsed, previous = self.parse(message, session_id, history)
         tools = Tools(self.backend)
         # what the user stated, the defaults we state, and the previous turn are evidence too
         tools.evidence.add(parsed.request)
@@ -97,11 +108,12 @@ class Agent:
         tools.evidence.add([c.model_dump(mode="json") for c in parsed.changes])
         tools.evidence.add(previous or {})
         outcome, planner_name = self._plan(parsed, tools, message, previous)
-        grounding = check(outcome.answer, tools.evidence)
-        answer = outcome.answer
-        if not grounding.ok:
-            answer = remove_untraced(answer, grounding)
-            grounding = grounding.model_copy(update={"action": "removed"})
+        for cited in outcome.citations:  # source titles come from the catalog's source registry
+            if cited.kind == "source":
+                tools.evidence.add_text(cited.title)
+        for c in outcome.citations:  # quoted passages are evidence only as quoted
+            tools.evidence.add_text(c.quote or "")
+        answer, grounding = self._ground(outcome.answer, tools, planner_name)
         self.store.append(sid, message, answer, parsed, outcome.summary)
         return AskResult(
             intent=parsed.intent, language=parsed.language, request=parsed.request.flat(), answer=answer,
@@ -110,6 +122,25 @@ class Agent:
             changes=parsed.changes, missing=parsed.missing, planner=planner_name, tool_calls=tools.calls,
             details=outcome.extra, prompt_versions=compose.template_versions(),
         )
+
+    def _ground(self, answer: str, tools: Tools, planner_name: str) -> tuple[str, Grounding]:
+        """Check every number; an LLM answer is regenerated once, then untraced sentences are removed."""
+        grounding = check(answer, tools.evidence)
+        if grounding.ok:
+            return answer, grounding
+        regenerate = getattr(self.llm, "regenerate", None) if planner_name == "llm" else None
+        if regenerate is not None:
+            try:
+                again = regenerate(answer, grounding.untraced_numbers)
+            except Exception as exc:  # noqa: BLE001 - a failed rewrite falls through to removal
+                log.warning("regeneration failed: %s", exc.__class__.__name__)
+            else:
+                second = check(again, tools.evidence)
+                if second.ok:
+                    return again, second.model_copy(update={"action": "regenerated",
+                                                            "untraced_numbers": grounding.untraced_numbers})
+        cleaned = remove_untraced(answer, grounding)
+        return cleaned, grounding.model_copy(update={"action": "removed"})
 
     def _plan(self, parsed: ParsedQuestion, tools: Tools, message: str,
               previous: dict[str, Any] | None) -> tuple[PlanOutcome, str]:

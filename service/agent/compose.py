@@ -175,11 +175,11 @@ _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
 
 def quote_of(p: Passage, limit: int = 220) -> str:
     """The passage's first sentences up to ``limit`` characters (an exact substring of the passage)."""
-    text = " ".join(p.text.split())
+    text = " ".join(p.text.split()).lstrip("-*•# ")
     if len(text) <= limit:
         return text
     cut = text[:limit]
-    ends = [m.end() for m in re.finditer(r"[.!?。！？；;]", cut)]
+    ends = [m.end() for m in re.finditer(r"[.!?](?=\s)|[。！？；]", cut)]
     return cut[:ends[-1]] if ends and ends[-1] > 60 else cut.rsplit(" ", 1)[0] + "…"
 
 

@@ -90,7 +90,7 @@ def _tolerance(raw: str, value: float, base: float) -> float:
     digits = re.search(r"[\d,]*\.?(\d*)", raw.replace(",", ""))
     decimals = len(digits.group(1)) if digits else 0
     scale = value / base if base else 1.0
-    return 0.5 * 10 ** (-decimals) * abs(scale) * 1.0001
+    return float(0.5 * 10.0 ** (-decimals) * abs(scale) * 1.0001)
 
 
 def _quantities(text: str) -> list[tuple[str, float, float, int, int]]:
