@@ -366,7 +366,7 @@ _CUR_BEFORE_CNY = re.compile(r"(?:[¥￥]|rmb|cny|人民币|rmb¥)\s*$", re.I)
 _CUR_BEFORE_USD = re.compile(r"(?:us\s?\$|\$|usd|美元|美金)\s*$", re.I)
 _CUR_AFTER_CNY = re.compile(r"^\s*(?:元|块钱|块|人民币|rmb\b|cny\b|yuan\b|renminbi\b|chinese yuan)", re.I)
 _CUR_AFTER_USD = re.compile(r"^\s*(?:美元|美金|刀|usd\b|dollars?\b|bucks\b|us dollars?\b)", re.I)
-_BUDGET_WORD = re.compile(r"(budget|预算|资金|经费|投入|花费|spend(?:ing)?|afford|capex|cost(?:s)? (?:of|up to|at most)|"
+_BUDGET_WORD = re.compile(r"(budget|预算|资金|经费|投入|花费|有|花|出资|拿出|spend(?:ing)?|afford|capex|cost(?:s)? (?:of|up to|at most)|"
                           r"under|up to|no more than|at most|within|不超过|以内|不到|控制在|最多|总价)", re.I)
 _PARAM_AFTER = re.compile(r"^\s*(?:-\s*)?(?:total\s+)?(?:parameters?|params?|参数|的参数|规模|个参数|dense|moe|"
                           r"(?:\w+\s){0,2}(?:model|llm|transformer)|(?:的)?(?:大)?模型|参数量|)", re.I)
