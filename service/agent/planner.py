@@ -138,7 +138,10 @@ class DeterministicPlanner:
         if spec is None or not (spec.remove_skus or spec.price_changes):
             plan = tools.recommend(parsed.request)
             return self._finish_plan(c, parsed, tools, plan, previous)
-        result = tools.what_if(WhatIfArgs(request=parsed.request, remove_skus=spec.remove_skus,
+        named = set(spec.remove_skus) | set(spec.price_changes)
+        kept = [s for s in parsed.request.skus or [] if s not in named]  # the parts a what-if names are its subject
+        base = parsed.request.model_copy(update={"skus": kept or None})
+        result = tools.what_if(WhatIfArgs(request=base, remove_skus=spec.remove_skus,
                                           price_changes=spec.price_changes))
         c.add("whatif", changes="; ".join(result.changes), summary=result.summary)
         outcome = self._finish_plan(c, parsed, tools, result.changed, plan_summary(result.base))
