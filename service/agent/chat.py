@@ -113,6 +113,8 @@ class Agent:
                 tools.evidence.add_text(cited.title)
         for c in outcome.citations:  # quoted passages are evidence only as quoted
             tools.evidence.add_text(c.quote or "")
+        for text in outcome.derived:  # counts the composer made of tool results, fixed template examples
+            tools.evidence.add_text(text)
         answer, grounding = self._ground(outcome.answer, tools, planner_name)
         self.store.append(sid, message, answer, parsed, outcome.summary)
         return AskResult(

@@ -125,6 +125,8 @@ class Composer:
     source_titles: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
     citations: list[AgentCitation] = field(default_factory=list)
+    derived: list[str] = field(default_factory=list)
+    """Text whose numbers the composer itself wrote (counts of tool-result lists, fixed examples): evidence."""
 
     def t(self, key: str, **kw: Any) -> str:
         """Fill one template section."""
@@ -242,6 +244,7 @@ def plan(c: Composer, p: PurchasePlan, *, max_excluded: int = 4) -> None:
     rest = len(p.excluded) - len(shown)
     if rest > 0:
         c.add("excluded_more", count=rest)
+        c.derived.append(str(rest))
 
 
 def risks(c: Composer, p: PurchasePlan, checks: list[ComplianceResult]) -> None:

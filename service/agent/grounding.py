@@ -9,6 +9,7 @@ carry them.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 import re
@@ -52,6 +53,7 @@ class Evidence:
     def __init__(self) -> None:
         self.values: list[float] = []
         self.dates: set[str] = set()
+        self._sorted: list[float] | None = None
 
     def add(self, obj: Any) -> None:
         """Add every number (and every number written inside a string) of a JSON-like object."""
@@ -77,11 +79,14 @@ class Evidence:
             self.values.append(n.base)
 
     def traces(self, value: float, tol: float) -> bool:
-        """True when some evidence value equals ``value`` within ``tol`` (or as a percentage/fraction)."""
-        for v in self.values:
-            for candidate in (v, v * 100.0):
-                if abs(candidate - value) <= tol + 1e-9 * max(abs(value), 1.0):
-                    return True
+        """True when some evidence value equals ``value`` within ``tol`` (or as a percentage of a fraction)."""
+        if self._sorted is None or len(self._sorted) != len(self.values):
+            self._sorted = sorted(self.values)
+        slack = tol + 1e-9 * max(abs(value), 1.0)
+        for target, width in ((value, slack), (value / 100.0, slack / 100.0)):
+            i = bisect.bisect_left(self._sorted, target - width)
+            if i < len(self._sorted) and self._sorted[i] <= target + width:
+                return True
         return False
 
 

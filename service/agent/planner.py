@@ -34,6 +34,7 @@ class PlanOutcome:
     recommendation: PurchasePlan | None = None
     summary: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    derived: list[str] = field(default_factory=list)
 
 
 def country_name(code: str, lang: str) -> str:
@@ -104,7 +105,7 @@ class DeterministicPlanner:
             needs = [c.t("need_base")]
         sep = "; " if c.lang == "en" else "；"
         c.add("clarify", needs=sep.join(needs), example=c.t("clarify_example"))
-        return PlanOutcome(answer=c.text(), citations=c.citations)
+        return PlanOutcome(answer=c.text(), citations=c.citations, derived=[c.t("clarify_example")])
 
     def _finish_plan(self, c: Composer, parsed: ParsedQuestion, tools: Tools, plan: PurchasePlan,
                      previous: dict[str, Any] | None) -> PlanOutcome:
@@ -125,7 +126,8 @@ class DeterministicPlanner:
         compose.assumptions(c, parsed.assumptions, parsed.request.currency)
         _cite_passages(c, _safe_search(tools, _search_terms(parsed, plan)))
         _cite_plan_sources(c, plan)
-        return PlanOutcome(answer=c.text(), citations=c.citations, recommendation=plan, summary=plan_summary(plan))
+        return PlanOutcome(answer=c.text(), citations=c.citations, recommendation=plan, summary=plan_summary(plan),
+                           derived=c.derived)
 
     def _recommend(self, c: Composer, parsed: ParsedQuestion, tools: Tools, question: str,
                    previous: dict[str, Any] | None) -> PlanOutcome:
