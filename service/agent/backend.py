@@ -1,81 +1,73 @@
-"""The agent's one door to the application layer.
+"""The agent's one door to the application layer (``service.usecases``).
 
 Every tool the planners call (recommend, what-if, compliance, estimate, compare, catalog, corpus search) goes
-through :class:`Backend`. Until ``service.usecases`` lands on main this module calls the optimizer and corpus
-wiring directly, the same calls the HTTP routes make; switching to the application layer changes this file only.
+through :class:`Backend`, which calls the use cases with the app's :class:`AppContext`; the agent never
+orchestrates the optimizer or the corpus itself.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from corpus.types import Passage, SearchFilters
-from optimizer.catalog import Catalog
-from optimizer.compliance import Buyer, ComplianceResult
-from optimizer.compliance.engine import load_countries
-from optimizer.estimator import (
+from service import usecases
+from service.agent.parse import Lexicon, PresetLookup, no_presets
+from service.container import build_context
+from service.settings import Settings
+from service.usecases import (
+    AppContext,
+    ComplianceResult,
     InferenceEstimate,
     InferenceRequest,
+    Passage,
+    PurchasePlan,
+    PurchaseRequest,
+    SearchFilters,
     TrainingEstimate,
     TrainingRequest,
-    estimate_inference,
-    estimate_training,
 )
-from optimizer.plan import PurchasePlan
-from optimizer.recommend import recommend
-from optimizer.request import PurchaseRequest
-from optimizer.whatif import WhatIfChange, WhatIfResult, what_if
-from service.agent.parse import Lexicon, PresetLookup, no_presets
-from service.container import Domain, build_domain
-from service.corpus_wiring import LazyCorpus
-from service.settings import Settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from optimizer.catalog import Catalog
+    from optimizer.whatif import WhatIfChange, WhatIfResult
+
 
 @dataclass
 class Backend:
-    """Domain objects, the lazy corpus and the database engine the agent works with."""
+    """The application context the agent works against, plus the parser's lexicon built from its catalog."""
 
-    settings: Settings
-    domain: Domain
-    corpus: LazyCorpus
+    ctx: AppContext
     presets: PresetLookup = no_presets
-    _engine: Engine | None = field(default=None, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _lexicon: Lexicon | None = field(default=None, repr=False)
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, domain: Domain | None = None,
-                      corpus: LazyCorpus | None = None) -> Backend:
-        """Build from settings, reusing the app's domain and corpus holder when given."""
-        return cls(settings=settings, domain=domain or build_domain(settings), corpus=corpus or LazyCorpus(settings))
+    def from_settings(cls, settings: Settings, *, ctx: AppContext | None = None) -> Backend:
+        """Build from settings, reusing the app's context when given."""
+        return cls(ctx=ctx or build_context(settings))
+
+    @property
+    def settings(self) -> Settings:
+        """The service settings."""
+        return self.ctx.settings
 
     @property
     def catalog(self) -> Catalog:
         """The catalog in use."""
-        return self.domain.catalog
+        return self.ctx.domain.catalog
 
     @property
     def db(self) -> Engine:
         """The service database (migrations applied on first use)."""
-        if self._engine is None:
-            with self._lock:
-                if self._engine is None:
-                    from service.storage import make_engine, upgrade
-
-                    engine = make_engine(self.settings.resolved_database_url)
-                    upgrade(engine)
-                    self._engine = engine
-        return self._engine
+        return self.ctx.db
 
     def lexicon(self) -> Lexicon:
         """SKU aliases, vendors and countries for the question parser."""
         if self._lexicon is None:
+            from optimizer.compliance.engine import load_countries
+
             aliases: dict[str, str] = {}
             vendors: dict[str, str] = {}
             for sku, acc in self.catalog.accelerators.items():
@@ -90,26 +82,29 @@ class Backend:
 
     def recommend(self, request: PurchaseRequest) -> PurchasePlan:
         """Purchase plan with reasons (CP-SAT)."""
-        s = self.settings.solver
-        return recommend(self.catalog, self.domain.engine, request, cache=self.domain.cache,
-                         time_limit_s=s.time_limit_s, num_workers=s.num_workers)
+        return usecases.recommend(self.ctx, request)
 
     def what_if(self, request: PurchaseRequest, change: WhatIfChange) -> WhatIfResult:
         """Base and changed plan, what changed, break-even prices."""
-        return what_if(self.catalog, self.domain.engine, request, change, cache=self.domain.cache,
-                       time_limit_s=self.settings.solver.time_limit_s)
+        return usecases.what_if(self.ctx, request, change)
 
-    def check_compliance(self, sku: str, buyer: Buyer) -> ComplianceResult:
+    def whatif_change(self, remove_skus: list[str], price_changes: Mapping[str, float]) -> WhatIfChange:
+        """The use cases' change object."""
+        return usecases.whatif_change(remove=remove_skus, price=dict(price_changes))
+
+    def check_compliance(self, sku: str, *, buyer_country: str, date: object, buyer_kind: str = "commercial",
+                         headquarters_country: str | None = None) -> ComplianceResult:
         """Export verdict for one part, buyer and date."""
-        return self.domain.engine.check(sku, buyer)
+        return usecases.check_compliance(self.ctx, sku, buyer_country=buyer_country, date=date,  # type: ignore[arg-type]
+                                         buyer_kind=buyer_kind, headquarters_country=headquarters_country)
 
     def estimate_training(self, request: TrainingRequest) -> TrainingEstimate:
         """Accelerator-hours, days, MFU for a training run."""
-        return estimate_training(self.catalog, request)
+        return usecases.estimate_training(self.ctx, request)
 
     def estimate_inference(self, request: InferenceRequest) -> InferenceEstimate:
         """Replicas and accelerators for a request rate."""
-        return estimate_inference(self.catalog, request)
+        return usecases.estimate_inference(self.ctx, request)
 
     def resolve_sku(self, name: str) -> str:
         """Canonical SKU id for an alias (raises UnknownSkuError with suggestions)."""
@@ -117,10 +112,8 @@ class Backend:
 
     def catalog_entry(self, sku: str) -> Mapping[str, object]:
         """Headline facts of one accelerator (JSON-ready)."""
-        acc = self.catalog.accelerator(sku)
-        return acc.model_dump(mode="json", include={"id", "name", "vendor", "domestic_china", "memory_gb",
-                                                     "memory_bandwidth_tbps", "price", "tdp_w"})
+        return usecases.catalog_show(self.ctx, sku).model_dump(mode="json")
 
     def search(self, query: str, k: int = 4, filters: SearchFilters | None = None) -> list[Passage]:
         """Hybrid corpus search (factual passages only)."""
-        return self.corpus.get().search(query, k=k, filters=filters or SearchFilters())
+        return usecases.search(self.ctx, query, k=k, filters=filters or SearchFilters())

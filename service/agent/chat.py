@@ -9,7 +9,6 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
-from optimizer.errors import InvalidInputError, OptimizerError
 from service.agent import compose
 from service.agent.backend import Backend
 from service.agent.compose import AgentCitation, Composer
@@ -19,6 +18,7 @@ from service.agent.planner import DeterministicPlanner, PlanOutcome
 from service.agent.sessions import SessionStore
 from service.agent.tools import ToolCall, Tools
 from service.messages import first_error
+from service.usecases import InvalidInputError, OptimizerError
 
 log = logging.getLogger("procure.agent")
 

@@ -11,11 +11,9 @@ from typing import Any
 from pydantic import BaseModel
 
 import prompts
-from corpus.types import Passage
-from optimizer.compliance import ComplianceResult
-from optimizer.compliance.schema import OUTLOOK_TEXT
-from optimizer.plan import PurchasePlan
+from optimizer.compliance.schema import OUTLOOK_TEXT  # wording of licence outlooks (a constant, no call)
 from service.agent.parse import Assumption, Change, Lang
+from service.usecases import ComplianceResult, Passage, PurchasePlan
 
 
 class AgentCitation(BaseModel):

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from service.agent.backend import Backend
 from service.agent.chat import Agent, Planner
-from service.container import Domain
-from service.corpus_wiring import LazyCorpus
 from service.settings import Settings
+from service.usecases import AppContext
 
 
-def build_agent(settings: Settings, *, domain: Domain | None = None, corpus: LazyCorpus | None = None,
-                llm: Planner | None = None) -> Agent:
-    """The agent over the app's domain and corpus (built here when not given)."""
-    backend = Backend.from_settings(settings, domain=domain, corpus=corpus)
+def build_agent(settings: Settings, *, ctx: AppContext | None = None, llm: Planner | None = None) -> Agent:
+    """The agent over the app's context (built here when not given)."""
+    backend = Backend.from_settings(settings, ctx=ctx)
     if llm is None and settings.llm_enabled:
         from service.agent.llm import LLMPlanner
 

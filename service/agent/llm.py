@@ -18,15 +18,13 @@ from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import prompts
-from corpus.types import Passage
-from optimizer.errors import OptimizerError
-from optimizer.plan import PurchasePlan
 from service.agent.compose import AgentCitation, quote_of
 from service.agent.parse import FlatRequest, ParsedQuestion
 from service.agent.planner import PlanOutcome, plan_summary
 from service.agent.tools import CompareArgs, ComplianceArgs, EstimateArgs, SearchArgs, Tools, WhatIfArgs
 from service.messages import first_error
 from service.settings import Settings
+from service.usecases import OptimizerError, Passage, PurchasePlan
 
 MAX_STEPS = 6
 """Most model calls in one answer (tool rounds plus the final answer)."""

@@ -6,21 +6,23 @@ instructions, so a document that tries to steer the agent cannot change a tool c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from corpus.types import Passage
-from optimizer.compliance import ComplianceResult
-from optimizer.compliance.engine import load_countries
-from optimizer.errors import OptimizerError
-from optimizer.estimator import InferenceEstimate, TrainingEstimate
-from optimizer.plan import PurchasePlan
 from service.agent import compose
 from service.agent.compose import Composer, days, money, pct
 from service.agent.parse import ParsedQuestion
 from service.agent.tools import CompareArgs, ComplianceArgs, EstimateArgs, SearchArgs, Tools, WhatIfArgs
+from service.usecases import (
+    ComplianceResult,
+    InferenceEstimate,
+    OptimizerError,
+    Passage,
+    PurchasePlan,
+    TrainingEstimate,
+)
 
-_COUNTRIES = load_countries()
 _COUNTRY_ZH = {"CN": "中国", "US": "美国", "DE": "德国", "JP": "日本", "SG": "新加坡", "MY": "马来西亚", "AE": "阿联酋",
                "SA": "沙特", "IN": "印度", "GB": "英国", "FR": "法国", "KR": "韩国", "VN": "越南", "RU": "俄罗斯"}
 
@@ -37,11 +39,11 @@ class PlanOutcome:
     derived: list[str] = field(default_factory=list)
 
 
-def country_name(code: str, lang: str) -> str:
+def country_name(code: str, lang: str, names: Mapping[str, str]) -> str:
     """Display name of a country code."""
     if lang == "zh":
         return _COUNTRY_ZH.get(code, code)
-    return _COUNTRIES.get(code, code)
+    return names.get(code, code)
 
 
 def plan_summary(p: PurchasePlan | None) -> dict[str, Any] | None:
@@ -160,7 +162,7 @@ class DeterministicPlanner:
                                                       date=req.date, buyer_kind=req.buyer_kind or "commercial",
                                                       headquarters_country=req.headquarters_country))
             results.append(r)
-            compose.compliance(c, r, country_name(r.buyer_country, c.lang))
+            compose.compliance(c, r, country_name(r.buyer_country, c.lang, tools.backend.lexicon().countries))
         compose.assumptions(c, parsed.assumptions, req.currency)
         _cite_passages(c, _safe_search(tools, question))
         for r in results:

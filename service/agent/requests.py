@@ -5,11 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from optimizer.compliance import Buyer, BuyerPolicy
-from optimizer.estimator import InferenceRequest, TrainingRequest
-from optimizer.request import PurchaseRequest
-from optimizer.whatif import WhatIfChange
-from service.agent.parse import TOKENS_PER_PARAM, FlatRequest, WhatIfSpec
+from service.agent.parse import TOKENS_PER_PARAM, FlatRequest
+from service.usecases import InferenceRequest, PurchaseRequest, TrainingRequest
 
 
 def _workload(flat: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -63,16 +60,16 @@ def purchase_request(req: FlatRequest, *, alternatives: int = 3) -> PurchaseRequ
     if req.exclude_vendors:
         policy["vendor_deny"] = req.exclude_vendors
     if policy:
-        data["policy"] = BuyerPolicy.model_validate(policy)
+        data["policy"] = policy
     if req.skus:
         data["skus"] = req.skus
     return PurchaseRequest.model_validate(data)
 
 
-def buyer(req: FlatRequest) -> Buyer:
-    """The buyer of a compliance check."""
-    return Buyer(country=req.buyer_country or "CN", kind=req.buyer_kind or "commercial",
-                 headquarters_country=req.headquarters_country, on=req.date or dt.date.today())
+def buyer_args(req: FlatRequest) -> dict[str, Any]:
+    """Keyword arguments of a compliance check for the request's buyer."""
+    return {"buyer_country": req.buyer_country or "CN", "date": req.date or dt.date.today(),
+            "buyer_kind": req.buyer_kind or "commercial", "headquarters_country": req.headquarters_country}
 
 
 def training_request(req: FlatRequest, sku: str) -> TrainingRequest:
@@ -97,8 +94,3 @@ def inference_request(req: FlatRequest, sku: str) -> InferenceRequest:
     if req.requests_per_s:
         data["requests_per_s"] = req.requests_per_s
     return InferenceRequest.model_validate(data)
-
-
-def whatif_change(spec: WhatIfSpec) -> WhatIfChange:
-    """The optimizer's change for a what-if question."""
-    return WhatIfChange(remove_skus=spec.remove_skus, price_changes=spec.price_changes)

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from corpus.types import Passage
-from optimizer.compliance import Buyer, ComplianceResult
-from optimizer.estimator import InferenceEstimate, TrainingEstimate
-from optimizer.plan import PurchasePlan
-from optimizer.whatif import WhatIfChange, WhatIfResult
 from service.agent import requests as build
 from service.agent.backend import Backend
 from service.agent.grounding import Evidence
 from service.agent.parse import FlatRequest
+from service.usecases import ComplianceResult, InferenceEstimate, Passage, PurchasePlan, TrainingEstimate
+
+if TYPE_CHECKING:
+    from optimizer.whatif import WhatIfResult
 
 
 class ToolCall(BaseModel):
@@ -110,16 +109,16 @@ class Tools:
         self._log("what_if", args)
         self.evidence.add(args)
         result = self.backend.what_if(build.purchase_request(args.request),
-                                      WhatIfChange(remove_skus=args.remove_skus, price_changes=args.price_changes))
+                                      self.backend.whatif_change(args.remove_skus, args.price_changes))
         self.evidence.add(result)
         return result
 
     def check_compliance(self, args: ComplianceArgs) -> ComplianceResult:
         """Export verdict for one accelerator."""
         self._log("check_compliance", args)
-        result = self.backend.check_compliance(args.sku, Buyer(
-            country=args.buyer_country, kind=args.buyer_kind, headquarters_country=args.headquarters_country,
-            on=args.date))
+        result = self.backend.check_compliance(args.sku, buyer_country=args.buyer_country, date=args.date,
+                                               buyer_kind=args.buyer_kind,
+                                               headquarters_country=args.headquarters_country)
         self.evidence.add(result)
         return result
 
@@ -145,7 +144,7 @@ class Tools:
         for name in args.skus:
             sku = self.backend.resolve_sku(name)
             acc = self.backend.catalog.accelerators[sku]
-            check = self.backend.check_compliance(sku, build.buyer(req))
+            check = self.backend.check_compliance(sku, **build.buyer_args(req))
             row = CompareRow(sku=sku, name=acc.name, compliance=check)
             if req.params:
                 try:

@@ -18,9 +18,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from optimizer.errors import InvalidInputError
 from service.agent.chat import Agent, AskResult, stream_events
 from service.agent.factory import build_agent
+from service.usecases import InvalidInputError
 
 router = APIRouter(tags=["chat"])
 MODEL_ID = "procure"
@@ -35,8 +35,7 @@ def get_agent(request: Request) -> Agent:
             agent = getattr(request.app.state, "agent", None)
             if agent is None:
                 state = request.app.state
-                agent = build_agent(state.settings, domain=getattr(state, "domain", None),
-                                    corpus=getattr(state, "corpus", None))
+                agent = build_agent(state.settings, ctx=getattr(state, "ctx", None))
                 state.agent = agent
     return agent
 
