@@ -219,6 +219,7 @@ def plan(c: Composer, p: PurchasePlan, *, max_excluded: int = 4) -> None:
         rps = sum(i.capacity_rps or 0 for i in p.items)
         if rps:
             timing.append(c.t("time_inference", rps=f"{rps:.0f}"))
+            c.derived.append(f"{rps:.0f}")  # the sum of the serving items' capacities
         c.add("plan", items=items, total=money(p.total_cost or 0, cur, c.lang),
               low=money(p.total_cost_low or 0, cur, c.lang), high=money(p.total_cost_high or 0, cur, c.lang),
               time=", ".join(timing) if c.lang == "en" else "，".join(timing))

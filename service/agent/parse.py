@@ -882,6 +882,8 @@ def apply_followup(prev: ParsedQuestion, message: str, lex: Lexicon, *, today: d
     new = dict(base)
     stated = f.request.model_dump(exclude_none=True)
     stated.pop("extra_workloads", None)
+    if f.whatif and (f.whatif.remove_skus or f.whatif.price_changes) and prev.intent != "compliance":
+        stated.pop("skus", None)  # "what if the H20 licence is revoked?" names the scenario, not a restriction
     for k, v in stated.items():
         if k in ("skus",) and prev.intent in ("compliance",) and not f.wants["compliance"] and not f.wants["compare"]:
             new[k] = v
