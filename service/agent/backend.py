@@ -31,8 +31,7 @@ from service.usecases import (
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from optimizer.catalog import Catalog
-    from optimizer.whatif import WhatIfChange, WhatIfResult
+    from service.usecases import WhatIfChange, WhatIfResult
 
 
 @dataclass
@@ -53,10 +52,13 @@ class Backend:
         """The service settings."""
         return self.ctx.settings
 
-    @property
-    def catalog(self) -> Catalog:
-        """The catalog in use."""
-        return self.ctx.domain.catalog
+    def accelerator_name(self, sku: str) -> str:
+        """Display name of an accelerator id."""
+        return self.ctx.domain.catalog.accelerators[sku].name
+
+    def source_titles(self) -> dict[str, tuple[str, str | None]]:
+        """Source id → (title, url) from the catalog's source registry."""
+        return {k: (v.title, v.url) for k, v in self.ctx.domain.catalog.sources.items()}
 
     @property
     def db(self) -> Engine:
@@ -66,16 +68,16 @@ class Backend:
     def lexicon(self) -> Lexicon:
         """SKU aliases, vendors and countries for the question parser."""
         if self._lexicon is None:
-            from optimizer.compliance.engine import load_countries
-
+            catalog = self.ctx.domain.catalog
             aliases: dict[str, str] = {}
             vendors: dict[str, str] = {}
-            for sku, acc in self.catalog.accelerators.items():
+            for sku, acc in catalog.accelerators.items():
                 for name in (sku, acc.name, *acc.aliases):
                     aliases.setdefault(name, sku)
                 vendors.setdefault(acc.vendor, acc.vendor)
-            self._lexicon = Lexicon(sku_aliases=aliases, vendors=vendors, countries=load_countries(),
-                                    presets=self.presets, cny_per_usd=self.catalog.exchange_rate.cny_per_usd)
+            countries = dict(self.ctx.domain.engine.countries)
+            self._lexicon = Lexicon(sku_aliases=aliases, vendors=vendors, countries=countries,
+                                    presets=self.presets, cny_per_usd=catalog.exchange_rate.cny_per_usd)
         return self._lexicon
 
     # ---- tools -----------------------------------------------------------------------------------
@@ -108,7 +110,7 @@ class Backend:
 
     def resolve_sku(self, name: str) -> str:
         """Canonical SKU id for an alias (raises UnknownSkuError with suggestions)."""
-        return self.catalog.resolve(name)
+        return self.ctx.domain.catalog.resolve(name)
 
     def catalog_entry(self, sku: str) -> Mapping[str, object]:
         """Headline facts of one accelerator (JSON-ready)."""

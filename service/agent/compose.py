@@ -11,7 +11,6 @@ from typing import Any
 from pydantic import BaseModel
 
 import prompts
-from optimizer.compliance.schema import OUTLOOK_TEXT  # wording of licence outlooks (a constant, no call)
 from service.agent.parse import Assumption, Change, Lang
 from service.usecases import ComplianceResult, Passage, PurchasePlan
 
@@ -250,9 +249,10 @@ def risks(c: Composer, p: PurchasePlan, checks: list[ComplianceResult]) -> None:
     """Licence outlook of the chosen parts and supply warnings that fired for them."""
     c.add("risks")
     n = 0
+    outlooks = {r.sku: r.license_outlook_text for r in checks if r.license_outlook_text}
     for i in p.items:
         if i.license_outlook:
-            c.add("risk_outlook", name=i.name, outlook=OUTLOOK_TEXT.get(i.license_outlook, i.license_outlook))
+            c.add("risk_outlook", name=i.name, outlook=outlooks.get(i.sku, i.license_outlook.replace("_", " ")))
             n += 1
     seen: set[str] = set()
     for r in checks:
@@ -269,8 +269,8 @@ def risks(c: Composer, p: PurchasePlan, checks: list[ComplianceResult]) -> None:
 
 def compliance(c: Composer, r: ComplianceResult, country_name: str) -> None:
     """Verdict, classification and reasons of one check."""
-    outlook = f" ({OUTLOOK_TEXT[r.license_outlook]})" if r.license_outlook and c.lang == "en" else (
-        f"（{OUTLOOK_TEXT[r.license_outlook]}）" if r.license_outlook else "")
+    text = r.license_outlook_text
+    outlook = (f" ({text})" if c.lang == "en" else f"（{text}）") if text else ""
     tpp = f", TPP {r.tpp:,.0f}" if r.tpp is not None else ""
     c.add("compliance", name=r.name, kind=_KIND[c.lang][r.buyer_kind], country=country_name, date=r.date.isoformat(),
           verdict=_VERDICT[c.lang][r.verdict], outlook=outlook, classification=r.classification, tpp=tpp)

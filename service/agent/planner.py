@@ -85,8 +85,7 @@ class DeterministicPlanner:
     def run(self, parsed: ParsedQuestion, tools: Tools, *, question: str,
             previous: dict[str, Any] | None = None) -> PlanOutcome:
         """Answer one parsed question."""
-        c = Composer(parsed.language, source_titles={k: (v.title, v.url) for k, v in
-                                                     tools.backend.catalog.sources.items()})
+        c = Composer(parsed.language, source_titles=tools.backend.source_titles())
         req = parsed.request
         cur = req.currency
         compose.changes(c, parsed.changes, cur)
@@ -167,8 +166,7 @@ class DeterministicPlanner:
         _cite_passages(c, _safe_search(tools, question))
         for r in results:
             for sid in r.citations[:4]:
-                src = tools.backend.catalog.sources.get(sid)
-                c.cite_source(sid, src.title if src else sid, src.url if src else None)
+                c.cite_source(sid, sid)
         return PlanOutcome(answer=c.text(), citations=c.citations,
                            extra={"compliance": [r.model_dump(mode="json") for r in results]})
 
@@ -193,7 +191,7 @@ class DeterministicPlanner:
                   previous: dict[str, Any] | None) -> PlanOutcome:
         results = []
         for sku in parsed.request.skus or []:
-            name = tools.backend.catalog.accelerators[sku].name
+            name = tools.backend.accelerator_name(sku)
             try:
                 est = tools.estimate(EstimateArgs(request=parsed.request, sku=sku))
             except (OptimizerError, ValueError) as exc:

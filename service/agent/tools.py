@@ -14,7 +14,7 @@ from service.agent.parse import FlatRequest
 from service.usecases import ComplianceResult, InferenceEstimate, Passage, PurchasePlan, TrainingEstimate
 
 if TYPE_CHECKING:
-    from optimizer.whatif import WhatIfResult
+    from service.usecases import WhatIfResult
 
 
 class ToolCall(BaseModel):
@@ -143,9 +143,8 @@ class Tools:
         rows: list[CompareRow] = []
         for name in args.skus:
             sku = self.backend.resolve_sku(name)
-            acc = self.backend.catalog.accelerators[sku]
             check = self.backend.check_compliance(sku, **build.buyer_args(req))
-            row = CompareRow(sku=sku, name=acc.name, compliance=check)
+            row = CompareRow(sku=sku, name=self.backend.accelerator_name(sku), compliance=check)
             if req.params:
                 try:
                     if req.workload == "inference":
