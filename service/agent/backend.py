@@ -56,6 +56,10 @@ class Backend:
         """Display name of an accelerator id."""
         return self.ctx.domain.catalog.accelerators[sku].name
 
+    def candidate_skus(self) -> list[str]:
+        """Accelerators a plan considers by default (datacenter parts; consumer cards only when named)."""
+        return [sku for sku, acc in self.ctx.domain.catalog.accelerators.items() if acc.datacenter]
+
     def source_titles(self) -> dict[str, tuple[str, str | None]]:
         """Source id → (title, url) from the catalog's source registry."""
         return {k: (v.title, v.url) for k, v in self.ctx.domain.catalog.sources.items()}

@@ -144,9 +144,19 @@ class DeterministicPlanner:
         named = set(spec.remove_skus) | set(spec.price_changes)
         kept = [s for s in parsed.request.skus or [] if s not in named]  # the parts a what-if names are its subject
         base = parsed.request.model_copy(update={"skus": kept or None})
+        if not spec.price_changes:
+            # a part becoming unavailable is the same request without it: two plans, compared line by line
+            before = tools.recommend(base)
+            allowed = [s for s in (kept or tools.backend.candidate_skus()) if s not in named]
+            after = tools.recommend(base.model_copy(update={"skus": allowed}))
+            names = ", ".join(tools.backend.accelerator_name(s) for s in spec.remove_skus)
+            c.add("whatif_removed", skus=names)
+            return self._finish_plan(c, parsed, tools, after, plan_summary(before))
         result = tools.what_if(WhatIfArgs(request=base, remove_skus=spec.remove_skus,
                                           price_changes=spec.price_changes))
         c.add("whatif", changes="; ".join(result.changes), summary=result.summary)
+        for be in result.break_even[:3]:
+            c.add("break_even", message=be.message)
         outcome = self._finish_plan(c, parsed, tools, result.changed, plan_summary(result.base))
         outcome.extra["whatif"] = result.model_dump(mode="json", include={"changes", "delta_cost", "delta_days",
                                                                            "skus_added", "skus_removed", "summary"})
