@@ -110,6 +110,8 @@ _VERDICT = {"en": {"allowed": "allowed", "license_required": "licence required",
             "zh": {"allowed": "允许", "license_required": "需要许可证", "prohibited": "禁止"}}
 _KIND = {"en": {"commercial": "commercial", "state_funded": "state-owned"}, "zh": {"commercial": "商业",
                                                                                    "state_funded": "国有"}}
+_BINDING_ZH = {"budget": "预算", "deadline": "期限", "domestic_share": "国产化率", "policy": "采购政策",
+               "power": "功率", "racks": "机架", "supply": "供应量", "vendor_share": "单一厂商占比"}
 _STATUS_ZH = {"over budget": "超出预算", "misses deadline": "无法按期完成", "blocked by policy": "被采购政策排除",
               "excluded": "被排除", "feasible": "可行但不是最优"}
 
@@ -223,7 +225,8 @@ def plan(c: Composer, p: PurchasePlan, *, max_excluded: int = 4) -> None:
               low=money(p.total_cost_low or 0, cur, c.lang), high=money(p.total_cost_high or 0, cur, c.lang),
               time=", ".join(timing) if c.lang == "en" else "，".join(timing))
         if p.binding_constraints:
-            c.add("why", binding=", ".join(p.binding_constraints))
+            names = p.binding_constraints if c.lang == "en" else [_BINDING_ZH.get(b, b) for b in p.binding_constraints]
+            c.add("why", binding=", ".join(names) if c.lang == "en" else "、".join(names))
         else:
             c.add("why_none")
     for o in [o for o in p.considered if o.status not in ("chosen", "excluded")][:5]:
