@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,19 +39,27 @@ def test_sessions_in_sqlite(tmp_path: Path, lex: Lexicon) -> None:
     engine.dispose()
 
 
+@contextmanager
+def _scratch_schema() -> Iterator[Engine]:
+    """An engine whose search path is a fresh PostgreSQL schema, dropped afterwards."""
+    name = f"chat_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(PG_URL)
+    statements = (f'CREATE SCHEMA "{name}"', f'DROP SCHEMA "{name}" CASCADE')
+    with admin.begin() as conn:
+        conn.execute(text(statements[0]))
+    engine = make_engine(PG_URL + f"?options=-csearch_path%3D{name}")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(statements[1]))
+        admin.dispose()
+
+
 @pytest.mark.integration
 def test_sessions_in_postgresql(lex: Lexicon) -> None:
     if not _postgres_available():
         pytest.skip("no PostgreSQL at 127.0.0.1:5432")
-    schema = f"chat_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        engine = make_engine(PG_URL + f"?options=-csearch_path%3D{schema}")
+    with _scratch_schema() as engine:
         _exercise(engine, lex)
-        engine.dispose()
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
