@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +27,16 @@ CatalogOpt = Annotated[
     typer.Option("--catalog", help="Extra catalog YAML that adds or overrides SKUs and prices (repeatable)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout only.")]
+
+
+class LangChoice(StrEnum):
+    """Languages of the human-readable output."""
+
+    en = "en"
+    zh = "zh"
+
+
+LangOpt = Annotated[LangChoice, typer.Option("--lang", help="Text output in en or zh (amounts in 万/亿).")]
 
 
 def output_width() -> int | None:

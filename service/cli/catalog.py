@@ -10,7 +10,7 @@ from rich.table import Table
 from service import usecases
 from service.cli._common import CatalogOpt, JsonOpt, console, context, emit_json
 from service.presenters import accelerator_detail, accelerator_summary
-from service.presenters.console import catalog_table
+from service.presenters.console import catalog_table, comparison_table
 
 app = typer.Typer(help="Browse the sourced accelerator catalog.", no_args_is_help=True)
 
@@ -70,3 +70,18 @@ def show_accelerator(
         )
     else:
         console.print(f"price unknown: {acc.price_reason}", highlight=False, markup=False)
+
+
+def compare(
+    skus: Annotated[list[str], typer.Argument(help="Two or more ids or aliases, e.g. h20 910B H800.")],
+    buyer_country: Annotated[str | None, typer.Option("--buyer-country", help="Add verdicts for this buyer.")] = None,
+    on: Annotated[str | None, typer.Option("--date", help="Date of the verdicts, YYYY-MM-DD (default today).")] = None,
+    catalog: CatalogOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Accelerators side by side: headline figures, price and (with --buyer-country) export verdicts."""
+    result = usecases.compare(context(catalog), skus, buyer_country=buyer_country, date=on)
+    if as_json:
+        emit_json(result)
+        return
+    console.print(comparison_table(result))

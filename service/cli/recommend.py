@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from service import usecases
-from service.cli._common import CatalogOpt, JsonOpt, console, context, emit_json
+from service.cli._common import CatalogOpt, JsonOpt, LangChoice, LangOpt, console, context, emit_json
 from service.presenters.console import render_plan, render_whatif
 from service.usecases import PurchaseRequest
 
@@ -70,6 +70,7 @@ def recommend(
     pareto: Annotated[bool, typer.Option("--pareto")] = False,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
+    lang: LangOpt = LangChoice.en,
 ) -> None:
     """Choose a purchase plan (OR-Tools CP-SAT) for one workload (flags) or a portfolio (--request)."""
     req: PurchaseRequest
@@ -89,7 +90,7 @@ def recommend(
     if as_json:
         emit_json(plan)
         return
-    render_plan(console, plan)
+    render_plan(console, plan, lang.value)
 
 
 def whatif(
@@ -104,6 +105,7 @@ def whatif(
     accept_license_risk: AcceptRiskOpt = False,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
+    lang: LangOpt = LangChoice.en,
 ) -> None:
     """Re-solve the request under a change and report the difference and break-even prices."""
     req = usecases.with_license_risk(usecases.load_request_file(request), accept_license_risk)
@@ -113,4 +115,4 @@ def whatif(
     if as_json:
         emit_json(result)
         return
-    render_whatif(console, result)
+    render_whatif(console, result, lang.value)

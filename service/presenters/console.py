@@ -7,12 +7,17 @@ any width; the considered-options table keeps SKU ids whole and folds the reason
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from service.presenters.text import Lang, fmt_days, fmt_money, fmt_share
-from service.usecases import CatalogEntry, PurchasePlan, WhatIfResult
+from service.usecases import CatalogEntry, Comparison, PurchasePlan
+
+if TYPE_CHECKING:  # the what-if module loads OR-Tools; commands that never solve do not pay for it
+    from service.usecases import WhatIfResult
 
 NARROW = 100
 """Below this many columns the considered table drops its delta columns (they are in ``--json``)."""
@@ -35,6 +40,11 @@ _WORDS: dict[str, dict[Lang, str]] = {
     "alternative": {"en": "alternative", "zh": "备选"},
     "validator": {"en": "validator", "zh": "校验"},
     "sources": {"en": "sources", "zh": "来源"},
+    "status": {"en": "status", "zh": "状态"},
+    "count": {"en": "count", "zh": "数量"},
+    "days": {"en": "days", "zh": "天数"},
+    "why": {"en": "why", "zh": "原因"},
+    "accelerator": {"en": "accelerator", "zh": "加速卡"},
 }
 
 
@@ -46,8 +56,8 @@ def render_plan(console: Console, plan: PurchasePlan, lang: Lang = "en") -> None
     """Print a plan: status line, one block per chosen part, totals, considered options, alternatives, notes."""
     cur = plan.currency
     colour = "green" if plan.status in ("optimal", "feasible") else "red"
-    console.print(f"[bold {colour}]{plan.status}[/] ({plan.objective}): ", end="", highlight=False)
-    console.print(plan.message, markup=False, highlight=False)
+    headline = plan_headline(plan, lang)
+    console.print(Text.assemble((plan.status, f"bold {colour}"), f" ({plan.objective}): {headline}"))
     for i in plan.items:
         perf = fmt_days(i.time_days, lang) if i.time_days is not None else f"{i.capacity_rps or 0:,.0f} req/s"
         console.print(f"[bold]{_w('chosen', lang)}:[/] {i.accelerators:,} × [bold]{i.sku}[/] ({i.nodes:,} "
@@ -80,8 +90,7 @@ def render_plan(console: Console, plan: PurchasePlan, lang: Lang = "en") -> None
         console.print(f"pareto: {fmt_money(p.total_cost, cur, lang)} — {fmt_days(p.time_days, lang)} — "
                       + ", ".join(f"{x.accelerators:,} × {x.sku}" for x in p.items), highlight=False, markup=False)
     for r in plan.relaxations:
-        console.print(f"  [yellow]{_w('relax', lang)}[/] {r.constraint}: ", end="", highlight=False)
-        console.print(r.message, highlight=False, markup=False)
+        console.print(Text.assemble("  ", (_w("relax", lang), "yellow"), f" {r.constraint}: {r.message}"))
     for warning in plan.warnings:
         console.print(f"  ! {warning}", style="yellow", highlight=False, markup=False)
     if plan.validation is not None:
@@ -91,6 +100,19 @@ def render_plan(console: Console, plan: PurchasePlan, lang: Lang = "en") -> None
     if plan.citations:
         console.print(f"{_w('sources', lang)}: " + ", ".join(c.id for c in plan.citations),
                       highlight=False, markup=False)
+
+
+def plan_headline(plan: PurchasePlan, lang: Lang = "en") -> str:
+    """One sentence from the plan's numbers (the core's own message when nothing was chosen)."""
+    if not plan.items:
+        return plan.message
+    parts = ", ".join(f"{i.accelerators:,} × {i.sku} ({i.workload})" for i in plan.items)
+    total = fmt_money(plan.total_cost, plan.currency, lang)
+    if lang == "zh":
+        longest = "" if plan.time_days is None else f"，最长训练 {fmt_days(plan.time_days, lang)}"
+        return f"{parts}：合计 {total}{longest}"
+    longest = "" if plan.time_days is None else f", longest training {fmt_days(plan.time_days, lang)}"
+    return f"{parts}: total {total}{longest}"
 
 
 def considered_table(console: Console, plan: PurchasePlan, lang: Lang = "en") -> Table:
@@ -103,15 +125,15 @@ def considered_table(console: Console, plan: PurchasePlan, lang: Lang = "en") ->
     if several:
         table.add_column("workload", overflow="fold")
     sku_width = max(len("accelerator"), *(len(c.sku) for c in rows))
-    table.add_column("accelerator", no_wrap=True, min_width=sku_width)
-    table.add_column("status", overflow="fold", max_width=12)
-    table.add_column("count", justify="right", no_wrap=True)
+    table.add_column(_w("accelerator", lang), no_wrap=True, min_width=sku_width)
+    table.add_column(_w("status", lang), overflow="fold", max_width=12)
+    table.add_column(_w("count", lang), justify="right", no_wrap=True)
     table.add_column(_w("cost", lang), justify="right", no_wrap=True)
-    table.add_column("days", justify="right", no_wrap=True)
+    table.add_column(_w("days", lang), justify="right", no_wrap=True)
     if not narrow:
         table.add_column("Δ cost", justify="right", no_wrap=True)
         table.add_column("Δ days", justify="right", no_wrap=True)
-    table.add_column("why", overflow="fold", ratio=1, min_width=16)
+    table.add_column(_w("why", lang), overflow="fold", ratio=1, min_width=16)
     for c in rows:
         cells = [c.workload] if several else []
         cells += [c.sku, c.status, "—" if c.accelerators is None else f"{c.accelerators:,}",
@@ -161,3 +183,29 @@ def catalog_table(entries: Sequence[CatalogEntry]) -> Table:
 
 def _num(v: float | None, digits: int = 0) -> str:
     return "—" if v is None else f"{v:,.{digits}f}"
+
+
+def comparison_table(result: Comparison) -> Table:
+    """One column per accelerator, one row per figure (reads at 80 columns for up to four parts)."""
+    table = Table(header_style="bold", title="Comparison")
+    table.add_column("", no_wrap=True)
+    for e in result.entries:
+        table.add_column(e.id, justify="right", overflow="fold")
+    rows: list[tuple[str, list[str]]] = [
+        ("vendor", [e.vendor for e in result.entries]),
+        ("16-bit TFLOPS", [sixteen_bit_cell(e) for e in result.entries]),
+        ("FP8 TFLOPS", [_num(e.fp8_dense_tflops, 1) for e in result.entries]),
+        ("memory GB", [_num(e.memory_gb) for e in result.entries]),
+        ("TB/s", [_num(e.memory_bandwidth_tbps, 2) for e in result.entries]),
+        ("link GB/s", [_num(e.intra_node_link_gbps) for e in result.entries]),
+        ("TDP W", [_num(e.tdp_w) for e in result.entries]),
+        ("TPP", [_num(e.tpp) for e in result.entries]),
+        ("price", ["—" if e.price is None else fmt_money(e.price.base, e.price.currency) + f" ({e.price.grade})"
+                   for e in result.entries]),
+    ]
+    if result.verdicts:
+        verdicts = [v.verdict + (f" ({v.license_outlook})" if v.license_outlook else "") for v in result.verdicts]
+        rows.append(("verdict", [v.replace("_", " ") for v in verdicts]))
+    for name, cells in rows:
+        table.add_row(name, *cells)
+    return table

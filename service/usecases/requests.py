@@ -94,8 +94,6 @@ def single_workload_request(
     policy: dict[str, Any] = {"vendor_deny": list(vendor_deny), "allow_restricted": allow_restricted}
     if license_required is not None:
         policy["license_required"] = license_required
-    elif accept_license_risk:
-        policy["license_required"] = ACCEPT_LICENSE_RISK
     if min_domestic_share is not None:
         policy["min_domestic_share"] = fraction(min_domestic_share, what="min_domestic_share")
     if vendor_allow:
@@ -114,19 +112,22 @@ def single_workload_request(
     if power_kw is not None:
         data["limits"] = {"power_kw": quantity(power_kw, what="power_kw")}
     if skus:
-        names = [s.strip() for s in skus if s.strip()]
+        names = [x.strip() for x in skus if x.strip()]
         if not names:
             raise InvalidInputError("skus: empty value; give accelerator ids such as h100,ascend-910c")
         data["skus"] = names
-    return PurchaseRequest.model_validate(data)
+    return with_license_risk(PurchaseRequest.model_validate(data), accept_license_risk)
 
 
 def with_license_risk(request: PurchaseRequest, accept: bool) -> PurchaseRequest:
     """The request as a plain ``PurchaseRequest``; with ``accept``, licence-risk parts are admitted (opt-in).
 
-    A ``license_required`` policy written explicitly in the request wins over the opt-in.
+    Uses the core's ``accept_license_risk`` request field where the core has it; otherwise the policy's
+    ``license_required`` becomes :data:`ACCEPT_LICENSE_RISK`, unless the request wrote a policy itself.
     """
     data = request.model_dump(include=set(PurchaseRequest.model_fields))
-    if accept and "license_required" not in request.policy.model_fields_set:
+    if accept and "accept_license_risk" in PurchaseRequest.model_fields:
+        data["accept_license_risk"] = True
+    elif accept and "license_required" not in request.policy.model_fields_set:
         data["policy"] = {**data["policy"], "license_required": ACCEPT_LICENSE_RISK}
     return PurchaseRequest.model_validate(data)

@@ -60,8 +60,9 @@ def ingest(ctx: AppContext, path: Path | str | None = None, *, restricted: bool 
             report = ctx.corpus.get().ingest(target, allowed_root=allowed, wait_s=wait, **kwargs)
         except SourceError as exc:
             message = exc.message
-            for prefix in {str(allowed.resolve()), str(allowed)}:
-                message = message.replace(prefix, "<allowed folder>")
+            for text, name in ((str(target), "the given path"), (str(allowed.resolve()), "<allowed folder>"),
+                               (str(allowed), "<allowed folder>")):
+                message = message.replace(text, name)
             raise SourceError(message) from None
         return scrub_paths(report, allowed)
     root = Path(path) if path is not None else corpus_dir(settings)
