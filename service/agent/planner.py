@@ -66,6 +66,7 @@ def _cite_passages(c: Composer, passages: list[Passage], limit: int = 3) -> None
 
 def _search_terms(parsed: ParsedQuestion, plan: PurchasePlan | None) -> str:
     names = [i.name for i in plan.items] if plan and plan.items else []
+    names += sorted({i.fabric for i in plan.items if i.fabric}) if plan else []  # e.g. InfiniBand availability
     topic = "出口许可 供应 风险" if parsed.language == "zh" else "export licence supply risk"
     return " ".join([*names, *(parsed.request.skus or []), topic]).strip()
 
