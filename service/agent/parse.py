@@ -204,7 +204,7 @@ _REVOKE = re.compile(r"(revok\w*|withdrawn|cancel+ed|banned|ban\b|cut off|unavai
 _PRICE = re.compile(r"(price|cost|涨价|降价|价格|便宜|贵)", re.I)
 _UP = re.compile(r"(ris\w*|up|increas\w*|jump\w*|higher|more expensive|涨|上涨|提高|增加|贵)", re.I)
 _DOWN = re.compile(r"(fall\w*|drop\w*|down|decreas\w*|cut|lower|cheaper|降|下降|下跌|便宜|减少)", re.I)
-_COMPARE = re.compile(r"(compar\w*|\bvs\.?\b|versus|better than|or the|对比|比较|哪个好|哪个更|相比|还是|区别|差别|"
+_COMPARE = re.compile(r"(compar\w*|\bvs\.?\b|versus|better than|or the|对比|比较|哪个|哪款|哪一款|谁更|相比|还是|区别|差别|"
                       r"which is (?:better|cheaper|faster))", re.I)
 _ESTIMATE = re.compile(r"(how long|how many (?:\S+\s+)?(?:days|hours|weeks|gpus?|accelerators?|cards?|chips?|nodes?)|gpu[- ]hours"
                        r"|accelerator[- ]hours|estimate|多久|多长时间|几天|多少天|多少张|多少块|多少卡|几张卡|估算|"
@@ -389,6 +389,8 @@ _DOMESTIC_ONLY = re.compile(r"(domestic[- ]only|only domestic|only (?:use )?(?:c
                             r"全国产|国产化率\s*100|必须(?:全部)?(?:用|是)?国产|完全国产|国产芯片only|只能用国产)", re.I)
 _HALF_DOMESTIC = re.compile(r"(at least half|half (?:of )?(?:the )?(?:chips|accelerators|cluster)|majority|"
                             r"一半以上|至少一半|过半|半数以上|不少于一半|一半)", re.I)
+_TENTHS_DOMESTIC = re.compile(r"(?P<n>[一二两三四五六七八九十\d])\s*成(?:以上)?(?:的)?(?:芯片|算力|卡)?(?:要|是|用|为|采用)?\s*国产|"
+                              r"国产(?:化率|芯片|占比|比例)?\s*(?:不低于|至少|达到|超过|占)?\s*(?P<n2>[一二两三四五六七八九十\d])\s*成")
 _DURATION_EN = re.compile(
     r"(?<![A-Za-z])(?P<num>\d+(?:\.\d+)?|a couple of|couple of|a few|an?|one|two|three|four|five|six|seven|eight|nine|ten|"
     r"eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|ninety|half an?|half|several)\s*[- ]?\s*"
@@ -470,6 +472,11 @@ def _find_share(t: _Text) -> float | None:
             value = float(m.group("num")) if m.group("num") else (plain_number(m.group("cn")) or 0.0)
             t.blank(m.start(), m.end())
             return min(value / 100.0, 1.0)
+    tenths = _TENTHS_DOMESTIC.search(t.masked)
+    if tenths:
+        value = plain_number(tenths.group("n") or tenths.group("n2"))
+        if value is not None and 0 < value <= 10:
+            return value / 10.0
     if _DOMESTIC.search(t.masked) and _HALF_DOMESTIC.search(t.masked):
         return 0.5
     return None
@@ -855,6 +862,13 @@ def _relative(text: str, word: re.Pattern[str]) -> float | None:
 
 _BUDGET_REF = re.compile(r"(budget|预算|money|资金|经费|钱)", re.I)
 _DEADLINE_REF = re.compile(r"(deadline|time|期限|工期|时间|交付)", re.I)
+_RELATIVE_FIELDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("budget", _BUDGET_REF),
+    ("deadline_days", _DEADLINE_REF),
+    ("requests_per_s", re.compile(r"(requests?|qps|rps|traffic|load|请求|流量|并发)", re.I)),
+    ("tokens", re.compile(r"(tokens?|data(?:set)?|数据|语料)", re.I)),
+    ("params", re.compile(r"(model size|bigger model|larger model|parameters?|params|模型规模|参数量?|模型大小)", re.I)),
+)
 _ANY_CHIP = re.compile(r"(any (?:chip|vendor|accelerator)|all vendors|no restriction|不限|任何芯片|都可以|放开)", re.I)
 
 
@@ -892,12 +906,10 @@ def apply_followup(prev: ParsedQuestion, message: str, lex: Lexicon, *, today: d
         else:
             new[k] = v
     text = f.text
-    factor = _relative(text, _BUDGET_REF)
-    if factor is not None and base.get("budget") and "budget" not in stated:
-        new["budget"] = base["budget"] * factor
-    dfactor = _relative(text, _DEADLINE_REF)
-    if dfactor is not None and base.get("deadline_days") and "deadline_days" not in stated:
-        new["deadline_days"] = base["deadline_days"] * dfactor
+    for name, ref in _RELATIVE_FIELDS:  # "double the budget", "half the time", "2x the requests", "数据翻倍"
+        factor = _relative(text, ref)
+        if factor is not None and base.get(name) and name not in stated:
+            new[name] = base[name] * factor
     if "currency" in stated and base.get("currency") and stated["currency"] != base["currency"] \
             and base.get("budget") and "budget" not in stated and lex.cny_per_usd:
         rate = lex.cny_per_usd

@@ -191,3 +191,16 @@ def test_find_numbers_reads_units() -> None:
 def test_today_default_is_real_date(lex: Lexicon) -> None:
     parsed = parse_question("train 70B with ¥50M", lex)
     assert parsed.request.date == dt.date.today()
+
+
+def test_relative_followups_scale_the_field_they_name(lex: Lexicon) -> None:
+    first = p("Serve Qwen2.5-72B at 200 requests per second, budget 80 million RMB", lex)
+    second = apply_followup(first, "how about 2x the requests?", lex, today=TODAY)
+    assert [c.field for c in second.changes] == ["requests_per_s"] and second.request.requests_per_s == 400
+    third = apply_followup(p("训练一个70B模型，1.4万亿token，预算1亿元", lex), "数据翻倍呢？", lex, today=TODAY)
+    assert [c.field for c in third.changes] == ["tokens"] and third.request.tokens == pytest.approx(2.8e12)
+
+
+def test_share_in_tenths(lex: Lexicon) -> None:
+    assert p("预算两亿，三个月，训练一个670亿参数的模型，至少六成国产", lex).request.min_domestic_share == 0.6
+    assert p("国产占比不低于七成，预算1亿训练13B", lex).request.min_domestic_share == 0.7
