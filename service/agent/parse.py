@@ -172,7 +172,8 @@ _DEMONYMS: dict[str, str] = {
 }
 _HQ_BEFORE = re.compile(r"(headquarter(?:ed|s)?|hq|parent(?: company)?|owned by|总部|母公司|控股|集团)\W*(?:is |are |in |位于|在|设在|为)*\s*$",
                         re.I)
-_HQ_AFTER = re.compile(r"^\s*[-‐]\s*(headquartered|owned|parented|hq|based parent)|^(?:资本|控股|资)", re.I)
+_HQ_AFTER = re.compile(r"^\s*[-‐]\s*(headquartered|owned|parented|hq|based parent)|^\s+(?:parent|holding company|owner)\b|"
+                       r"^(?:资本|控股|资)", re.I)
 
 _STATE = re.compile(r"(国有企业|国企|央企|国资|国有|事业单位|政府|国家资助|公立|state[- ]owned|state[- ]funded|soe\b|"
                     r"government|public (?:research )?(?:lab|institute|university)|state enterprise)", re.I)
@@ -272,7 +273,7 @@ def _find_date(t: _Text) -> dt.date | None:
 def _alias_pattern(alias: str) -> re.Pattern[str]:
     parts = [re.escape(p) for p in re.split(r"[\s\-_/]+", alias.strip()) if p]
     body = r"[\s\-_/]*".join(parts)
-    return re.compile(rf"(?<![A-Za-z0-9]){body}(?![A-Za-z0-9])", re.I)
+    return re.compile(rf"(?<![A-Za-z0-9]){body}(?:s\b|'s\b)?(?![A-Za-z0-9])", re.I)
 
 
 _ALIAS_CACHE: dict[int, list[tuple[re.Pattern[str], str]]] = {}
