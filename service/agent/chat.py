@@ -172,7 +172,7 @@ class Agent:
     def _error(parsed: ParsedQuestion, message: str) -> PlanOutcome:
         c = Composer(parsed.language)
         c.add("error", message=message)
-        return PlanOutcome(answer=c.text(), citations=[])
+        return PlanOutcome(answer=c.text(), citations=[], derived=[message])  # the refusal quotes the tool
 
 
 def stream_events(result: AskResult, chunk: int = 24) -> Iterator[tuple[str, dict[str, Any]]]:

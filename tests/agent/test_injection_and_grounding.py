@@ -79,3 +79,12 @@ def test_every_deterministic_answer_is_grounded(agent: Agent) -> None:
         result = agent.ask(q)
         assert result.grounding.ok, (q, result.grounding)
         assert result.grounding.checked > 0 or result.intent == "search"
+
+
+@pytest.mark.parametrize("q", ["train a 0B model with $1M", "train 99999T params with $1M",
+                               "train 70B within 100000 days with $5M"])
+def test_refusals_keep_their_reason(agent: Agent, q: str) -> None:
+    """A value the core refuses gives a one-line reason (its numbers come from the refusal), not an empty answer."""
+    result = agent.ask(q)
+    assert result.answer.startswith("I could not answer that as asked: ") and result.grounding.ok
+    assert result.recommendation is None
