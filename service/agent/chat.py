@@ -21,6 +21,10 @@ from service.messages import first_error
 from service.usecases import InvalidInputError, OptimizerError
 
 log = logging.getLogger("procure.agent")
+MAX_MESSAGE_CHARS = 4000
+"""Longest question the agent reads (CLI, /v1/chat, /v1/chat/completions)."""
+MAX_HISTORY = 50
+"""Earlier messages of a client-held conversation that are replayed (the most recent ones)."""
 
 
 class AskResult(BaseModel):
@@ -97,6 +101,10 @@ class Agent:
         message = message.strip()
         if not message:
             raise InvalidInputError("message must not be empty")
+        if len(message) > MAX_MESSAGE_CHARS or any(len(h) > MAX_MESSAGE_CHARS for h in history):
+            raise InvalidInputError(f"a message may have at most {MAX_MESSAGE_CHARS} characters")
+        if len(history) > MAX_HISTORY:
+            history = history[-MAX_HISTORY:]
         if session_id is not None and not self.store.exists(session_id):
             raise InvalidInputError(f"unknown session {session_id!r}; omit it to start a new conversation")
         sid = session_id or self.store.create()

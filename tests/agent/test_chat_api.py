@@ -137,3 +137,11 @@ def test_sessions_survive_a_new_app(tmp_path: Path) -> None:
         body = c2.post("/v1/chat", json={"message": "what if the budget doubles?", "session_id": sid}).json()
     assert body["request"]["budget"] == 4e6 and body["request"]["deadline_days"] == 30
     assert json.dumps(body["changes"]) == json.dumps([{"field": "budget", "old": 2e6, "new": 4e6}])
+
+
+def test_oversized_messages_are_refused(client: TestClient) -> None:
+    r = client.post("/v1/chat/completions", json={"model": "procure",
+                                                  "messages": [{"role": "user", "content": "预算" * 2500}]})
+    assert r.status_code == 422 and "at most 4000 characters" in r.json()["detail"]
+    r = client.post("/v1/chat", json={"message": "x" * 4001})
+    assert r.status_code == 422
