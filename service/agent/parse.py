@@ -475,9 +475,9 @@ def _find_share(t: _Text) -> float | None:
             return min(value / 100.0, 1.0)
     tenths = _TENTHS_DOMESTIC.search(t.masked)
     if tenths:
-        value = plain_number(tenths.group("n") or tenths.group("n2"))
-        if value is not None and 0 < value <= 10:
-            return value / 10.0
+        tens = plain_number(tenths.group("n") or tenths.group("n2"))
+        if tens is not None and 0 < tens <= 10:
+            return tens / 10.0
     if _DOMESTIC.search(t.masked) and _HALF_DOMESTIC.search(t.masked):
         return 0.5
     return None
