@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, str] = {
     "optimizer_bench": "recommend() latency, scaling, CP-SAT vs MIP and brute force (results/optimizer.*)",
     "retrieval_bench": "search latency at 10,000+ chunks and recall (results/retrieval.*)",
     "usecases_bench": "application-layer overhead: core vs usecases vs HTTP, CLI start-up (results/usecases.*)",
+    "ask_bench": "deterministic ask over HTTP on a warm service, p50/p95 per intent (results/ask.*)",
 }
 
 
