@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from service.api.errors import install_error_handlers, problem
-from service.api.routes import catalog, compliance, estimates, health, recommendations
+from service.api.routes import catalog, compliance, estimates, health, jobs, recommendations
 from service.api.routes import corpus as corpus_routes
 from service.container import build_domain
 from service.corpus_wiring import LazyCorpus
@@ -54,4 +54,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(estimates.router)
     app.include_router(recommendations.router)
     app.include_router(corpus_routes.router)
+    app.include_router(jobs.router)
     return app

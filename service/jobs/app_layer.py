@@ -7,14 +7,15 @@ so moving onto ``service.usecases`` is a change to this file only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optimizer.plan import PurchasePlan
-from optimizer.recommend import recommend
 from optimizer.request import PurchaseRequest
-from optimizer.whatif import WhatIfChange, _apply
 from service.container import Domain, build_domain
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from optimizer.whatif import WhatIfChange
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ def build_scenario_context(settings: Settings) -> ScenarioContext:
 def parse_scenario(request: dict[str, Any], whatif: dict[str, Any] | None) -> tuple[PurchaseRequest,
                                                                                      WhatIfChange | None]:
     """Validate a resolved scenario (raises pydantic's ValidationError on bad fields)."""
+    from optimizer.whatif import WhatIfChange  # optimizer.whatif loads OR-Tools: only when a scenario is read
+
     req = PurchaseRequest.model_validate(request)
     change = WhatIfChange.model_validate(whatif) if whatif else None
     return req, change
@@ -42,6 +45,9 @@ def parse_scenario(request: dict[str, Any], whatif: dict[str, Any] | None) -> tu
 
 def recommend_scenario(ctx: ScenarioContext, request: PurchaseRequest, change: WhatIfChange | None) -> PurchasePlan:
     """The recommend use case, after applying the what-if change (removed SKUs, prices, dates) when given."""
+    from optimizer.recommend import recommend  # OR-Tools loads in workers, not at CLI start-up
+    from optimizer.whatif import _apply
+
     dom = ctx.domain
     catalog, engine = dom.catalog, dom.engine
     if change is not None:

@@ -30,12 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from optimizer.errors import InvalidInputError
 from optimizer.units import parse_quantity
 from service.messages import first_error
+from service.requests import read_data_file
 
 MAX_SCENARIOS = 500_000
 _PROBE = 50  # scenarios checked at submission; a spec whose probed scenarios all fail is rejected
@@ -314,17 +314,7 @@ def load_spec(path: Path) -> SweepSpec:
     Raises:
         InvalidInputError: unreadable file, bad syntax or an invalid spec.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInputError(f"spec file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"cannot read spec file {path} ({exc.__class__.__name__})") from None
-    is_json = path.suffix.lower() == ".json"
-    try:
-        data = json.loads(text) if is_json else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError):
-        raise InvalidInputError(f"{path}: not valid {'JSON' if is_json else 'YAML'}") from None
+    data = read_data_file(path, "spec")
     return parse_spec(data, source=str(path))
 
 
