@@ -206,9 +206,9 @@ class JobStore:
             job = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
             if job is None:
                 raise JobNotFoundError(job_id)
-            counts: dict[str, int] = dict(conn.execute(
+            counts: dict[str, int] = {status: int(n) for status, n in conn.execute(
                 select(job_scenarios.c.status, func.count()).where(job_scenarios.c.job_id == job_id)
-                .group_by(job_scenarios.c.status)).tuples().all())
+                .group_by(job_scenarios.c.status)).all()}
             rate = None
             if job.state in ACTIVE and job.started_at is not None:
                 window = min(rate_window_s, max(now - job.started_at, 1e-3))
