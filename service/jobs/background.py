@@ -19,7 +19,7 @@ class JobRunner(threading.Thread):
         super().__init__(daemon=True, name="procure-job-runner")
         self.settings, self.store, self.idle_s, self.runner = settings, store, idle_s, runner
         self._wake = threading.Event()
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def wake(self) -> None:
         """A job was submitted (or cancelled): look again now."""
@@ -27,19 +27,19 @@ class JobRunner(threading.Thread):
 
     def shutdown(self, timeout: float = 15.0) -> None:
         """Stop the workers; the current job stays running in the store and is resumed at the next start."""
-        self._stop.set()
+        self._halt.set()
         self._wake.set()
         self.join(timeout)
 
     def run(self) -> None:
         """Loop: run every unfinished job, then sleep until woken or ``idle_s`` passes."""
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             self._wake.clear()
             try:
                 for job_id in self.store.unfinished():
-                    if self._stop.is_set():
+                    if self._halt.is_set():
                         break
-                    execute(self.settings, self.store, job_id, stop=self._stop, runner=self.runner)
+                    execute(self.settings, self.store, job_id, stop=self._halt, runner=self.runner)
             except Exception:  # the database is away or a job is broken: log it and try again later
                 log.exception("background job runner failed; retrying")
             self._wake.wait(self.idle_s)
