@@ -106,6 +106,11 @@ class RayExecutor:
     name = "ray"
 
     def __init__(self, address: str | None, *, num_cpus: int | None = None, temp_dir: Path | None = None) -> None:
+        if not address:
+            # A single-node Ray of our own binds to loopback (Ray reads this when it is first imported).
+            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         try:
             import ray
         except ImportError:
@@ -115,7 +120,6 @@ class RayExecutor:
         self._ray = ray
         self._owns = False
         if not ray.is_initialized():
-            os.environ.setdefault("RAY_AUTH_MODE", "disabled")
             if address:
                 ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
             else:

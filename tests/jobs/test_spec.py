@@ -78,7 +78,8 @@ def test_the_same_spec_always_gives_the_same_ids() -> None:
 
 def test_explicit_scenarios_combine_with_the_grid_and_duplicates_collapse() -> None:
     spec = parse_spec({"base": BASE, "sweep": {"buyer.country": ["CN", "DE"]},
-                       "scenarios": [{}, {"whatif.price_changes.h20": 0.5}, {"whatif": {"price_changes": {"h20": 0.5}}}]})
+                       "scenarios": [{}, {"whatif.price_changes.h20": 0.5},
+                                     {"whatif": {"price_changes": {"h20": 0.5}}}]})
     scenarios = expand(spec)
     assert len(scenarios) == 4  # the third scenario is the second written differently
     assert scenarios[2].whatif == {"price_changes": {"h20": 0.5}}
