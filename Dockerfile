@@ -6,7 +6,8 @@ COPY optimizer optimizer
 COPY corpus corpus
 COPY prompts prompts
 COPY service service
-RUN pip install --no-cache-dir .
+ARG EXTRAS=postgres,ray,parquet
+RUN pip install --no-cache-dir ".[${EXTRAS}]"
 ENV PROCURE_HOST=0.0.0.0 PROCURE_DATA_DIR=/data
 EXPOSE 8000
 CMD ["procure", "serve"]
