@@ -138,3 +138,23 @@ def test_concurrent_duplicate_completions_leave_one_result(store: JobStore) -> N
         n = conn.execute(select(func.count()).select_from(job_results)).scalar_one()
     assert n == 10
     assert Counter(r["scenario_id"] for r in store.results(job.id)).most_common(1)[0][1] == 1
+
+
+def test_concurrent_submissions_with_one_key_make_one_job(store: JobStore) -> None:
+    spec = make_spec(n_budgets=20, countries=("CN", "DE", "AE"))
+    ids: list[str] = []
+    errors: list[BaseException] = []
+
+    def submit() -> None:
+        try:
+            ids.append(store.create(spec, idempotency_key="same-key")[0].id)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(ids) == 4 and len(set(ids)) == 1
+    assert len(store.recent()) == 1 and store.status(ids[0]).total == 60
