@@ -28,12 +28,12 @@ from typing import Any
 from sqlalchemy import text
 
 from bench._common import machine, write
-from service.jobs.app_layer import ScenarioContext
 from service.jobs.executors import Executor, LocalExecutor, RayExecutor, run_job
 from service.jobs.spec import SweepSpec, load_spec, parse_spec
 from service.jobs.store import JobStore
 from service.jobs.worker import WorkerConfig
 from service.storage import make_engine, upgrade
+from service.usecases.batch import ScenarioContext
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -120,13 +120,14 @@ def _store_cost(url: str, n: int) -> dict[str, Any]:
 
 def _per_core(spec: SweepSpec) -> dict[str, Any]:
     """One worker's compute alone, in this process: every scenario twice; the second pass is warm."""
-    from service.jobs.app_layer import build_scenario_context
+    from service.container import build_context
     from service.jobs.runner import run_scenario
     from service.jobs.spec import expand
     from service.settings import Settings
+    from service.usecases.batch import scenario_context
 
     scenarios = expand(spec)
-    ctx = build_scenario_context(Settings())
+    ctx = scenario_context(build_context(Settings()))
     passes = []
     for _ in range(2):
         t0 = time.perf_counter()

@@ -114,7 +114,7 @@ class RayExecutor:
         try:
             import ray
         except ImportError:
-            from optimizer.errors import InvalidInputError
+            from service.usecases import InvalidInputError
 
             raise InvalidInputError("the ray executor needs the ray extra: pip install 'procure[ray]'") from None
         self._ray = ray

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from optimizer.errors import InvalidInputError
+from service.usecases import InvalidInputError
 
 PLAN_FIELDS = ("plan_status", "parts", "items", "nodes", "accelerators", "total_cost_low", "total_cost",
                "total_cost_high", "currency", "time_days", "binding_constraints", "domestic_share", "country", "date",

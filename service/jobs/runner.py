@@ -7,10 +7,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from optimizer.errors import OptimizerError
-from optimizer.plan import PurchasePlan
-from service.jobs.app_layer import ScenarioContext, parse_scenario, recommend_scenario
 from service.messages import first_error
+from service.usecases import OptimizerError, PurchasePlan
+from service.usecases.batch import ScenarioContext, parse_scenario, recommend_scenario
 
 
 def validate_scenario(request: dict[str, Any], whatif: dict[str, Any] | None) -> str | None:

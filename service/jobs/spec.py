@@ -32,10 +32,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from optimizer.errors import InvalidInputError
-from optimizer.units import parse_quantity
 from service.messages import first_error
-from service.requests import read_data_file
+from service.usecases import InvalidInputError, quantity
+from service.usecases.requests import read_data_file
 
 MAX_SCENARIOS = 500_000
 _PROBE = 50  # scenarios checked at submission; a spec whose probed scenarios all fail is rejected
@@ -139,7 +138,7 @@ def _date_range(path: str, spec: dict[str, Any]) -> list[Any]:
 
 def _number(value: Any, path: str, key: str) -> float:
     try:
-        return parse_quantity(value, what=f"{path}.{key}")
+        return quantity(value, what=f"{path}.{key}")
     except InvalidInputError:
         raise InvalidInputError(f"sweep `{path}`: `{key}` must be a number (got {value!r})") from None
 

@@ -24,9 +24,9 @@ from sqlalchemy import Engine, and_, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from optimizer.errors import OptimizerError
 from service.jobs.models import job_results, job_scenarios, jobs
 from service.jobs.spec import Scenario, SweepSpec, expand, spec_hash
+from service.usecases import OptimizerError
 
 ACTIVE = ("pending", "running")
 _INSERT_CHUNK = 2_000

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from service.jobs.app_layer import ScenarioContext, build_scenario_context
+from service.container import build_context
 from service.jobs.runner import describe_error, run_scenario
 from service.jobs.store import JobStore, Outcome
 from service.settings import Settings, SolverSettings
 from service.storage import make_engine
+from service.usecases.batch import ScenarioContext, scenario_context
 
 log = logging.getLogger("procure.jobs")
 
@@ -97,7 +98,7 @@ def work(config: WorkerConfig, *, owner: str | None = None, context: ScenarioCon
     engine = make_engine(config.db_url)
     store = JobStore(engine)
     runner = load_runner(config.runner)
-    ctx = context or build_scenario_context(config.settings())
+    ctx = context or scenario_context(build_context(config.settings()))
     beat = _Heartbeat(store, config.job_id, owner, config.lease_s, config.parent_pid)
     beat.start()
     stats = {"done": 0, "failed": 0, "claims": 0}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from service.jobs.app_layer import ScenarioContext
 from service.jobs.runner import run_scenario
+from service.usecases.batch import ScenarioContext
 
 POISON_BUDGET = 1e8  # `raising` fails scenarios with this budget
 

@@ -11,9 +11,10 @@ from optimizer.compliance import ComplianceEngine
 from optimizer.recommend import recommend
 from optimizer.request import PurchaseRequest
 from optimizer.whatif import WhatIfChange, what_if
-from service.jobs.app_layer import build_scenario_context
+from service.container import build_context
 from service.jobs.runner import normalize_scenario, plan_row, run_scenario
 from service.settings import Settings
+from service.usecases.batch import scenario_context
 from tests.jobs.conftest import BASE
 
 CASES: list[tuple[dict[str, Any], dict[str, Any] | None]] = [
@@ -29,7 +30,7 @@ CASES: list[tuple[dict[str, Any], dict[str, Any] | None]] = [
 
 @pytest.fixture(scope="module")
 def ctx():  # type: ignore[no-untyped-def]
-    return build_scenario_context(Settings())
+    return scenario_context(build_context(Settings()))
 
 
 @pytest.mark.parametrize("request_data, change", CASES)
