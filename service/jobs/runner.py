@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from pydantic import ValidationError
@@ -86,10 +85,3 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, ValidationError):
         return first_error(list(exc.errors()))
     return f"{exc.__class__.__name__}: {exc}"[:500]
-
-
-def timed(fn: Any, *args: Any) -> tuple[Any, float]:
-    """Call ``fn(*args)``; return its value and the wall time in milliseconds."""
-    t0 = time.perf_counter()
-    value = fn(*args)
-    return value, (time.perf_counter() - t0) * 1000
