@@ -189,7 +189,7 @@ def make_executor(kind: str | None, settings: Settings, *, workers: int) -> Exec
 
 def run_job(store: JobStore, job_id: str, executor: Executor, config: WorkerConfig, *, workers: int,
             on_progress: ProgressFn | None = None, poll_s: float = 0.25, stop: threading.Event | None = None,
-            resume_cancelled: bool = False, max_restarts: int | None = None) -> JobStatus:
+            resume_cancelled: bool = False, max_restarts: int | None = None, progress_s: float = 1.0) -> JobStatus:
     """Run (or resume) a job to its end: start workers, replace dead ones, follow progress, stop on cancel.
 
     A worker that dies (killed, crashed) has its scenarios released at once and is replaced; a service
@@ -204,13 +204,15 @@ def run_job(store: JobStore, job_id: str, executor: Executor, config: WorkerConf
     for _ in range(max(1, workers)):
         owners.append(new_owner(f"{executor.name}-"))
         executor.spawn(config, owners[-1])
+    last_progress = 0.0
     try:
         while True:
-            status = store.status(job_id)
-            if on_progress:
-                on_progress(status)
-            if status.state != "running" or (stop is not None and stop.is_set()):
+            # the state is one primary-key read; counting scenarios (progress) is done at most once a second
+            if store.job_state(job_id) != "running" or (stop is not None and stop.is_set()):
                 break
+            if on_progress and time.monotonic() - last_progress >= progress_s:
+                on_progress(store.status(job_id))
+                last_progress = time.monotonic()
             for owner, clean in executor.exited():
                 if clean:
                     continue
