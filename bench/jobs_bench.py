@@ -184,8 +184,31 @@ def main() -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     payload["load_average_at_end"] = os.getloadavg()
+    payload["history"] = _history(payload)
     if not args.quick:
         write("jobs", payload, _markdown(payload))
+
+
+def _headline(p: dict[str, Any]) -> dict[str, Any]:
+    return {"measured_at": p["machine"]["measured_at"],
+            "load_average_at_start": round(p["load_average_at_start"][0], 1),
+            "local_warm_per_min": round(p["throughput_local_sqlite"]["warm_per_min"] or 0),
+            "ray_warm_per_min": round(p["throughput_ray_sqlite"]["warm_per_min"] or 0),
+            "per_core_warm_per_min": round(p["per_core_in_process"]["warm_per_min"])}
+
+
+def _history(p: dict[str, Any]) -> list[dict[str, Any]]:
+    """Headline figures of earlier recorded runs (kept in results/jobs.json) plus this one, newest last."""
+    from bench._common import RESULTS
+
+    old: list[dict[str, Any]] = []
+    path = RESULTS / "jobs.json"
+    if path.exists():
+        import json
+
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        old = list(previous.get("history") or ([_headline(previous)] if "per_core_in_process" in previous else []))
+    return [*old[-9:], _headline(p)]
 
 
 def _f(v: Any, digits: int = 0) -> str:
@@ -200,9 +223,10 @@ def _markdown(p: dict[str, Any]) -> str:
         "# Batch job benchmarks",
         "",
         f"Measured {m['measured_at']} on {m['cpu_count']} CPUs ({m['processor']}), Python {m['python']}, "
-        f"{WORKERS} workers. The machine is shared with other work (load average "
+        f"{WORKERS} workers. The machine is shared with other engineers' work (load average "
         f"{p['load_average_at_start'][0]:.1f} at the start, {p['load_average_at_end'][0]:.1f} at the end, on "
-        f"{m['cpu_count']} CPUs), so the workers got only part of the 2 cores and rates vary run to run. "
+        f"{m['cpu_count']} CPUs); under load the workers get only part of the 2 cores, so rates vary several-fold "
+        "from run to run (see the history at the end). "
         "Reproduce with `.venv/bin/python -m bench.jobs_bench`.",
         "",
         "Spec: `examples/sweep.yaml` (70B/1.4T training, min_time, 20 log-spaced budgets ¥20M–¥500M × buyer "
@@ -253,6 +277,17 @@ def _markdown(p: dict[str, Any]) -> str:
         f"{_f(a['warm_per_min'])}/min vs Ray {_f(r['warm_per_min'])}/min; end to end {_f(a['wall_s'], 1)} s vs "
         f"{_f(r['wall_s'], 1)} s (Ray's start-up included). Near-linear scaling across Ray nodes is not measured "
         "here: this machine has 2 cores.",
+        "",
+        "## History of recorded runs (same script; earlier rows may predate later code changes)",
+        "",
+        "| measured at (UTC) | load average at start | local warm /min | Ray warm /min | "
+        "one worker in-process warm /min |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for h in p["history"]:
+        lines.append(f"| {h['measured_at']} | {h['load_average_at_start']} | {h['local_warm_per_min']:,} | "
+                     f"{h['ray_warm_per_min']:,} | {h['per_core_warm_per_min']:,} |")
+    lines += [
         "",
     ]
     return "\n".join(lines)
