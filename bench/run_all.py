@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, str] = {
     "optimizer_bench": "recommend() latency, scaling, CP-SAT vs MIP and brute force (results/optimizer.*)",
     "retrieval_bench": "search latency at 10,000+ chunks and recall (results/retrieval.*)",
     "jobs_bench": "batch scenarios/min, store cost SQLite vs PostgreSQL, Ray vs local (results/jobs.*)",
+    "usecases_bench": "application-layer overhead: core vs usecases vs HTTP, CLI start-up (results/usecases.*)",
 }
 
 

@@ -56,7 +56,7 @@ def training(
     deadline_days: Annotated[str | None, typer.Option("--deadline-days", help="Size the cluster for this.")] = None,
     active_params: Annotated[str | None, typer.Option("--active-params", help="MoE active parameters.")] = None,
     precision: Annotated[TrainPrecisionChoice, typer.Option("--precision")] = TrainPrecisionChoice.bf16,
-    seq_len: Annotated[int, typer.Option("--seq-len")] = 4096,
+    seq_len: Annotated[str, typer.Option("--seq-len", help="Tokens per sequence (4096, 32K).")] = "4096",
     global_batch_tokens: Annotated[str | None, typer.Option("--global-batch-tokens")] = None,
     fabric: Annotated[str | None, typer.Option("--fabric", help="ib-ndr-400, roce-400, roce-200, …")] = None,
     buyer_country: Annotated[str | None, typer.Option("--buyer-country", help="For fabric availability.")] = None,

@@ -43,7 +43,7 @@ from service.usecases.catalog import (
     check_compliance,
     compare,
 )
-from service.usecases.context import AppContext, Domain, LazyDatabase
+from service.usecases.context import AppContext, Domain, LazyDatabase, LazyDomain
 from service.usecases.estimates import estimate_cost, estimate_inference, estimate_training, validate_estimator
 from service.usecases.numbers import MAX_MONEY, coerce_numbers, day, fraction, human_numbers, money, quantity
 from service.usecases.planning import recommend, what_if, whatif_change
@@ -84,6 +84,7 @@ __all__ = [
     "Kind",
     "Language",
     "LazyDatabase",
+    "LazyDomain",
     "OptimizerError",
     "Passage",
     "PlanChoice",
