@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from optimizer.compliance import Buyer, ComplianceEngine, ComplianceResult
 from optimizer.plan import PurchasePlan
 from optimizer.request import PurchaseRequest
-from service.usecases.context import AppContext, Domain
+from service.usecases.context import AppContext, Domain, LazyDomain
 from service.usecases.numbers import coerce_numbers
 from service.usecases.planning import recommend
 
@@ -61,7 +61,8 @@ class ScenarioContext:
 def scenario_context(ctx: AppContext) -> ScenarioContext:
     """Wrap a worker's application context for batch scenarios."""
     dom = ctx.domain
-    remembering = replace(ctx, domain=Domain(catalog=dom.catalog, engine=_remembering(dom.engine), cache=dom.cache))
+    remembering = replace(ctx, domain_holder=LazyDomain.ready(
+        Domain(catalog=dom.catalog, engine=_remembering(dom.engine), cache=dom.cache)))
     return ScenarioContext(app=remembering, plain_engine=dom.engine)
 
 
@@ -93,5 +94,5 @@ def recommend_scenario(ctx: ScenarioContext, request: PurchaseRequest, change: W
         # price what-ifs re-bind the engine to a re-priced catalog: start from the plain engine then
         engine = ctx.plain_engine if change.price_changes else dom.engine
         catalog, engine, request = apply_change(dom.catalog, engine, request, change)
-        app = replace(app, domain=Domain(catalog=catalog, engine=engine, cache=dom.cache))
+        app = replace(app, domain_holder=LazyDomain.ready(Domain(catalog=catalog, engine=engine, cache=dom.cache)))
     return recommend(app, request)
