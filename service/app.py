@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from service.api.errors import install_error_handlers, problem
-from service.api.routes import catalog, compliance, estimates, health, recommendations
+from service.api.routes import catalog, chat, compliance, estimates, health, jobs, recommendations
 from service.api.routes import corpus as corpus_routes
 from service.container import build_context
 from service.settings import Settings, get_settings
@@ -62,6 +62,8 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     app.include_router(estimates.router)
     app.include_router(recommendations.router)
     app.include_router(corpus_routes.router)
+    app.include_router(chat.router)
+    app.include_router(jobs.router)
     app.include_router(web_routes.router)
     app.include_router(web_routes.page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -47,6 +47,17 @@ class SolverSettings(BaseModel):
     )
 
 
+class JobSettings(BaseModel):
+    """Batch jobs: worker count, leases, claim size, and whether the API process runs submitted jobs."""
+
+    workers: int = Field(2, ge=1, le=512, description="Worker processes (or Ray tasks) per job.")
+    lease_s: float = Field(60.0, gt=0, le=3600, description="A scenario whose worker is silent this long is rerun.")
+    claim_batch: int = Field(8, ge=1, le=1000, description="Scenarios a worker claims at a time.")
+    poll_s: float = Field(0.5, gt=0, le=60, description="How often idle workers look for reclaimable scenarios.")
+    max_attempts: int = Field(3, ge=1, le=100, description="Tries before a scenario that kills workers fails.")
+    run_in_api: bool = Field(True, description="The API process runs submitted jobs (off when a worker service does).")
+
+
 class Settings(BaseSettings):
     """Service settings; build with :func:`get_settings` and inject, never read inside the core packages."""
 
@@ -75,6 +86,7 @@ class Settings(BaseSettings):
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     solver: SolverSettings = Field(default_factory=SolverSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
     database_url: str | None = Field(
         None,
         description="SQLAlchemy URL of the service database (sessions, jobs, keys); "

@@ -47,7 +47,7 @@ def search(
             "include_nonfactual": include_nonfactual,
         }
     )
-    passages = usecases.search(context(), query, k=k, filters=filters)
+    passages = usecases.search(context(lazy_domain=True), query, k=k, filters=filters)
     if as_json:
         emit_json([p.model_dump(mode="json") for p in passages])
         return
@@ -89,7 +89,7 @@ def ingest(
     as_json: JsonOpt = False,
 ) -> None:
     """Index documents incrementally: unchanged files are skipped, changed ones replaced, deleted ones removed."""
-    ctx = context()
+    ctx = context(lazy_domain=True)
     wait_s = ctx.settings.ingest_wait_s if wait is None else wait
 
     def waiting(holder: str) -> None:
@@ -131,7 +131,7 @@ def eval_retrieval(
     as_json: JsonOpt = False,
 ) -> None:
     """Report recall@k and MRR of corpus search on a question file."""
-    report = usecases.evaluate_retrieval(context(), file, k=k)
+    report = usecases.evaluate_retrieval(context(lazy_domain=True), file, k=k)
     if as_json:
         emit_json(report)
         return
