@@ -209,6 +209,16 @@ def _feasible(row: Mapping[str, Any]) -> bool:
     return (row.get("plan_status") or row.get("status")) in ("optimal", "feasible")
 
 
+def compact(value: Any) -> str:
+    """``60000000.0`` -> ``60M``; other values as text (axis labels of swept budgets)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+            if abs(value) >= size:
+                return f"{value / size:g}{suffix}"
+        return f"{value:g}"
+    return str(value)
+
+
 def winner_heatmap(
     rows: Sequence[Mapping[str, Any]], lang: str = "en", *, x_key: str = "buyer.date", y_key: str = "budget.amount"
 ) -> Figure:
@@ -237,9 +247,10 @@ def winner_heatmap(
         {
             "type": "heatmap",
             "x": xs,
-            "y": [str(y) for y in ys],
+            "y": [compact(y) for y in ys],
             "z": grid,
             "text": names,
+            "texttemplate": "%{text}",
             "zmin": 0,
             "zmax": max(len(parts) - 1, 1),
             "colorscale": "Viridis",

@@ -140,7 +140,7 @@ def read_job_figures(request: Request, job_id: Annotated[str, Path(max_length=64
     results = list(rows(store, job_id))
     y_key = _axis(axes, ("budget.amount",)) or "budget.amount"
     x_key = _axis(axes, ("buyer.date", "buyer.country", "objective"), exclude=y_key) or "buyer.date"
-    series = "buyer.country" if "buyer.country" in axes and x_key != "buyer.country" else None
+    series = x_key if x_key in axes and x_key != y_key else None
     return JobFigures(
         winner=charts.winner_heatmap(results, lang, x_key=x_key, y_key=y_key),
         curves=charts.budget_curves(results, lang, budget_key=y_key, series_key=series),

@@ -66,3 +66,83 @@ def test_phone_viewport_follows_the_browser_language_and_stays_usable(live_serve
     page.click("#lang-en")
     assert page.locator("nav button[data-tab=plan]").inner_text() == "Plan"
     assert phone.errors == []
+
+
+def _plan_rows(page) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return page.eval_on_selector_all(
+        "#plan-items tr:not(:first-child)",
+        "rows => rows.map(r => [r.children[1].textContent, r.children[2].textContent])",
+    )
+
+
+def _ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
+    page.fill("#question", question)
+    page.click("#ask-submit")
+    page.wait_for_selector("#answer-citations li")
+    page.wait_for_selector("#plan-items tr:nth-child(2)")
+    page.wait_for_selector("#plot-cost .main-svg")
+
+
+def test_headline_question_in_english_renders_plan_plot_and_citations(live_server: str, watch: PageWatch) -> None:
+    page = watch.page
+    page.goto(live_server + "/")
+    _ask(page, "Best cluster for 70B training on 1.4T tokens under budget ¥50M for a buyer in China on 2025-08-01")
+    answer = page.locator("#answer").inner_text()
+    assert "Plan" in answer and "[1]" in answer
+    first = page.locator("#answer-citations li.passage").first
+    first.locator("summary").click()
+    assert first.locator("blockquote").inner_text().strip()  # the quoted passage opens
+    chat_plan = _plan_rows(page)
+    assert chat_plan
+    watch.screenshot("chat-en-1280")
+    # The structured form with the same request gives the same plan.
+    page.click("nav button[data-tab=plan]")
+    page.click("#plan-submit")
+    page.wait_for_function("document.querySelector('#plan-summary').textContent.includes('optimal')")
+    page.wait_for_selector("#plan-items tr:nth-child(2)")
+    assert _plan_rows(page) == chat_plan
+    assert watch.errors == [] and watch.external_requests(live_server) == []
+
+
+def test_headline_question_in_chinese_renders_plan_plot_and_citations(live_server: str, watch: PageWatch) -> None:
+    page = watch.page
+    page.goto(live_server + "/")
+    page.click("#lang-zh")
+    _ask(page, "预算5000万元，训练70B模型（1.4万亿token）的最佳集群？买方在中国，日期2025-08-01")
+    answer = page.locator("#answer").inner_text()
+    assert "方案" in answer
+    assert page.locator("#answer-citations li").count() >= 1
+    assert page.locator("#plot-pareto .scatterlayer").count() == 1
+    watch.screenshot("chat-zh-1280")
+    assert watch.errors == [] and watch.external_requests(live_server) == []
+
+
+def test_sweep_shows_progress_and_a_heat_map(live_server: str, watch: PageWatch) -> None:
+    import json
+
+    page = watch.page
+    page.goto(live_server + "/")
+    page.click("nav button[data-tab=jobs]")
+    spec = {
+        "name": "browser sweep",
+        "base": {
+            "workloads": [{"kind": "training", "params": "70B", "tokens": "1.4T"}],
+            "buyer": {"country": "CN", "date": "2025-08-01"},
+            "budget": {"amount": "5000万", "currency": "CNY"},
+            "objective": "min_time",
+            "alternatives": 0,
+        },
+        "sweep": {"budget.amount": [3e7, 6e7], "buyer.date": ["2024-06-01", "2025-08-01"]},
+    }
+    page.fill("#job-spec", json.dumps(spec))
+    page.click("#job-submit")
+    page.wait_for_function(
+        "document.querySelector('#job-progress-text').textContent.includes('completed')", timeout=120_000
+    )
+    assert page.eval_on_selector("#job-progress", "p => p.value") == 4
+    page.wait_for_selector("#plot-winner .heatmaplayer")
+    page.wait_for_selector("#plot-curves .main-svg")
+    links = page.eval_on_selector_all("#job-links a", "as => as.map(a => a.getAttribute('href'))")
+    assert any(h.endswith("format=csv") for h in links) and any(h.endswith("format=jsonl") for h in links)
+    watch.screenshot("sweep-en-1280")
+    assert watch.errors == [] and watch.external_requests(live_server) == []

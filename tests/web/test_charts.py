@@ -95,7 +95,7 @@ def test_winner_heatmap_places_each_part_in_its_cell() -> None:
     fig = charts.winner_heatmap(rows)
     assert fig["parts"] == ["ascend-910b", "ascend-910c", "h20"]
     heat = fig["data"][0]
-    assert heat["x"] == ["2024-01-01", "2025-01-01"] and heat["y"] == ["20000000.0", "50000000.0"]
+    assert heat["x"] == ["2024-01-01", "2025-01-01"] and heat["y"] == ["20M", "50M"]
     assert heat["z"] == [[2, None], [0, 1]]
     assert heat["text"][1] == ["ascend-910b", "ascend-910c"]
 
@@ -124,14 +124,46 @@ def test_budget_curves_skip_infeasible_rows_and_sort_by_budget() -> None:
 
 def test_winner_heatmap_reads_batch_result_rows_as_the_jobs_api_returns_them() -> None:
     rows = [
-        {"scenario_id": "a", "budget.amount": 5e7, "buyer.country": "CN", "status": "done", "plan_status": "optimal",
-         "parts": ["ascend-910c"], "total_cost": 4.8e7, "time_days": 160},
-        {"scenario_id": "b", "budget.amount": 1e8, "buyer.country": "CN", "status": "done", "plan_status": "optimal",
-         "parts": ["ascend-910c"], "total_cost": 9.9e7, "time_days": 80},
-        {"scenario_id": "c", "budget.amount": 5e7, "buyer.country": "DE", "status": "done", "plan_status": "optimal",
-         "parts": ["h100-sxm"], "total_cost": 4.9e7, "time_days": 60},
-        {"scenario_id": "d", "budget.amount": 1e8, "buyer.country": "DE", "status": "done",
-         "plan_status": "infeasible", "parts": [], "total_cost": None, "time_days": None},
+        {
+            "scenario_id": "a",
+            "budget.amount": 5e7,
+            "buyer.country": "CN",
+            "status": "done",
+            "plan_status": "optimal",
+            "parts": ["ascend-910c"],
+            "total_cost": 4.8e7,
+            "time_days": 160,
+        },
+        {
+            "scenario_id": "b",
+            "budget.amount": 1e8,
+            "buyer.country": "CN",
+            "status": "done",
+            "plan_status": "optimal",
+            "parts": ["ascend-910c"],
+            "total_cost": 9.9e7,
+            "time_days": 80,
+        },
+        {
+            "scenario_id": "c",
+            "budget.amount": 5e7,
+            "buyer.country": "DE",
+            "status": "done",
+            "plan_status": "optimal",
+            "parts": ["h100-sxm"],
+            "total_cost": 4.9e7,
+            "time_days": 60,
+        },
+        {
+            "scenario_id": "d",
+            "budget.amount": 1e8,
+            "buyer.country": "DE",
+            "status": "done",
+            "plan_status": "infeasible",
+            "parts": [],
+            "total_cost": None,
+            "time_days": None,
+        },
     ]
     fig = charts.winner_heatmap(rows, x_key="buyer.country", y_key="budget.amount")
     heat = fig["data"][0]

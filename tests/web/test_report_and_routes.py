@@ -127,15 +127,50 @@ def test_cli_writes_a_report_next_to_the_plan(tmp_path: Path) -> None:
     from service.cli import app
 
     out = tmp_path / "plan.html"
-    result = CliRunner().invoke(app, [
-        "recommend", "--params", "70B", "--tokens", "1.4T", "--budget", "5000万", "--currency", "CNY",
-        "--buyer-country", "CN", "--date", "2025-08-01", "--objective", "min_time", "--report", str(out),
-        "--lang", "zh", "--json"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "recommend",
+            "--params",
+            "70B",
+            "--tokens",
+            "1.4T",
+            "--budget",
+            "5000万",
+            "--currency",
+            "CNY",
+            "--buyer-country",
+            "CN",
+            "--date",
+            "2025-08-01",
+            "--objective",
+            "min_time",
+            "--report",
+            str(out),
+            "--lang",
+            "zh",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
     html = out.read_text(encoding="utf-8")
     assert "采购方案备忘录" in html and plan["items"][0]["name"] in html
     assert '"time_days"' not in html.split("const figures")[0]  # the request block holds the request, not the plan
-    bad = CliRunner().invoke(app, ["recommend", "--params", "70B", "--tokens", "1.4T", "--budget", "5000万",
-                                   "--date", "2025-08-01", "--report", str(tmp_path / "no" / "such" / "x.html")])
+    bad = CliRunner().invoke(
+        app,
+        [
+            "recommend",
+            "--params",
+            "70B",
+            "--tokens",
+            "1.4T",
+            "--budget",
+            "5000万",
+            "--date",
+            "2025-08-01",
+            "--report",
+            str(tmp_path / "no" / "such" / "x.html"),
+        ],
+    )
     assert bad.exit_code == 2 and "cannot write the report" in bad.output

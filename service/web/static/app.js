@@ -12,7 +12,8 @@ const I18N = {
     k_commercial: "commercial", k_state: "state-funded", f_date: "Date", f_objective: "Objective",
     o_min_time: "fastest within budget", o_min_cost: "cheapest within deadline", f_exclude: "Excluded vendors",
     f_domestic: "Minimum domestic share (%)", plan_button: "Find a plan", f_part: "Part", f_destinations: "Destinations",
-    timeline_button: "Show timeline", job_spec: "Sweep spec (YAML or JSON)", job_button: "Run sweep",
+    timeline_button: "Show timeline", job_spec: "Sweep spec (JSON: base request + sweep axes)", job_button: "Run sweep",
+    job_json_error: "The spec must be JSON (procure batch run also reads YAML files).",
     plan_title: "Purchase plan", considered_title: "Considered options", alternatives_title: "Alternatives",
     warnings_title: "Warnings", report_button: "Download report", workload: "Workload", part: "Part",
     accelerators: "Accelerators", nodes: "Nodes", total_cost: "Total cost", range: "Range", time_days: "Days",
@@ -227,16 +228,43 @@ async function submitPlan(ev) {
 }
 
 function renderCitations(citations) {
+  // Passages open to their quoted text; catalog and rule sources show their id and address.
   const list = document.getElementById("answer-citations");
   list.replaceChildren();
   for (const c of citations || []) {
     const li = el("li");
-    const details = el("details");
-    const label = [c.title || c.id || c.doc_id, c.date].filter(Boolean).join(" · ");
-    details.appendChild(el("summary", label));
-    details.appendChild(el("blockquote", c.quote || c.text || ""));
-    li.appendChild(details);
+    if (c.n !== undefined) li.value = c.n;
+    const label = [c.title || c.source_id || c.doc_id || c.id, c.date].filter(Boolean).join(" · ");
+    const quote = c.quote || c.text;
+    if (quote) {
+      li.className = "passage";
+      const details = el("details");
+      details.appendChild(el("summary", label));
+      details.appendChild(el("blockquote", quote));
+      li.appendChild(details);
+    } else {
+      li.className = "source";
+      li.appendChild(el("span", label + (c.source_id ? ` [${c.source_id}]` : "")));
+      if (c.url && /^https?:\/\//.test(c.url)) {
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(el("a", c.url, { href: c.url, target: "_blank", rel: "noopener noreferrer" }));
+      }
+    }
     list.appendChild(li);
+  }
+}
+
+function renderAnswer(node, text) {
+  node.replaceChildren();
+  for (const line of String(text).split("\n")) {
+    const bullet = /^\s*[-•]\s+/.test(line);
+    const row = el(bullet ? "li" : "p");
+    const body = bullet ? line.replace(/^\s*[-•]\s+/, "") : line;
+    body.split(/(\*\*[^*]+\*\*)/).forEach((part) => {
+      if (/^\*\*[^*]+\*\*$/.test(part)) row.appendChild(el("strong", part.slice(2, -2)));
+      else if (part) row.appendChild(document.createTextNode(part));
+    });
+    node.appendChild(row);
   }
 }
 
@@ -290,7 +318,7 @@ async function submitQuestion(ev) {
       }
     });
     if (final) {
-      answer.textContent = final.answer || text;
+      renderAnswer(answer, final.answer || text);
       state.sessionId = final.session_id || state.sessionId;
       state.citations = final.citations || [];
       renderCitations(state.citations);
