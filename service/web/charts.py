@@ -202,7 +202,9 @@ def _value(row: Mapping[str, Any], key: str) -> Any:
 
 
 def _parts(row: Mapping[str, Any]) -> list[str]:
-    return list(row.get("skus") or row.get("parts") or [])
+    """Chosen parts: a list (``skus``) or the jobs API's ``"a+b"`` text (``parts``)."""
+    parts = row.get("skus") or row.get("parts") or []
+    return [p for p in parts.split("+") if p] if isinstance(parts, str) else list(parts)
 
 
 def _feasible(row: Mapping[str, Any]) -> bool:

@@ -142,6 +142,12 @@ def test_sweep_shows_progress_and_a_heat_map(live_server: str, watch: PageWatch)
     assert page.eval_on_selector("#job-progress", "p => p.value") == 4
     page.wait_for_selector("#plot-winner .heatmaplayer")
     page.wait_for_selector("#plot-curves .main-svg")
+    cell_labels = page.eval_on_selector_all("#plot-winner .heatmaplayer text", "ts => ts.map(t => t.textContent)")
+    assert cell_labels and all("+" not in c or len(c) > 3 for c in cell_labels)
+    assert any(c.startswith(("ascend", "h20", "h800", "h100")) for c in cell_labels), cell_labels
+    page.wait_for_function("document.querySelectorAll('#job-table tr').length >= 5 || window.__err", timeout=30_000)
+    assert watch.errors == [], watch.errors
+    assert page.locator("#job-table tr").count() == 5  # header + one row per scenario
     links = page.eval_on_selector_all("#job-links a", "as => as.map(a => a.getAttribute('href'))")
     assert any(h.endswith("format=csv") for h in links) and any(h.endswith("format=jsonl") for h in links)
     watch.screenshot("sweep-en-1280")

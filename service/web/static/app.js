@@ -390,6 +390,24 @@ async function followJob(id) {
   const figs = await api("GET", `/v1/web/jobs/${encodeURIComponent(id)}/figures?lang=${state.lang}`);
   plot("plot-winner", figs.winner);
   plot("plot-curves", figs.curves);
+  await showJobRows(id, figs.axes || []);
+}
+
+async function showJobRows(id, axes) {
+  // The first 500 result rows as a sortable table (the downloads hold all of them).
+  const resp = await fetch(`/v1/jobs/${encodeURIComponent(id)}/results?format=jsonl`);
+  if (!resp.ok) return;
+  const rows = (await resp.text()).split("\n").filter(Boolean).slice(0, 500).map((line) => JSON.parse(line));
+  const tableNode = document.getElementById("job-table");
+  table(tableNode, [
+    ...axes.map((a) => ({ label: a, render: (r) => r[a], sort: (r) => r[a] })),
+    { label: t("status"), render: (r) => r.plan_status || r.status },
+    { label: t("part"), render: (r) => (Array.isArray(r.parts) ? r.parts.join("+") : r.parts) || "" },
+    { label: t("accelerators"), render: (r) => num(r.accelerators, 0), sort: (r) => r.accelerators },
+    { label: t("total_cost"), render: (r) => money(r.total_cost, r.currency), sort: (r) => r.total_cost },
+    { label: t("time_days"), render: (r) => num(r.time_days), sort: (r) => r.time_days },
+    { label: t("reason"), render: (r) => r.error || (r.plan_status === "infeasible" ? r.message : "") || "" },
+  ], rows);
 }
 
 function init() {
@@ -404,6 +422,7 @@ function init() {
   document.getElementById("job-form").addEventListener("submit", submitJob);
   document.getElementById("report-button").addEventListener("click", downloadReport);
   makeSortable(document.getElementById("considered"));
+  makeSortable(document.getElementById("job-table"));
   document.getElementById("job-spec").value = JSON.stringify(EXAMPLE_SPEC, null, 2);
 }
 
