@@ -5,53 +5,68 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
-from service.api.errors import install_error_handlers, problem
+from service.api import metrics
+from service.api.errors import install_error_handlers
+from service.api.middleware import InputLimitMiddleware, RequestContextMiddleware, WorkMiddleware, cancel_all, in_flight
+from service.api.openapi import install_openapi
 from service.api.routes import catalog, compliance, estimates, health, recommendations
 from service.api.routes import corpus as corpus_routes
+from service.api.security import AUTH, RateLimits, keys_required
 from service.container import build_domain
 from service.corpus_wiring import LazyCorpus
+from service.security.keys import KeyStore
 from service.settings import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app. Settings are injected (tests pass their own); the domain loads in the lifespan."""
     settings = settings or get_settings()
+    docs = settings.security.docs if settings.security.docs is not None else settings.environment != "production"
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.domain = build_domain(settings)
         app.state.corpus = LazyCorpus(settings)
+        metrics.register_source("cache", lambda: app.state.domain.cache)
+        metrics.register_source("in_flight", in_flight)
+        if settings.warm_index:
+            app.state.corpus.warm()
         yield
+        cancel_all("shutdown")
 
     app = FastAPI(
         title="procure",
         version="0.1.0",
         description="Decision support for buying AI accelerators under export controls, budget and deadlines.",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if docs else None,
     )
+    app.state.settings = settings
+    app.state.keys = KeyStore(settings)
+    app.state.keys_required = keys_required(settings)
+    app.state.rate_limits = RateLimits(settings)
     install_error_handlers(app)
+    install_openapi(app, settings)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > settings.max_request_bytes:
-            return problem(
-                413,
-                "payload_too_large",
-                "Payload too large",
-                f"request body exceeds {settings.max_request_bytes} bytes",
-            )
-        response: Response = await call_next(request)
-        return response
+    # Added innermost first: the request passes RequestContext → CORS → InputLimit → Work → routes.
+    app.add_middleware(WorkMiddleware, limits=settings.limits)
+    app.add_middleware(InputLimitMiddleware, max_body_bytes=settings.max_request_bytes, limits=settings.limits)
+    if settings.security.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.security.cors_origins,
+                           allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "X-API-Key",
+                                                                                  "Content-Type", "X-Request-ID"])
+    app.add_middleware(RequestContextMiddleware)
 
     app.include_router(health.router)
-    app.include_router(catalog.router)
-    app.include_router(compliance.router)
-    app.include_router(estimates.router)
-    app.include_router(recommendations.router)
-    app.include_router(corpus_routes.router)
+    app.include_router(catalog.router, dependencies=AUTH)
+    app.include_router(compliance.router, dependencies=AUTH)
+    app.include_router(estimates.router, dependencies=AUTH)
+    app.include_router(recommendations.router, dependencies=AUTH)
+    app.include_router(corpus_routes.router, dependencies=AUTH)
     return app

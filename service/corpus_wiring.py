@@ -89,11 +89,40 @@ class LazyCorpus:
         self.settings = settings
         self._index: CorpusIndex | None = None
         self._lock = threading.Lock()
+        self._warming: threading.Thread | None = None
+        self._error: str | None = None
 
     def get(self) -> CorpusIndex:
         """The index, built (and bootstrapped on a fresh data folder) once."""
         if self._index is None:
             with self._lock:
                 if self._index is None:
-                    self._index = build_corpus(self.settings, bootstrap=True)
+                    try:
+                        self._index = build_corpus(self.settings, bootstrap=True)
+                    except Exception as exc:
+                        self._error = getattr(exc, "message", None) or exc.__class__.__name__
+                        raise
+                    self._error = None
         return self._index
+
+    def warm(self) -> None:
+        """Open (and bootstrap) the index in a background thread, so no request waits for it."""
+        if self._index is None and self._warming is None:
+            self._warming = threading.Thread(target=self._warm, name="procure-warm-index", daemon=True)
+            self._warming.start()
+
+    def _warm(self) -> None:
+        try:
+            self.get()
+        except Exception:  # noqa: S110 - the failure is kept in _error and shown by status()
+            pass
+
+    def status(self) -> str:
+        """``ok`` once the index is open; else ``warming``, ``not opened yet`` or the error that stopped it."""
+        if self._index is not None:
+            return "ok"
+        if self._error is not None:
+            return f"unavailable: {self._error}"
+        if self._warming is not None and self._warming.is_alive():
+            return "warming"
+        return "not opened yet"

@@ -46,6 +46,48 @@ class SolverSettings(BaseModel):
     )
 
 
+class LimitSettings(BaseModel):
+    """Per-request bounds on work and input (HTTP); exceeding one is a 422, a 413 or a 503/504 problem."""
+
+    max_workloads: int = Field(10, ge=1, le=20, description="Workloads in one recommendation request.")
+    max_alternatives: int = Field(5, ge=0, le=10, description="Alternative plans one request may ask for.")
+    max_pareto_points: int = Field(8, ge=1, le=15, description="Points of the cost/time frontier per request.")
+    solver_budget_s: float = Field(
+        20.0, gt=0, le=600, description="CP-SAT seconds all solves of one request may spend together."
+    )
+    request_deadline_s: float = Field(
+        30.0, gt=0, le=3600, description="After this the solve is cancelled and 504 returned (503 when queued)."
+    )
+    max_concurrent_solves: int = Field(
+        4, ge=1, le=256, description="Heavy requests (plans, what-ifs, ingests) run at once; the rest queue."
+    )
+    max_path_chars: int = Field(255, ge=16, le=4096, description="Longest path parameter or server path accepted.")
+    body_timeout_s: float = Field(15.0, gt=0, le=600, description="Longest wait for the next chunk of a body.")
+    estimate_cache_entries: int = Field(20_000, ge=1, le=1_000_000, description="LRU bound of the estimate cache.")
+    header_timeout_s: float = Field(10.0, gt=0, le=600, description="A connection must send its headers within this.")
+    keep_alive_s: float = Field(5.0, gt=0, le=600, description="Idle keep-alive connections are closed after this.")
+    max_connections: int = Field(
+        200, ge=1, le=100_000, description="Open connections + tasks before uvicorn answers 503 (keep under ulimit -n)."
+    )
+    graceful_shutdown_s: int = Field(10, ge=1, le=600, description="Longest wait for requests at shutdown.")
+
+
+class SecuritySettings(BaseModel):
+    """API keys, rate limits, CORS and docs exposure."""
+
+    require_keys: bool | None = Field(
+        None, description="Require API keys; default: required when binding a non-loopback address."
+    )
+    secret: SecretStr | None = Field(
+        None, description="Server secret for HMAC-SHA256 key digests; default: generated in <data_dir>/keys.secret."
+    )
+    rate_limit: str = Field("120/minute", description="Requests per key (or client address), `limits` notation.")
+    quota: str = Field("20000/day", description="Requests per key per period, `limits` notation.")
+    storage_url: str = Field("memory://", description="Rate-limit counters: memory:// or redis://host:6379.")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS; empty: closed.")
+    docs: bool | None = Field(None, description="Serve /docs and /openapi.json; default: not in production.")
+
+
 class Settings(BaseSettings):
     """Service settings; build with :func:`get_settings` and inject, never read inside the core packages."""
 
@@ -68,9 +110,12 @@ class Settings(BaseSettings):
         60.0, ge=0, le=86_400, description="How long an ingestion waits for another one to finish before failing."
     )
     max_request_bytes: int = Field(1_000_000, ge=1_000)
+    warm_index: bool = Field(True, description="Open the corpus index in the background at start-up (/readyz).")
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     solver: SolverSettings = Field(default_factory=SolverSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
     database_url: str | None = Field(
         None,
         description="SQLAlchemy URL of the service database (sessions, jobs, keys); "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from service.cli import catalog, compliance, estimate, recommend
+from service.cli import catalog, compliance, estimate, keys, recommend
 from service.cli import corpus as corpus_cli
 from service.cli._common import ProcureGroup
 from service.cli.serve import serve
@@ -27,6 +27,7 @@ app.command("serve")(serve)
 app.command("search")(corpus_cli.search)
 app.command("ingest")(corpus_cli.ingest)
 app.add_typer(corpus_cli.eval_app, name="eval")
+app.add_typer(keys.app, name="keys")
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -13,15 +13,14 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default from PROCURE_HOST, 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from PROCURE_PORT, 8000).")] = None,
 ) -> None:
-    """Start the FastAPI service with uvicorn."""
-    import uvicorn
-
+    """Start the FastAPI service with uvicorn (API keys are required when binding a non-loopback address)."""
     from service.app import create_app
+    from service.jsonlog import configure_logging
+    from service.server import run
 
     settings = get_settings()
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level,
-    )
+    update: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    if update:
+        settings = settings.model_copy(update=update)
+    configure_logging(settings.log_level)
+    run(create_app(settings), settings)
