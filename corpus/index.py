@@ -401,7 +401,11 @@ class CorpusIndex:
             allowed = allowed_root.expanduser().resolve()
             if not root.is_relative_to(allowed):
                 raise SourceError(f"{path} is outside the folder allowed for ingestion ({allowed})")
-        if not root.exists():
+        try:
+            exists = root.exists()
+        except OSError as exc:  # e.g. a name longer than the file system allows
+            raise SourceError(f"cannot use {str(path)[:80]}…: {exc.strerror or exc.__class__.__name__}") from None
+        if not exists:
             raise SourceError(f"{path} does not exist; give a file or a folder of .md/.txt/.html documents")
         return root
 

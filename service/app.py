@@ -28,9 +28,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.settings = settings
-        app.state.domain = build_domain(settings)
-        app.state.corpus = LazyCorpus(settings)
+        if getattr(app.state, "domain", None) is None:  # once, even if a test client re-enters the lifespan
+            app.state.domain = build_domain(settings, cache_entries=settings.limits.estimate_cache_entries)
+            app.state.corpus = LazyCorpus(settings)
         metrics.register_source("cache", lambda: app.state.domain.cache)
         metrics.register_source("in_flight", in_flight)
         if settings.warm_index:

@@ -21,8 +21,8 @@ class Domain:
     cache: EstimateCache = field(default_factory=EstimateCache)
 
 
-def build_domain(settings: Settings, extra_catalogs: Sequence[Path] = ()) -> Domain:
+def build_domain(settings: Settings, extra_catalogs: Sequence[Path] = (), *, cache_entries: int = 20_000) -> Domain:
     """Load the catalog (embedded + settings files + extra files) and the rule packs."""
     catalog = load_catalog([*settings.catalog_files, *extra_catalogs])
     engine = load_engine(catalog, settings.rule_files)
-    return Domain(catalog=catalog, engine=engine)
+    return Domain(catalog=catalog, engine=engine, cache=EstimateCache(max_entries=cache_entries))

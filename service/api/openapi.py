@@ -17,6 +17,7 @@ from service.api.errors import Problem
 from service.settings import Settings
 
 _DESCRIPTIONS = {
+    "400": "The body could not be parsed (for example, it is not UTF-8).",
     "401": "No API key, or an unknown or revoked one (keys are required on non-loopback binds).",
     "403": "The API key lacks the scope this operation needs.",
     "404": "An accelerator, document or resource named in the request does not exist.",
@@ -41,7 +42,7 @@ def _statuses(path: str, method: str, op: dict[str, Any]) -> set[str]:
     elif path == "/metrics":
         out |= {"401", "403", "429"}
     if has_body:
-        out |= {"408", "413", "422"}
+        out |= {"400", "408", "413", "422"}
     if any(p.get("in") == "path" for p in params):
         out |= {"404", "414"}
     if any(p.get("in") == "query" for p in params):
