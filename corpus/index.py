@@ -250,12 +250,17 @@ class CorpusIndex:
         self.tokenizer = tokenizer
         self.glossary = glossary
         self.pipeline = pipeline_signature(embedder.signature)
+        name = collection_name(collection, embedder.signature)
+        function = ChromaEmbeddingFunction(embedder)
         try:
-            self.collection: Collection = client.get_or_create_collection(
-                collection_name(collection, embedder.signature),
-                embedding_function=ChromaEmbeddingFunction(embedder),  # type: ignore[arg-type]
-                configuration={"hnsw": {"space": "cosine"}},
-            )
+            try:  # an existing collection is opened without writing (searching never rewrites the store)
+                self.collection: Collection = client.get_collection(name, embedding_function=function)  # type: ignore[arg-type]
+            except Exception:  # chromadb raises NotFoundError or ValueError depending on the version
+                self.collection = client.get_or_create_collection(
+                    name,
+                    embedding_function=function,  # type: ignore[arg-type]
+                    configuration={"hnsw": {"space": "cosine"}},
+                )
         except Exception as exc:  # chromadb raises many types (connection, validation, sqlite)
             raise IndexUnavailableError(f"cannot open the Chroma collection {collection!r}: {exc}") from None
         self._state_lock = threading.Lock()
@@ -333,7 +338,8 @@ class CorpusIndex:
         report = IngestReport(root=str(root))
         with self.ingest_lock.hold(timeout=self.ingest_wait_s if wait_s is None else wait_s, on_wait=on_wait):
             # Under the lock nobody else has uncommitted vectors, so every vector the manifest lacks is a leftover.
-            self._collect_garbage()
+            stored = self._collect_garbage()
+            lacking = {r.doc_id for r in self._reload().records if r.chunk_id not in stored}
             known = self.manifest.documents()
             seen: dict[str, str] = {}
             kept_paths: set[str] = set()
@@ -341,6 +347,11 @@ class CorpusIndex:
             for done, file in enumerate(files):
                 if progress:
                     progress(done, len(files), file.name)
+                if not file.resolve().is_relative_to(root if root.is_dir() else root.parent):
+                    # a symbolic link (or a link inside a linked folder) leading out of the ingested folder
+                    report.failed.append(IngestFailure(path=str(file), error="links outside the ingested folder"))
+                    kept_paths.add(str(file.resolve()))
+                    continue
                 try:
                     doc = read_document(file)
                 except SourceError as exc:
@@ -360,13 +371,16 @@ class CorpusIndex:
                     self.pipeline,
                     doc.path,
                 )
-                if same:
+                if same and doc.doc_id in lacking:
+                    report.repaired.append(doc.doc_id)  # vectors lost (deleted or damaged store): embed again
+                elif same:
                     report.unchanged.append(doc.doc_id)
                     continue
                 chunks = chunk_document(doc)
                 tokens = [self.tokenizer.words(index_text(doc, c)) for c in chunks]
                 pending.append(DocumentUpdate(doc, chunks, tokens))
-                (report.updated if old else report.added).append(doc.doc_id)
+                if not same:
+                    (report.updated if old else report.added).append(doc.doc_id)
                 if sum(len(u.chunks) for u in pending) >= WRITE_BATCH_CHUNKS:
                     report.chunks_written += self._write(pending)
                     pending = []
@@ -460,13 +474,25 @@ class CorpusIndex:
         for i in range(0, len(stale), CHROMA_BATCH):
             self.collection.delete(ids=stale[i : i + CHROMA_BATCH])
 
-    def _collect_garbage(self) -> int:
-        """Delete vectors the manifest does not list (left by an interrupted ingestion)."""
+    def _collect_garbage(self) -> set[str]:
+        """Delete vectors the manifest does not list (left by an interrupted ingestion); the ids kept."""
         stored = set(self.collection.get(include=[])["ids"])
         orphans = stored - self.manifest.chunk_ids()
         if orphans:
             self._delete_vectors(orphans)
-        return len(orphans)
+        return stored - orphans
+
+    def missing_vectors(self) -> int:
+        """Chunks in the manifest whose vector the store lacks (a deleted or damaged store); 0 when intact."""
+        wanted = self.manifest.counts()[1]
+        try:
+            have = self.collection.count()
+        except Exception as exc:  # chromadb raises many types (sqlite, rust bindings)
+            raise IndexUnavailableError(f"cannot count vectors in Chroma: {exc}") from None
+        if have >= wanted:
+            return 0
+        stored = set(self.collection.get(include=[])["ids"])
+        return sum(1 for r in self._current().records if r.chunk_id not in stored)
 
     # ------------------------------------------------------------------ search
 

@@ -109,6 +109,9 @@ class IngestReport(BaseModel):
     updated: list[str] = Field(default_factory=list, description="Ids of documents whose chunks were replaced.")
     unchanged: list[str] = Field(default_factory=list, description="Ids of documents left as they were.")
     removed: list[str] = Field(default_factory=list, description="Ids of documents whose file is gone.")
+    repaired: list[str] = Field(
+        default_factory=list, description="Ids of unchanged documents re-embedded because their vectors were missing."
+    )
     failed: list[IngestFailure] = Field(default_factory=list)
     chunks_written: int = Field(0, description="Chunks embedded and stored in this run.")
     documents_total: int = Field(0, description="Documents in the index after the run.")

@@ -55,7 +55,7 @@ def search(
             "include_nonfactual": include_nonfactual,
         }
     )
-    index = build_corpus(get_settings(), bootstrap=True)
+    index = build_corpus(get_settings(), bootstrap=True, read_only=True)
     passages = index.search(query, k=k, filters=filters)
     if as_json:
         emit_json([p.model_dump(mode="json") for p in passages])

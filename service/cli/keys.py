@@ -56,7 +56,8 @@ def list_keys(
 ) -> None:
     """List keys (never the keys themselves)."""
     keys = _store().list_keys(include_revoked=all_keys)
-    rows: list[dict[str, Any]] = [{"id": k.id, "name": k.name, "scopes": list(k.scopes), "rate_limit": k.rate_limit, "quota": k.quota,
+    rows: list[dict[str, Any]] = [
+        {"id": k.id, "name": k.name, "scopes": list(k.scopes), "rate_limit": k.rate_limit, "quota": k.quota,
              "created_at": k.created_at.isoformat(), "last_used_at": k.last_used_at.isoformat() if k.last_used_at
              else None, "revoked": not k.active} for k in keys]
     if as_json:
