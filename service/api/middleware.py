@@ -190,18 +190,36 @@ def _non_finite_strings(value: Any, path: str = "") -> str | None:
     return None
 
 
-def check_json_numbers(body: bytes) -> None:
-    """Raise when a JSON body holds a non-finite number, as a literal or as a numeric string.
+def check_json_numbers(body: bytes) -> Any:
+    """Raise when a JSON body holds a non-finite number, as a literal or as a numeric string; the parsed body.
 
-    Bodies that are not valid JSON pass (FastAPI answers them with its own 422).
+    Bodies that are not valid JSON pass as None (FastAPI answers them with its own 4xx).
     """
     try:
         data = json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_finite_int)
     except (ValueError, RecursionError):
-        return
+        return None
     where = _non_finite_strings(data)
     if where:
         raise _BodyError(422, "non_finite_number", "Non-finite number", f"{where}: not a finite number")
+    return data
+
+
+def check_work_limits(path: str, data: Any, limits: LimitSettings) -> None:
+    """Raise when a recommendation or what-if asks for more workloads or alternatives than the limits allow."""
+    if not path.startswith("/v1/recommendations") or not isinstance(data, dict):
+        return
+    request = data.get("request") if path.startswith("/v1/recommendations/whatif") else data
+    if not isinstance(request, dict):
+        return
+    workloads = request.get("workloads")
+    if isinstance(workloads, list) and len(workloads) > limits.max_workloads:
+        raise _BodyError(422, "limit_exceeded", "Limit exceeded",
+                         f"workloads: {len(workloads)} given, at most {limits.max_workloads} per request")
+    alternatives = request.get("alternatives")
+    if isinstance(alternatives, int) and alternatives > limits.max_alternatives:
+        raise _BodyError(422, "limit_exceeded", "Limit exceeded",
+                         f"alternatives: {alternatives} asked, at most {limits.max_alternatives} per request")
 
 
 class InputLimitMiddleware:
@@ -253,7 +271,7 @@ class InputLimitMiddleware:
             body, disconnected = await self._read_body(scope, receive)
             content_type = (_header(scope, b"content-type") or "").lower()
             if body and "json" in content_type:
-                check_json_numbers(body)
+                check_work_limits(scope["path"], check_json_numbers(body), self.limits)
         except _BodyError as exc:
             await problem(exc.status, exc.code, exc.title, exc.detail, headers={"Connection": "close"}
                           )(scope, receive, send)

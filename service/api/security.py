@@ -112,7 +112,12 @@ def authorize(request: Request) -> ApiKey | None:
     key: ApiKey | None = None
     challenge = {"WWW-Authenticate": 'Bearer realm="procure"'}
     if presented:
-        key = store.verify(presented)
+        try:
+            key = store.verify(presented)
+        except Exception as exc:  # database or data folder unusable: the key cannot be checked
+            log.error("cannot check an API key: %s", exc)
+            raise ProblemError(503, "key_store_unavailable", "API keys cannot be checked right now",
+                               headers={"Retry-After": "5"}) from None
         if key is None:
             raise ProblemError(401, "unauthorized", "the API key is unknown or revoked", headers=challenge)
         if not key.allows(scope):

@@ -27,7 +27,7 @@ class WhatIfCreate(BaseModel):
 def create_recommendation(body: PurchaseRequest, dom: DomainDep, settings: SettingsDep) -> PurchasePlan:
     """Choose a purchase plan (CP-SAT) with considered options, alternatives and relaxations."""
     return recommend(dom.catalog, dom.engine, body, cache=dom.cache, time_limit_s=settings.solver.time_limit_s,
-                     num_workers=settings.solver.num_workers)
+                     num_workers=settings.solver.num_workers, pareto_points=settings.limits.max_pareto_points)
 
 
 @router.post("/whatif", response_model=WhatIfResult)
