@@ -76,7 +76,9 @@ def search(
 def _print_report(report: IngestReport) -> None:
     console.print(
         f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
-        f"removed {len(report.removed)}, failed {len(report.failed)}; {report.chunks_written} chunks written; "
+        f"removed {len(report.removed)}, failed {len(report.failed)}"
+        + (f", repaired {len(report.repaired)} (their vectors were missing)" if report.repaired else "")
+        + f"; {report.chunks_written} chunks written; "
         f"index holds {report.documents_total} documents, {report.chunks_total} chunks ({report.seconds:.1f} s)",
         highlight=False,
     )
