@@ -38,3 +38,19 @@ def test_api_uses_procure_settings() -> None:
     env = _compose()["services"]["api"]["environment"]
     assert all(k.startswith("PROCURE_") for k in env)
     assert env["PROCURE_CHROMA__MODE"] == "http"
+
+
+def test_only_the_keyed_api_publishes_a_port() -> None:
+    services = _compose()["services"]
+    published = {name for name, svc in services.items() if svc.get("ports")}
+    assert published == {"api"}
+    assert services["api"]["environment"]["PROCURE_SECURITY__REQUIRE_KEYS"] == "true"
+
+
+def test_our_containers_run_as_non_root_and_ray_dashboard_on_loopback() -> None:
+    services = _compose()["services"]
+    for name in ("api", "ray-head", "ray-worker"):
+        assert services[name]["user"] == "10001:10001", name
+    assert "--dashboard-host=127.0.0.1" in services["ray-head"]["command"]
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "\nUSER procure" in dockerfile and "PROCURE_SECURITY__REQUIRE_KEYS=true" in dockerfile

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from corpus.types import MAX_K, IngestReport, Kind, Language, Passage, SearchFilters
+from corpus.types import MAX_K, MAX_QUERY_CHARS, IngestReport, Kind, Language, Passage, SearchFilters
 from service.corpus_wiring import LazyCorpus, ingest_allowed_dir
 from service.settings import Settings
 
@@ -54,8 +54,9 @@ class CorpusDocumentCreate(BaseModel):
 @router.get("/search")
 def search_corpus(
     corpus: CorpusDep,
-    q: Annotated[str, Query(description="Question or keywords, Chinese or English.")],
-    k: Annotated[int, Query(description=f"Number of passages, 1 to {MAX_K}.")] = 5,
+    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, pattern=r"\S",
+                            description="Question or keywords, Chinese or English (not empty).")],
+    k: Annotated[int, Query(ge=1, le=MAX_K, description=f"Number of passages, 1 to {MAX_K}.")] = 5,
     kind: Annotated[list[Kind] | None, Query(description="Only these kinds (repeatable).")] = None,
     language: Annotated[list[Language] | None, Query(description="Only these languages (repeatable).")] = None,
     date_from: Annotated[dt.date | None, Query(description="Published on or after (YYYY-MM-DD).")] = None,
