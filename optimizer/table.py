@@ -140,6 +140,9 @@ class EstimateCache:
     def __len__(self) -> int:
         return len(self._training)
 
+    def __bool__(self) -> bool:
+        return True  # an empty cache is still a cache (callers write `cache or EstimateCache()`)
+
     def training(self, catalog: Catalog, req: TrainingRequest) -> TrainingEstimate:
         """Cached :func:`estimate_training`."""
         check_cancelled()
@@ -242,7 +245,7 @@ def build_table(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest
         UnknownSkuError: a SKU named in ``req.skus`` or ``req.limits.supply`` does not exist.
         InvalidInputError: an allowed fabric does not exist.
     """
-    cache = cache or EstimateCache()
+    cache = cache if cache is not None else EstimateCache()
     engine.validate_country(req.buyer.country)
     if req.buyer.headquarters_country:
         engine.validate_country(req.buyer.headquarters_country)

@@ -182,3 +182,9 @@ def test_settings_document_every_limit() -> None:
             "estimate_cache_entries"} <= set(fields)
     assert all(f.description for f in fields.values())
     assert create_app  # the app factory reads them (covered above)
+
+
+def test_an_empty_shared_cache_is_used(catalog: Catalog, engine: ComplianceEngine) -> None:
+    cache = EstimateCache(max_entries=1000)
+    recommend(catalog, engine, PurchaseRequest.model_validate(LIGHT_REQUEST), cache=cache, time_limit_s=2)
+    assert len(cache) > 0
