@@ -54,9 +54,10 @@ class CorpusDocumentCreate(BaseModel):
 @router.get("/search")
 def search_corpus(
     corpus: CorpusDep,
-    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, pattern=r"\S",
-                            description="Question or keywords, Chinese or English (not empty).")],
-    k: Annotated[int, Query(ge=1, le=MAX_K, description=f"Number of passages, 1 to {MAX_K}.")] = 5,
+    q: Annotated[str, Query(description="Question or keywords, Chinese or English (not empty).",
+                            json_schema_extra={"minLength": 1, "maxLength": MAX_QUERY_CHARS, "pattern": r"\S"})],
+    k: Annotated[int, Query(description=f"Number of passages, 1 to {MAX_K}.",
+                            json_schema_extra={"minimum": 1, "maximum": MAX_K})] = 5,
     kind: Annotated[list[Kind] | None, Query(description="Only these kinds (repeatable).")] = None,
     language: Annotated[list[Language] | None, Query(description="Only these languages (repeatable).")] = None,
     date_from: Annotated[dt.date | None, Query(description="Published on or after (YYYY-MM-DD).")] = None,
