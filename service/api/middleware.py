@@ -295,6 +295,11 @@ class _Replay:
             return {"type": "http.request", "body": body, "more_body": False}
         return await self.wait_disconnect()
 
+    def close(self) -> None:
+        """Stop waiting for the disconnect (the request is over)."""
+        if self._disconnect is not None and not self._disconnect.done():
+            self._disconnect.cancel()
+
     async def wait_disconnect(self) -> Message:
         """The ``http.disconnect`` message, once the client goes (never consumes the body)."""
         if self._disconnect is None:
@@ -360,6 +365,8 @@ class WorkMiddleware:
             finally:
                 if watcher is not None:
                     watcher.cancel()
+                if isinstance(receive, _Replay):
+                    receive.close()
         finally:
             _active.discard(control)
             if control.solves:

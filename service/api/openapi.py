@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from service.api.errors import Problem
+from service.api.security import keys_required
 from service.settings import Settings
 
 _DESCRIPTIONS = {
@@ -81,8 +82,8 @@ def build_openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
             for param in op.get("parameters", []):
                 if param.get("in") == "path":
                     param.setdefault("schema", {}).setdefault("maxLength", settings.limits.max_path_chars)
-            if path.startswith("/v1/") or path == "/metrics":
-                op["security"] = [{}, {"bearer": []}, {"apiKey": []}]
+            if path.startswith("/v1/") or path == "/metrics":  # {}: no key needed (loopback, keys not forced)
+                op["security"] = ([] if keys_required(settings) else [{}]) + [{"bearer": []}, {"apiKey": []}]
     return schema
 
 

@@ -17,9 +17,11 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
+    allow_header_conformance,
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
 )
 
 from service.app import create_app
@@ -52,7 +54,8 @@ def lifespan() -> Iterator[None]:
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_conforms(case: schemathesis.Case) -> None:
     response = case.call_and_validate(checks=[not_a_server_error, status_code_conformance, content_type_conformance,
-                                              response_schema_conformance])
+                                              response_schema_conformance, unsupported_method,
+                                              allow_header_conformance])
     CASES[f"{case.method} {case.path}"] += 1
     STATUSES[response.status_code] += 1
 
