@@ -243,12 +243,15 @@ def build_table(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest
 
     Raises:
         UnknownSkuError: a SKU named in ``req.skus`` or ``req.limits.supply`` does not exist.
-        InvalidInputError: an allowed fabric does not exist.
+        InvalidInputError: an allowed fabric does not exist, or the buyer is in an embargoed destination.
     """
     cache = cache if cache is not None else EstimateCache()
     engine.validate_country(req.buyer.country)
     if req.buyer.headquarters_country:
         engine.validate_country(req.buyer.headquarters_country)
+    embargo = engine.embargo_reason(req.buyer.country, req.buyer.date)
+    if embargo:
+        raise InvalidInputError(embargo)
     for f in req.allowed_fabrics or []:
         if f.strip().lower() not in catalog.networks:
             raise InvalidInputError(f"unknown fabric {f!r}; choose from {', '.join(sorted(catalog.networks))}")
@@ -262,6 +265,11 @@ def build_table(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest
         table.skus[sku] = info
         table.exclusions.extend(excl)
         if excl:
+            continue
+        if not acc.datacenter and not req.skus:
+            table.exclusions.append(Exclusion(
+                sku, f"{acc.name} is a consumer card (not designed or marketed for datacenters); it is considered "
+                "only when named in `skus`", "policy"))
             continue
         if supply.get(sku) == 0:
             table.exclusions.append(Exclusion(sku, f"supply limit for {sku} is 0", "supply"))

@@ -1,4 +1,4 @@
-"""FastAPI application factory; the lifespan builds the domain objects once."""
+"""FastAPI application factory; the lifespan builds the application context once."""
 
 from __future__ import annotations
 
@@ -15,28 +15,34 @@ from service.api.openapi import install_openapi
 from service.api.routes import catalog, compliance, estimates, health, recommendations
 from service.api.routes import corpus as corpus_routes
 from service.api.security import AUTH, RateLimits, keys_required
-from service.container import build_domain
-from service.corpus_wiring import LazyCorpus
+from service.container import build_context
 from service.security.keys import KeyStore
 from service.settings import Settings, get_settings
+from service.usecases import AppContext
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app. Settings are injected (tests pass their own); the domain loads in the lifespan."""
-    settings = settings or get_settings()
+def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:
+    """Build the app. Settings are injected (tests pass their own); the context loads in the lifespan.
+
+    Args:
+        settings: Service settings (default: from the environment).
+        ctx: An already built context (``procure serve`` builds it first so a bad catalog fails in one line).
+    """
+    settings = ctx.settings if ctx is not None else (settings or get_settings())
     docs = settings.security.docs if settings.security.docs is not None else settings.environment != "production"
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if getattr(app.state, "domain", None) is None:  # once, even if a test client re-enters the lifespan
-            app.state.domain = build_domain(settings, cache_entries=settings.limits.estimate_cache_entries)
-            app.state.corpus = LazyCorpus(settings)
-        metrics.register_source("cache", lambda: app.state.domain.cache)
+        app.state.settings = settings
+        if getattr(app.state, "ctx", None) is None:  # once, even if a test client re-enters the lifespan
+            app.state.ctx = ctx if ctx is not None else build_context(settings)
+        metrics.register_source("cache", lambda: app.state.ctx.domain.cache)
         metrics.register_source("in_flight", in_flight)
         if settings.warm_index:
-            app.state.corpus.warm()
+            app.state.ctx.corpus.warm()
         yield
         cancel_all("shutdown")
+        app.state.ctx.database.dispose()
 
     app = FastAPI(
         title="procure",
@@ -48,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json" if docs else None,
     )
     app.state.settings = settings
-    app.state.keys = KeyStore(settings)
+    app.state.keys = KeyStore(settings, engine_factory=lambda: app.state.ctx.db)
     app.state.keys_required = keys_required(settings)
     app.state.rate_limits = RateLimits(settings)
     install_error_handlers(app)

@@ -1,28 +1,34 @@
-"""Build the domain objects once from settings (used by the CLI and by the FastAPI lifespan)."""
+"""Build the application context once from settings (the FastAPI lifespan; the CLI per command).
+
+Everything a use case needs comes from here: the catalog (embedded + ``catalog_files`` + extra files), the
+compliance engine (embedded rules + ``rule_files``), the estimate cache, the corpus index (opened lazily) and
+the database engine (created and migrated lazily). The LLM client joins when the chat feature lands.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from optimizer.catalog import Catalog, load_catalog
-from optimizer.compliance import ComplianceEngine, load_engine
+from optimizer.catalog import load_catalog
+from optimizer.compliance import load_engine
 from optimizer.table import EstimateCache
+from service.corpus_wiring import LazyCorpus
 from service.settings import Settings
+from service.usecases.context import AppContext, Domain, LazyDatabase
+
+__all__ = ["AppContext", "Domain", "build_context", "build_domain"]
 
 
-@dataclass(frozen=True)
-class Domain:
-    """The catalog, the compliance engine bound to it, and a cache of estimates for this catalog."""
-
-    catalog: Catalog
-    engine: ComplianceEngine
-    cache: EstimateCache = field(default_factory=EstimateCache)
-
-
-def build_domain(settings: Settings, extra_catalogs: Sequence[Path] = (), *, cache_entries: int = 20_000) -> Domain:
+def build_domain(settings: Settings, extra_catalogs: Sequence[Path] = ()) -> Domain:
     """Load the catalog (embedded + settings files + extra files) and the rule packs."""
     catalog = load_catalog([*settings.catalog_files, *extra_catalogs])
     engine = load_engine(catalog, settings.rule_files)
-    return Domain(catalog=catalog, engine=engine, cache=EstimateCache(max_entries=cache_entries))
+    cache = EstimateCache(max_entries=settings.limits.estimate_cache_entries)
+    return Domain(catalog=catalog, engine=engine, cache=cache)
+
+
+def build_context(settings: Settings, extra_catalogs: Sequence[Path] = ()) -> AppContext:
+    """The context every use case runs against; the domain loads now, the corpus and database on first use."""
+    return AppContext(settings=settings, domain=build_domain(settings, extra_catalogs),
+                      corpus=LazyCorpus(settings), database=LazyDatabase(settings))

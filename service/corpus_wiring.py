@@ -164,13 +164,17 @@ class LazyCorpus:
         self._warming: threading.Thread | None = None
         self._error: str | None = None
 
-    def get(self) -> CorpusIndex:
-        """The index, built (and bootstrapped on a fresh data folder) once."""
+    def get(self, *, bootstrap: bool = True, read_only: bool = False) -> CorpusIndex:
+        """The index, built once; with ``bootstrap`` a fresh data folder first gets the default documents.
+
+        ``read_only`` (a search-only process such as ``procure search``): an existing embedded vector store is
+        opened from a private copy, so searching never rewrites it.
+        """
         if self._index is None:
             with self._lock:
                 if self._index is None:
                     try:
-                        self._index = build_corpus(self.settings, bootstrap=True)
+                        self._index = build_corpus(self.settings, bootstrap=bootstrap, read_only=read_only)
                     except Exception as exc:
                         self._error = getattr(exc, "message", None) or exc.__class__.__name__
                         raise

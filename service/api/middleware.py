@@ -26,11 +26,11 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from optimizer.cancel import WorkControl, controlled
 from service.api import metrics
 from service.api.errors import problem
 from service.jsonlog import request_id_var
 from service.settings import LimitSettings
+from service.usecases import WorkControl, controlled
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

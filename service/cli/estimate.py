@@ -9,19 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from optimizer.estimator import (
-    CostRequest,
-    InferenceRequest,
-    PlanChoice,
-    TrainingRequest,
-    estimate_cost,
-    estimate_inference,
-    estimate_training,
-    load_runs,
-    validate_runs,
-)
-from optimizer.units import parse_quantity
-from service.cli._common import CatalogOpt, JsonOpt, console, domain, emit_json, fail
+from service import usecases
+from service.cli._common import CatalogOpt, JsonOpt, console, context, emit_json
 
 app = typer.Typer(help="Estimate training time, serving capacity and cost of ownership.", no_args_is_help=True)
 
@@ -52,10 +41,6 @@ class CurrencyChoice(StrEnum):
     USD = "USD"
 
 
-def _q(text: str | None, what: str) -> float | None:
-    return None if text is None else parse_quantity(text, what=what)
-
-
 def _fmt(v: float | None, unit: str = "", digits: int = 3) -> str:
     if v is None:
         return "—"
@@ -67,8 +52,8 @@ def training(
     params: Annotated[str, typer.Option("--params", help="Total parameters (70B, 7e9).")],
     tokens: Annotated[str, typer.Option("--tokens", help="Training tokens (1.4T).")],
     accelerator: Annotated[str, typer.Option("--accelerator", help="Accelerator id or alias.")],
-    count: Annotated[int | None, typer.Option("--count", help="Number of accelerators.")] = None,
-    deadline_days: Annotated[float | None, typer.Option("--deadline-days", help="Size the cluster for this.")] = None,
+    count: Annotated[str | None, typer.Option("--count", help="Number of accelerators (2048, 2K).")] = None,
+    deadline_days: Annotated[str | None, typer.Option("--deadline-days", help="Size the cluster for this.")] = None,
     active_params: Annotated[str | None, typer.Option("--active-params", help="MoE active parameters.")] = None,
     precision: Annotated[TrainPrecisionChoice, typer.Option("--precision")] = TrainPrecisionChoice.bf16,
     seq_len: Annotated[int, typer.Option("--seq-len")] = 4096,
@@ -86,18 +71,14 @@ def training(
     as_json: JsonOpt = False,
 ) -> None:
     """Accelerator-hours (with a range), days, MFU, memory per device and the parallelism plan."""
-    dom = domain(catalog)
     fixed = {"tp": tp, "pp": pp, "zero_stage": zero_stage, "recompute": recompute, "micro_batch": micro_batch}
-    plan = PlanChoice.model_validate({k: v for k, v in fixed.items() if v is not None}) if any(
-        v is not None for v in fixed.values()) else None
-    req = TrainingRequest(
-        params=parse_quantity(params, what="--params"), active_params=_q(active_params, "--active-params"),
-        tokens=parse_quantity(tokens, what="--tokens"), accelerator=accelerator, count=count,
-        deadline_days=deadline_days, precision=precision.value, seq_len=seq_len,
-        global_batch_tokens=_q(global_batch_tokens, "--global-batch-tokens"), fabric=fabric,
+    plan = {k: v for k, v in fixed.items() if v is not None} or None
+    est = usecases.estimate_training(
+        context(catalog), params=params, active_params=active_params, tokens=tokens, accelerator=accelerator,
+        count=count, deadline_days=deadline_days, precision=precision.value, seq_len=seq_len,
+        global_batch_tokens=global_batch_tokens, fabric=fabric,
         buyer_country=buyer_country.upper() if buyer_country else None, plan=plan, n_layers=layers, d_model=hidden,
     )
-    est = estimate_training(dom.catalog, req)
     if as_json:
         emit_json(est)
         return
@@ -129,11 +110,11 @@ def training(
 def inference(
     params: Annotated[str, typer.Option("--params", help="Model parameters (72B).")],
     accelerator: Annotated[str, typer.Option("--accelerator")],
-    requests_per_s: Annotated[float | None, typer.Option("--requests-per-s", help="Target request rate.")] = None,
-    prompt_tokens: Annotated[int, typer.Option("--prompt-tokens")] = 2048,
-    output_tokens: Annotated[int, typer.Option("--output-tokens")] = 512,
-    ttft: Annotated[float, typer.Option("--ttft", help="TTFT limit, seconds.")] = 2.0,
-    tpot: Annotated[float, typer.Option("--tpot", help="TPOT limit, seconds per token.")] = 0.10,
+    requests_per_s: Annotated[str | None, typer.Option("--requests-per-s", help="Target request rate.")] = None,
+    prompt_tokens: Annotated[str, typer.Option("--prompt-tokens", help="2048, 8K")] = "2048",
+    output_tokens: Annotated[str, typer.Option("--output-tokens")] = "512",
+    ttft: Annotated[str, typer.Option("--ttft", help="TTFT limit, seconds.")] = "2.0",
+    tpot: Annotated[str, typer.Option("--tpot", help="TPOT limit, seconds per token.")] = "0.10",
     active_params: Annotated[str | None, typer.Option("--active-params")] = None,
     precision: Annotated[ServePrecisionChoice, typer.Option("--precision")] = ServePrecisionChoice.bf16,
     tp: Annotated[int | None, typer.Option("--tp")] = None,
@@ -141,13 +122,11 @@ def inference(
     as_json: JsonOpt = False,
 ) -> None:
     """Replicas and accelerators for a request rate under TTFT/TPOT limits."""
-    dom = domain(catalog)
-    req = InferenceRequest(
-        params=parse_quantity(params, what="--params"), active_params=_q(active_params, "--active-params"),
-        accelerator=accelerator, requests_per_s=requests_per_s, prompt_tokens=prompt_tokens,
-        output_tokens=output_tokens, ttft_s=ttft, tpot_s=tpot, precision=precision.value, tp=tp,
+    est = usecases.estimate_inference(
+        context(catalog), params=params, active_params=active_params, accelerator=accelerator,
+        requests_per_s=requests_per_s, prompt_tokens=prompt_tokens, output_tokens=output_tokens, ttft_s=ttft,
+        tpot_s=tpot, precision=precision.value, tp=tp,
     )
-    est = estimate_inference(dom.catalog, req)
     if as_json:
         emit_json(est)
         return
@@ -162,22 +141,22 @@ def inference(
 @app.command("cost")
 def cost(
     accelerator: Annotated[str, typer.Option("--accelerator")],
-    count: Annotated[int, typer.Option("--count", help="Number of accelerators.")],
+    count: Annotated[str, typer.Option("--count", help="Number of accelerators (2048, 2K).")],
     currency: Annotated[CurrencyChoice, typer.Option("--currency")] = CurrencyChoice.CNY,
-    horizon_years: Annotated[float | None, typer.Option("--horizon-years")] = None,
-    electricity: Annotated[float | None, typer.Option("--electricity", help="Price per kWh (currency).")] = None,
-    pue: Annotated[float | None, typer.Option("--pue")] = None,
-    hosting: Annotated[float, typer.Option("--hosting-per-node-year")] = 0.0,
-    rental: Annotated[float | None, typer.Option("--rental-per-hour", help="Rental per accelerator-hour.")] = None,
+    horizon_years: Annotated[str | None, typer.Option("--horizon-years")] = None,
+    electricity: Annotated[str | None, typer.Option("--electricity", help="Price per kWh (currency).")] = None,
+    pue: Annotated[str | None, typer.Option("--pue")] = None,
+    hosting: Annotated[str | None, typer.Option("--hosting-per-node-year", help="e.g. 20万, 30K")] = None,
+    rental: Annotated[str | None, typer.Option("--rental-per-hour", help="Rental per accelerator-hour.")] = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Capex, opex and total cost of ownership with low/base/high ranges."""
-    dom = domain(catalog)
-    est = estimate_cost(dom.catalog, CostRequest(
-        accelerator=accelerator, accelerators=count, currency=currency.value, horizon_years=horizon_years,
-        electricity_per_kwh=electricity, pue=pue, hosting_per_node_year=hosting, rental_per_accelerator_hour=rental,
-    ))
+    est = usecases.estimate_cost(
+        context(catalog), accelerator=accelerator, accelerators=count, currency=currency.value,
+        horizon_years=horizon_years, electricity_per_kwh=electricity, pue=pue, hosting_per_node_year=hosting,
+        rental_per_accelerator_hour=rental,
+    )
     if as_json:
         emit_json(est)
         return
@@ -214,11 +193,7 @@ def validate(
     as_json: JsonOpt = False,
 ) -> None:
     """Predicted vs reported accelerator-hours for published training runs, with error statistics."""
-    dom = domain(catalog)
-    loaded = [r for r in load_runs(runs) if which == RunSet.all or r.set == which.value]
-    if not loaded:
-        raise fail("no runs selected")
-    report = validate_runs(dom.catalog, loaded)
+    report = usecases.validate_estimator(context(catalog), runs=runs, which=which.value)
     if as_json:
         emit_json(report)
         return

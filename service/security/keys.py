@@ -14,7 +14,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
@@ -132,12 +132,14 @@ class KeyStore:
 
     Args:
         settings: Service settings (database URL, data folder, secret).
-        engine: An engine to use instead of one built from settings (tests, the application context).
+        engine_factory: Returns the engine to use (the application context's ``db``); default: one built and
+            migrated from ``settings.database_url``.
     """
 
-    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+    def __init__(self, settings: Settings, engine_factory: Callable[[], Engine] | None = None) -> None:
         self.settings = settings
-        self._engine = engine
+        self._engine_factory = engine_factory
+        self._engine: Engine | None = None
         self._ready = False
         self._lock = threading.Lock()
         self._secret: bytes | None = None
@@ -146,7 +148,11 @@ class KeyStore:
     def _sessions(self) -> sessionmaker[Session]:
         with self._lock:
             if self._engine is None:
-                self._engine = make_engine(self.settings.resolved_database_url)
+                if self._engine_factory is not None:  # the application context's engine (already migrated)
+                    self._engine = self._engine_factory()
+                    self._ready = True
+                else:
+                    self._engine = make_engine(self.settings.resolved_database_url)
             if not self._ready:
                 upgrade(self._engine)
                 self._ready = True

@@ -171,7 +171,7 @@ def test_estimate_cache_bound_comes_from_settings(make_client: Callable[..., Tes
     client = make_client(limits={"estimate_cache_entries": 7})
     app = client.app
     assert isinstance(app, FastAPI)
-    assert app.state.domain.cache.max_entries == 7
+    assert app.state.ctx.domain.cache.max_entries == 7
     client.post("/v1/recommendations", json=LIGHT_REQUEST)
     assert "procure_estimate_cache_entries" in client.get("/metrics").text
 

@@ -45,7 +45,7 @@ STATUSES: Counter[int] = Counter()
 @pytest.fixture(scope="module", autouse=True)
 def lifespan() -> Iterator[None]:
     with TestClient(APP):
-        APP.state.corpus.get()  # open (bootstrap) the index so that /readyz is ready and searches work
+        APP.state.ctx.corpus.get()  # open (bootstrap) the index so that /readyz is ready and searches work
         yield
 
 

@@ -25,7 +25,7 @@ def test_readyz_waits_for_the_index_and_healthz_does_not(make_client: Callable[.
     assert r.status_code == 503 and r.json()["checks"]["index"] == "not opened yet"
     app = client.app
     assert isinstance(app, FastAPI)
-    app.state.corpus.get()
+    app.state.ctx.corpus.get()
     r = client.get("/readyz")
     assert r.status_code == 200, r.text
     assert r.json() == {"status": "ready", "checks": {"catalog": "ok", "rules": "ok", "index": "ok",

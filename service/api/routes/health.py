@@ -20,7 +20,7 @@ READY_DB_TIMEOUT_S = 2.0
 @router.get("/healthz", response_model=Health)
 async def read_health(request: Request) -> Health:
     """Liveness: the process answers and its catalog is loaded (no I/O, never waits for other work)."""
-    dom = request.app.state.domain
+    dom = request.app.state.ctx.domain
     return Health(accelerators=len(dom.catalog.accelerators), rules=len(dom.engine.rules))
 
 
@@ -32,11 +32,12 @@ def _database_check(request: Request) -> str:
 @router.get("/readyz", response_model=Readiness)
 async def read_readiness(request: Request) -> Any:
     """Readiness: catalog, rule packs, corpus index (warmed at start-up, never built here) and database."""
-    dom = request.app.state.domain
+    ctx = request.app.state.ctx
+    dom = ctx.domain
     checks: dict[str, str] = {
         "catalog": "ok" if dom.catalog.accelerators else "empty",
         "rules": "ok" if dom.engine.rules else "empty",
-        "index": request.app.state.corpus.status(),
+        "index": ctx.corpus.status(),
     }
     try:
         checks["database"] = await asyncio.wait_for(asyncio.to_thread(_database_check, request),

@@ -3,35 +3,23 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
 
-from optimizer.plan import PurchasePlan
-from optimizer.recommend import recommend
-from optimizer.request import PurchaseRequest
-from optimizer.whatif import WhatIfChange, WhatIfResult, what_if
-from service.deps import DomainDep, SettingsDep
+from service import usecases
+from service.api.schemas import RecommendationCreate, WhatIfCreate
+from service.deps import ContextDep
+from service.usecases import PurchasePlan, WhatIfResult
 
 router = APIRouter(prefix="/v1/recommendations", tags=["recommendations"])
 
 
-class WhatIfCreate(BaseModel):
-    """Body of ``POST /v1/recommendations/whatif``: the base request and the change."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    request: PurchaseRequest
-    change: WhatIfChange
-
-
 @router.post("", response_model=PurchasePlan)
-def create_recommendation(body: PurchaseRequest, dom: DomainDep, settings: SettingsDep) -> PurchasePlan:
+def create_recommendation(body: RecommendationCreate, ctx: ContextDep) -> PurchasePlan:
     """Choose a purchase plan (CP-SAT) with considered options, alternatives and relaxations."""
-    return recommend(dom.catalog, dom.engine, body, cache=dom.cache, time_limit_s=settings.solver.time_limit_s,
-                     num_workers=settings.solver.num_workers, pareto_points=settings.limits.max_pareto_points)
+    return usecases.recommend(ctx, usecases.with_license_risk(body, body.accept_license_risk))
 
 
 @router.post("/whatif", response_model=WhatIfResult)
-def create_whatif(body: WhatIfCreate, dom: DomainDep, settings: SettingsDep) -> WhatIfResult:
+def create_whatif(body: WhatIfCreate, ctx: ContextDep) -> WhatIfResult:
     """Re-solve under a change; report the difference and break-even prices."""
-    return what_if(dom.catalog, dom.engine, body.request, body.change, cache=dom.cache,
-                   time_limit_s=settings.solver.time_limit_s)
+    request = usecases.with_license_risk(body.request, body.request.accept_license_risk)
+    return usecases.what_if(ctx, request, body.change)
