@@ -122,7 +122,9 @@ async def _load(url: str, make: Callable[[random.Random], Request], seconds: flo
     latencies: list[float] = []
     errors: list[str] = []
     budget = [count]
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    # idle pooled connections expire before the server's 5 s keep-alive timeout closes them, so no request is
+    # ever sent on a connection the server is closing (the usual keep-alive race, a client-side setting)
+    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS, keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
         start = time.monotonic()
         await asyncio.gather(*(_client(http, make, seed * 1000 + i, start + seconds, budget, latencies, errors)
@@ -131,7 +133,7 @@ async def _load(url: str, make: Callable[[random.Random], Request], seconds: flo
 
 
 async def _probe(url: str, stop: asyncio.Event, latencies: list[float], errors: list[str]) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=httpx.Limits(keepalive_expiry=2.0)) as http:
         while not stop.is_set():
             t0 = time.perf_counter()
             try:
@@ -161,6 +163,34 @@ async def _memory_phase(url: str, proc: psutil.Process, count: int, seconds: flo
         "rss_growth_mb": round((rss_after - rss_before) / 2**20, 1),
         "healthz_under_load": _stats(health, len(health_errors), elapsed),
     }
+
+
+def cache_entry_bytes(requests: int = 40) -> dict[str, float]:
+    """Memory of one estimate-cache entry, measured with tracemalloc over the tables of varied requests."""
+    import gc
+    import tracemalloc
+
+    from optimizer.catalog import load_catalog
+    from optimizer.compliance import load_engine
+    from optimizer.request import PurchaseRequest
+    from optimizer.table import EstimateCache, build_table
+
+    catalog = load_catalog()
+    engine = load_engine(catalog)
+    cache = EstimateCache(max_entries=10**6)
+    rng = random.Random(3)
+    reqs = [PurchaseRequest.model_validate(varied_recommendation(rng)) for _ in range(requests)]
+    build_table(catalog, engine, reqs[0], cache)
+    gc.collect()
+    tracemalloc.start()
+    before, entries = tracemalloc.get_traced_memory()[0], len(cache)
+    for req in reqs[1:]:
+        build_table(catalog, engine, req, cache)
+    gc.collect()
+    grown = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    added = len(cache) - entries
+    return {"entries": added, "bytes_per_entry": round(grown / max(1, added))}
 
 
 def _start_server(data: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -196,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.recommendations = 2.0, 200
+    entry = cache_entry_bytes()
+    print(f"estimate cache: {entry}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="procure-load-") as tmp:
         proc, url = _start_server(Path(tmp))
         try:
@@ -217,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             proc.wait(timeout=60)
     payload = {"machine": machine(), "clients": CLIENTS, "seconds_per_endpoint": args.seconds,
                "max_requests_per_endpoint": args.max_requests, "endpoints": endpoints, "error_samples": samples,
-               "memory": memory, "estimate_cache_entries_after": cache,
+               "memory": memory, "estimate_cache_entries_after": cache, "estimate_cache_entry": entry,
                "total_errors": sum(e["errors"] for e in endpoints.values()) + memory["recommendations"]["errors"]}
     if args.quick:
         print(payload)
@@ -246,7 +278,8 @@ share one address). Re-run: `.venv/bin/python -m bench.load_bench`.
 | recommendations answered / errors | {rec['requests']} / {rec['errors']} |
 | recommendation p50 / p99 | {rec['p50_ms']} ms / {rec['p99_ms']} ms |
 | server RSS before → after | {rss} |
-| estimate cache entries after (LRU bound 20,000) | {cache} |
+| estimate cache entries after (LRU bound 5,000) | {cache} |
+| one cache entry (tracemalloc, {entry['entries']} entries) | {entry['bytes_per_entry'] / 1024:.1f} KB |
 | `/healthz` under that load: probes, errors, p50 / p99 | {probes} |
 
 Total errors (non-200 or transport): **{payload['total_errors']}**.

@@ -127,7 +127,7 @@ class EstimateCache:
     Bounded: at most ``max_entries`` estimates are kept, the least recently used one is dropped first.
     """
 
-    def __init__(self, max_entries: int = 20_000) -> None:
+    def __init__(self, max_entries: int = 5_000) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self.max_entries = max_entries

@@ -64,7 +64,9 @@ class LimitSettings(BaseModel):
     )
     max_path_chars: int = Field(255, ge=16, le=4096, description="Longest path parameter or server path accepted.")
     body_timeout_s: float = Field(15.0, gt=0, le=600, description="Longest wait for the next chunk of a body.")
-    estimate_cache_entries: int = Field(20_000, ge=1, le=1_000_000, description="LRU bound of the estimate cache.")
+    estimate_cache_entries: int = Field(
+        5_000, ge=1, le=1_000_000, description="LRU bound of the estimate cache (about 17 KB per entry measured)."
+    )
     header_timeout_s: float = Field(10.0, gt=0, le=600, description="A connection must send its headers within this.")
     keep_alive_s: float = Field(5.0, gt=0, le=600, description="Idle keep-alive connections are closed after this.")
     max_connections: int = Field(

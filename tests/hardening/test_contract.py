@@ -51,7 +51,7 @@ def lifespan() -> Iterator[None]:
 
 @pytest.mark.slow
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_every_operation_conforms(case: schemathesis.Case) -> None:
     response = case.call_and_validate(checks=[not_a_server_error, status_code_conformance, content_type_conformance,
                                               response_schema_conformance, unsupported_method,
