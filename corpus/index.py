@@ -667,6 +667,7 @@ class CorpusIndex:
                     chunk_id=r.chunk_id,
                     title=r.title,
                     date=r.date,
+                    date_source=r.date_source,
                     kind=r.kind,
                     language=r.language,
                     section=r.section,
