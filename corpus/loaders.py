@@ -51,6 +51,7 @@ _DATE_CUE = re.compile(
     r"发布时间|发布日期|发表时间|发表日期|出版日期|日期[:：]|发布于",
     re.IGNORECASE,
 )
+_DATE_KEYS = ("published", "date", "published_date")
 TEXT_DATE_WINDOW = 600
 """A date in the text counts only within this many characters of the start (a dateline or byline)."""
 
@@ -204,7 +205,8 @@ def parse_document(raw: bytes, *, name: str, path: Path | None = None) -> Source
     if not body.strip():
         raise SourceError(f"{name} has no text to index")
     published = _parse_date(meta.get("published") or meta.get("date") or meta.get("published_date"), name)
-    if published is None:
+    stated = any(key in meta for key in _DATE_KEYS)  # "published: null" states that the date is unknown
+    if published is None and not stated:
         published = date_from_text(body)
         date_source = "text" if published is not None else None
     doc_id = _slug(str(meta.get("id") or Path(name).stem))
@@ -238,7 +240,7 @@ def _extract(raw: bytes, suffix: str, name: str) -> Extracted:
     if suffix in (".html", ".htm"):
         return html_document(text, name)
     meta, body = _split_front_matter(text, name)
-    has_date = any(meta.get(key) for key in ("published", "date", "published_date"))
+    has_date = any(meta.get(key) for key in _DATE_KEYS)
     return meta, body, "front_matter" if has_date else None
 
 
