@@ -17,6 +17,11 @@ Search, for a query q and k:
 Only chunks listed in the manifest are ever returned, which makes ingestion atomic (see
 :mod:`corpus.manifest`). Ingestions are serialised across processes by a lock file next to the manifest
 (:mod:`corpus.locking`), so one never takes another's uncommitted vectors for crash leftovers.
+
+Live index: every search compares the manifest's generation number with the one its state was built from.
+When another process (``procure ingest`` next to a running service) has committed, the state is rebuilt and,
+for the embedded store, the Chroma client is reopened (given a ``client_factory``), because an embedded
+Chroma only reads another process's writes when opened afresh; a Chroma server needs no reopen.
 """
 
 from __future__ import annotations
@@ -229,6 +234,8 @@ class CorpusIndex:
         glossary: Bilingual glossary for query expansion.
         lock_path: Inter-process write lock; default ``<manifest stem>.ingest.lock`` next to the manifest.
         ingest_wait_s: How long :meth:`ingest` waits for another ingestion by default.
+        client_factory: Opens a new Chroma client like ``client``; given for the embedded store, it is called to
+            see ingestions committed by other processes (see the module notes on the live index).
     """
 
     def __init__(
@@ -242,6 +249,7 @@ class CorpusIndex:
         glossary: Glossary,
         lock_path: Path | None = None,
         ingest_wait_s: float = INGEST_WAIT_S,
+        client_factory: Callable[[], ClientAPI] | None = None,
     ) -> None:
         self.manifest = manifest
         self.ingest_lock = IngestLock(lock_path or manifest.path.with_name(f"{manifest.path.stem}.ingest.lock"))
@@ -250,25 +258,48 @@ class CorpusIndex:
         self.tokenizer = tokenizer
         self.glossary = glossary
         self.pipeline = pipeline_signature(embedder.signature)
-        try:
-            self.collection: Collection = client.get_or_create_collection(
-                collection_name(collection, embedder.signature),
-                embedding_function=ChromaEmbeddingFunction(embedder),  # type: ignore[arg-type]
-                configuration={"hnsw": {"space": "cosine"}},
-            )
-        except Exception as exc:  # chromadb raises many types (connection, validation, sqlite)
-            raise IndexUnavailableError(f"cannot open the Chroma collection {collection!r}: {exc}") from None
+        self._client = client
+        self._client_factory = client_factory
+        self._collection_base = collection
+        self.collection: Collection = self._open_collection(client)
+        self._own_generations: set[int] = set()
+        self.reopened = 0
+        """How many times the Chroma client was reopened to see another process's ingestion."""
         self._state_lock = threading.Lock()
         self._state = _State.build(-1, [])
         self._last_vectors: _Vectors | None = None
         self._reload()
 
+    def _open_collection(self, client: ClientAPI) -> Collection:
+        try:
+            return client.get_or_create_collection(
+                collection_name(self._collection_base, self.embedder.signature),
+                embedding_function=ChromaEmbeddingFunction(self.embedder),  # type: ignore[arg-type]
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        except Exception as exc:  # chromadb raises many types (connection, validation, sqlite)
+            raise IndexUnavailableError(f"cannot open the Chroma collection {self._collection_base!r}: {exc}") from None
+
+    def _reopen_client(self) -> None:
+        """Open Chroma afresh: an embedded client only sees another process's writes after a reopen."""
+        if self._client_factory is None:
+            return
+        close = getattr(self._client, "close", None)
+        if callable(close):
+            close()  # releases this process's shared Chroma system, so the next client reads the folder again
+        self._client = self._client_factory()
+        self.collection = self._open_collection(self._client)
+        self.reopened += 1
+
     # ------------------------------------------------------------------ state
 
     def _reload(self) -> _State:
+        """Rebuild the search state when the manifest generation moved (an ingestion by any process)."""
         with self._state_lock:
             generation = self.manifest.generation()
             if generation != self._state.generation:
+                if self._state.generation >= 0 and generation not in self._own_generations:
+                    self._reopen_client()
                 self._state = _State.build(generation, self.manifest.load_chunks())
             return self._state
 
@@ -302,8 +333,9 @@ class CorpusIndex:
         progress: ProgressCallback | None = None,
         wait_s: float | None = None,
         on_wait: WaitCallback | None = None,
+        atomic: bool = False,
     ) -> IngestReport:
-        """Ingest a file or a folder, incrementally and atomically per document.
+        """Ingest a file or a folder, incrementally and atomically per document (or as a whole with ``atomic``).
 
         Unchanged files (same bytes, same pipeline) are skipped; changed files have their chunks replaced in
         one transaction; documents that came from a file under the ingested folder that is gone (or now has
@@ -318,6 +350,9 @@ class CorpusIndex:
             progress: Called with (done, total, file name) as files are processed.
             wait_s: Longest wait for the write lock; default ``ingest_wait_s`` of the index, 0 to fail at once.
             on_wait: Called once with a description of the holder if the lock is busy and we wait.
+            atomic: Commit the whole run in one manifest transaction, so searches see all of it or none of it
+                (the HTTP route does this); by default every ``WRITE_BATCH_CHUNKS`` chunks are committed as they
+                are written, so an interrupted ingestion of a large folder keeps what it finished.
 
         Returns:
             What changed.
@@ -332,8 +367,10 @@ class CorpusIndex:
         single = root.is_file()
         report = IngestReport(root=str(root))
         with self.ingest_lock.hold(timeout=self.ingest_wait_s if wait_s is None else wait_s, on_wait=on_wait):
+            self._current()  # another process may have ingested: see its vectors before writing next to them
             # Under the lock nobody else has uncommitted vectors, so every vector the manifest lacks is a leftover.
             self._collect_garbage()
+            staged: list[DocumentUpdate] = []
             known = self.manifest.documents()
             seen: dict[str, str] = {}
             kept_paths: set[str] = set()
@@ -368,9 +405,15 @@ class CorpusIndex:
                 pending.append(DocumentUpdate(doc, chunks, tokens))
                 (report.updated if old else report.added).append(doc.doc_id)
                 if sum(len(u.chunks) for u in pending) >= WRITE_BATCH_CHUNKS:
-                    report.chunks_written += self._write(pending)
+                    report.chunks_written += self._store_vectors(pending)
+                    staged.extend(pending)
                     pending = []
-            report.chunks_written += self._write(pending)
+                    if not atomic:
+                        self._commit(staged, [])
+                        staged = []
+            report.chunks_written += self._store_vectors(pending)
+            staged.extend(pending)
+            gone: list[str] = []
             if progress:
                 progress(len(files), len(files), "")
             if not single:
@@ -382,9 +425,8 @@ class CorpusIndex:
                     and rec.doc_id not in seen
                     and rec.path not in kept_paths
                 ]
-                if gone:
-                    self._remove(gone)
-                    report.removed.extend(gone)
+                report.removed.extend(gone)
+            self._commit(staged, gone)
         state = self._reload()
         report.documents_total = len({r.doc_id for r in state.records})
         report.chunks_total = len(state.records)
@@ -405,8 +447,8 @@ class CorpusIndex:
             raise SourceError(f"{path} does not exist; give a file or a folder of .md/.txt/.html documents")
         return root
 
-    def _write(self, pending: list[DocumentUpdate]) -> int:
-        """Vectors first, then the manifest commit, then deletion of the replaced vectors."""
+    def _store_vectors(self, pending: list[DocumentUpdate]) -> int:
+        """Embed and upsert the chunks of ``pending`` (invisible to searches until :meth:`_commit`)."""
         if not pending:
             return 0
         ids: list[str] = []
@@ -439,17 +481,18 @@ class CorpusIndex:
                 documents=documents[i : i + CHROMA_BATCH],
                 metadatas=metadatas[i : i + CHROMA_BATCH],  # type: ignore[arg-type]
             )
-        old_ids = self.manifest.chunk_ids(u.document.doc_id for u in pending)
-        self.manifest.commit(pending, signature=self.embedder.signature)
-        stale = old_ids - set(ids)
-        if stale:
-            self._delete_vectors(stale)
         return len(ids)
 
-    def _remove(self, doc_ids: list[str]) -> None:
-        old_ids = self.manifest.chunk_ids(doc_ids)
-        self.manifest.commit([], doc_ids, signature=self.embedder.signature)
-        self._delete_vectors(old_ids)
+    def _commit(self, updates: list[DocumentUpdate], removals: list[str]) -> None:
+        """The manifest commit (the point where searches switch over), then deletion of replaced vectors."""
+        if not updates and not removals:
+            return
+        old_ids = self.manifest.chunk_ids([u.document.doc_id for u in updates] + removals)
+        self.manifest.commit(updates, removals, signature=self.embedder.signature)
+        self._own_generations.add(self.manifest.generation())  # under the ingest lock: nobody else committed
+        stale = old_ids - {c.chunk_id for u in updates for c in u.chunks}
+        if stale:
+            self._delete_vectors(stale)
 
     def _delete_vectors(self, ids: Iterable[str]) -> None:
         stale = sorted(ids)
@@ -617,7 +660,7 @@ class CorpusIndex:
         except Exception as exc:  # chromadb raises many types (connection, sqlite, rust bindings)
             raise IndexUnavailableError(
                 f"cannot read vectors from Chroma: {exc} (an embedded Chroma folder written by another process is "
-                "only seen after a restart; ingest through the running service instead)"
+                "only seen by an index opened with a client_factory)"
             ) from None
         if previous is not None and previous.matrix.shape[1]:
             dims = previous.matrix.shape[1]
@@ -691,6 +734,7 @@ def open_index(
     glossary: Glossary,
     lock_path: Path | None = None,
     ingest_wait_s: float = INGEST_WAIT_S,
+    client_factory: Callable[[], ClientAPI] | None = None,
 ) -> CorpusIndex:
     """Open (or create) the index; see :class:`CorpusIndex` for the arguments.
 
@@ -706,6 +750,7 @@ def open_index(
         glossary=glossary,
         lock_path=lock_path,
         ingest_wait_s=ingest_wait_s,
+        client_factory=client_factory,
     )
 
 

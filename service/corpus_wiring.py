@@ -14,6 +14,8 @@ import corpus
 from service.settings import Settings
 
 if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+
     from corpus.index import CorpusIndex
 
 SHIPPED_SOURCES = Path(corpus.__file__).resolve().parent / "sources"
@@ -61,9 +63,12 @@ def build_corpus(settings: Settings, *, bootstrap: bool = False) -> CorpusIndex:
         model=emb.model,
         api_key=emb.api_key.get_secret_value() if emb.api_key else None,
     )
-    client = make_chroma_client(
-        mode=settings.chroma.mode, path=settings.chroma_path, host=settings.chroma.host, port=settings.chroma.port
-    )
+    def connect() -> ClientAPI:
+        return make_chroma_client(
+            mode=settings.chroma.mode, path=settings.chroma_path, host=settings.chroma.host, port=settings.chroma.port
+        )
+
+    client = connect()
     index = open_index(
         manifest_path=settings.data_dir / MANIFEST_FILE,
         client=client,
@@ -72,6 +77,7 @@ def build_corpus(settings: Settings, *, bootstrap: bool = False) -> CorpusIndex:
         tokenizer=tokenizer,
         glossary=glossary,
         ingest_wait_s=settings.ingest_wait_s,
+        client_factory=connect if settings.chroma.mode == "embedded" else None,
     )
     if bootstrap and index.is_empty and corpus_dir(settings).is_dir():
         index.ingest(corpus_dir(settings))

@@ -75,8 +75,8 @@ def search_corpus(
 
 @router.post("/documents")
 def ingest_documents(body: CorpusDocumentCreate, corpus: CorpusDep, request: Request) -> IngestReport:
-    """Ingest a file or folder from the allowed server folder (incremental; unchanged files are skipped)."""
+    """Ingest a file or folder from the allowed server folder: incremental, and atomic as a whole."""
     settings: Settings = request.app.state.settings
     allowed = ingest_allowed_dir(settings)
     path = Path(body.path)
-    return corpus.ingest(path if path.is_absolute() else allowed / path, allowed_root=allowed)
+    return corpus.ingest(path if path.is_absolute() else allowed / path, allowed_root=allowed, atomic=True)
