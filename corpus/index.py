@@ -754,7 +754,9 @@ def open_index(
     )
 
 
-def make_chroma_client(*, mode: str, path: Path | None = None, host: str = "127.0.0.1", port: int = 8001) -> ClientAPI:
+def make_chroma_client(
+    *, mode: str, path: Path | None = None, host: str = "127.0.0.1", port: int = 8001, ssl: bool = False
+) -> ClientAPI:
     """A Chroma client with telemetry off: ``embedded`` (PersistentClient at ``path``), ``http`` or ``memory``.
 
     Args:
@@ -762,6 +764,7 @@ def make_chroma_client(*, mode: str, path: Path | None = None, host: str = "127.
         path: Folder of the embedded index.
         host: Chroma server host.
         port: Chroma server port.
+        ssl: Talk https to the server.
 
     Returns:
         The client.
@@ -780,7 +783,9 @@ def make_chroma_client(*, mode: str, path: Path | None = None, host: str = "127.
             path.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(path=str(path), settings=config)
         if mode == "http":
-            return chromadb.HttpClient(host=host, port=port, settings=config)
+            client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=config)
+            client.heartbeat()  # fail here, with the address, rather than on the first search
+            return client
         if mode == "memory":
             return chromadb.EphemeralClient(settings=config)
     except IndexUnavailableError:

@@ -64,8 +64,9 @@ def build_corpus(settings: Settings, *, bootstrap: bool = False) -> CorpusIndex:
         api_key=emb.api_key.get_secret_value() if emb.api_key else None,
     )
     def connect() -> ClientAPI:
+        chroma = settings.chroma
         return make_chroma_client(
-            mode=settings.chroma.mode, path=settings.chroma_path, host=settings.chroma.host, port=settings.chroma.port
+            mode=chroma.mode, path=settings.chroma_path, host=chroma.host, port=chroma.port, ssl=chroma.ssl
         )
 
     client = connect()

@@ -9,8 +9,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,6 +23,27 @@ class ChromaSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8001, ge=1, le=65535)
     collection: str = "procure-corpus"
+    url: str | None = Field(
+        None,
+        description="Chroma server URL (http://host:port or https://…); when set it selects mode http and overrides "
+        "host and port. PROCURE_CHROMA_URL is an alias.",
+    )
+
+    @model_validator(mode="after")
+    def _url_selects_server(self) -> ChromaSettings:
+        if self.url:
+            parts = urlsplit(self.url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"chroma url {self.url!r} must look like http://host:port")
+            self.mode = "http"
+            self.host = parts.hostname
+            self.port = parts.port or (443 if parts.scheme == "https" else 8000)
+        return self
+
+    @property
+    def ssl(self) -> bool:
+        """True for an https:// server URL."""
+        return bool(self.url and self.url.startswith("https://"))
 
 
 class EmbeddingSettings(BaseModel):
@@ -69,8 +91,15 @@ class Settings(BaseSettings):
     )
     max_request_bytes: int = Field(1_000_000, ge=1_000)
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
+    chroma_url: str | None = Field(None, description="Alias of chroma.url (PROCURE_CHROMA_URL): use a Chroma server.")
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     solver: SolverSettings = Field(default_factory=SolverSettings)
+
+    @model_validator(mode="after")
+    def _chroma_url_alias(self) -> Settings:
+        if self.chroma_url and not self.chroma.url:
+            self.chroma = ChromaSettings.model_validate({**self.chroma.model_dump(), "url": self.chroma_url})
+        return self
 
     @property
     def chroma_path(self) -> Path:
