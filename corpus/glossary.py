@@ -70,6 +70,50 @@ class Glossary:
         """Every Chinese form (given to jieba so it keeps them whole)."""
         return [z for entry in self.entries for z in entry.zh]
 
+    def matched_entries(self, query: str) -> list[tuple[str, ...]]:
+        """All surface forms (both languages) of every concept the query mentions, in glossary order.
+
+        Entries whose matched words lie inside another matched entry's words ("显存" and "容量" inside "显存容量",
+        "memory" inside "memory capacity") are merged into that entry: the query names one concept there, and a
+        passage that uses any of the merged forms mentions it.
+
+        Args:
+            query: The user's question in any language.
+
+        Returns:
+            One tuple of forms per concept.
+        """
+        norm = normalize(query)
+        norm_tokens = tuple(ascii_tokens(norm, keep_stopwords=True))
+        cased = set(_cased_words(query))
+        hits: list[tuple[list[str], list[_Form]]] = []
+        for forms in self._forms:
+            matched = [f for f in forms if self._matches(f, norm, norm_tokens, cased)]
+            if matched:
+                hits.append(([f.text for f in forms], matched))
+        merged_into: dict[int, int] = {}
+        for i, (_, inner) in enumerate(hits):
+            for j, (_, outer) in enumerate(hits):
+                if i != j and j not in merged_into and all(any(_inside(a, b) for b in outer) for a in inner):
+                    merged_into[i] = j
+                    break
+        groups: dict[int, list[str]] = {}
+        for i, (texts, _) in enumerate(hits):
+            root = i
+            while root in merged_into:
+                root = merged_into[root]
+            group = groups.setdefault(root, [])
+            group.extend(t for t in texts if t not in group)
+        return [tuple(groups[i]) for i in sorted(groups)]
+
+    @staticmethod
+    def _matches(form: _Form, norm: str, norm_tokens: tuple[str, ...], cased: set[str]) -> bool:
+        if form.chinese:
+            return normalize(form.text) in norm
+        if form.case_sensitive:
+            return form.text in cased
+        return _contains(norm_tokens, form.tokens)
+
     def expand(self, query: str) -> list[str]:
         """Forms of every entry the query mentions that the query does not already contain.
 
@@ -85,16 +129,7 @@ class Glossary:
         out: list[str] = []
         seen: set[str] = set()
         for forms in self._forms:
-            hit: set[str] = set()
-            for f in forms:
-                if f.chinese:
-                    matched = normalize(f.text) in norm
-                elif f.case_sensitive:
-                    matched = f.text in cased
-                else:
-                    matched = _contains(norm_tokens, f.tokens)
-                if matched:
-                    hit.add(f.text)
+            hit = {f.text for f in forms if self._matches(f, norm, norm_tokens, cased)}
             if not hit:
                 continue
             for f in forms:
@@ -102,6 +137,15 @@ class Glossary:
                     seen.add(f.text)
                     out.append(f.text)
         return out
+
+
+def _inside(a: _Form, b: _Form) -> bool:
+    """True when form ``a`` is a strictly smaller part of form ``b`` (substring, or a run of b's words)."""
+    if a.chinese and b.chinese:
+        return len(a.text) < len(b.text) and normalize(a.text) in normalize(b.text)
+    if not a.chinese and not b.chinese and a.tokens and len(a.tokens) < len(b.tokens):
+        return _contains(b.tokens, a.tokens)
+    return False
 
 
 def _cased_words(text: str) -> list[str]:

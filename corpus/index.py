@@ -27,13 +27,15 @@ Chroma only reads another process's writes when opened afresh; a Chroma server n
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import bm25s
 import numpy as np
@@ -44,7 +46,8 @@ from corpus.errors import IndexUnavailableError, InvalidQueryError, SourceError
 from corpus.loaders import find_sources, read_document
 from corpus.locking import IngestLock, WaitCallback
 from corpus.manifest import ChunkRecord, DocumentUpdate, Manifest, pipeline_signature
-from corpus.text import UNITS
+from corpus.rerank import Candidate, ConceptCoverageReranker, Reranker
+from corpus.text import cjk_ratio, is_identifier
 from corpus.types import (
     KINDS,
     LANGUAGES,
@@ -80,6 +83,12 @@ WRITE_BATCH_CHUNKS = 256
 CHROMA_BATCH = 1_000
 INGEST_WAIT_S = 60.0
 """Default time an ingestion waits for another one (any process) to release the index's write lock."""
+RERANK_DEPTH = 30
+"""Fused candidates (per language) the reranker rescores."""
+RERANK_WEIGHT = 2.0
+"""Weight of the reranker's relevance (0..1) next to the fused score scaled to the best candidate's (0..1)."""
+MIN_DENSE_PER_LANGUAGE = 10
+"""When the approximate neighbours hold fewer rows of a language, that language is scored exactly."""
 SUBSET_SHARE = 0.25
 """A filter that keeps less than this share of the rows is scored on the gathered rows, not the whole matrix."""
 
@@ -126,6 +135,10 @@ class _State:
     doc_index: dict[str, BoolArray]
     bm25: Any
     vectors: _LazyVectors
+    document_frequency: dict[str, int]
+    """Chunks holding each token; filled on the first reranked search of this state."""
+    candidates: dict[int, Candidate]
+    """Reranker views of rows, built on first use."""
 
     @classmethod
     def build(cls, generation: int, records: list[ChunkRecord]) -> _State:
@@ -145,7 +158,20 @@ class _State:
             doc_index={d: doc_ids == d for d in dict.fromkeys(r.doc_id for r in records)},
             bm25=bm25,
             vectors=_LazyVectors(),
+            document_frequency={},
+            candidates={},
         )
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency of a token over this state's chunks (BM25's formula, never below 0.1)."""
+        if not self.document_frequency and self.records:
+            counts: Counter[str] = Counter()
+            for record in self.records:
+                counts.update(set(record.tokens))
+            self.document_frequency.update(counts)
+        df = self.document_frequency.get(token, 0)
+        n = len(self.records)
+        return max(0.1, math.log(1.0 + (n - df + 0.5) / (df + 0.5)))
 
     def mask(self, filters: SearchFilters) -> BoolArray:
         mask = np.ones(len(self.records), dtype=np.bool_) if filters.include_nonfactual else self.factual.copy()
@@ -166,6 +192,29 @@ class _State:
         return mask
 
 
+def other_language_slots(k: int) -> int:
+    """Places in a top k reserved for the language the question is not written in: 2 of 5, 1 of 3, none of 1."""
+    return int(k * 0.4 + 0.5) if k > 1 else 0
+
+
+def query_language(text: str) -> str:
+    """``zh`` when at least 15 % of the query's characters are Chinese, else ``en``."""
+    return "zh" if cjk_ratio(text) > 0.15 else "en"
+
+
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+RESTATEMENT_TOLERANCE = 0.02
+"""An other-language restatement of a chosen passage yields only to a new fact at most this much less relevant."""
+RESTATEMENT_OVERLAP = 0.6
+"""Two chunks with at least 3 numbers each, sharing this share of them (Jaccard), restate one another."""
+
+
+def _restates(a: frozenset[str], b: frozenset[str]) -> bool:
+    if len(a) < 3 or len(b) < 3:
+        return False
+    return len(a & b) / len(a | b) >= RESTATEMENT_OVERLAP
+
+
 def _has_metadata_filter(filters: SearchFilters) -> bool:
     """True when the filter restricts more than boilerplate (kind, language, dates or documents)."""
     return any(
@@ -181,17 +230,6 @@ def _unit_rows(rows: Any) -> Matrix:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     np.divide(matrix, norms, out=matrix, where=norms > 0)
     return matrix
-
-
-_PRECISION = re.compile(r"^(?:fp|bf|tf|int|mxfp)\d+$")
-_QUANTITY = re.compile(f"^\\d+(?:\\.\\d+)?(?:{UNITS})$")
-
-
-def is_identifier(token: str) -> bool:
-    """True for a token naming a product or a rule ("h20", "910b", "mi300x", "3a090"), not a precision or a quantity."""
-    has_alpha = any(c.isalpha() for c in token)
-    has_digit = any(c.isdigit() for c in token)
-    return has_alpha and has_digit and not _PRECISION.match(token) and not _QUANTITY.match(token)
 
 
 def index_text(doc: SourceDocument, chunk: Chunk) -> str:
@@ -236,6 +274,10 @@ class CorpusIndex:
         ingest_wait_s: How long :meth:`ingest` waits for another ingestion by default.
         client_factory: Opens a new Chroma client like ``client``; given for the embedded store, it is called to
             see ingestions committed by other processes (see the module notes on the live index).
+        reranker: Rescores the fused candidates: ``"heuristic"`` (bilingual concept coverage, the default), a
+            :class:`~corpus.rerank.Reranker` (e.g. a cross-encoder) or None for fused order.
+        rerank_weight: Weight of the reranker's relevance next to the scaled fused score.
+        mix_languages: Without a language filter, reserve places in the top k for the other language.
     """
 
     def __init__(
@@ -250,8 +292,17 @@ class CorpusIndex:
         lock_path: Path | None = None,
         ingest_wait_s: float = INGEST_WAIT_S,
         client_factory: Callable[[], ClientAPI] | None = None,
+        reranker: Reranker | None | Literal["heuristic"] = "heuristic",
+        rerank_weight: float = RERANK_WEIGHT,
+        mix_languages: bool = True,
     ) -> None:
         self.manifest = manifest
+        self.reranker: Reranker | None = (
+            ConceptCoverageReranker(tokenizer, glossary) if reranker == "heuristic" else reranker  # type: ignore[assignment]
+        )
+        self.rerank_weight = rerank_weight
+        self.mix_languages = mix_languages
+        self._title_tokens: dict[str, Counter[str]] = {}
         self.ingest_lock = IngestLock(lock_path or manifest.path.with_name(f"{manifest.path.stem}.ingest.lock"))
         self.ingest_wait_s = ingest_wait_s
         self.embedder = embedder
@@ -512,6 +563,11 @@ class CorpusIndex:
     def search(self, query: str, *, k: int = 5, filters: SearchFilters | None = None) -> list[Passage]:
         """Hybrid search over factual chunks (boilerplate only with ``include_nonfactual``).
 
+        Without a language filter, each language is ranked on its own (BM25 and dense fused, then reranked) and
+        the top k mixes them: ``other_language_slots(k)`` places go to the best passages in the language the
+        question is not written in, when they match something of the question, so an English question also
+        sees the Chinese sources and the reverse.
+
         Args:
             query: Question or keywords, Chinese or English.
             k: Number of passages, 1 to ``MAX_K``.
@@ -539,10 +595,96 @@ class CorpusIndex:
         if not mask.any():
             return []
         expansion = self.glossary.expand(text)
-        lexical = self._bm25_ranking(state, text, expansion, mask)
-        dense = self._dense_ranking(state, text, expansion, mask, filters, k)
+        lexical_scores = self._bm25_scores(state, text, expansion)
+        vector = self._query_vector(text, expansion)
+        dense_all = self._dense_ranking(state, vector, mask, filters, k)
         entities = self._entity_coverage(state, text)
-        return self._fuse(state, lexical, dense, entities, k)
+        groups = self._language_groups(state, mask, filters)
+        ranked: dict[str, list[tuple[int, float, float]]] = {}
+        for language, group in groups.items():
+            lexical = self._top(lexical_scores, group)
+            dense = [row for row in dense_all if group[row]]
+            if len(groups) > 1 and len(dense) < MIN_DENSE_PER_LANGUAGE:
+                dense = self._exact_ranking(state, vector, group)
+            ranked[language] = self._rerank(state, text, self._fuse(lexical, dense, entities))
+        chosen = self._mix(state, ranked, query_language(text), k)
+        return [self._passage(state.records[row], score) for row, score in chosen]
+
+    def _language_groups(self, state: _State, mask: BoolArray, filters: SearchFilters) -> dict[str, BoolArray]:
+        """The allowed rows split by language (one group when a language filter is set or one language exists)."""
+        if filters.language is not None or not self.mix_languages:
+            return {"any": mask}
+        groups: dict[str, BoolArray] = {}
+        for i, lang in enumerate(LANGUAGES):
+            group = mask & (state.language == i)
+            if group.any():
+                groups[lang] = group
+        return groups if len(groups) > 1 else {"any": mask}
+
+    def _mix(
+        self, state: _State, ranked: dict[str, list[tuple[int, float, float]]], language: str, k: int
+    ) -> list[tuple[int, float]]:
+        """Top k of one group, or of two languages with ``other_language_slots(k)`` places for the other one.
+
+        A reserved place goes only to a passage that matched some concept of the question (relevance > 0). Within
+        one language, a passage that restates one already chosen (mostly the same numbers) gives way to the next
+        one, so the places carry different facts where the candidates allow.
+        """
+        if len(ranked) == 1:
+            pool = next(iter(ranked.values()))
+            return [(row, score) for row, score, _ in self._pick(state, pool, k, [])]
+        same = ranked.get(language, [])
+        other = sorted((t for lang, rows in ranked.items() if lang != language for t in rows), key=lambda t: -t[1])
+        relevant_other = [t for t in other if t[2] > 0]
+        slots = min(len(relevant_other), other_language_slots(k))
+        chosen = self._pick(state, same, k - slots, [])
+        chosen += self._pick(state, relevant_other, slots, chosen, tolerance=RESTATEMENT_TOLERANCE)
+        if len(chosen) < k:  # one language ran short: fill from the rest, best first
+            taken = {t[0] for t in chosen}
+            rest = sorted((t for t in same + other if t[0] not in taken), key=lambda t: -t[1])
+            chosen += rest[: k - len(chosen)]
+        return [(row, score) for row, score, _ in sorted(chosen, key=lambda t: -t[1])]
+
+    def _pick(
+        self,
+        state: _State,
+        pool: list[tuple[int, float, float]],
+        n: int,
+        chosen: list[tuple[int, float, float]],
+        tolerance: float | None = None,
+    ) -> list[tuple[int, float, float]]:
+        """The best ``n`` of ``pool``, skipping restatements of rows already taken while others remain.
+
+        With ``tolerance``, a restatement is skipped only for a candidate whose relevance is within ``tolerance``
+        of its own (a translation of a chosen passage gives way to an equally relevant new fact, not to a worse one).
+        """
+        if n <= 0:
+            return []
+        taken_numbers = [self._numbers(state, t[0]) for t in chosen]
+        picked: list[tuple[int, float, float]] = []
+        skipped: list[tuple[int, float, float]] = []
+        for i, t in enumerate(pool[:RERANK_DEPTH]):
+            numbers = self._numbers(state, t[0])
+            restates = any(_restates(numbers, other) for other in taken_numbers)
+            if restates and tolerance is not None:
+                restates = any(
+                    u[2] >= t[2] - tolerance
+                    and not any(_restates(self._numbers(state, u[0]), o) for o in taken_numbers)
+                    for u in pool[i + 1 : RERANK_DEPTH]
+                )
+            if restates:
+                skipped.append(t)
+                continue
+            picked.append(t)
+            taken_numbers.append(numbers)
+            if len(picked) == n:
+                return picked
+        rest = skipped + pool[RERANK_DEPTH:]
+        return sorted(picked + rest[: n - len(picked)], key=lambda t: -t[1])
+
+    def _numbers(self, state: _State, row: int) -> frozenset[str]:
+        """Number tokens of a row's section and text (they survive translation, unlike words)."""
+        return frozenset(t for t in self._candidate(state, row).tokens if t[:1].isdigit() and _NUMBER.match(t))
 
     def _entity_coverage(self, state: _State, text: str) -> np.ndarray[Any, np.dtype[np.float32]] | None:
         """Per chunk, the share of the query's identifiers (model names, rule numbers) its indexed text has."""
@@ -555,38 +697,43 @@ class CorpusIndex:
             coverage += state.bm25.get_scores_from_ids([token_id]) > 0
         return (coverage / len(names)).astype(np.float32)
 
-    def _bm25_ranking(
-        self, state: _State, text: str, expansion: list[str], mask: BoolArray
-    ) -> list[int]:
+    def _bm25_scores(
+        self, state: _State, text: str, expansion: list[str]
+    ) -> np.ndarray[Any, np.dtype[np.float32]] | None:
+        """BM25 score of every row: the query's own words, plus its glossary expansion at ``EXPANSION_WEIGHT``."""
         own = list(dict.fromkeys(self.tokenizer.words(text)))
         extra = [t for term in expansion for t in self.tokenizer.words(term) if t not in own]
         own_ids = state.bm25.get_tokens_ids(own)
         extra_ids = state.bm25.get_tokens_ids(list(dict.fromkeys(extra)))
         if not own_ids and not extra_ids:
-            return []
+            return None
         scores = np.zeros(len(state.records), dtype=np.float32)
         if own_ids:
             scores += state.bm25.get_scores_from_ids(own_ids)
         if extra_ids:
             scores += EXPANSION_WEIGHT * state.bm25.get_scores_from_ids(extra_ids)
-        scores = np.where(mask, scores, 0.0)
-        n = min(CANDIDATES, len(scores))
-        top = np.argpartition(-scores, n - 1)[:n]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [int(i) for i in top if scores[i] > 0]
+        return scores
 
-    def _dense_ranking(
-        self,
-        state: _State,
-        text: str,
-        expansion: list[str],
-        mask: BoolArray,
-        filters: SearchFilters,
-        k: int,
-    ) -> list[int]:
+    @staticmethod
+    def _top(scores: np.ndarray[Any, np.dtype[np.float32]] | None, mask: BoolArray) -> list[int]:
+        """The ``CANDIDATES`` best allowed rows with a positive score, best first."""
+        if scores is None:
+            return []
+        masked = np.where(mask, scores, 0.0)
+        n = min(CANDIDATES, len(masked))
+        top = np.argpartition(-masked, n - 1)[:n]
+        top = top[np.argsort(-masked[top], kind="stable")]
+        return [int(i) for i in top if masked[i] > 0]
+
+    def _query_vector(self, text: str, expansion: list[str]) -> np.ndarray[Any, Any]:
         vector = self.embedder.embed_query(text)
         if expansion:
             vector = vector + EXPANSION_WEIGHT * self.embedder.embed_query(" ".join(expansion))
+        return vector
+
+    def _dense_ranking(
+        self, state: _State, vector: np.ndarray[Any, Any], mask: BoolArray, filters: SearchFilters, k: int
+    ) -> list[int]:
         if _has_metadata_filter(filters):
             return self._exact_ranking(state, vector, mask)
         ranking = self._query_chroma(state, vector, mask, n=min(CANDIDATES, len(state.records)))
@@ -683,12 +830,9 @@ class CorpusIndex:
 
     @staticmethod
     def _fuse(
-        state: _State,
-        lexical: list[int],
-        dense: list[int],
-        entities: np.ndarray[Any, np.dtype[np.float32]] | None,
-        k: int,
-    ) -> list[Passage]:
+        lexical: list[int], dense: list[int], entities: np.ndarray[Any, np.dtype[np.float32]] | None
+    ) -> list[tuple[int, float]]:
+        """Reciprocal-rank fusion, boosted by identifier coverage; best first, ties to the better BM25 rank."""
         fused: dict[int, float] = {}
         lexical_rank: dict[int, int] = {}
         for rank, row in enumerate(lexical):
@@ -699,29 +843,67 @@ class CorpusIndex:
         if entities is not None:
             for row in fused:
                 fused[row] *= 1.0 + ENTITY_BOOST * float(entities[row])
-        best = sorted(fused, key=lambda row: (-fused[row], lexical_rank.get(row, CANDIDATES)))[:k]
-        passages: list[Passage] = []
-        for row in best:
-            r = state.records[row]
-            passages.append(
-                Passage(
-                    text=r.text,
-                    doc_id=r.doc_id,
-                    chunk_id=r.chunk_id,
-                    title=r.title,
-                    date=r.date,
-                    date_source=r.date_source,
-                    kind=r.kind,
-                    language=r.language,
-                    section=r.section,
-                    url=r.url,
-                    score=round(fused[row], 6),
-                    start=r.start,
-                    end=r.end,
-                    factual=r.factual,
-                )
+        order = sorted(fused, key=lambda row: (-fused[row], lexical_rank.get(row, CANDIDATES)))
+        return [(row, fused[row]) for row in order]
+
+    def _rerank(self, state: _State, text: str, fused: list[tuple[int, float]]) -> list[tuple[int, float, float]]:
+        """Rescore the best ``RERANK_DEPTH`` fused rows: fused/best fused + ``rerank_weight`` × relevance.
+
+        Returns (row, score, relevance) best first; without a reranker relevance is 1 (every row counts).
+        """
+        if not fused:
+            return []
+        best = fused[0][1]
+        head, tail = fused[:RERANK_DEPTH], fused[RERANK_DEPTH:]
+        if self.reranker is None:
+            return [(row, score / best, 1.0) for row, score in fused]
+        candidates = [self._candidate(state, row) for row, _ in head]
+        relevance = self.reranker.relevance(text, candidates, state.idf)
+        rescored = [
+            (row, score / best + self.rerank_weight * rel, rel)
+            for (row, score), rel in zip(head, relevance, strict=True)
+        ]
+        rescored.sort(key=lambda t: -t[1])
+        return rescored + [(row, score / best, 0.0) for row, score in tail]
+
+    def _candidate(self, state: _State, row: int) -> Candidate:
+        """The reranker's view of a row (cached per state): its tokens without those only its title brings."""
+        cand = state.candidates.get(row)
+        if cand is None:
+            record = state.records[row]
+            title = self._title_tokens.get(record.title)
+            if title is None:
+                title = Counter(self.tokenizer.words(record.title))
+                if len(self._title_tokens) < 100_000:
+                    self._title_tokens[record.title] = title
+            body = Counter(record.tokens)
+            body.subtract(title)
+            cand = Candidate(
+                text="\n".join(p for p in (record.title, record.section or "", record.text) if p),
+                tokens=frozenset(t for t, n in body.items() if n > 0),
+                title_tokens=frozenset(title),
             )
-        return passages
+            state.candidates[row] = cand
+        return cand
+
+    @staticmethod
+    def _passage(r: ChunkRecord, score: float) -> Passage:
+        return Passage(
+            text=r.text,
+            doc_id=r.doc_id,
+            chunk_id=r.chunk_id,
+            title=r.title,
+            date=r.date,
+            date_source=r.date_source,
+            kind=r.kind,
+            language=r.language,
+            section=r.section,
+            url=r.url,
+            score=round(score, 6),
+            start=r.start,
+            end=r.end,
+            factual=r.factual,
+        )
 
 
 def open_index(
@@ -735,6 +917,9 @@ def open_index(
     lock_path: Path | None = None,
     ingest_wait_s: float = INGEST_WAIT_S,
     client_factory: Callable[[], ClientAPI] | None = None,
+    reranker: Reranker | None | Literal["heuristic"] = "heuristic",
+    rerank_weight: float = RERANK_WEIGHT,
+    mix_languages: bool = True,
 ) -> CorpusIndex:
     """Open (or create) the index; see :class:`CorpusIndex` for the arguments.
 
@@ -751,6 +936,9 @@ def open_index(
         lock_path=lock_path,
         ingest_wait_s=ingest_wait_s,
         client_factory=client_factory,
+        reranker=reranker,
+        rerank_weight=rerank_weight,
+        mix_languages=mix_languages,
     )
 
 

@@ -10,8 +10,9 @@ import pytest
 from corpus.embeddings import HashingEmbedder
 from corpus.errors import IndexUnavailableError, InvalidQueryError
 from corpus.eval import evaluate, load_questions
-from corpus.index import CorpusIndex, is_identifier, make_chroma_client, open_index
+from corpus.index import CorpusIndex, make_chroma_client, open_index
 from corpus.manifest import Manifest
+from corpus.text import is_identifier
 from corpus.types import MAX_K, SearchFilters
 from tests.corpus.conftest import DEV_QUESTIONS, EXTENDED_QUESTIONS
 
