@@ -49,6 +49,7 @@ def build_corpus(settings: Settings, *, bootstrap: bool = False) -> CorpusIndex:
     from corpus.embeddings import make_embedder
     from corpus.glossary import load_glossary
     from corpus.index import make_chroma_client, open_index
+    from corpus.rerank import make_reranker
     from corpus.text import shared_tokenizer
 
     glossary = load_glossary()
@@ -70,6 +71,7 @@ def build_corpus(settings: Settings, *, bootstrap: bool = False) -> CorpusIndex:
         )
 
     client = connect()
+    reranker = make_reranker(emb.reranker, tokenizer=tokenizer, glossary=glossary, model_path=emb.reranker_model_path)
     index = open_index(
         manifest_path=settings.data_dir / MANIFEST_FILE,
         client=client,
@@ -79,6 +81,9 @@ def build_corpus(settings: Settings, *, bootstrap: bool = False) -> CorpusIndex:
         glossary=glossary,
         ingest_wait_s=settings.ingest_wait_s,
         client_factory=connect if settings.chroma.mode == "embedded" else None,
+        reranker=reranker,
+        rerank_weight=emb.rerank_weight,
+        mix_languages=emb.mix_languages,
     )
     if bootstrap and index.is_empty and corpus_dir(settings).is_dir():
         index.ingest(corpus_dir(settings))

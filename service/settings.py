@@ -57,6 +57,16 @@ class EmbeddingSettings(BaseModel):
     model: str | None = None
     api_key: SecretStr | None = None
     dimensions: int = Field(512, ge=16, le=8192, description="Vector size of the hashing embedding.")
+    reranker: Literal["heuristic", "cross_encoder", "none"] = Field(
+        "heuristic",
+        description="Rescoring of fused search candidates: bilingual concept coverage (offline), a cross-encoder "
+        "model from reranker_model_path, or none.",
+    )
+    reranker_model_path: Path | None = Field(None, description="Local sentence-transformers CrossEncoder folder.")
+    rerank_weight: float = Field(2.0, ge=0, le=100, description="Weight of the reranker next to the fused score.")
+    mix_languages: bool = Field(
+        True, description="Without a language filter, reserve 2 of 5 places for the language the query is not in."
+    )
 
 
 class SolverSettings(BaseModel):

@@ -73,8 +73,9 @@ def search(
         console.print("no passages match")
         return
     for rank, p in enumerate(passages, start=1):
-        origin = _DATE_ORIGIN.get(p.date_source or "", p.date_source)
-        when = f"{p.date.isoformat()} ({origin})" if p.date else "date unknown"
+        when = p.date.isoformat() if p.date else "date unknown"
+        if p.date and p.date_source not in (None, "front_matter"):
+            when += f" from {_DATE_ORIGIN.get(p.date_source or '', p.date_source)}"
         console.print(
             f"[bold]{rank}.[/] {p.title} [dim]({p.doc_id}, {when}, {p.kind}, {p.language}; score {p.score:.4f})[/]",
             highlight=False,
