@@ -44,7 +44,10 @@ class Passage(BaseModel):
     language: Language = Field(description="Language of the source document.")
     section: str | None = Field(None, description="Heading the chunk stands under, when the document has one.")
     url: str | None = Field(None, description="First source URL of the document, when it has one.")
-    score: float = Field(description="Fused reciprocal-rank score; higher is better, comparable within one search.")
+    score: float = Field(
+        description="Fused reciprocal-rank score scaled to the best candidate plus the reranker's weighted relevance; "
+        "higher is better, comparable within one search."
+    )
     start: int = Field(ge=0, description="Offset of the first character of ``text`` in the document body.")
     end: int = Field(ge=0, description="Offset one past the last character of ``text`` in the document body.")
     factual: bool = Field(True, description="False for boilerplate (headline lists, reader comments, disclaimers).")
