@@ -125,14 +125,20 @@ def latency(
 def real_recall(index: CorpusIndex, path: Path, real: set[str], k: int = 5) -> dict[str, float]:
     """Recall@k counting only passages of real (shipped) documents as answers."""
     questions = load_questions(path)
-    found = crossing = crossing_found = 0
+    found = anywhere = crossing = crossing_found = 0
     for q in questions:
         phrases = [p.casefold() for p in q.expect_any]
-        hit = any(p.doc_id in real and any(x in p.text.casefold() for x in phrases) for p in index.search(q.q, k=k))
+        passages = index.search(q.q, k=k)
+        hit = any(p.doc_id in real and any(x in p.text.casefold() for x in phrases) for p in passages)
+        anywhere += any(any(x in p.text.casefold() for x in phrases) for p in passages)
         found += hit
         crossing += q.cross_lingual
         crossing_found += hit and q.cross_lingual
-    out = {"n": len(questions), "recall_at_5": round(found / len(questions), 4)}
+    out = {
+        "n": len(questions),
+        "recall_at_5": round(found / len(questions), 4),
+        "recall_at_5_any_passage": round(anywhere / len(questions), 4),
+    }
     if crossing:
         out["cross_lingual_recall_at_5"] = round(crossing_found / crossing, 4)
     return out
@@ -301,12 +307,16 @@ def main() -> None:
         f"Recall@5 over the {report.documents_total:,}-document corpus, counting only passages of the real "
         "documents (synthetic sentence shuffles are distractors):",
         "",
-        "| question set | n | recall@5 | cross-lingual recall@5 |",
-        "|---|---|---|---|",
+        "| question set | n | recall@5, real passages | cross-lingual, real | recall@5, any passage |",
+        "|---|---|---|---|---|",
         *[
-            f"| {name} | {r['n']} | {r['recall_at_5']:.3f} | {r.get('cross_lingual_recall_at_5', '')} |"
+            f"| {name} | {r['n']} | {r['recall_at_5']:.3f} | {r.get('cross_lingual_recall_at_5', '')} | "
+            f"{r['recall_at_5_any_passage']:.3f} |"
             for name, r in at_scale.items()
         ],
+        "",
+        "Each synthetic document is four shuffled sentences of the real ones, so an answer sentence exists in "
+        "hundreds of copies; 'any passage' counts a copy that holds the expected phrase as found.",
         "",
         "Reproduce: `.venv/bin/python -m bench.retrieval_bench`",
         "",

@@ -100,6 +100,7 @@ class ConceptCoverageReranker:
         self.tokenizer = tokenizer
         self.glossary = glossary
         self._form_tokens: dict[str, tuple[str, ...]] = {}
+        self._concepts: dict[str, tuple[object, list[_Concept]]] = {}
 
     def _tokens(self, form: str) -> tuple[str, ...]:
         cached = self._form_tokens.get(form)
@@ -138,7 +139,15 @@ class ConceptCoverageReranker:
         self, query: str, candidates: Sequence[Candidate], idf: Callable[[str], float] | None = None
     ) -> list[float]:
         """Weighted share of the query's concepts each candidate mentions (0 when the query has none)."""
-        concepts = self.concepts(query, idf)
+        owner = getattr(idf, "__self__", idf)  # the index state whose frequencies weigh the concepts
+        cached = self._concepts.get(query)
+        if cached is not None and cached[0] is owner:  # the index asks once per language for the same query
+            concepts = cached[1]
+        else:
+            concepts = self.concepts(query, idf)
+            if len(self._concepts) >= 1024:
+                self._concepts.clear()
+            self._concepts[query] = (owner, concepts)
         total = sum(c.weight for c in concepts)
         if not total:
             return [0.0] * len(candidates)
