@@ -141,7 +141,7 @@ class _State:
     bm25: Any
     vectors: _LazyVectors
     document_frequency: dict[str, int]
-    """Chunks holding each token; filled on the first reranked search of this state."""
+    """Chunks holding each token, cached as asked for."""
     candidates: dict[int, Candidate]
     """Reranker views of rows, built on first use."""
     numbers: dict[int, frozenset[str]]
@@ -171,13 +171,19 @@ class _State:
         )
 
     def idf(self, token: str) -> float:
-        """Inverse document frequency of a token over this state's chunks (BM25's formula, never below 0.1)."""
-        if not self.document_frequency and self.records:
-            counts: Counter[str] = Counter()
-            for record in self.records:
-                counts.update(set(record.tokens))
-            self.document_frequency.update(counts)
-        df = self.document_frequency.get(token, 0)
+        """Inverse document frequency of a token over this state's chunks (BM25's formula, never below 0.1).
+
+        The frequency is read from the BM25 index's token-major score matrix (the length of the token's column),
+        so nothing is counted again; tokens are cached.
+        """
+        df = self.document_frequency.get(token)
+        if df is None:
+            df = 0
+            token_id = self.bm25.vocab_dict.get(token) if self.bm25 is not None else None
+            if token_id is not None:
+                indptr = self.bm25.scores["indptr"]
+                df = int(indptr[token_id + 1] - indptr[token_id])
+            self.document_frequency[token] = df
         n = len(self.records)
         return max(0.1, math.log(1.0 + (n - df + 0.5) / (df + 0.5)))
 
