@@ -85,6 +85,8 @@ WRITE_BATCH_CHUNKS = 256
 CHROMA_BATCH = 1_000
 INGEST_WAIT_S = 60.0
 """Default time an ingestion waits for another one (any process) to release the index's write lock."""
+MIN_OTHER_RELEVANCE = 0.2
+"""Least reranker relevance (weighted concept coverage) for a place reserved for the other language."""
 EXACT_MAX_ROWS = 200_000
 """Up to this many chunks, dense ranking is exact over the in-memory vectors (a few ms, and the same on a Chroma
 server as embedded); above it, unfiltered searches take Chroma's approximate neighbours."""
@@ -655,7 +657,8 @@ class CorpusIndex:
     ) -> list[tuple[int, float]]:
         """Top k of one group, or of two languages with ``other_language_slots(k)`` places for the other one.
 
-        A reserved place goes only to a passage that matched some concept of the question (relevance > 0). Within
+        A reserved place goes only to a passage that covers more than ``MIN_OTHER_RELEVANCE`` of the question's
+        concepts (every passage counts without a reranker). Within
         one language, a passage that restates one already chosen (mostly the same numbers) gives way to the next
         one, so the places carry different facts where the candidates allow.
         """
@@ -664,7 +667,7 @@ class CorpusIndex:
             return [(row, score) for row, score, _ in self._pick(state, pool, k, [])]
         same = ranked.get(language, [])
         other = sorted((t for lang, rows in ranked.items() if lang != language for t in rows), key=lambda t: -t[1])
-        relevant_other = [t for t in other if t[2] > 0]
+        relevant_other = [t for t in other if t[2] > MIN_OTHER_RELEVANCE]
         slots = min(len(relevant_other), other_language_slots(k))
         chosen = self._pick(state, same, k - slots, [])
         chosen += self._pick(state, relevant_other, slots, chosen, tolerance=RESTATEMENT_TOLERANCE)
