@@ -18,6 +18,7 @@ from pydantic import (
 
 from optimizer.compliance import BuyerKind, BuyerPolicy
 from optimizer.errors import InvalidInputError
+from optimizer.estimator.models import fill_from_preset
 from optimizer.units import parse_money, parse_quantity
 
 
@@ -46,6 +47,8 @@ class TrainingWorkload(_Strict):
 
     kind: Literal["training", "fine_tune"] = "training"
     name: str = Field("training", min_length=1, max_length=80)
+    model: str | None = Field(None, min_length=1, max_length=80,
+                              description="Model preset id or alias (qwen2.5-72b); fills params and the shape.")
     params: Num = Field(gt=0, le=1e14, description="Total parameters.")
     active_params: Num | None = Field(None, gt=0, description="Active parameters per token (MoE).")
     tokens: Num = Field(gt=0, le=1e16, description="Tokens to train on.")
@@ -59,12 +62,18 @@ class TrainingWorkload(_Strict):
             raise ValueError("active_params cannot exceed params")
         return self
 
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data: object) -> object:
+        return fill_from_preset(data)
+
 
 class InferenceWorkload(_Strict):
     """A serving workload: capacity may be split across accelerator types."""
 
     kind: Literal["inference"] = "inference"
     name: str = Field("inference", min_length=1, max_length=80)
+    model: str | None = Field(None, min_length=1, max_length=80, description="Model preset; fills params.")
     params: Num = Field(gt=0, le=1e14)
     active_params: Num | None = Field(None, gt=0)
     requests_per_s: float = Field(gt=0, le=1e7)
@@ -73,6 +82,11 @@ class InferenceWorkload(_Strict):
     ttft_s: float = Field(2.0, gt=0, le=3600)
     tpot_s: float = Field(0.10, gt=0, le=60)
     precision: Literal["bf16", "fp16", "fp8", "int8"] = "bf16"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data: object) -> object:
+        return fill_from_preset(data)
 
 
 def _workload_tag(value: object) -> str:

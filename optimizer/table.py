@@ -168,7 +168,8 @@ def _nodes_round(accelerators: float, per_node: int) -> int:
 
 
 def _training_request(w: TrainingWorkload, sku: str, count: int, fabric: str | None, country: str) -> TrainingRequest:
-    return TrainingRequest(params=w.params, active_params=w.active_params, tokens=w.tokens, accelerator=sku,
+    return TrainingRequest(params=None if w.model else w.params, model=w.model,
+                           active_params=None if w.model else w.active_params, tokens=w.tokens, accelerator=sku,
                            count=count, precision=w.precision, seq_len=w.seq_len, fabric=fabric,
                            buyer_country=country)
 

@@ -12,7 +12,7 @@ from service.api import metrics
 from service.api.errors import install_error_handlers
 from service.api.middleware import InputLimitMiddleware, RequestContextMiddleware, WorkMiddleware, cancel_all, in_flight
 from service.api.openapi import install_openapi
-from service.api.routes import catalog, compliance, estimates, health, recommendations
+from service.api.routes import catalog, chat, compliance, estimates, health, jobs, recommendations
 from service.api.routes import corpus as corpus_routes
 from service.api.security import AUTH, RateLimits, keys_required
 from service.container import build_context
@@ -75,4 +75,6 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     app.include_router(estimates.router, dependencies=AUTH)
     app.include_router(recommendations.router, dependencies=AUTH)
     app.include_router(corpus_routes.router, dependencies=AUTH)
+    app.include_router(chat.router, dependencies=AUTH)
+    app.include_router(jobs.router, dependencies=AUTH)
     return app

@@ -15,7 +15,7 @@ from optimizer.compliance import load_engine
 from optimizer.table import EstimateCache
 from service.corpus_wiring import LazyCorpus
 from service.settings import Settings
-from service.usecases.context import AppContext, Domain, LazyDatabase
+from service.usecases.context import AppContext, Domain, LazyDatabase, LazyDomain
 
 __all__ = ["AppContext", "Domain", "build_context", "build_domain"]
 
@@ -28,7 +28,16 @@ def build_domain(settings: Settings, extra_catalogs: Sequence[Path] = ()) -> Dom
     return Domain(catalog=catalog, engine=engine, cache=cache)
 
 
-def build_context(settings: Settings, extra_catalogs: Sequence[Path] = ()) -> AppContext:
-    """The context every use case runs against; the domain loads now, the corpus and database on first use."""
-    return AppContext(settings=settings, domain=build_domain(settings, extra_catalogs),
-                      corpus=LazyCorpus(settings), database=LazyDatabase(settings))
+def build_context(settings: Settings, extra_catalogs: Sequence[Path] = (), *, lazy_domain: bool = False) -> AppContext:
+    """The context every use case runs against; corpus and database open on first use.
+
+    Args:
+        settings: Service settings.
+        extra_catalogs: Catalog files added to ``settings.catalog_files`` (the CLI's ``--catalog``).
+        lazy_domain: Load the catalog and rules on first use instead of now (commands that only search or ingest);
+            by default they load now, so a bad catalog file fails at start-up.
+    """
+    domain = (LazyDomain(lambda: build_domain(settings, extra_catalogs)) if lazy_domain
+              else LazyDomain.ready(build_domain(settings, extra_catalogs)))
+    return AppContext(settings=settings, domain_holder=domain, corpus=LazyCorpus(settings),
+                      database=LazyDatabase(settings))

@@ -21,6 +21,8 @@ from corpus.errors import IndexUnavailableError
 from service.settings import Settings
 
 if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+
     from corpus.index import CorpusIndex
 
 log = logging.getLogger("procure.corpus")
@@ -57,6 +59,7 @@ def build_corpus(settings: Settings, *, bootstrap: bool = False, read_only: bool
     from corpus.embeddings import make_embedder
     from corpus.glossary import load_glossary
     from corpus.index import make_chroma_client, open_index
+    from corpus.rerank import make_reranker
     from corpus.text import shared_tokenizer
 
     if settings.data_dir.exists() and not settings.data_dir.is_dir():
@@ -78,26 +81,33 @@ def build_corpus(settings: Settings, *, bootstrap: bool = False, read_only: bool
         model=emb.model,
         api_key=emb.api_key.get_secret_value() if emb.api_key else None,
     )
-
     chroma_path = settings.chroma_path
     existing = (settings.data_dir / MANIFEST_FILE).is_file() and chroma_path.is_dir()
     if read_only and existing and settings.chroma.mode == "embedded":
         chroma_path = _snapshot(chroma_path)
 
-    def _open() -> CorpusIndex:
-        client = make_chroma_client(
-            mode=settings.chroma.mode, path=chroma_path, host=settings.chroma.host, port=settings.chroma.port
+    def connect() -> ClientAPI:
+        chroma = settings.chroma
+        return make_chroma_client(
+            mode=chroma.mode, path=chroma_path, host=chroma.host, port=chroma.port, ssl=chroma.ssl
         )
+
+    def _open() -> CorpusIndex:
         return open_index(
             manifest_path=settings.data_dir / MANIFEST_FILE,
-            client=client,
+            client=connect(),
             collection=settings.chroma.collection,
             embedder=embedder,
             tokenizer=tokenizer,
             glossary=glossary,
             ingest_wait_s=settings.ingest_wait_s,
+            client_factory=connect if settings.chroma.mode == "embedded" else None,
+            reranker=reranker,
+            rerank_weight=emb.rerank_weight,
+            mix_languages=emb.mix_languages,
         )
 
+    reranker = make_reranker(emb.reranker, tokenizer=tokenizer, glossary=glossary, model_path=emb.reranker_model_path)
     try:
         index = _open()
     except IndexUnavailableError as exc:

@@ -31,8 +31,8 @@ def test_core_packages_never_read_the_environment() -> None:
     assert offenders == []
 
 
-ENTRY_POINTS = ("api", "cli", "agent", "jobs", "web")
-"""Entry-point packages of ``service`` (present and future); they reach the core only through service.usecases."""
+ENTRY_POINTS = ("api", "cli", "agent", "jobs", "web", "presenters")
+"""Entry points of ``service`` (present and future) and the presenters reach the core only through service.usecases."""
 
 
 def _imports(path: Path) -> list[str]:

@@ -298,7 +298,7 @@ class NetworkOption(_Frozen):
 
     id: SkuId
     name: str
-    kind: Literal["infiniband", "roce", "vendor"]
+    kind: Literal["infiniband", "roce", "vendor", "cloud"]
     per_accelerator_gbit: GbitFig = Field(description="Scale-out bandwidth per accelerator, one direction.")
     compatible_vendors: tuple[str, ...] = Field(description="Accelerator vendors it serves; empty = all.")
     price_per_node: PriceRange | None = None

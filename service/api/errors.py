@@ -31,6 +31,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "index_unavailable": 503,
     "index_busy": 409,
     "work_cancelled": 503,
+    "job_not_found": 404,
+    "job_conflict": 409,
 }
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 408: "request_timeout", 413: "payload_too_large", 414: "uri_too_long",

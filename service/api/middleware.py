@@ -40,7 +40,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 log = logging.getLogger("procure.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-HEAVY = (("POST", "/v1/recommendations"), ("POST", "/v1/corpus/documents"))
+HEAVY = (("POST", "/v1/recommendations"), ("POST", "/v1/corpus/documents"), ("POST", "/v1/chat"))
 """(method, path prefix) of the requests that solve or ingest and therefore queue for a slot."""
 
 _active: set[WorkControl] = set()

@@ -7,17 +7,19 @@ and non-finite numbers (JSON ``Infinity``, ``1e309``) are refused with 422.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service.usecases import (
     CostRequest,
     InferenceRequest,
+    InvalidInputError,
     PurchaseRequest,
     TrainingRequest,
     WhatIfChange,
     human_numbers,
+    money,
 )
 
 
@@ -50,6 +52,26 @@ class WhatIfCreate(BaseModel):
 
     request: RecommendationCreate
     change: WhatIfChangeBody  # type: ignore[valid-type]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _budget_with_currency(cls, data: Any) -> Any:
+        """A changed budget may carry its currency ("¥8000万"); it must be the request's currency."""
+        if not isinstance(data, dict) or not isinstance(data.get("change"), dict):
+            return data
+        budget = data["change"].get("budget")
+        if not isinstance(budget, str):
+            return data
+        try:
+            amount, written = money(budget, what="change.budget")
+        except InvalidInputError as exc:
+            raise ValueError(exc.message) from None
+        base = data.get("request", {}).get("budget") if isinstance(data.get("request"), dict) else None
+        expected = (base.get("currency") if isinstance(base, dict) else None) or (
+            money(base)[1] if isinstance(base, str) else None) or "CNY"
+        if written and written != str(expected).upper():
+            raise ValueError(f"change.budget is written in {written} but the request is in {expected}")
+        return {**data, "change": {**data["change"], "budget": amount}}
 
 
 TrainingEstimateCreate = human_numbers(TrainingRequest, "TrainingEstimateCreate")

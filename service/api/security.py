@@ -35,6 +35,7 @@ SCOPE_BY_PREFIX: tuple[tuple[str | None, str, str], ...] = (
     (None, "/v1/recommendations", "plan"),
     (None, "/v1/estimates", "plan"),
     (None, "/v1/jobs", "jobs"),
+    ("POST", "/v1/chat", "plan"),
     (None, "/v1/keys", "admin"),
     (None, "/v1/audit", "admin"),
 )

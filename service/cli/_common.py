@@ -74,6 +74,9 @@ class ProcureGroup(TyperGroup):
             raise fail(exc.message) from None
         except ValidationError as exc:
             raise fail(first_error(list(exc.errors()))) from None
+        except typer.BadParameter as exc:  # bad or missing flag values: one line, with where to find help
+            hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+            raise fail(exc.format_message().replace("\n", " ").replace("Value error, ", "") + hint) from None
 
 
 def settings() -> Settings:
@@ -81,6 +84,6 @@ def settings() -> Settings:
     return get_settings()
 
 
-def context(extra: list[Path] | None = None) -> AppContext:
-    """The application context from settings plus ``--catalog`` files."""
-    return build_context(get_settings(), extra or [])
+def context(extra: list[Path] | None = None, *, lazy_domain: bool = False) -> AppContext:
+    """The application context from settings plus ``--catalog`` files (catalog loaded on first use if lazy)."""
+    return build_context(get_settings(), extra or [], lazy_domain=lazy_domain)

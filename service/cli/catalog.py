@@ -30,7 +30,7 @@ def list_accelerators(
     if as_json:
         emit_json([accelerator_summary(e) for e in entries])
         return
-    console.print(catalog_table(entries))
+    console.print(catalog_table(entries, console.width))
 
 
 @app.command("show")

@@ -47,6 +47,8 @@ def recommend(
     request: RequestOpt = None,
     workload: Annotated[WorkloadChoice, typer.Option("--workload")] = WorkloadChoice.training,
     params: Annotated[str | None, typer.Option("--params", help=NUM)] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Model preset (qwen2.5-72b) instead of --params.")
+                     ] = None,
     active_params: Annotated[str | None, typer.Option("--active-params", help=NUM)] = None,
     tokens: Annotated[str | None, typer.Option("--tokens", help="1.4T, 2万亿")] = None,
     requests_per_s: Annotated[str | None, typer.Option("--requests-per-s", help="e.g. 50, 1.2K")] = None,
@@ -78,7 +80,7 @@ def recommend(
         req = usecases.with_license_risk(usecases.load_request_file(request), accept_license_risk)
     else:
         req = usecases.single_workload_request(
-            workload=workload.value, params=params, active_params=active_params, tokens=tokens,
+            workload=workload.value, params=params, model=model, active_params=active_params, tokens=tokens,
             requests_per_s=requests_per_s, deadline_days=deadline_days, precision=precision, budget=budget,
             currency=currency, buyer_country=buyer_country, buyer_kind=buyer_kind, on=on,
             objective=None if objective is None else objective.value,

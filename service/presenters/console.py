@@ -6,6 +6,7 @@ any width; the considered-options table keeps SKU ids whole and folds the reason
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -14,10 +15,10 @@ from rich.table import Table
 from rich.text import Text
 
 from service.presenters.text import Lang, fmt_days, fmt_money, fmt_share
-from service.usecases import CatalogEntry, Comparison, PurchasePlan
+from service.usecases import CatalogEntry, Comparison, PurchasePlan, Relaxation
 
 if TYPE_CHECKING:  # the what-if module loads OR-Tools; commands that never solve do not pay for it
-    from service.usecases import WhatIfResult
+    from service.usecases import BreakEven, WhatIfResult
 
 NARROW = 100
 """Below this many columns the considered table drops its delta columns (they are in ``--json``)."""
@@ -77,6 +78,9 @@ def render_plan(console: Console, plan: PurchasePlan, lang: Lang = "en") -> None
         if plan.domestic_share is not None:
             line += f"; {_w('domestic', lang)} {fmt_share(plan.domestic_share)}"
         console.print(line, highlight=False, markup=False)
+        extra = cost_lines(plan, lang)
+        if extra:
+            console.print(extra, highlight=False, markup=False)
         console.print(f"{_w('binding', lang)}: {', '.join(plan.binding_constraints) or _w('none', lang)}",
                       highlight=False, markup=False)
     if plan.considered:
@@ -90,7 +94,8 @@ def render_plan(console: Console, plan: PurchasePlan, lang: Lang = "en") -> None
         console.print(f"pareto: {fmt_money(p.total_cost, cur, lang)} — {fmt_days(p.time_days, lang)} — "
                       + ", ".join(f"{x.accelerators:,} × {x.sku}" for x in p.items), highlight=False, markup=False)
     for r in plan.relaxations:
-        console.print(Text.assemble("  ", (_w("relax", lang), "yellow"), f" {r.constraint}: {r.message}"))
+        words = relaxation_text(r, lang)
+        console.print(Text.assemble("  ", (_w("relax", lang), "yellow"), f" {r.constraint}: {words}"))
     for warning in plan.warnings:
         console.print(f"  ! {warning}", style="yellow", highlight=False, markup=False)
     if plan.validation is not None:
@@ -100,6 +105,28 @@ def render_plan(console: Console, plan: PurchasePlan, lang: Lang = "en") -> None
     if plan.citations:
         console.print(f"{_w('sources', lang)}: " + ", ".join(c.id for c in plan.citations),
                       highlight=False, markup=False)
+
+
+def relaxation_text(r: Relaxation, lang: Lang = "en") -> str:
+    """A relaxation in words: typed relaxations (issue-8b) through ``service.relaxation_text``, else the message."""
+    message = getattr(r, "message", None)
+    if isinstance(message, str):
+        return message
+    words = importlib.import_module("service.relaxation_text")  # the core's typed relaxations come with it
+    return str(words.describe(r, lang))
+
+
+def cost_lines(plan: PurchasePlan, lang: Lang = "en") -> str | None:
+    """Network and hosting shares of the totals, when the core reports them (issue-8b cost lines)."""
+    network, hosting = getattr(plan, "network_cost", None), getattr(plan, "hosting_cost", None)
+    if not network and not hosting:
+        return None
+    cur = plan.currency
+    if lang == "zh":
+        return (f"  其中横向扩展网络 {fmt_money(network, cur, lang)}（资本支出），"
+                f"托管/维护 {fmt_money(hosting, cur, lang)}（运营支出）")
+    return (f"  of which scale-out network {fmt_money(network, cur, lang)} (capex) and hosting/maintenance "
+            f"{fmt_money(hosting, cur, lang)} (opex)")
 
 
 def plan_headline(plan: PurchasePlan, lang: Lang = "en") -> str:
@@ -147,13 +174,43 @@ def considered_table(console: Console, plan: PurchasePlan, lang: Lang = "en") ->
 
 
 def render_whatif(console: Console, result: WhatIfResult, lang: Lang = "en") -> None:
-    """Print the change, both outcomes, the summary and break-even lines."""
-    console.print(f"[bold]What if: {'; '.join(result.changes) or 'no change'}[/]", highlight=False)
-    console.print(f"base:    {result.base.message}", highlight=False, markup=False)
-    console.print(f"changed: {result.changed.message}", highlight=False, markup=False)
-    console.print(f"→ {result.summary}", highlight=False, markup=False)
+    """Print the change, both outcomes, the difference and break-even lines (wrapped under their labels)."""
+    cur = result.base.currency
+    console.print(Text(f"What if: {'; '.join(result.changes) or 'no change'}", style="bold"))
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row("base:", plan_headline(result.base, lang))
+    grid.add_row("changed:", plan_headline(result.changed, lang))
+    grid.add_row("→", whatif_summary(result, lang))
     for b in result.break_even:
-        console.print(f"  break-even: {b.message}", highlight=False, markup=False)
+        grid.add_row("break-even:", break_even_line(b, cur, lang))
+    console.print(grid)
+
+
+def whatif_summary(result: WhatIfResult, lang: Lang = "en") -> str:
+    """What changed, from the result's numbers: the parts switched, cost and time differences."""
+    if not result.changed.items:
+        return result.summary
+    if result.skus_added or result.skus_removed:
+        text = f"switches {', '.join(result.skus_removed) or 'nothing'} → {', '.join(result.skus_added) or 'nothing'}"
+    else:
+        text = "the same accelerators are chosen"
+    if result.delta_cost is not None:
+        text += f"; cost {fmt_money(result.delta_cost, result.base.currency, lang, signed=True)}"
+    if result.delta_days is not None:
+        text += f"; time {result.delta_days:+,.1f} days"
+    return text
+
+
+def break_even_line(b: BreakEven, currency: str, lang: Lang = "en") -> str:
+    """A break-even price in words from its numbers (the core's message when a number is missing)."""
+    if b.change is None or b.current_price is None or b.break_even_price is None:
+        return b.message
+    verb = f"would be chosen if its price fell by {-b.change:.0%}" if b.change < 0 else (
+        f"would lose if its price rose by {b.change:.0%}")
+    prices = f"{fmt_money(b.current_price, b.currency, lang)} → {fmt_money(b.break_even_price, b.currency, lang)}"
+    return f"{b.sku} {verb} or more ({b.basis} {prices})"
 
 
 def sixteen_bit_cell(entry: CatalogEntry) -> str:
@@ -164,20 +221,25 @@ def sixteen_bit_cell(entry: CatalogEntry) -> str:
     return f"{value:,.1f}" + (" (FP16)" if entry.sixteen_bit_precision == "fp16" else "")
 
 
-def catalog_table(entries: Sequence[CatalogEntry]) -> Table:
-    """The catalog list as a table; ids and vendors are never cut."""
-    table = Table(title=f"Accelerators ({len(entries)})", header_style="bold")
+def catalog_table(entries: Sequence[CatalogEntry], width: int = 200) -> Table:
+    """The catalog list as a table; ids are never cut, and below 100 columns only the headline figures show."""
+    narrow = width < NARROW
+    table = Table(title=f"Accelerators ({len(entries)})", header_style="bold", pad_edge=False)
     table.add_column("id", no_wrap=True)
-    table.add_column("vendor", no_wrap=True)
-    for col in ("BF16 TFLOPS", "FP8 TFLOPS", "mem GB", "TB/s", "link GB/s", "TDP W", "TPP", "PD"):
-        table.add_column(col, justify="right")
+    if not narrow:
+        table.add_column("vendor", no_wrap=True)
+    numbers = ("BF16 TFLOPS", "FP8 TFLOPS", "mem GB", "TB/s", "TPP") if narrow else (
+        "BF16 TFLOPS", "FP8 TFLOPS", "mem GB", "TB/s", "link GB/s", "TDP W", "TPP", "PD")
+    for col in numbers:
+        table.add_column(col, justify="right", no_wrap=True)
     table.add_column("price", overflow="fold")
     for e in entries:
-        price = e.price
-        price_text = "—" if price is None else f"{price.base:,.0f} {price.currency} ({price.grade})"
-        table.add_row(e.id, e.vendor, sixteen_bit_cell(e), _num(e.fp8_dense_tflops, 1), _num(e.memory_gb),
-                      _num(e.memory_bandwidth_tbps, 2), _num(e.intra_node_link_gbps), _num(e.tdp_w), _num(e.tpp),
-                      _num(e.performance_density, 2), price_text)
+        price = "—" if e.price is None else f"{fmt_money(e.price.base, e.price.currency)} ({e.price.grade})"
+        values = {"BF16 TFLOPS": sixteen_bit_cell(e), "FP8 TFLOPS": _num(e.fp8_dense_tflops, 0),
+                  "mem GB": _num(e.memory_gb), "TB/s": _num(e.memory_bandwidth_tbps, 2),
+                  "link GB/s": _num(e.intra_node_link_gbps), "TDP W": _num(e.tdp_w), "TPP": _num(e.tpp),
+                  "PD": _num(e.performance_density, 2)}
+        table.add_row(e.id, *([] if narrow else [e.vendor]), *(values[c] for c in numbers), price)
     return table
 
 

@@ -44,7 +44,7 @@ from service.usecases.catalog import (
     check_compliance,
     compare,
 )
-from service.usecases.context import AppContext, Domain, LazyDatabase
+from service.usecases.context import AppContext, Domain, LazyDatabase, LazyDomain
 from service.usecases.estimates import estimate_cost, estimate_inference, estimate_training, validate_estimator
 from service.usecases.numbers import MAX_MONEY, coerce_numbers, day, fraction, human_numbers, money, quantity
 from service.usecases.planning import recommend, what_if, whatif_change
@@ -55,6 +55,7 @@ from service.usecases.requests import (
     with_license_risk,
 )
 from service.usecases.retrieval import evaluate_retrieval, ingest, scrub_paths, search, source_count
+from service.usecases.training_inputs import model_size, parse_global_batch, training_request_from_flags
 
 if TYPE_CHECKING:
     from optimizer import BreakEven, WhatIfChange, WhatIfResult
@@ -86,6 +87,7 @@ __all__ = [
     "Kind",
     "Language",
     "LazyDatabase",
+    "LazyDomain",
     "OptimizerError",
     "Passage",
     "PlanChoice",
@@ -114,13 +116,16 @@ __all__ = [
     "human_numbers",
     "ingest",
     "load_request_file",
+    "model_size",
     "money",
+    "parse_global_batch",
     "quantity",
     "recommend",
     "scrub_paths",
     "search",
     "single_workload_request",
     "source_count",
+    "training_request_from_flags",
     "validate_estimator",
     "what_if",
     "whatif_change",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,34 @@ class Domain:
     catalog: Catalog
     engine: ComplianceEngine
     cache: EstimateCache = field(default_factory=EstimateCache)
+
+
+class LazyDomain:
+    """The domain, loaded by ``load`` on first use (or at once when built with :meth:`ready`).
+
+    Args:
+        load: Builds the domain (catalog files, rule packs) from settings.
+    """
+
+    def __init__(self, load: Callable[[], Domain]) -> None:
+        self._load = load
+        self._domain: Domain | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def ready(cls, domain: Domain) -> LazyDomain:
+        """A holder around an already loaded domain."""
+        holder = cls(lambda: domain)
+        holder._domain = domain
+        return holder
+
+    def get(self) -> Domain:
+        """The domain, loaded once."""
+        if self._domain is None:
+            with self._lock:
+                if self._domain is None:
+                    self._domain = self._load()
+        return self._domain
 
 
 class LazyDatabase:
@@ -60,9 +89,14 @@ class AppContext:
     """Built once by :func:`service.container.build_context`; passed as the first argument of every use case."""
 
     settings: Settings
-    domain: Domain
+    domain_holder: LazyDomain
     corpus: LazyCorpus
     database: LazyDatabase
+
+    @property
+    def domain(self) -> Domain:
+        """Catalog, compliance engine and estimate cache (loaded at build time, or on first use when lazy)."""
+        return self.domain_holder.get()
 
     @property
     def db(self) -> Engine:

@@ -14,6 +14,7 @@ from optimizer.estimator import (
     TrainingEstimate,
     TrainingRequest,
     ValidationReport,
+    load_benchmarks,
     load_runs,
     validate_runs,
 )
@@ -50,13 +51,16 @@ def estimate_cost(ctx: AppContext, request: CostRequest | None = None, **fields:
 
 
 def validate_estimator(ctx: AppContext, *, runs: Path | None = None,
-                       which: Literal["all", "dev", "extra"] = "all") -> ValidationReport:
-    """Predicted vs reported accelerator-hours for published training runs.
+                       which: Literal["all", "dev", "extra", "megatron"] = "all") -> ValidationReport:
+    """Published runs (accelerator-hours) and Megatron-LM benchmarks (step time, TFLOP/s) vs predictions.
+
+    ``which="megatron"`` selects the benchmarks alone; ``"all"`` includes them.
 
     Raises:
         InvalidInputError: no run selected.
     """
     loaded = [r for r in load_runs(runs) if which == "all" or r.set == which]
-    if not loaded:
+    benches = load_benchmarks(runs) if which in ("all", "megatron") else []
+    if not loaded and not benches:
         raise InvalidInputError("no runs selected")
-    return validate_runs(ctx.domain.catalog, loaded)
+    return validate_runs(ctx.domain.catalog, loaded, benches)

@@ -12,7 +12,7 @@ import typing
 from datetime import date
 from typing import Any, TypeVar, Union
 
-from pydantic import BaseModel, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from optimizer.errors import InvalidInputError
 from optimizer.units import parse_date, parse_money, parse_quantity
@@ -153,9 +153,22 @@ def human_numbers(model: type[M], name: str | None = None) -> type[M]:
             raise ValueError(exc.message) from None
 
     validator = model_validator(mode="before")(classmethod(_coerce))  # type: ignore[arg-type]
-    validators: dict[str, Any] = {"human_numbers": validator}
-    sub: type[M] = create_model(  # type: ignore[call-overload]
-        name or model.__name__, __base__=model, __module__=model.__module__, __validators__=validators,
-        __doc__=model.__doc__,
-    )
+    namespace: dict[str, Any] = {
+        "__module__": model.__module__, "__doc__": model.__doc__, "human_numbers": validator,
+        "model_config": ConfigDict(json_schema_extra=_document_strings),
+    }
+    sub: type[M] = type(name or model.__name__, (model,), namespace)
     return sub
+
+
+def _document_strings(schema: dict[str, Any]) -> None:
+    """OpenAPI: numeric properties also accept a string in the shared notation."""
+    text = {"type": "string", "examples": ["70B", "1.4T", "8000万"]}
+    for prop in schema.get("properties", {}).values():
+        if prop.get("type") in ("number", "integer"):
+            plain = {k: prop.pop(k) for k in ("type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+                     if k in prop}
+            prop["anyOf"] = [plain, text]
+        elif any(o.get("type") in ("number", "integer") for o in prop.get("anyOf", [])):
+            if not any(o.get("type") == "string" for o in prop["anyOf"]):
+                prop["anyOf"].append(text)

@@ -46,8 +46,9 @@ def test_at_80_columns_the_chosen_part_and_every_sku_are_whole() -> None:
     code, out, err = run(*CHINA, env={"COLUMNS": "80"})
     assert code == 0, err
     assert max(len(line) for line in out.splitlines()) <= 80
-    assert "176 × ascend-910c" in out and "ascen…" not in out
     plan = json.loads(run(*CHINA, "--json")[1])
+    chosen = plan["items"][0]
+    assert chosen["sku"] == "ascend-910c" and f"{chosen['accelerators']} × ascend-910c" in out and "ascen…" not in out
     for c in plan["considered"]:
         assert re.search(rf"│\s*{re.escape(c['sku'])}\s", out), c["sku"]
 
@@ -179,4 +180,64 @@ def test_chinese_output_uses_wan_and_yi_and_the_same_numbers() -> None:
     wan = f"¥{plan['total_cost'] / 1e4:,.0f}万"
     assert wan in out and "合计" in out and "选定" in out and "备选方案" in out
     code, out, _ = run(*CHINA, env={"COLUMNS": "80"})
-    assert f"¥{plan['total_cost'] / 1e6:.3g}M" in out and "万" not in out.split("\n")[0]
+    millions = f"{plan['total_cost'] / 1e6:.2f}".rstrip("0").rstrip(".")
+    assert f"¥{millions}M" in out and "万" not in out.split("\n")[0]
+
+
+def test_openapi_says_numeric_fields_take_the_notation_too(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    for name, field in (("TrainingEstimateCreate", "params"), ("TrainingEstimateCreate", "count"),
+                        ("CostEstimateCreate", "accelerators")):
+        kinds = {o.get("type") for o in schemas[name]["properties"][field]["anyOf"]}
+        assert "string" in kinds and kinds & {"number", "integer"}, (name, field)
+
+
+@pytest.mark.parametrize("args", [
+    ("estimate", "training", "--params", "7B", "--tokens", "1T", "--accelerator", "h100", "--count", "8", "--tp", "x"),
+    ("estimate", "training", "--tokens", "1T"),
+    ("recommend", "--objective", "fast"),
+])
+def test_bad_or_missing_flag_values_are_one_line(args: tuple[str, ...]) -> None:
+    code, out, err = run(*args)
+    one_line_error(code, out, err)
+    assert "--help" in err and "╭" not in err
+
+
+def test_seq_len_takes_the_notation() -> None:
+    code, out, err = run("estimate", "training", "--params", "7B", "--tokens", "1T", "--accelerator", "h100",
+                         "--count", "8", "--seq-len", "8K", "--json")
+    assert code == 0, err
+
+
+def test_http_whatif_budget_reads_the_notation_and_checks_the_currency(client: TestClient) -> None:
+    base = {"workloads": [{"params": "70B", "tokens": "1.4T"}], "buyer": {"country": "CN", "date": "2025-08-01"},
+            "budget": {"amount": "5000万", "currency": "CNY"}, "objective": "min_time", "alternatives": 0}
+    ok = client.post("/v1/recommendations/whatif", json={"request": base, "change": {"budget": "¥8000万"}})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["changed"]["budget"] == pytest.approx(8e7)
+    bad = client.post("/v1/recommendations/whatif", json={"request": base, "change": {"budget": "$7M"}})
+    assert bad.status_code == 422 and "written in USD" in bad.json()["detail"]
+
+
+def test_catalog_list_at_80_columns_keeps_every_figure_whole() -> None:
+    code, out, err = run("catalog", "list", env={"COLUMNS": "80"})
+    assert code == 0, err
+    assert "…" not in out and max(len(line) for line in out.splitlines()) <= 80
+    rows = json.loads(run("catalog", "list", "--json")[1])
+    for r in rows:
+        assert re.search(rf"│{re.escape(r['id'])}\s", out), r["id"]
+        if r["tpp"] is not None:
+            assert f"{r['tpp']:,.0f}" in out
+
+
+def test_whatif_text_at_80_columns_is_built_from_the_numbers() -> None:
+    code, out, err = run("whatif", "--request", str(ROOT / "examples" / "china_70b.yaml"), "--budget", "8000万",
+                         env={"COLUMNS": "80"})
+    assert code == 0, err
+    body = json.loads(run("whatif", "--request", str(ROOT / "examples" / "china_70b.yaml"), "--budget", "8000万",
+                          "--json")[1])
+    assert max(len(line) for line in out.splitlines()) <= 80
+    flat = " ".join(out.split())
+    assert f"cost +¥{body['delta_cost'] / 1e6:.4g}M" in flat
+    for b in body["break_even"]:
+        assert b["sku"] in flat

@@ -80,3 +80,20 @@ def test_the_readme_python_example_runs(monkeypatch: pytest.MonkeyPatch) -> None
     exec(compile(block, "README.md", "exec"), scope)  # noqa: S102 - the README's own example
     plan = scope["plan"]
     assert plan.status == "optimal" and plan.items[0].sku == "ascend-910c"
+
+
+def test_every_setting_is_documented_in_the_configuration_table() -> None:
+    from service.settings import Settings
+
+    section = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    missing = []
+    for name, field in Settings.model_fields.items():
+        env = f"PROCURE_{name.upper()}"
+        group = getattr(field.annotation, "model_fields", None)
+        if group:
+            missing += [f"{env}__{sub.upper()}" for sub in group
+                        if f"{env}__{sub.upper()}" not in section and f"`__{sub.upper()}`" not in section
+                        and f"__{sub.upper()}," not in section]
+        elif env not in section:
+            missing.append(env)
+    assert missing == []

@@ -151,3 +151,16 @@ def test_compare_on_the_cli_and_over_http_give_the_same_answer(tmp_path: Path) -
                            env={"COLUMNS": "80"})
     assert "license" in r.stdout and "license_requir" not in r.stdout  # words wrap whole, ids are not split
     assert "320.0 (FP16)" in r.stdout
+
+
+def test_a_lazy_context_loads_the_catalog_only_when_a_use_case_needs_it(tmp_path: Path) -> None:
+    from service.usecases import OptimizerError
+
+    settings = Settings(data_dir=tmp_path, catalog_files=[tmp_path / "missing.yaml"])
+    lazy = build_context(settings, lazy_domain=True)  # search and ingest never touch the catalog
+    with pytest.raises(OptimizerError, match="missing.yaml"):
+        _ = lazy.domain
+    with pytest.raises(OptimizerError, match="missing.yaml"):
+        build_context(settings)  # the API and the planning commands fail at start-up instead
+    ok = build_context(Settings(data_dir=tmp_path), lazy_domain=True)
+    assert ok.domain is ok.domain and "h20" in ok.domain.catalog.accelerators
