@@ -6,6 +6,7 @@ This module is the only place that maps domain error codes to HTTP status codes.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -73,6 +74,19 @@ def problem(status: int, code: str, title: str, detail: str, *, headers: dict[st
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the path supports, read from the OpenAPI document (so ``Allow`` and the schema agree)."""
+    methods: set[str] = set()
+    for template, item in request.app.openapi().get("paths", {}).items():
+        pattern = "^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, request.url.path):
+            methods |= {m.upper() for m in item if m in _HTTP_METHODS}
+    return sorted(methods)
+
+
+_HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on the app."""
 
@@ -108,10 +122,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(exc.status, exc.code, title, exc.detail, headers=exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, "http_error")
-        return problem(exc.status_code, code, str(exc.detail), str(exc.detail),
-                       headers=dict(exc.headers) if exc.headers else None)
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:  # every method of the path, not only those of the first route that matched
+            headers["Allow"] = ", ".join(_allowed_methods(request)) or headers.get("Allow", "")
+        return problem(exc.status_code, code, str(exc.detail), str(exc.detail), headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
