@@ -49,11 +49,13 @@ def recommend(
     time_limit_s: float = 5.0,
     num_workers: int = 1,
     table: OptionTable | None = None,
+    pareto_points: int = 15,
 ) -> PurchasePlan:
     """Choose a purchase plan for ``request`` and explain it.
 
     Raises:
         UnknownSkuError, UnknownCountryError, InvalidInputError: bad input (a solve itself never raises).
+        WorkCancelledError: the work was cancelled through its :class:`optimizer.cancel.WorkControl`.
     """
     table = table or build_table(catalog, engine, request, cache)
     objective: ModelObjective = request.resolved_objective
@@ -77,7 +79,8 @@ def recommend(
     validation = revalidate(catalog, engine, table, sel)
     dom, total = domestic_share(sel, table)
     alts = alternatives(table, objective, result, request.alternatives, **kw)
-    pareto = pareto_front(table, time_limit_s=time_limit_s, num_workers=num_workers) if request.pareto else []
+    pareto = (pareto_front(table, max_points=pareto_points, time_limit_s=time_limit_s, num_workers=num_workers)
+              if request.pareto else [])
     for it in items:
         sku = table.skus[it.sku]
         if sku.fabric_note and it.nodes > 1:

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from ortools.sat.python import cp_model
 
+from optimizer.cancel import current_control
 from optimizer.model.builder import PurchaseModel
 from optimizer.model.objectives import ModelObjective
 from optimizer.request import TrainingWorkload
@@ -72,6 +73,9 @@ def _run(pm: PurchaseModel, *, time_limit_s: float, num_workers: int, seed: int,
         pm.model.clear_hints()  # type: ignore[no-untyped-call]
         for oid, var in pm.vars.count.items():
             pm.model.add_hint(var, hint.get(oid, 0))
+    control = current_control()  # the request's solver budget and cancellation (optimizer/cancel.py)
+    if control is not None:
+        time_limit_s = control.time_limit(time_limit_s)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = num_workers
@@ -79,7 +83,12 @@ def _run(pm: PurchaseModel, *, time_limit_s: float, num_workers: int, seed: int,
     solver.parameters.log_search_progress = False  # keep stdout clean
     for key, value in CPSAT_PARAMETERS.items():
         setattr(solver.parameters, key, value)
-    status = _STATUS.get(solver.solve(pm.model), SolveStatus.unknown)
+    if control is None:
+        return _STATUS.get(solver.solve(pm.model), SolveStatus.unknown), solver
+    if time_limit_s <= 0:
+        return SolveStatus.unknown, solver  # the request's solver budget is spent
+    with control.running(solver):
+        status = _STATUS.get(solver.solve(pm.model), SolveStatus.unknown)
     return status, solver
 
 

@@ -9,10 +9,13 @@ plus the exact smallest count that meets the deadline; inference options are per
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from optimizer.cancel import check_cancelled
 from optimizer.catalog import Accelerator, Catalog
 from optimizer.compliance import Buyer, ComplianceEngine, ComplianceResult, PolicyDecision
 from optimizer.errors import InvalidInputError, OptimizerError, UnsupportedPrecisionError
@@ -119,24 +122,44 @@ class OptionTable:
 
 
 class EstimateCache:
-    """Memoises estimator calls (frozen requests are hashable); share one per catalog."""
+    """Memoises estimator calls (frozen requests are hashable); share one per catalog.
 
-    def __init__(self) -> None:
-        self._training: dict[TrainingRequest, TrainingEstimate] = {}
+    Bounded: at most ``max_entries`` estimates are kept, the least recently used one is dropped first.
+    """
+
+    def __init__(self, max_entries: int = 5_000) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self.max_entries = max_entries
+        self._training: OrderedDict[TrainingRequest, TrainingEstimate] = OrderedDict()
+        self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.evictions = 0
+
+    def __len__(self) -> int:
+        return len(self._training)
+
+    def __bool__(self) -> bool:
+        return True  # an empty cache is still a cache (callers write `cache or EstimateCache()`)
 
     def training(self, catalog: Catalog, req: TrainingRequest) -> TrainingEstimate:
         """Cached :func:`estimate_training`."""
-        hit = self._training.get(req)
-        if hit is not None:
-            self.hits += 1
-            return hit
-        self.misses += 1
+        check_cancelled()
+        with self._lock:
+            hit = self._training.get(req)
+            if hit is not None:
+                self._training.move_to_end(req)
+                self.hits += 1
+                return hit
+            self.misses += 1
         est = estimate_training(catalog, req)
-        if len(self._training) > 50_000:
-            self._training.clear()
-        self._training[req] = est
+        with self._lock:
+            self._training[req] = est
+            self._training.move_to_end(req)
+            while len(self._training) > self.max_entries:
+                self._training.popitem(last=False)
+                self.evictions += 1
         return est
 
 
@@ -223,7 +246,7 @@ def build_table(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest
         UnknownSkuError: a SKU named in ``req.skus`` or ``req.limits.supply`` does not exist.
         InvalidInputError: an allowed fabric does not exist, or the buyer is in an embargoed destination.
     """
-    cache = cache or EstimateCache()
+    cache = cache if cache is not None else EstimateCache()
     engine.validate_country(req.buyer.country)
     if req.buyer.headquarters_country:
         engine.validate_country(req.buyer.headquarters_country)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from optimizer.catalog import load_catalog
 from optimizer.compliance import load_engine
+from optimizer.table import EstimateCache
 from service.corpus_wiring import LazyCorpus
 from service.settings import Settings
 from service.usecases.context import AppContext, Domain, LazyDatabase, LazyDomain
@@ -23,7 +24,8 @@ def build_domain(settings: Settings, extra_catalogs: Sequence[Path] = ()) -> Dom
     """Load the catalog (embedded + settings files + extra files) and the rule packs."""
     catalog = load_catalog([*settings.catalog_files, *extra_catalogs])
     engine = load_engine(catalog, settings.rule_files)
-    return Domain(catalog=catalog, engine=engine)
+    cache = EstimateCache(max_entries=settings.limits.estimate_cache_entries)
+    return Domain(catalog=catalog, engine=engine, cache=cache)
 
 
 def build_context(settings: Settings, extra_catalogs: Sequence[Path] = (), *, lazy_domain: bool = False) -> AppContext:

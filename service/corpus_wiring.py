@@ -6,16 +6,26 @@ The index modules (Chroma, bm25s, jieba) are imported inside :func:`build_corpus
 
 from __future__ import annotations
 
+import atexit
+import logging
+import shutil
+import tempfile
 import threading
+import time
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import corpus
+from corpus.errors import IndexUnavailableError
 from service.settings import Settings
 
 if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+
     from corpus.index import CorpusIndex
 
+log = logging.getLogger("procure.corpus")
 SHIPPED_SOURCES = Path(corpus.__file__).resolve().parent / "sources"
 MANIFEST_FILE = "corpus.sqlite"
 
@@ -30,12 +40,14 @@ def ingest_allowed_dir(settings: Settings) -> Path:
     return settings.ingest_allowed_dir or corpus_dir(settings)
 
 
-def build_corpus(settings: Settings, *, bootstrap: bool = False) -> CorpusIndex:
+def build_corpus(settings: Settings, *, bootstrap: bool = False, read_only: bool = False) -> CorpusIndex:
     """Open the index named by settings; with ``bootstrap``, ingest :func:`corpus_dir` into an empty one.
 
     Args:
         settings: Service settings (data folder, Chroma mode, embedding provider).
         bootstrap: Ingest the default documents when the index has none yet (first run on a fresh data folder).
+        read_only: Searching only: an existing embedded vector store is opened from a private copy, because
+            Chroma rewrites its files whenever a client opens them (the manifest is only read).
 
     Returns:
         The index, ready to search.
@@ -47,10 +59,18 @@ def build_corpus(settings: Settings, *, bootstrap: bool = False) -> CorpusIndex:
     from corpus.embeddings import make_embedder
     from corpus.glossary import load_glossary
     from corpus.index import make_chroma_client, open_index
+    from corpus.rerank import make_reranker
     from corpus.text import shared_tokenizer
 
+    if settings.data_dir.exists() and not settings.data_dir.is_dir():
+        raise IndexUnavailableError(
+            f"the data folder {settings.data_dir} is a file; point PROCURE_DATA_DIR at a folder"
+        )
     glossary = load_glossary()
-    tokenizer = shared_tokenizer(settings.data_dir / "cache" / "jieba", tuple(glossary.chinese_terms))
+    try:
+        tokenizer = shared_tokenizer(settings.data_dir / "cache" / "jieba", tuple(glossary.chinese_terms))
+    except OSError as exc:
+        raise IndexUnavailableError(f"cannot use the data folder {settings.data_dir}: {exc.strerror or exc}") from None
     emb = settings.embeddings
     embedder = make_embedder(
         emb.provider,
@@ -61,21 +81,83 @@ def build_corpus(settings: Settings, *, bootstrap: bool = False) -> CorpusIndex:
         model=emb.model,
         api_key=emb.api_key.get_secret_value() if emb.api_key else None,
     )
-    client = make_chroma_client(
-        mode=settings.chroma.mode, path=settings.chroma_path, host=settings.chroma.host, port=settings.chroma.port
-    )
-    index = open_index(
-        manifest_path=settings.data_dir / MANIFEST_FILE,
-        client=client,
-        collection=settings.chroma.collection,
-        embedder=embedder,
-        tokenizer=tokenizer,
-        glossary=glossary,
-        ingest_wait_s=settings.ingest_wait_s,
-    )
-    if bootstrap and index.is_empty and corpus_dir(settings).is_dir():
-        index.ingest(corpus_dir(settings))
+    chroma_path = settings.chroma_path
+    existing = (settings.data_dir / MANIFEST_FILE).is_file() and chroma_path.is_dir()
+    if read_only and existing and settings.chroma.mode == "embedded":
+        chroma_path = _snapshot(chroma_path)
+
+    def connect() -> ClientAPI:
+        chroma = settings.chroma
+        return make_chroma_client(
+            mode=chroma.mode, path=chroma_path, host=chroma.host, port=chroma.port, ssl=chroma.ssl
+        )
+
+    def _open() -> CorpusIndex:
+        return open_index(
+            manifest_path=settings.data_dir / MANIFEST_FILE,
+            client=connect(),
+            collection=settings.chroma.collection,
+            embedder=embedder,
+            tokenizer=tokenizer,
+            glossary=glossary,
+            ingest_wait_s=settings.ingest_wait_s,
+            client_factory=connect if settings.chroma.mode == "embedded" else None,
+            reranker=reranker,
+            rerank_weight=emb.rerank_weight,
+            mix_languages=emb.mix_languages,
+        )
+
+    reranker = make_reranker(emb.reranker, tokenizer=tokenizer, glossary=glossary, model_path=emb.reranker_model_path)
+    try:
+        index = _open()
+    except IndexUnavailableError as exc:
+        if not (bootstrap and settings.chroma.mode == "embedded" and _set_aside_damaged(settings)):
+            raise
+        log.warning("corpus index damaged (%s); the damaged files were set aside, rebuilding", exc.message)
+        index = _open()
+    if bootstrap and corpus_dir(settings).is_dir():
+        if index.is_empty:
+            index.ingest(corpus_dir(settings))
+        elif index.missing_vectors():
+            report = index.ingest(corpus_dir(settings))
+            log.warning("vector store was missing %d document(s); re-embedded them from their sources",
+                        len(report.repaired))
     return index
+
+
+def _snapshot(folder: Path) -> Path:
+    """A private copy of ``folder`` (removed at exit) that Chroma may rewrite without touching the original."""
+    target = Path(tempfile.mkdtemp(prefix="procure-chroma-")) / folder.name
+    atexit.register(shutil.rmtree, target.parent, True)
+    shutil.copytree(folder, target)
+    return target
+
+
+def _set_aside_damaged(settings: Settings) -> bool:
+    """Rename a manifest that is not a database, or a Chroma folder that cannot be opened; True if one was."""
+    import sqlite3
+
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    manifest = settings.data_dir / MANIFEST_FILE
+    moved = False
+    if manifest.exists():
+        try:
+            with closing(sqlite3.connect(manifest)) as db:
+                db.execute("PRAGMA schema_version").fetchone()
+                ok = db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        except sqlite3.Error:
+            ok = False
+        if not ok:
+            for suffix in ("", "-wal", "-shm"):
+                part = manifest.with_name(manifest.name + suffix)
+                if part.exists():
+                    part.rename(part.with_name(f"{part.name}.damaged-{stamp}"))
+            moved = True
+    chroma = settings.chroma_path
+    if not moved and chroma.exists():
+        chroma.rename(chroma.with_name(f"{chroma.name}.damaged-{stamp}"))
+        moved = True
+    return moved
 
 
 class LazyCorpus:
@@ -89,11 +171,44 @@ class LazyCorpus:
         self.settings = settings
         self._index: CorpusIndex | None = None
         self._lock = threading.Lock()
+        self._warming: threading.Thread | None = None
+        self._error: str | None = None
 
-    def get(self, *, bootstrap: bool = True) -> CorpusIndex:
-        """The index, built once; with ``bootstrap`` a fresh data folder first gets the default documents."""
+    def get(self, *, bootstrap: bool = True, read_only: bool = False) -> CorpusIndex:
+        """The index, built once; with ``bootstrap`` a fresh data folder first gets the default documents.
+
+        ``read_only`` (a search-only process such as ``procure search``): an existing embedded vector store is
+        opened from a private copy, so searching never rewrites it.
+        """
         if self._index is None:
             with self._lock:
                 if self._index is None:
-                    self._index = build_corpus(self.settings, bootstrap=bootstrap)
+                    try:
+                        self._index = build_corpus(self.settings, bootstrap=bootstrap, read_only=read_only)
+                    except Exception as exc:
+                        self._error = getattr(exc, "message", None) or exc.__class__.__name__
+                        raise
+                    self._error = None
         return self._index
+
+    def warm(self) -> None:
+        """Open (and bootstrap) the index in a background thread, so no request waits for it."""
+        if self._index is None and self._warming is None:
+            self._warming = threading.Thread(target=self._warm, name="procure-warm-index", daemon=True)
+            self._warming.start()
+
+    def _warm(self) -> None:
+        try:
+            self.get()
+        except Exception:  # noqa: S110 - the failure is kept in _error and shown by status()
+            pass
+
+    def status(self) -> str:
+        """``ok`` once the index is open; else ``warming``, ``not opened yet`` or the error that stopped it."""
+        if self._index is not None:
+            return "ok"
+        if self._error is not None:
+            return f"unavailable: {self._error}"
+        if self._warming is not None and self._warming.is_alive():
+            return "warming"
+        return "not opened yet"

@@ -10,8 +10,9 @@ import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 
@@ -23,6 +24,27 @@ class ChromaSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8001, ge=1, le=65535)
     collection: str = "procure-corpus"
+    url: str | None = Field(
+        None,
+        description="Chroma server URL (http://host:port or https://…); when set it selects mode http and overrides "
+        "host and port. PROCURE_CHROMA_URL is an alias.",
+    )
+
+    @model_validator(mode="after")
+    def _url_selects_server(self) -> ChromaSettings:
+        if self.url:
+            parts = urlsplit(self.url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"chroma url {self.url!r} must look like http://host:port")
+            self.mode = "http"
+            self.host = parts.hostname
+            self.port = parts.port or (443 if parts.scheme == "https" else 8000)
+        return self
+
+    @property
+    def ssl(self) -> bool:
+        """True for an https:// server URL."""
+        return bool(self.url and self.url.startswith("https://"))
 
 
 class EmbeddingSettings(BaseModel):
@@ -36,6 +58,16 @@ class EmbeddingSettings(BaseModel):
     model: str | None = None
     api_key: SecretStr | None = None
     dimensions: int = Field(512, ge=16, le=8192, description="Vector size of the hashing embedding.")
+    reranker: Literal["heuristic", "cross_encoder", "none"] = Field(
+        "heuristic",
+        description="Rescoring of fused search candidates: bilingual concept coverage (offline), a cross-encoder "
+        "model from reranker_model_path, or none.",
+    )
+    reranker_model_path: Path | None = Field(None, description="Local sentence-transformers CrossEncoder folder.")
+    rerank_weight: float = Field(2.0, ge=0, le=100, description="Weight of the reranker next to the fused score.")
+    mix_languages: bool = Field(
+        True, description="Without a language filter, reserve 2 of 5 places for the language the query is not in."
+    )
 
 
 class SolverSettings(BaseModel):
@@ -47,6 +79,48 @@ class SolverSettings(BaseModel):
     )
 
 
+class LimitSettings(BaseModel):
+    """Per-request bounds on work and input (HTTP); exceeding one is a 422, a 413 or a 503/504 problem."""
+
+    max_workloads: int = Field(10, ge=1, le=20, description="Workloads in one recommendation request.")
+    max_alternatives: int = Field(5, ge=0, le=10, description="Alternative plans one request may ask for.")
+    max_pareto_points: int = Field(8, ge=1, le=15, description="Points of the cost/time frontier per request.")
+    solver_budget_s: float = Field(
+        20.0, gt=0, le=600, description="CP-SAT seconds all solves of one request may spend together."
+    )
+    request_deadline_s: float = Field(
+        30.0, gt=0, le=3600, description="After this the solve is cancelled and 504 returned (503 when queued)."
+    )
+    max_concurrent_solves: int = Field(
+        4, ge=1, le=256, description="Heavy requests (plans, what-ifs, ingests) run at once; the rest queue."
+    )
+    max_path_chars: int = Field(255, ge=16, le=4096, description="Longest path parameter or server path accepted.")
+    body_timeout_s: float = Field(15.0, gt=0, le=600, description="Longest wait for the next chunk of a body.")
+    estimate_cache_entries: int = Field(
+        5_000, ge=1, le=1_000_000, description="LRU bound of the estimate cache (about 17 KB per entry measured)."
+    )
+    header_timeout_s: float = Field(10.0, gt=0, le=600, description="A connection must send its headers within this.")
+    keep_alive_s: float = Field(5.0, gt=0, le=600, description="Idle keep-alive connections are closed after this.")
+    max_connections: int = Field(
+        200, ge=1, le=100_000, description="Open connections + tasks before uvicorn answers 503 (keep under ulimit -n)."
+    )
+    graceful_shutdown_s: int = Field(10, ge=1, le=600, description="Longest wait for requests at shutdown.")
+
+
+class SecuritySettings(BaseModel):
+    """API keys, rate limits, CORS and docs exposure."""
+
+    require_keys: bool | None = Field(
+        None, description="Require API keys; default: required when binding a non-loopback address."
+    )
+    secret: SecretStr | None = Field(
+        None, description="Server secret for HMAC-SHA256 key digests; default: generated in <data_dir>/keys.secret."
+    )
+    rate_limit: str = Field("120/minute", description="Requests per key (or client address), `limits` notation.")
+    quota: str = Field("20000/day", description="Requests per key per period, `limits` notation.")
+    storage_url: str = Field("memory://", description="Rate-limit counters: memory:// or redis://host:6379.")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS; empty: closed.")
+    docs: bool | None = Field(None, description="Serve /docs and /openapi.json; default: not in production.")
 class JobSettings(BaseModel):
     """Batch jobs: worker count, leases, claim size, and whether the API process runs submitted jobs."""
 
@@ -83,9 +157,13 @@ class Settings(BaseSettings):
         60.0, ge=0, le=86_400, description="How long an ingestion waits for another one to finish before failing."
     )
     max_request_bytes: int = Field(1_000_000, ge=1_000)
+    warm_index: bool = Field(True, description="Open the corpus index in the background at start-up (/readyz).")
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
+    chroma_url: str | None = Field(None, description="Alias of chroma.url (PROCURE_CHROMA_URL): use a Chroma server.")
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     solver: SolverSettings = Field(default_factory=SolverSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     database_url: str | None = Field(
         None,
@@ -125,6 +203,12 @@ class Settings(BaseSettings):
     def llm_enabled(self) -> bool:
         """True when an LLM endpoint and model are configured."""
         return bool(self.llm_base_url and self.llm_model)
+
+    @model_validator(mode="after")
+    def _chroma_url_alias(self) -> Settings:
+        if self.chroma_url and not self.chroma.url:
+            self.chroma = ChromaSettings.model_validate({**self.chroma.model_dump(), "url": self.chroma_url})
+        return self
 
     @property
     def chroma_path(self) -> Path:

@@ -20,6 +20,7 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
             monkeypatch.delenv(key)
     data = tmp_path_factory.mktemp("procure-data")
     monkeypatch.setenv("PROCURE_DATA_DIR", str(data))
+    monkeypatch.setenv("PROCURE_WARM_INDEX", "false")  # tests that need the index open it themselves
     from service.settings import get_settings
 
     get_settings.cache_clear()

@@ -113,3 +113,20 @@ def test_secrets_fail_fast_when_missing() -> None:
     text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
     for match in re.finditer(r"\$\{([A-Z_]+)([^}]*)\}", text):
         assert match.group(2).startswith(":?"), f"${{{match.group(1)}}} must fail when unset"
+
+
+def test_only_the_keyed_api_publishes_a_port(resolved: dict[str, Any]) -> None:
+    services = resolved["services"]
+    published = {name for name, svc in services.items() if svc.get("ports")}
+    assert published == {"api"}
+    assert services["api"]["environment"]["PROCURE_SECURITY__REQUIRE_KEYS"] == "true"
+
+
+def test_our_containers_run_as_non_root_and_ray_dashboard_is_not_exposed(resolved: dict[str, Any]) -> None:
+    services = resolved["services"]
+    for name in ("api", "ray-head", "ray-worker"):
+        assert services[name]["user"] == "10001:10001", name
+    head = services["ray-head"]["command"]
+    assert "--include-dashboard=false" in head or "--dashboard-host=127.0.0.1" in head  # off, or loopback only
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "\nUSER procure" in dockerfile and "PROCURE_SECURITY__REQUIRE_KEYS=true" in dockerfile

@@ -85,3 +85,10 @@ class Health(BaseModel):
     status: Literal["ok"] = "ok"
     accelerators: int
     rules: int
+
+
+class Readiness(BaseModel):
+    """Readiness answer: every check is ``ok`` (otherwise a 503 problem lists the failing ones)."""
+
+    status: Literal["ready"] = "ready"
+    checks: dict[str, str]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from service.cli._common import context
 from service.settings import get_settings
 
 
@@ -14,16 +13,19 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default from PROCURE_HOST, 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from PROCURE_PORT, 8000).")] = None,
 ) -> None:
-    """Start the FastAPI service with uvicorn (in the foreground; stop it with Ctrl+C)."""
-    import uvicorn
+    """Start the FastAPI service with uvicorn (foreground; Ctrl+C or SIGTERM cancels running solves and stops).
 
+    API keys are required when binding a non-loopback address.
+    """
     from service.app import create_app
+    from service.container import build_context
+    from service.jsonlog import configure_logging
+    from service.server import run
 
     settings = get_settings()
-    ctx = context()  # a bad catalog or rule file ends here with one line, not in uvicorn's start-up traceback
-    uvicorn.run(
-        create_app(ctx=ctx),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level,
-    )
+    update: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    if update:
+        settings = settings.model_copy(update=update)
+    configure_logging(settings.log_level)
+    ctx = build_context(settings)  # a bad catalog or rule file ends here with one line, not in uvicorn's traceback
+    run(create_app(ctx=ctx), settings)

@@ -12,7 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from corpus.errors import CorpusError
-from corpus.types import MAX_K, IngestReport, Kind, Language, Passage, SearchFilters
+from corpus.types import MAX_K, MAX_QUERY_CHARS, IngestReport, Kind, Language, Passage, SearchFilters
 from optimizer import (
     Accelerator,
     ComplianceResult,
@@ -34,6 +34,7 @@ from optimizer import (
     UnknownSkuError,
     ValidationReport,
 )
+from optimizer.cancel import WorkCancelledError, WorkControl, controlled
 from service.usecases.catalog import (
     AcceleratorDetail,
     CatalogEntry,
@@ -65,6 +66,7 @@ _LAZY = {"BreakEven", "WhatIfChange", "WhatIfResult"}  # their module loads OR-T
 __all__ = [
     "ACCEPT_LICENSE_RISK",
     "MAX_K",
+    "MAX_QUERY_CHARS",
     "MAX_MONEY",
     "Accelerator",
     "AcceleratorDetail",
@@ -133,6 +135,9 @@ __all__ = [
     "what_if",
     "whatif_change",
     "with_license_risk",
+    "WorkCancelledError",
+    "WorkControl",
+    "controlled",
 ]
 
 

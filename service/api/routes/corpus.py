@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service import usecases
 from service.deps import ContextDep
-from service.usecases import MAX_K, IngestReport, Kind, Language, Passage, SearchFilters
+from service.usecases import MAX_K, MAX_QUERY_CHARS, IngestReport, Kind, Language, Passage, SearchFilters
 
 router = APIRouter(prefix="/v1/corpus", tags=["corpus"])
 
@@ -38,8 +38,10 @@ class CorpusDocumentCreate(BaseModel):
 @router.get("/search")
 def search_corpus(
     ctx: ContextDep,
-    q: Annotated[str, Query(description="Question or keywords, Chinese or English.")],
-    k: Annotated[int, Query(description=f"Number of passages, 1 to {MAX_K}.")] = 5,
+    q: Annotated[str, Query(description="Question or keywords, Chinese or English (not empty).",
+                            json_schema_extra={"minLength": 1, "maxLength": MAX_QUERY_CHARS, "pattern": r"\S"})],
+    k: Annotated[int, Query(description=f"Number of passages, 1 to {MAX_K}.",
+                            json_schema_extra={"minimum": 1, "maximum": MAX_K})] = 5,
     kind: Annotated[list[Kind] | None, Query(description="Only these kinds (repeatable).")] = None,
     language: Annotated[list[Language] | None, Query(description="Only these languages (repeatable).")] = None,
     date_from: Annotated[dt.date | None, Query(description="Published on or after (YYYY-MM-DD).")] = None,

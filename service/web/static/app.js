@@ -21,6 +21,7 @@ const I18N = {
     binding: "Binding constraints", none: "none", validation: "Independent re-check", working: "Working…",
     done: "done", failed: "failed", total: "total", download_csv: "Download CSV", download_jsonl: "Download JSONL",
     plan_status: "Status", time: "time", cost: "cost", citations: "Sources",
+    key_prompt: "This service requires an API key (procure keys create --scope plan). Key:",
   },
   zh: {
     app_title: "procure — 算力芯片采购规划", tab_ask: "提问", tab_plan: "方案", tab_compliance: "合规",
@@ -41,10 +42,19 @@ const I18N = {
     binding: "约束瓶颈", none: "无", validation: "独立复核", working: "计算中…",
     done: "完成", failed: "失败", total: "总数", download_csv: "下载 CSV", download_jsonl: "下载 JSONL",
     plan_status: "状态", time: "时间", cost: "成本", citations: "资料来源",
+    key_prompt: "本服务需要 API 密钥（procure keys create --scope plan）。密钥：",
   },
 };
 
-const state = { lang: "en", plan: null, request: null, citations: [], sessionId: null, figures: {} };
+const state = { lang: "en", plan: null, request: null, citations: [], sessionId: null, figures: {}, apiKey: null };
+
+function askForKey() {
+  const key = window.prompt(t("key_prompt"));
+  if (key) {
+    state.apiKey = key.trim();
+    try { sessionStorage.setItem("procure-key", state.apiKey); } catch (_) { /* storage off */ }
+  }
+}
 
 function t(key) { return (I18N[state.lang] && I18N[state.lang][key]) || I18N.en[key] || key; }
 
@@ -85,14 +95,21 @@ function num(value, digits) {
   return Number(value).toLocaleString(undefined, { maximumFractionDigits: digits === undefined ? 1 : digits });
 }
 
+function authHeaders(headers) {
+  // Where the service requires API keys (a non-loopback bind), the page sends the key the user saved.
+  if (state.apiKey) headers["X-API-Key"] = state.apiKey;
+  return headers;
+}
+
 async function api(method, path, body) {
-  const opts = { method, headers: {} };
+  const opts = { method, headers: authHeaders({}) };
   if (body !== undefined) { opts.headers["content-type"] = "application/json"; opts.body = JSON.stringify(body); }
   const resp = await fetch(path, opts);
   const type = resp.headers.get("content-type") || "";
   const payload = type.includes("json") ? await resp.json() : await resp.text();
   if (!resp.ok) {
     const detail = typeof payload === "object" ? (payload.detail || payload.title || JSON.stringify(payload)) : payload;
+    if (resp.status === 401) askForKey();
     throw new Error(`${resp.status}: ${detail}`);
   }
   return payload;
@@ -298,10 +315,11 @@ async function submitQuestion(ev) {
   renderCitations([]);
   try {
     const resp = await fetch("/v1/chat", {
-      method: "POST", headers: { "content-type": "application/json", accept: "text/event-stream" },
+      method: "POST", headers: authHeaders({ "content-type": "application/json", accept: "text/event-stream" }),
       body: JSON.stringify({ message: q, session_id: state.sessionId, stream: true }),
     });
     if (!resp.ok) {
+      if (resp.status === 401) askForKey();
       const problem = await resp.json().catch(() => ({}));
       throw new Error(`${resp.status}: ${problem.detail || problem.title || resp.statusText}`);
     }
@@ -345,7 +363,7 @@ async function submitTimeline(ev) {
 async function downloadReport() {
   if (!state.plan) return;
   const resp = await fetch(`/v1/reports?lang=${state.lang}`, {
-    method: "POST", headers: { "content-type": "application/json" },
+    method: "POST", headers: authHeaders({ "content-type": "application/json" }),
     body: JSON.stringify({ plan: state.plan, request: state.request, citations: state.citations }),
   });
   if (!resp.ok) return;
@@ -395,7 +413,7 @@ async function followJob(id) {
 
 async function showJobRows(id, axes) {
   // The first 500 result rows as a sortable table (the downloads hold all of them).
-  const resp = await fetch(`/v1/jobs/${encodeURIComponent(id)}/results?format=jsonl`);
+  const resp = await fetch(`/v1/jobs/${encodeURIComponent(id)}/results?format=jsonl`, { headers: authHeaders({}) });
   if (!resp.ok) return;
   const rows = (await resp.text()).split("\n").filter(Boolean).slice(0, 500).map((line) => JSON.parse(line));
   const tableNode = document.getElementById("job-table");
@@ -411,6 +429,7 @@ async function showJobRows(id, axes) {
 }
 
 function init() {
+  try { state.apiKey = sessionStorage.getItem("procure-key"); } catch (_) { state.apiKey = null; }
   let lang = "en";
   try { lang = localStorage.getItem("procure-lang") || navigator.language || "en"; } catch (_) { lang = navigator.language || "en"; }
   setLang(lang);
