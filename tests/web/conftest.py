@@ -48,8 +48,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope: Playwright's sync API keeps an event loop running in this thread while it is open, which would
+    # break later tests that call asyncio.run().
     if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
         pytest.skip(f"Chromium is not installed at {CHROMIUM} (make test installs Debian's chromium where apt works)")
     from playwright.sync_api import sync_playwright
