@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from optimizer.catalog import Accelerator, Catalog
-from optimizer.compliance import Buyer, ComplianceEngine, ComplianceResult, PolicyDecision
+from optimizer.compliance import OUTLOOK_TEXT, Buyer, ComplianceEngine, ComplianceResult, PolicyDecision
 from optimizer.errors import InvalidInputError, OptimizerError, UnsupportedPrecisionError
 from optimizer.estimator import (
     CostRequest,
@@ -26,12 +26,34 @@ from optimizer.estimator import (
     estimate_training,
 )
 from optimizer.estimator.common import choose_fabric, node_size
-from optimizer.request import InferenceWorkload, PurchaseRequest, TrainingWorkload
+from optimizer.estimator.cost import price_grade
+from optimizer.request import FAVOURABLE_OUTLOOKS, InferenceWorkload, PurchaseRequest, TrainingWorkload
 
-ExclusionCategory = Literal["compliance", "policy", "price", "data", "fit", "fabric", "supply", "latency"]
-_MAX_ACCELERATORS = 200_000
-_LADDER = tuple(2**k for k in range(0, 18))
+ExclusionCategory = Literal["compliance", "availability", "policy", "price", "data", "fit", "fabric", "supply",
+                            "latency"]
+_MAX_ACCELERATORS = 1_000_000
+"""Largest pool considered (accelerators); beyond it the estimator's scaling data says nothing."""
+_LADDER = tuple(2**k for k in range(0, 21))
 """Node counts tried between the smallest fitting size and twice the largest size the limits allow."""
+_MANTISSA_STEPS = 4
+"""Sizes per octave on the canonical size grid (1, 1.25, 1.5, 1.75 × 2^k nodes)."""
+
+
+def size_grid(lo: int, hi: int) -> list[int]:
+    """Canonical node counts in [lo, hi]: 1, 2, 3, …, then 4 per octave (at most 25 % apart).
+
+    The grid does not depend on the budget or any other limit, so a larger limit only adds sizes: the fastest
+    plan within a budget can never get slower when the budget grows.
+    """
+    out: list[int] = []
+    octave = 1
+    while octave <= hi:
+        step = max(1, octave // _MANTISSA_STEPS)
+        for n in range(octave, 2 * octave, step):
+            if lo <= n <= hi:
+                out.append(n)
+        octave *= 2
+    return out
 
 
 @dataclass(frozen=True)
@@ -95,6 +117,14 @@ class SkuInfo:
     node_hardware: float | None = None
     node_power_kw: float | None = None
     price_basis: str | None = None
+    price_grade: str | None = None
+    license_block: str | None = None
+    """Why a licence-required part is held back by default (outlook not favourable; None = not held back)."""
+
+    @property
+    def blocked(self) -> str | None:
+        """Why the buyer policy blocks this part (None = admissible)."""
+        return self.decision.reason if not self.decision.admissible else self.license_block
 
 
 @dataclass
@@ -165,6 +195,15 @@ def _sku_info(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest, 
         exclusions.append(Exclusion(acc.id, f"prohibited for {req.buyer.country} on {req.buyer.date}: {first}",
                                     "compliance"))
         return info, exclusions
+    unavailable = acc.unavailable_reason(req.buyer.date, req.buyer.country)
+    if unavailable:
+        exclusions.append(Exclusion(acc.id, unavailable, "availability"))
+        return info, exclusions
+    outlook = result.license_outlook
+    if (result.verdict == "license_required" and decision.admissible and not req.accept_license_risk
+            and outlook not in FAVOURABLE_OUTLOOKS):
+        info.license_block = (f"licence required ({outlook}: {OUTLOOK_TEXT.get(outlook or '', 'outlook unknown')}); "
+                              "held back unless the buyer accepts licence risk (--accept-license-risk)")
     try:
         est = estimate_cost(catalog, CostRequest(
             accelerator=acc.id, accelerators=info.node_size, currency=req.report_currency,
@@ -179,6 +218,10 @@ def _sku_info(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest, 
     info.node_hardware = est.hardware.base
     info.node_power_kw = est.facility_kw
     info.price_basis = est.node_price_basis
+    info.price_grade = price_grade(catalog, acc.id)
+    if req.exclude_weak_prices and info.price_grade == "W":
+        exclusions.append(Exclusion(acc.id, f"priced only by weak (grade W) reports ({est.node_price_basis}); "
+                                    "the buyer policy excludes weakly priced parts", "price"))
     return info, exclusions
 
 
@@ -243,7 +286,7 @@ def build_table(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest
         if supply.get(sku) == 0:
             table.exclusions.append(Exclusion(sku, f"supply limit for {sku} is 0", "supply"))
             continue
-        blocked = None if info.decision.admissible else info.decision.reason
+        blocked = info.blocked
         for w in req.workloads:
             try:
                 if isinstance(w, TrainingWorkload):
@@ -311,10 +354,12 @@ def _training_options(catalog: Catalog, req: PurchaseRequest, w: TrainingWorkloa
     if fabric is None:
         n_max = 1
     cap_nodes = _MAX_ACCELERATORS // per_node
-    bounded = n_max < cap_nodes  # a budget, power, rack or supply limit caps the size
+    bounded = (req.budget is not None or req.limits.power_kw is not None or req.limits.racks is not None
+               or supply is not None or n_max < cap_nodes)  # some limit caps the size
     n_dl = None
-    if w.deadline_days is not None and fabric is not None:
-        n_dl = _nodes_for_deadline(est, n_min, w.deadline_days, cap_nodes)
+    run_limit = req.run_deadline(w)
+    if run_limit is not None and fabric is not None:
+        n_dl = _nodes_for_deadline(est, n_min, run_limit, cap_nodes)
     counts = {n_min}
     if bounded:
         counts.add(n_max)
@@ -334,6 +379,11 @@ def _training_options(catalog: Catalog, req: PurchaseRequest, w: TrainingWorkloa
             counts |= {k for k in _LADDER if n_min < k <= top}
         elif bounded and (req.resolved_objective == "min_time" or n_dl is None or n_dl > n_max):
             counts.add(min(cap_nodes, math.ceil(n_max * 1.25)))
+        if req.resolved_objective == "min_time" and blocked is None:
+            # The fastest plan within the limits: every canonical size up to the largest affordable one, so a
+            # larger budget never loses a size (pool times are not monotone in the node count: a pool one node
+            # larger can be slower when its parallel layout factors worse).
+            counts |= set(size_grid(n_min, n_max))
     options: list[Option] = []
     for nodes in sorted(counts):
         e = est(nodes)

@@ -14,14 +14,14 @@ from optimizer.compliance import ComplianceEngine
 from optimizer.errors import InvalidInputError
 from optimizer.plan import PurchasePlan
 from optimizer.recommend import recommend
-from optimizer.request import PurchaseRequest, TrainingWorkload
+from optimizer.request import MAX_MONEY, PurchaseRequest, TrainingWorkload
 from optimizer.table import EstimateCache
 
 
 class WhatIfChange(BaseModel):
     """One scenario: any combination of these changes is applied to the base request."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     remove_skus: list[str] = Field(default_factory=list, description="SKUs that become unavailable.")
     price_changes: dict[str, float] = Field(
@@ -30,7 +30,7 @@ class WhatIfChange(BaseModel):
     date: dt.date | None = Field(None, description="Evaluate the rules on this date instead.")
     rule_dates: dict[str, dt.date] = Field(default_factory=dict, description="Rule id → new effective date.")
     min_domestic_share: float | None = Field(None, ge=0, le=1)
-    budget: float | None = Field(None, gt=0)
+    budget: float | None = Field(None, gt=0, le=MAX_MONEY)
     deadline_days: float | None = Field(None, gt=0, le=3650)
 
     @field_validator("price_changes")

@@ -115,6 +115,14 @@ def _node_of(catalog: Catalog, sku: str) -> tuple[Accelerator, NodeType | None, 
     return acc, node, node.accelerators_per_node if node else 8
 
 
+def price_grade(catalog: Catalog, sku: str) -> str | None:
+    """Evidence grade of the price a node of this SKU is costed from (None when no price is sourced)."""
+    acc, node, _ = _node_of(catalog, sku)
+    if node is not None and node.price is not None:
+        return node.price.grade
+    return acc.price.grade if acc.price is not None else None
+
+
 def node_price(catalog: Catalog, sku: str, currency: Currency, rate: float) -> tuple[MoneyRange, str, str | None, int]:
     """Price of one node of this accelerator: (range, basis text, node type id, accelerators per node).
 

@@ -41,6 +41,9 @@ class LicenceChoice(StrEnum):
     allow = "allow"
 
 
+AcceptRiskOpt = Annotated[bool, typer.Option(
+    "--accept-license-risk", help="Also consider licence-required parts whose licence outlook is not favourable "
+    "(not granted yet, case by case); by default only granted/assured/NAC outlooks are admitted.")]
 RequestOpt = Annotated[Path | None, typer.Option("--request", help="YAML/JSON request file (portfolio).")]
 
 
@@ -71,6 +74,7 @@ def _flags_request(**f: Any) -> PurchaseRequest:
                    **({"vendor_allow": f["vendor_allow"]} if f["vendor_allow"] else {}),
                    "vendor_deny": f["vendor_deny"] or [], "allow_restricted": f["allow_restricted"]},
         "alternatives": f["alternatives"], "pareto": f["pareto"],
+        "accept_license_risk": f.get("accept_license_risk", False),
     }
     if f["budget"] is not None:
         data["budget"] = {"amount": f["budget"], **({"currency": f["currency"]} if f["currency"] else {})}
@@ -169,6 +173,7 @@ def recommend(
     vendor_allow: Annotated[list[str] | None, typer.Option("--vendor-allow")] = None,
     vendor_deny: Annotated[list[str] | None, typer.Option("--vendor-deny")] = None,
     allow_restricted: Annotated[bool, typer.Option("--allow-restricted")] = False,
+    accept_license_risk: AcceptRiskOpt = False,
     power_kw: Annotated[float | None, typer.Option("--power-kw")] = None,
     skus: Annotated[str | None, typer.Option("--skus", help="Comma-separated SKUs to consider.")] = None,
     alternatives: Annotated[int, typer.Option("--alternatives")] = 3,
@@ -184,7 +189,10 @@ def recommend(
                    buyer_kind=buyer_kind, on=on, deadline_days=deadline_days, objective=objective,
                    precision=precision, license_required=license_required, min_domestic_share=min_domestic_share,
                    vendor_allow=vendor_allow, vendor_deny=vendor_deny, allow_restricted=allow_restricted,
-                   power_kw=power_kw, skus=skus, alternatives=alternatives, pareto=pareto)
+                   power_kw=power_kw, skus=skus, alternatives=alternatives, pareto=pareto,
+                   accept_license_risk=accept_license_risk)
+    if request is not None and accept_license_risk:
+        req = PurchaseRequest.model_validate({**req.model_dump(), "accept_license_risk": True})
     from optimizer.recommend import recommend as run_recommend  # OR-Tools loads only when solving
 
     dom = domain(catalog)
@@ -213,6 +221,7 @@ def whatif(
     domestic: Annotated[float | None, typer.Option("--min-domestic-share")] = None,
     budget: Annotated[float | None, typer.Option("--budget")] = None,
     deadline_days: Annotated[float | None, typer.Option("--deadline-days")] = None,
+    accept_license_risk: AcceptRiskOpt = False,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -241,6 +250,8 @@ def whatif(
                           date=parse_date(on, what="--date") if on else None, rule_dates=rules,
                           min_domestic_share=domestic, budget=budget, deadline_days=deadline_days)
     req = load_request_file(request)
+    if accept_license_risk:
+        req = PurchaseRequest.model_validate({**req.model_dump(), "accept_license_risk": True})
     dom = domain(catalog)
     result = what_if(dom.catalog, dom.engine, req, change, cache=dom.cache,
                      time_limit_s=get_settings().solver.time_limit_s)

@@ -1,0 +1,203 @@
+"""Issue 8 (part B): dated availability, any budget, bounded inputs, licence policy, lead time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from optimizer.catalog import Catalog
+from optimizer.compliance import ComplianceEngine
+from optimizer.plan import PurchasePlan
+from optimizer.recommend import recommend
+from optimizer.request import PurchaseRequest
+from optimizer.table import EstimateCache, build_table, size_grid
+from optimizer.whatif import WhatIfChange
+
+
+@pytest.fixture(scope="module")
+def cache() -> EstimateCache:
+    return EstimateCache()
+
+
+def _req(country: str, date: str, budget: Any = "¥5000万", **kw: Any) -> PurchaseRequest:
+    data: dict[str, Any] = {
+        "workloads": [{"kind": "training", "params": "70B", "tokens": "1.4T"}],
+        "buyer": {"country": country, "date": date}, "budget": {"amount": budget}, "objective": "min_time",
+    }
+    data.update(kw)
+    return PurchaseRequest.model_validate(data)
+
+
+def _plan(catalog: Catalog, engine: ComplianceEngine, cache: EstimateCache, req: PurchaseRequest) -> PurchasePlan:
+    return recommend(catalog, engine, req, cache=cache, time_limit_s=5.0)
+
+
+def _row(plan: PurchasePlan, sku: str) -> Any:
+    return next(r for r in plan.considered if r.sku == sku)
+
+
+# ------------------------------------------------------------------ 2. availability on the evaluation date
+def test_cn_2023_does_not_get_parts_that_shipped_later(catalog: Catalog, engine: ComplianceEngine,
+                                                       cache: EstimateCache) -> None:
+    plan = _plan(catalog, engine, cache, _req("CN", "2023-06-01"))
+    assert plan.status == "optimal"
+    chosen = {i.sku for i in plan.items}
+    assert not chosen & {"rtx-pro-6000", "h20", "ascend-910c", "rtx-pro-6000d"}
+    row = _row(plan, "rtx-pro-6000")
+    assert row.status == "excluded" and "not yet shipping on 2023-06-01" in row.reason and "2025-04" in row.reason
+    assert "excluded" == _row(plan, "h20").status  # announced Nov 2023, volume Q2 2024
+
+
+@pytest.mark.parametrize("country", ["DE", "US"])
+def test_2023_buyers_in_germany_and_the_us_do_not_get_gaudi3(catalog: Catalog, engine: ComplianceEngine,
+                                                             cache: EstimateCache, country: str) -> None:
+    plan = _plan(catalog, engine, cache, _req(country, "2023-09-01", budget="$7M"))
+    assert plan.status == "optimal"
+    assert "gaudi3" not in {i.sku for i in plan.items}
+    row = _row(plan, "gaudi3")
+    assert row.status == "excluded" and "2024-04" in row.reason
+    for sku in ("h200", "b200"):  # H200 shipped Q2 2024, B200 volume Q4 2024
+        assert _row(plan, sku).status == "excluded"
+    assert {i.sku for i in plan.items} <= {"h100-sxm", "a100-80gb", "a800", "gaudi2"}
+
+
+def test_ascend_910c_not_in_china_before_volume_shipments(catalog: Catalog, engine: ComplianceEngine,
+                                                          cache: EstimateCache) -> None:
+    early = _plan(catalog, engine, cache, _req("CN", "2024-12-15"))
+    assert early.status == "optimal" and "ascend-910c" not in {i.sku for i in early.items}
+    assert "volume shipments from 2025-05" in _row(early, "ascend-910c").reason
+    later = _plan(catalog, engine, cache, _req("CN", "2025-08-01"))
+    assert {i.sku for i in later.items} == {"ascend-910c"}  # the headline case still holds
+
+
+def test_halts_and_end_of_sale_are_dated(catalog: Catalog) -> None:
+    h20, h800 = catalog.accelerators["h20"], catalog.accelerators["h800"]
+    assert h20.unavailable_reason(dt.date(2025, 5, 1), "CN") is not None  # April 2025 licence requirement
+    assert h20.unavailable_reason(dt.date(2025, 8, 1), "CN") is None  # resumed July 2025
+    assert h20.unavailable_reason(dt.date(2025, 5, 1), "SG") is None  # the halt concerned China
+    assert h800.unavailable_reason(dt.date(2023, 6, 1), "CN") is None
+    reason = h800.unavailable_reason(dt.date(2023, 12, 1), "CN")
+    assert reason is not None and "end of sale" in reason
+
+
+def test_parts_without_an_availability_block_fall_back_to_release_date(catalog: Catalog) -> None:
+    h20 = catalog.accelerators["h20"].model_copy(update={"availability": None})  # released 2024-02
+    assert h20.unavailable_reason(dt.date(2024, 3, 1), "CN") is None
+    reason = h20.unavailable_reason(dt.date(2024, 1, 1), "CN")
+    assert reason is not None and "not yet released" in reason
+
+
+def test_lead_time_counts_against_the_deadline(catalog: Catalog, engine: ComplianceEngine,
+                                               cache: EstimateCache) -> None:
+    base = {"workloads": [{"kind": "training", "params": "13B", "tokens": "1T", "deadline_days": 60}],
+            "buyer": {"country": "DE", "date": "2026-02-15"}}
+    plain = _plan(catalog, engine, cache, PurchaseRequest.model_validate(base))
+    lead = _plan(catalog, engine, cache, PurchaseRequest.model_validate({**base, "lead_time_days": 30}))
+    assert plain.status == lead.status == "optimal"
+    assert plain.time_days is not None and lead.time_days is not None
+    assert plain.time_days > 30  # the cheapest plan uses most of the 60 days …
+    assert lead.time_days <= 30  # … which a 30-day delivery leaves only half of
+    assert lead.total_cost is not None and plain.total_cost is not None and lead.total_cost > plain.total_cost
+    with pytest.raises(ValidationError, match="lead time"):
+        PurchaseRequest.model_validate({**base, "lead_time_days": 60})
+
+
+# ------------------------------------------------------------------ 3. any budget, bounded inputs
+def test_a_larger_budget_never_gives_a_slower_plan(catalog: Catalog, engine: ComplianceEngine,
+                                                   cache: EstimateCache) -> None:
+    ten = _plan(catalog, engine, cache, _req("CN", "2026-02-15", budget=1e10))
+    hundred = _plan(catalog, engine, cache, _req("CN", "2026-02-15", budget=1e11))
+    assert ten.status == hundred.status == "optimal"
+    assert ten.time_days is not None and hundred.time_days is not None
+    assert hundred.time_days <= ten.time_days < 5  # today: 24 × H100 taking 734 days at ¥1e11
+    assert hundred.accelerators is not None and hundred.accelerators > 200_000
+    assert hundred.total_cost is not None and hundred.total_cost <= 1e11
+
+
+def test_size_grid_is_canonical() -> None:
+    assert size_grid(1, 40) == [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40]
+    big = size_grid(1, 10**6)
+    assert all(b / a <= 1.34 for a, b in zip(big[3:], big[4:], strict=False))  # at most a third apart
+    assert set(size_grid(5, 100)) <= set(size_grid(1, 1000))  # independent of the limits
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("budget", {"amount": 1e22}, "less than or equal to"),
+    ("budget", {"amount": "1e309"}, "not a finite number"),
+    ("budget", {"amount": float("inf")}, "finite number"),
+    ("budget", {"amount": float("nan")}, "finite number"),
+    ("params", float("nan"), "finite number"),
+    ("tokens", "Infinity", "cannot read"),
+    ("tokens", 1e30, "less than or equal to"),
+])
+def test_absurd_or_non_finite_inputs_are_rejected(field: str, value: Any, message: str) -> None:
+    data: dict[str, Any] = {"workloads": [{"kind": "training", "params": "70B", "tokens": "1.4T"}],
+                            "buyer": {"country": "CN", "date": "2026-02-15"}, "budget": {"amount": 5e7}}
+    if field == "budget":
+        data["budget"] = value
+    else:
+        data["workloads"][0][field] = value
+    with pytest.raises(ValidationError, match=message):
+        PurchaseRequest.model_validate(data)
+
+
+def test_what_if_values_are_bounded() -> None:
+    with pytest.raises(ValidationError):
+        WhatIfChange(price_changes={"h20": math.nan})
+    with pytest.raises(ValidationError):
+        WhatIfChange(budget=1e22)
+    with pytest.raises(ValidationError):
+        WhatIfChange(budget=math.inf)
+
+
+def test_largest_budget_accepted_solves(catalog: Catalog, engine: ComplianceEngine, cache: EstimateCache) -> None:
+    plan = _plan(catalog, engine, cache, _req("US", "2026-02-15", budget=1e15))  # CP-SAT integer range
+    assert plan.status == "optimal" and plan.time_days is not None
+
+
+# ------------------------------------------------------------------ 6. licence policy
+def test_h20_in_may_2025_is_not_recommended_by_default(catalog: Catalog, engine: ComplianceEngine,
+                                                       cache: EstimateCache) -> None:
+    req = _req("CN", "2025-05-01", skus=["h20", "ascend-910b"])
+    plan = _plan(catalog, engine, cache, req)
+    assert "h20" not in {i.sku for i in plan.items}
+    assert _row(plan, "h20").status in ("excluded", "blocked by policy")
+    risky = _plan(catalog, engine, cache, _req("CN", "2025-05-01", skus=["h20", "ascend-910b"],
+                                               accept_license_risk=True))
+    assert "h20" not in {i.sku for i in risky.items}  # not for sale at all in May 2025
+
+
+def test_case_by_case_licences_need_the_buyer_to_accept_the_risk(catalog: Catalog, engine: ComplianceEngine,
+                                                                 cache: EstimateCache) -> None:
+    req = _req("CN", "2026-02-15", skus=["h200", "h20"])
+    assert engine.check("h200", _buyer(req)).license_outlook == "case_by_case"
+    default = _plan(catalog, engine, cache, req)
+    row = _row(default, "h200")
+    assert row.status == "blocked by policy" and "accept-license-risk" in row.reason
+    assert "h200" not in {i.sku for i in default.items}
+    assert _row(default, "h20").status in ("chosen", "feasible")  # licences assured: admitted by default
+    opted = _plan(catalog, engine, cache, req.model_copy(update={"accept_license_risk": True}))
+    assert "h200" in {i.sku for i in opted.items}
+    assert opted.time_days is not None and default.time_days is not None and opted.time_days < default.time_days
+
+
+def _buyer(req: PurchaseRequest) -> Any:
+    from optimizer.compliance import Buyer
+
+    return Buyer(country=req.buyer.country, on=req.buyer.date)
+
+
+# ------------------------------------------------------------------ 5. weakly priced parts
+def test_buyer_can_exclude_weakly_priced_parts(catalog: Catalog, engine: ComplianceEngine,
+                                               cache: EstimateCache) -> None:
+    req = _req("CN", "2026-02-15", skus=["h200", "ascend-910b"], accept_license_risk=True)
+    table = build_table(catalog, engine, req, cache)
+    assert table.skus["h200"].price_grade == "W"  # the only H200 China price is a social-media post
+    strict = build_table(catalog, engine, req.model_copy(update={"exclude_weak_prices": True}), cache)
+    assert not [o for o in strict.options if o.sku == "h200"]
+    assert any(e.sku == "h200" and "grade W" in e.reason for e in strict.exclusions)
+    assert [o for o in strict.options if o.sku == "ascend-910b"]
