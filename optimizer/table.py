@@ -35,12 +35,12 @@ _MAX_ACCELERATORS = 1_000_000
 """Largest pool considered (accelerators); beyond it the estimator's scaling data says nothing."""
 _LADDER = tuple(2**k for k in range(0, 21))
 """Node counts tried between the smallest fitting size and twice the largest size the limits allow."""
-_MANTISSA_STEPS = 4
-"""Sizes per octave on the canonical size grid (1, 1.25, 1.5, 1.75 × 2^k nodes)."""
+_MANTISSA_STEPS = 8
+"""Sizes per octave on the canonical size grid (1, 1.125, 1.25, … 1.875 × 2^k nodes)."""
 
 
 def size_grid(lo: int, hi: int) -> list[int]:
-    """Canonical node counts in [lo, hi]: 1, 2, 3, …, then 4 per octave (at most 25 % apart).
+    """Canonical node counts in [lo, hi]: 1, 2, 3, …, 16, then 8 per octave (at most 12.5 % apart).
 
     The grid does not depend on the budget or any other limit, so a larger limit only adds sizes: the fastest
     plan within a budget can never get slower when the budget grows.
@@ -361,7 +361,7 @@ def _training_options(catalog: Catalog, req: PurchaseRequest, w: TrainingWorkloa
     if run_limit is not None and fabric is not None:
         n_dl = _nodes_for_deadline(est, n_min, run_limit, cap_nodes)
     counts = {n_min}
-    if bounded:
+    if bounded and req.resolved_objective != "min_time":
         counts.add(n_max)
     if n_dl is not None:
         counts.add(n_dl)
@@ -380,10 +380,12 @@ def _training_options(catalog: Catalog, req: PurchaseRequest, w: TrainingWorkloa
         elif bounded and (req.resolved_objective == "min_time" or n_dl is None or n_dl > n_max):
             counts.add(min(cap_nodes, math.ceil(n_max * 1.25)))
         if req.resolved_objective == "min_time" and blocked is None:
-            # The fastest plan within the limits: every canonical size up to the largest affordable one, so a
-            # larger budget never loses a size (pool times are not monotone in the node count: a pool one node
-            # larger can be slower when its parallel layout factors worse).
+            # The fastest plan within the limits: every canonical size up to the largest affordable one, and only
+            # those, so a larger budget never loses a size (pool times are not monotone in the node count: a pool
+            # one node larger can be slower when its parallel layout factors worse).
             counts |= set(size_grid(n_min, n_max))
+        elif req.resolved_objective == "min_time" and bounded:
+            counts.add(n_max)
     options: list[Option] = []
     for nodes in sorted(counts):
         e = est(nodes)
@@ -405,44 +407,33 @@ def _training_options(catalog: Catalog, req: PurchaseRequest, w: TrainingWorkloa
 
 def _nodes_for_deadline(est: Callable[[int], TrainingEstimate], n_min: int, deadline: float,
                         n_cap: int) -> int | None:
-    """Exact smallest node count whose estimate meets the deadline (None if even ``n_cap`` misses).
+    """Smallest node count that meets the deadline, found so that a longer deadline never needs more nodes.
 
-    Time falls roughly as a power of the count, so secant steps in log-log space land next to the answer
-    in one or two estimates; the result is then certified by checking that one node fewer misses.
+    Pool times are not monotone in the node count (a layout that factors badly can make a larger pool slower), so
+    the search walks the canonical size grid upwards to the first size that meets the deadline, then bisects
+    between it and the grid size below. Both steps only move down when the deadline grows: the first grid hit
+    cannot rise, and the bisection's comparisons can only flip from "misses" to "meets". None if ``n_cap`` misses.
     """
 
-    def days(n: int) -> float:
+    def meets(n: int) -> bool:
         e = est(n)
-        return e.wall_clock_days if e.status == "ok" and e.wall_clock_days is not None else math.inf
+        return e.status == "ok" and e.wall_clock_days is not None and e.wall_clock_days <= deadline
 
-    d_lo = days(n_min)
-    if d_lo <= deadline:
-        return n_min
-    lo, hi = n_min, None  # lo misses; hi (once found) hits
-    n_prev, d_prev = n_min, d_lo
-    n = min(n_cap, max(n_min + 1, math.ceil(n_min * d_lo / deadline)))  # first guess: perfect scaling
-    for _ in range(8):
-        d = days(n)
-        if d <= deadline:
-            hi = n
-            break
-        lo = max(lo, n)
-        if n >= n_cap:
-            return None
-        slope = (math.log(d_prev / d) / math.log(n / n_prev)) if (n != n_prev and math.isfinite(d)
-                                                                  and d_prev > d) else 1.0
-        slope = min(max(slope, 0.2), 1.5)
-        n_prev, d_prev = n, d
-        n = min(n_cap, max(n + 1, math.ceil(n * (d / deadline) ** (1 / slope) * 1.01)))
-    if hi is None:
-        return None
-    while hi - lo > 1:  # certify: narrow down to the first hit (usually one or two checks)
-        mid = max(lo + 1, min(hi - 1, math.floor(hi - max(1.0, 0.02 * hi))))
-        if days(mid) <= deadline:
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    prev: int | None = None
+    for n in [n_min, *size_grid(n_min + 1, n_cap)]:
+        if meets(n):
+            if prev is None:
+                return n
+            lo, hi = prev, n  # lo misses, hi meets
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if meets(mid):
+                    hi = mid
+                else:
+                    lo = mid
+            return hi
+        prev = n
+    return None
 
 
 def _inference_options(catalog: Catalog, req: PurchaseRequest, w: InferenceWorkload, acc: Accelerator,
