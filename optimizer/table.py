@@ -424,16 +424,30 @@ def _nodes_for_deadline(est: Callable[[int], TrainingEstimate], n_min: int, dead
         if meets(n):
             if prev is None:
                 return n
-            lo, hi = prev, n  # lo misses, hi meets
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if meets(mid):
-                    hi = mid
-                else:
-                    lo = mid
-            return hi
+            return bisect_first(meets, prev, n)
         prev = n
     return None
+
+
+def bisect_first(ok: Callable[[int], bool], bad: int, good: int) -> int:
+    """Smallest integer in (bad, good] for which ``ok`` holds, given ok(good) and not ok(bad), ok monotone.
+
+    ``good`` is often a tight guess, so ``good - 1`` is tried first: when it fails, one probe certifies the guess.
+    For a family of predicates that only flip from false to true as a parameter grows (a longer deadline, a larger
+    budget), the answer never rises with the parameter: the probes are the same until the first one that differs,
+    and from there the looser predicate continues below it while the tighter one continues above.
+    """
+    if good - bad > 1:
+        if not ok(good - 1):
+            return good
+        good -= 1
+    while good - bad > 1:
+        mid = (bad + good) // 2
+        if ok(mid):
+            good = mid
+        else:
+            bad = mid
+    return good
 
 
 def _inference_options(catalog: Catalog, req: PurchaseRequest, w: InferenceWorkload, acc: Accelerator,
@@ -469,4 +483,5 @@ def with_policy_blocks_lifted(table: OptionTable, *, reasons: Iterable[str] | No
                        notes=list(table.notes))
 
 
-__all__ = ["EstimateCache", "Exclusion", "Option", "OptionTable", "SkuInfo", "build_table", "OptimizerError"]
+__all__ = ["EstimateCache", "Exclusion", "Option", "OptionTable", "OptimizerError", "SkuInfo", "bisect_first",
+           "build_table", "size_grid"]

@@ -14,6 +14,7 @@ from optimizer.errors import InvalidInputError
 from optimizer.plan import PurchasePlan
 from optimizer.request import PurchaseRequest
 from service.cli._common import CatalogOpt, JsonOpt, console, domain, emit_json
+from service.relaxation_text import describe as describe_relaxation
 from service.requests import load_request_file
 from service.settings import get_settings
 
@@ -142,7 +143,7 @@ def render_plan(plan: PurchasePlan) -> None:
         console.print(f"pareto: {_m(p.total_cost, cur)} — {p.time_days:.1f} days — "
                       + ", ".join(f"{x.accelerators} × {x.sku}" for x in p.items), highlight=False)
     for r in plan.relaxations:
-        console.print(f"  [yellow]relax[/] {r.constraint}: {r.message}", highlight=False)
+        console.print(f"  [yellow]relax[/] {r.constraint}: {describe_relaxation(r)}", highlight=False)
     for w in plan.warnings:
         console.print(f"  [yellow]! {w}[/]", highlight=False)
     if plan.validation is not None:

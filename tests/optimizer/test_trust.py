@@ -201,3 +201,79 @@ def test_buyer_can_exclude_weakly_priced_parts(catalog: Catalog, engine: Complia
     assert not [o for o in strict.options if o.sku == "h200"]
     assert any(e.sku == "h200" and "grade W" in e.reason for e in strict.exclusions)
     assert [o for o in strict.options if o.sku == "ascend-910b"]
+
+
+# ------------------------------------------------------------------ 4. correct relaxations
+TEN_MILLION_30_DAYS = {
+    "workloads": [{"kind": "training", "params": "70B", "tokens": "1.4T", "deadline_days": 30}],
+    "buyer": {"country": "CN", "date": "2025-08-01"}, "budget": {"amount": "¥1000万"}, "objective": "min_cost",
+}
+
+
+def _status(catalog: Catalog, engine: ComplianceEngine, cache: EstimateCache, req: PurchaseRequest) -> str:
+    from optimizer.solve import solve
+
+    return solve(build_table(catalog, engine, req, cache), objective=req.resolved_objective).status.value
+
+
+def test_relaxations_are_the_smallest_verified_changes(catalog: Catalog, engine: ComplianceEngine,
+                                                       cache: EstimateCache) -> None:
+    from optimizer.relax import changed
+
+    req = PurchaseRequest.model_validate(TEN_MILLION_30_DAYS)
+    plan = _plan(catalog, engine, cache, req)
+    assert plan.status == "infeasible"
+    by = {r.kind: r for r in plan.relaxations}
+    dl = by["deadline"]
+    assert dl.feasible and dl.verified and dl.unit == "days" and dl.workload == "training"
+    assert isinstance(dl.value, float) and 30 < dl.value < 900  # today: "at least 5,656 days" (900 already works)
+    field = "workloads.training.deadline_days"
+    assert _status(catalog, engine, cache, changed(req, {field: dl.value})) == "optimal"
+    assert _status(catalog, engine, cache, changed(req, {field: dl.value - 1})) == "infeasible"  # smallest
+    b = by["budget"]
+    assert b.feasible and b.verified and b.unit == "CNY" and isinstance(b.value, float)
+    assert _status(catalog, engine, cache, changed(req, {"budget.amount": b.value})) == "optimal"
+    assert _status(catalog, engine, cache, changed(req, {"budget.amount": b.value - 1000})) == "infeasible"
+    for r in plan.relaxations:  # typed values only: no pre-formatted money text anywhere
+        assert not any(isinstance(v, str) and ("¥" in v or "M" in v) for v in r.model_dump().values())
+
+
+def test_values_beyond_the_limits_are_not_offered(catalog: Catalog, engine: ComplianceEngine,
+                                                  cache: EstimateCache) -> None:
+    req = PurchaseRequest.model_validate({**TEN_MILLION_30_DAYS, "budget": {"amount": 1e6}})
+    plan = _plan(catalog, engine, cache, req)
+    dl = next(r for r in plan.relaxations if r.kind == "deadline")
+    assert not dl.feasible and dl.value is None and dl.limit == 3650
+    assert all(r.value is None or r.kind != "deadline" or r.value <= 3650 for r in plan.relaxations)
+
+
+def test_a_pair_is_named_when_no_single_change_suffices(catalog: Catalog, engine: ComplianceEngine,
+                                                        cache: EstimateCache) -> None:
+    from optimizer.relax import changed
+
+    req = PurchaseRequest.model_validate({
+        "workloads": [{"kind": "training", "params": "70B", "tokens": "1.4T", "deadline_days": 30}],
+        "buyer": {"country": "CN", "date": "2026-02-15"}, "budget": {"amount": "¥1亿"}, "skus": ["h200"]})
+    plan = _plan(catalog, engine, cache, req)
+    assert plan.status == "infeasible"
+    singles = [r for r in plan.relaxations if r.kind != "pair"]
+    assert singles and not any(r.feasible for r in singles)
+    pairs = [r for r in plan.relaxations if r.kind == "pair"]
+    assert pairs and all(p.feasible and p.verified and len(p.pair) == 2 for p in pairs)
+    first = pairs[0]
+    assert {c.kind for c in first.pair} == {"license_policy", "budget"}
+    updates = {c.field: c.value for c in first.pair if c.field}
+    assert _status(catalog, engine, cache, changed(req, updates)) == "optimal"
+
+
+def test_relaxation_text_rounds_up_in_both_languages() -> None:
+    from optimizer.plan import Relaxation
+    from service.relaxation_text import describe
+
+    b = Relaxation(kind="budget", constraint="budget", feasible=True, verified=True, field="budget.amount",
+                   current=1e7, value=302_342_000.0, unit="CNY")
+    assert describe(b) == "budget must be at least ¥303M (now ¥10.0M)"
+    assert describe(b, "zh") == "预算至少需要 ¥3.03亿（当前 ¥1,000万）"
+    d = Relaxation(kind="deadline", constraint="deadline[t]", feasible=False, reason="insufficient_alone",
+                   workload="t", limit=3650, unit="days", current=30.0)
+    assert "3,650" in describe(d) and "3,650" in describe(d, "zh")
