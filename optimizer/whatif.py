@@ -154,7 +154,7 @@ def _skus(plan: PurchasePlan) -> set[str]:
 
 def what_if(catalog: Catalog, engine: ComplianceEngine, request: PurchaseRequest, change: WhatIfChange, *,
             cache: EstimateCache | None = None, time_limit_s: float = 5.0) -> WhatIfResult:
-    """Solve the base request and the changed one; report the difference and break-even prices.
+    """Solve the base request and the changed one; report the difference and the changed plan's break-even prices.
 
     Raises:
         UnknownSkuError, InvalidInputError: a change names something unknown or leaves nothing to choose.
@@ -183,7 +183,7 @@ def what_if(catalog: Catalog, engine: ComplianceEngine, request: PurchaseRequest
         summary += f"; time {d_days:+.1f} days"
     return WhatIfResult(changes=change.describe(), base=base, changed=changed, delta_cost=d_cost, delta_days=d_days,
                         skus_added=added, skus_removed=removed, summary=summary,
-                        break_even=break_even(catalog, engine, request, base, cache=cache, time_limit_s=time_limit_s))
+                        break_even=break_even(cat, eng, req, changed, cache=cache, time_limit_s=time_limit_s))
 
 
 def break_even(catalog: Catalog, engine: ComplianceEngine, request: PurchaseRequest, base: PurchasePlan, *,

@@ -277,3 +277,24 @@ def test_relaxation_text_rounds_up_in_both_languages() -> None:
     d = Relaxation(kind="deadline", constraint="deadline[t]", feasible=False, reason="insufficient_alone",
                    workload="t", limit=3650, unit="days", current=30.0)
     assert "3,650" in describe(d) and "3,650" in describe(d, "zh")
+
+
+# ------------------------------------------------------------------ 7. break-even of the what-if's own outcome
+def test_break_even_describes_the_changed_plan(catalog: Catalog, engine: ComplianceEngine,
+                                               cache: EstimateCache) -> None:
+    from optimizer.whatif import what_if
+
+    base = PurchaseRequest.model_validate({
+        "workloads": [{"kind": "training", "params": "70B", "tokens": "1.4T", "deadline_days": 180}],
+        "buyer": {"country": "CN", "date": "2025-08-01"}, "budget": {"amount": "2亿"},
+        "skus": ["h20", "ascend-910b", "ascend-910c"]})
+    first = what_if(catalog, engine, base, WhatIfChange(), cache=cache)
+    winner = first.base.items[0].sku
+    r = what_if(catalog, engine, base, WhatIfChange(remove_skus=[winner]), cache=cache)
+    now = {i.sku for i in r.changed.items}
+    assert winner not in now and r.break_even
+    assert all(b.sku != winner for b in r.break_even)  # the removed part is not part of the what-if's outcome
+    chosen = [b for b in r.break_even if b.role == "chosen"]
+    assert all(b.sku in now for b in chosen)
+    runner = [b for b in r.break_even if b.role == "runner-up"]
+    assert runner and all(b.sku not in now for b in runner)
