@@ -35,6 +35,8 @@ class PlanItem(_Out):
     time_days: float | None = None
     capacity_rps: float | None = None
     power_kw: float
+    network: float = Field(0.0, description="Scale-out network capex (part of capex and total).")
+    hosting: float = Field(0.0, description="Hosting/maintenance over the horizon (part of opex and total).")
     plan: str
     mfu: float | None = None
     verdict: str
@@ -155,6 +157,9 @@ class PurchasePlan(_Out):
     total_cost: float | None = None
     total_cost_low: float | None = None
     total_cost_high: float | None = None
+    network_cost: float | None = Field(None, description="Scale-out network capex included in capex.")
+    hosting_cost: float | None = Field(None, description="Hosting/maintenance over the horizon included in opex.")
+    lead_time_days: float = Field(0.0, description="Days from order to a working cluster (counted in deadlines).")
     time_days: float | None = Field(None, description="Longest training job (days).")
     power_kw: float | None = None
     nodes: int | None = None

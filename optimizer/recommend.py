@@ -86,16 +86,15 @@ def recommend(
         for w in sku.compliance.warnings:
             if w.severity != "info":
                 warnings.append(f"{it.sku}: {w.text}")
-    if any(o.nodes > 1 for o in (_opt(table, i) for i in sel)) and all(
-            catalog.networks[n].price_per_node is None for n in {table.skus[i.sku].fabric for i in items} if n):
-        warnings.append("scale-out network prices are not sourced; network cost is not included")
-    warnings.append("hosting/maintenance is not included (no sourced figure)")
+    warnings += _cost_line_notes(catalog, table, items)
     plan = PurchasePlan(
         status=result.status.value, objective=objective, currency=table.currency,
         message=_summary(table, items, result), items=items,
         capex=sum(i.capex for i in items), opex=sum(i.opex for i in items),
         total_cost=sum(i.total_cost for i in items), total_cost_low=sum(i.total_cost_low for i in items),
         total_cost_high=sum(i.total_cost_high for i in items), time_days=result.makespan_days,
+        network_cost=sum(i.network for i in items), hosting_cost=sum(i.hosting for i in items),
+        lead_time_days=request.lead_time_days,
         power_kw=sum(i.power_kw for i in items), nodes=sum(i.nodes for i in items),
         accelerators=sum(i.accelerators for i in items), domestic_share=(dom / total) if total else None,
         budget=request.budget.amount if request.budget else None,
@@ -104,6 +103,26 @@ def recommend(
         warnings=list(dict.fromkeys(warnings)), validation=validation, solver=info,
     )
     return plan
+
+
+def _cost_line_notes(catalog: Catalog, table: OptionTable, items: list[PlanItem]) -> list[str]:
+    """Say how the network and hosting lines in the totals were priced (grade A = assumption)."""
+    notes = []
+    for fabric in sorted({i.fabric for i in items if i.fabric}):
+        p = catalog.networks[fabric].price_per_node
+        if p is None:
+            notes.append(f"{catalog.networks[fabric].name}: no network price; network cost is not included")
+        elif p.grade in ("A", "W"):
+            kind = "an assumption" if p.grade == "A" else "weakly sourced"
+            notes.append(f"network cost ({catalog.networks[fabric].name}) is {kind} (grade {p.grade}): "
+                         f"{p.low:,.0f}–{p.high:,.0f} {p.currency} per node")
+    hm = catalog.cost_assumptions.hosting_maintenance_fraction_per_year
+    if hm is None or hm.value is None:
+        notes.append("hosting/maintenance is not included (no figure)")
+    elif hm.grade in ("A", "W"):
+        notes.append(f"hosting/maintenance is an assumption (grade {hm.grade}): {hm.value:.0%} of the hardware price "
+                     f"per year ({(hm.lo or hm.value):.0%}–{(hm.hi or hm.value):.0%})")
+    return notes
 
 
 def _opt(table: OptionTable, oid: str) -> Option:
@@ -123,6 +142,7 @@ def _items(table: OptionTable, sel: dict[str, int]) -> list[PlanItem]:
             capex=o.capex * units, opex=o.opex * units, total_cost=o.cost * units,
             total_cost_low=o.cost_low * units, total_cost_high=o.cost_high * units, time_days=o.days,
             capacity_rps=None if o.capacity_rps is None else o.capacity_rps * units, power_kw=o.power_kw * units,
+            network=o.network * units, hosting=o.hosting * units,
             plan=o.plan, mfu=o.mfu, verdict=c.verdict, license_outlook=c.license_outlook,
             risk_premium=info.decision.premium, fee_fraction=c.fee_fraction,
         ))

@@ -84,6 +84,10 @@ class Option:
     plan: str = ""
     blocked: str | None = None
     """Why the buyer policy blocks this option (None = admissible); used by relaxations."""
+    network: float = 0.0
+    """Scale-out network capex (included in cost and capex; multi-node training pools only)."""
+    hosting: float = 0.0
+    """Hosting/maintenance over the horizon (included in cost and opex)."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,9 @@ class SkuInfo:
     node_opex: float | None = None
     node_hardware: float | None = None
     node_power_kw: float | None = None
+    node_network: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """Scale-out network per node (low, base, high), added only to multi-node training pools."""
+    node_hosting: float = 0.0
     price_basis: str | None = None
     price_grade: str | None = None
     license_block: str | None = None
@@ -213,8 +220,12 @@ def _sku_info(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest, 
     except InvalidInputError as exc:
         exclusions.append(Exclusion(acc.id, exc.message, "price"))
         return info, exclusions
-    info.node_cost, info.node_cost_low, info.node_cost_high = est.total.base, est.total.low, est.total.high
-    info.node_capex, info.node_opex = est.capex.base, est.opex.base
+    net = est.network  # priced separately: a single node needs no scale-out fabric
+    info.node_network = (net.low, net.base, net.high)
+    info.node_cost, info.node_cost_low, info.node_cost_high = (est.total.base - net.base, est.total.low - net.low,
+                                                               est.total.high - net.high)
+    info.node_capex, info.node_opex = est.capex.base - net.base, est.opex.base
+    info.node_hosting = est.hosting.base
     info.node_hardware = est.hardware.base
     info.node_power_kw = est.facility_kw
     info.price_basis = est.node_price_basis
@@ -299,14 +310,15 @@ def build_table(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest
     return table
 
 
-def _unit_costs(info: SkuInfo, nodes: int) -> dict[str, float]:
+def _unit_costs(info: SkuInfo, nodes: int, *, network: bool = False) -> dict[str, float]:
     assert info.node_cost is not None and info.node_cost_low is not None and info.node_cost_high is not None
     assert info.node_capex is not None and info.node_opex is not None and info.node_hardware is not None
     assert info.node_power_kw is not None
-    return {"cost": info.node_cost * nodes, "cost_low": info.node_cost_low * nodes,
-            "cost_high": info.node_cost_high * nodes, "capex": info.node_capex * nodes,
+    net_low, net, net_high = info.node_network if network else (0.0, 0.0, 0.0)
+    return {"cost": (info.node_cost + net) * nodes, "cost_low": (info.node_cost_low + net_low) * nodes,
+            "cost_high": (info.node_cost_high + net_high) * nodes, "capex": (info.node_capex + net) * nodes,
             "opex": info.node_opex * nodes, "hardware": info.node_hardware * nodes,
-            "power_kw": info.node_power_kw * nodes}
+            "power_kw": info.node_power_kw * nodes, "network": net * nodes, "hosting": info.node_hosting * nodes}
 
 
 def _max_nodes(req: PurchaseRequest, info: SkuInfo, supply: int | None) -> int:
@@ -391,7 +403,7 @@ def _training_options(catalog: Catalog, req: PurchaseRequest, w: TrainingWorkloa
         e = est(nodes)
         if e.status != "ok" or e.wall_clock_days is None or e.tokens_per_s is None:
             continue
-        costs = _unit_costs(info, nodes)
+        costs = _unit_costs(info, nodes, network=fabric is not None and nodes > 1)
         plan = e.plan
         options.append(Option(
             id=f"{w.name}:{acc.id}:{nodes}n", workload=w.name, kind="training", sku=acc.id, vendor=acc.vendor,

@@ -129,7 +129,8 @@ def revalidate(catalog: Catalog, engine: ComplianceEngine, table: OptionTable,
         fee = verdict.fee_fraction
         cost = estimate_cost(catalog, CostRequest(
             accelerator=o.sku, accelerators=o.accelerators, currency=req.report_currency,
-            horizon_years=req.horizon_years, fabric=table.skus[o.sku].fabric, fee_fraction=fee,
+            horizon_years=req.horizon_years, fee_fraction=fee,
+            fabric=table.skus[o.sku].fabric if o.kind == "training" and o.nodes > 1 else None,
             risk_premium=decision.premium,
         ))
         if abs(cost.total.base - o.cost) > max(1.0, 1e-6 * o.cost):

@@ -423,3 +423,6 @@ class CostAssumptions(_Frozen):
     electricity_usd_per_kwh: Figure
     horizon_years: Figure
     average_load: Figure = Field(description="Average server power as a fraction of its maximum input.")
+    hosting_maintenance_fraction_per_year: Figure | None = Field(
+        None, description="Hosting (space, cooling plant) and maintenance (support contracts, spares) per year as a "
+        "fraction of the hardware price; power is costed separately. None = not included.")

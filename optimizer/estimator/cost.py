@@ -1,7 +1,10 @@
 """Cost of ownership: capex (nodes, network, storage, fees, risk) and opex (power, hosting) over a horizon.
 
     capex = nodes · (node price + network per node + storage per node) · (1 + fees + risk premium on hardware)
-    opex  = nodes · node kW · average load · PUE · 8,760 h · price per kWh · years  +  hosting · nodes · years
+    opex  = nodes · node kW · average load · PUE · 8,760 h · price per kWh · years  +  hosting/maintenance · years
+
+Hosting/maintenance is a flat amount per node-year when given, else the catalog's fraction of the hardware price per
+year (an assumption-grade range). Network is priced per node from the fabric's price range (grade as recorded).
 
 Every price is a low/base/high range; ranges propagate (low uses every low input). Node prices come from a
 sourced server price, or from accelerator price × count + server overhead when only chip prices are known.
@@ -88,6 +91,9 @@ class CostEstimate(BaseModel):
     facility_kw: float = Field(description="Base facility power at average load × PUE (kW).")
     energy_mwh_per_year: float
     opex_per_year: MoneyRange
+    hosting: MoneyRange = Field(description="Hosting/maintenance over the horizon (part of opex).")
+    hosting_basis: str = ""
+    network_basis: str = ""
     opex: MoneyRange
     total: MoneyRange
     horizon_years: float
@@ -185,12 +191,15 @@ def estimate_cost(catalog: Catalog, req: CostRequest) -> CostEstimate:
     hardware = price.scale(nodes)
     warnings: list[str] = []
     network = ZERO
+    network_basis = ""
     if req.fabric:
         net = catalog.networks.get(req.fabric)
         if net is None:
             raise InvalidInputError(f"unknown fabric {req.fabric!r}")
         if net.price_per_node is not None:
-            network = _price(net.price_per_node, cur, rate, nodes)
+            p = net.price_per_node
+            network = _price(p, cur, rate, nodes)
+            network_basis = f"{net.name}: {', '.join(p.source)}, grade {p.grade}" + (f" ({p.note})" if p.note else "")
         elif nodes > 1:
             warnings.append(f"{net.name}: no sourced network price; network cost not included")
     storage = MoneyRange(low=req.storage_per_node, base=req.storage_per_node, high=req.storage_per_node).scale(nodes)
@@ -217,7 +226,15 @@ def estimate_cost(catalog: Catalog, req: CostRequest) -> CostEstimate:
     kwh_b = nodes * kw.base * load_b * pue_b * HOURS_PER_YEAR
     power_year = MoneyRange(low=nodes * kw.low * load_lo * pue_lo * HOURS_PER_YEAR * el_lo, base=kwh_b * el_b,
                             high=nodes * kw.high * load_hi * pue_hi * HOURS_PER_YEAR * el_hi)
-    hosting_year = MoneyRange(low=1, base=1, high=1).scale(req.hosting_per_node_year * nodes)
+    hm = ca.hosting_maintenance_fraction_per_year
+    if req.hosting_per_node_year > 0 or hm is None or hm.value is None:
+        hosting_year = MoneyRange(low=1, base=1, high=1).scale(req.hosting_per_node_year * nodes)
+        hosting_basis = "given" if req.hosting_per_node_year > 0 else ""
+    else:
+        hosting_year = MoneyRange(low=hardware.low * (hm.lo or hm.value), base=hardware.base * hm.value,
+                                  high=hardware.high * (hm.hi or hm.value))
+        hosting_basis = (f"{hm.value:.0%} of hardware per year ({(hm.lo or hm.value):.0%}–{(hm.hi or hm.value):.0%}; "
+                         f"{', '.join(hm.source)}, grade {hm.grade})")
     opex_year = power_year + hosting_year
     opex = opex_year.scale(years)
     rental = None
@@ -237,12 +254,19 @@ def estimate_cost(catalog: Catalog, req: CostRequest) -> CostEstimate:
         Assumption(name="electricity", value=f"{el_b:.3f} {cur}/kWh", source=el_src),
         Assumption(name="horizon", value=f"{years:g} years", source="given" if req.horizon_years else "default"),
     ]
-    if req.hosting_per_node_year == 0:
-        warnings.append("hosting/maintenance not included (no sourced figure; set hosting_per_node_year)")
+    if hosting_basis:
+        assumptions.append(Assumption(name="hosting/maintenance", value=f"{hosting_year.base:,.0f} {cur} per year",
+                                      source=hosting_basis))
+    else:
+        warnings.append("hosting/maintenance not included (no figure; set hosting_per_node_year)")
+    if network_basis:
+        assumptions.append(Assumption(name="network", value=f"{network.base:,.0f} {cur}", source=network_basis))
     return CostEstimate(
         accelerator=acc.id, currency=cur, cny_per_usd=rate, fx_date=fx.date, accelerators=req.accelerators,
         nodes=nodes, node_type=node_id, node_price=price, node_price_basis=basis, hardware=hardware, network=network,
         storage=storage, fees=fees, risk=risk, capex=capex, power_kw_per_node=kw,
         facility_kw=nodes * kw.base * load_b * pue_b, energy_mwh_per_year=kwh_b / 1000, opex_per_year=opex_year,
-        opex=opex, total=capex + opex, horizon_years=years, rental=rental, assumptions=assumptions, warnings=warnings,
+        opex=opex, total=capex + opex, horizon_years=years, hosting=hosting_year.scale(years),
+        hosting_basis=hosting_basis, network_basis=network_basis, rental=rental, assumptions=assumptions,
+        warnings=warnings,
     )

@@ -123,6 +123,9 @@ def render_plan(plan: PurchasePlan) -> None:
                       + (f" of budget {_m(plan.budget, cur)}" if plan.budget else "")
                       + (f"; domestic share {plan.domestic_share:.0%}" if plan.domestic_share is not None else ""),
                       highlight=False)
+        if plan.network_cost or plan.hosting_cost:
+            console.print(f"  of which scale-out network {_m(plan.network_cost, cur)} (capex) and hosting/maintenance "
+                          f"{_m(plan.hosting_cost, cur)} (opex); see the notes for their grades", highlight=False)
         console.print(f"binding constraints: {', '.join(plan.binding_constraints) or 'none'}")
     if plan.considered:
         t = Table(title="Considered options", header_style="bold")

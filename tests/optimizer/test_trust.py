@@ -226,7 +226,8 @@ def test_relaxations_are_the_smallest_verified_changes(catalog: Catalog, engine:
     by = {r.kind: r for r in plan.relaxations}
     dl = by["deadline"]
     assert dl.feasible and dl.verified and dl.unit == "days" and dl.workload == "training"
-    assert isinstance(dl.value, float) and 30 < dl.value < 900  # today: "at least 5,656 days" (900 already works)
+    # before: "at least 5,656 days", beyond the 3,650-day cap, while far shorter deadlines were feasible
+    assert isinstance(dl.value, float) and 30 < dl.value <= 3650
     field = "workloads.training.deadline_days"
     assert _status(catalog, engine, cache, changed(req, {field: dl.value})) == "optimal"
     assert _status(catalog, engine, cache, changed(req, {field: dl.value - 1})) == "infeasible"  # smallest
@@ -298,3 +299,60 @@ def test_break_even_describes_the_changed_plan(catalog: Catalog, engine: Complia
     assert all(b.sku in now for b in chosen)
     runner = [b for b in r.break_even if b.role == "runner-up"]
     assert runner and all(b.sku not in now for b in runner)
+
+
+# ------------------------------------------------------------------ 5. coverage of the market and cost lines
+def test_h800_is_considered_in_china_before_the_october_2023_rule(catalog: Catalog, engine: ComplianceEngine,
+                                                                  cache: EstimateCache) -> None:
+    plan = _plan(catalog, engine, cache, _req("CN", "2023-06-01", skus=["h800", "a800"]))
+    row = _row(plan, "h800")
+    assert row.status in ("chosen", "feasible") and row.time_days is not None  # before: "TDP not sourced"
+    tdp = catalog.accelerators["h800"].tdp_w
+    assert tdp.value == 700 and tdp.grade == "A"  # assumption-grade, stated as such
+
+
+def test_72b_serving_in_china_uses_the_910c_node(catalog: Catalog, engine: ComplianceEngine,
+                                                 cache: EstimateCache) -> None:
+    req = PurchaseRequest.model_validate({
+        "workloads": [{"kind": "inference", "name": "serve", "params": "72B", "requests_per_s": 100}],
+        "buyer": {"country": "CN", "date": "2026-02-15"}, "skus": ["ascend-910b", "ascend-910c"]})
+    plan = _plan(catalog, engine, cache, req)
+    assert plan.status == "optimal"
+    row = _row(plan, "ascend-910c")
+    assert row.status in ("chosen", "feasible")  # before: excluded, weights did not fit one 910C
+    acc = catalog.accelerators["ascend-910c"]
+    assert acc.intra_node_link_gbps.value is not None and acc.intra_node_domain == 8
+    assert plan.accelerators is not None and plan.accelerators < 1008
+
+
+@pytest.mark.parametrize("sku", ["mi300x", "h800"])
+def test_more_parts_are_priced(catalog: Catalog, sku: str) -> None:
+    from optimizer.estimator import CostRequest, estimate_cost
+
+    est = estimate_cost(catalog, CostRequest(accelerator=sku, accelerators=8, currency="USD"))
+    assert est.total.base > 0 and est.total.low <= est.total.base <= est.total.high
+
+
+def test_network_and_hosting_are_cost_lines_in_the_totals(catalog: Catalog, engine: ComplianceEngine,
+                                                          cache: EstimateCache) -> None:
+    plan = _plan(catalog, engine, cache, _req("US", "2026-02-15", budget="$20M", skus=["h100-sxm"]))
+    assert plan.status == "optimal" and plan.nodes is not None and plan.nodes > 1
+    item = plan.items[0]
+    per_node = catalog.networks[item.fabric or ""].price_per_node
+    assert per_node is not None and item.network == pytest.approx(per_node.base * item.nodes)
+    hardware = 290_000 * item.nodes  # DGX H100 base price (USD)
+    assert item.hosting == pytest.approx(0.05 * hardware * 3)  # 5 % of hardware a year over 3 years
+    assert plan.capex is not None and plan.opex is not None and plan.total_cost is not None
+    assert plan.capex == pytest.approx(item.capex) == pytest.approx(hardware + item.network)  # no fees in the US
+    assert plan.total_cost == pytest.approx(plan.capex + plan.opex)
+    assert plan.network_cost == pytest.approx(item.network) and plan.hosting_cost == pytest.approx(item.hosting)
+    assert any("assumption (grade A)" in w for w in plan.warnings)
+
+
+def test_a_single_node_buys_no_scale_out_network(catalog: Catalog, engine: ComplianceEngine,
+                                                 cache: EstimateCache) -> None:
+    req = PurchaseRequest.model_validate({
+        "workloads": [{"kind": "training", "params": "1B", "tokens": "20B", "deadline_days": 60}],
+        "buyer": {"country": "US", "date": "2026-02-15"}, "skus": ["h100-sxm"]})
+    plan = _plan(catalog, engine, cache, req)
+    assert plan.status == "optimal" and plan.nodes == 1 and plan.network_cost == 0
