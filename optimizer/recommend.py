@@ -65,7 +65,8 @@ def recommend(
                       options=len(table.options))
     warnings = list(dict.fromkeys(table.notes))
     if not result.status.ok:
-        relax = (relaxations(catalog, engine, table, objective, cache=cache, **kw)
+        relax = (relaxations(catalog, engine, table, objective, cache=cache, time_limit_s=time_limit_s,
+                             num_workers=num_workers)
                  if result.status == SolveStatus.infeasible else [])
         return PurchasePlan(
             status=result.status.value, objective=objective, currency=table.currency,

@@ -332,11 +332,12 @@ def _apply(req: PurchaseRequest, changes: list[Relaxation]) -> PurchaseRequest:
 
 # ---------------------------------------------------------------------------- entry point
 def relaxations(catalog: Catalog, engine: ComplianceEngine, table: OptionTable, objective: ModelObjective, *,
-                cache: EstimateCache | None = None, **kw: Any) -> list[Relaxation]:
+                cache: EstimateCache | None = None, stats: dict[str, int] | None = None,
+                **kw: Any) -> list[Relaxation]:
     """Relaxations of an infeasible request.
 
     The smallest change of each constraint that alone makes the request feasible, verified by re-solving, and pairs
-    of changes when no single one suffices.
+    of changes when no single one suffices. ``stats`` (if given) receives the number of re-solved requests.
     """
     req = table.request
     probe = _Probe(catalog, engine, cache or EstimateCache(), kw)
@@ -357,6 +358,8 @@ def relaxations(catalog: Catalog, engine: ComplianceEngine, table: OptionTable, 
     if not any(r.feasible for r in out):
         kinds = [k for k in ("license_policy", "budget", "deadline", "domestic_share") if _LOOSE[k](req)]
         out += _pairs(probe, req, kinds)
+    if stats is not None:
+        stats["probes"] = probe.probes
     return out
 
 

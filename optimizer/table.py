@@ -25,7 +25,7 @@ from optimizer.estimator import (
     estimate_inference,
     estimate_training,
 )
-from optimizer.estimator.common import choose_fabric, node_size
+from optimizer.estimator.common import choose_fabric, node_size, peaks_for
 from optimizer.estimator.cost import price_grade
 from optimizer.request import FAVOURABLE_OUTLOOKS, InferenceWorkload, PurchaseRequest, TrainingWorkload
 
@@ -39,7 +39,11 @@ _MANTISSA_STEPS = 8
 """Sizes per octave on the canonical size grid (1, 1.125, 1.25, … 1.875 × 2^k nodes)."""
 
 
-def size_grid(lo: int, hi: int) -> list[int]:
+_DEADLINE_STEPS = 16
+"""Sizes per octave searched for the fewest nodes that meet a deadline (at most about 6 % apart)."""
+
+
+def size_grid(lo: int, hi: int, steps: int = _MANTISSA_STEPS) -> list[int]:
     """Canonical node counts in [lo, hi]: 1, 2, 3, …, 16, then 8 per octave (at most 12.5 % apart).
 
     The grid does not depend on the budget or any other limit, so a larger limit only adds sizes: the fastest
@@ -48,7 +52,7 @@ def size_grid(lo: int, hi: int) -> list[int]:
     out: list[int] = []
     octave = 1
     while octave <= hi:
-        step = max(1, octave // _MANTISSA_STEPS)
+        step = max(1, octave // steps)
         for n in range(octave, 2 * octave, step):
             if lo <= n <= hi:
                 out.append(n)
@@ -324,7 +328,8 @@ def _unit_costs(info: SkuInfo, nodes: int, *, network: bool = False) -> dict[str
 def _max_nodes(req: PurchaseRequest, info: SkuInfo, supply: int | None) -> int:
     limit = _MAX_ACCELERATORS // info.node_size
     if req.budget is not None and info.node_cost:
-        limit = min(limit, max(1, int(req.budget.amount // info.node_cost)))
+        per_node = info.node_cost + info.node_network[1]  # a multi-node pool also buys its network
+        limit = min(limit, max(1, int(req.budget.amount // per_node)))
     if req.limits.power_kw is not None and info.node_power_kw:
         limit = min(limit, max(1, int(req.limits.power_kw // info.node_power_kw)))
     if req.limits.racks is not None:
@@ -370,8 +375,11 @@ def _training_options(catalog: Catalog, req: PurchaseRequest, w: TrainingWorkloa
                or supply is not None or n_max < cap_nodes)  # some limit caps the size
     n_dl = None
     run_limit = req.run_deadline(w)
+    floor = _days_floor(w, acc, per_node)
     if run_limit is not None and fabric is not None:
-        n_dl = _nodes_for_deadline(est, n_min, run_limit, cap_nodes)
+        # Search up to the largest size the limits allow (a larger pool could not be bought; relaxations re-run the
+        # search with the limit raised), so the range does not depend on the deadline.
+        n_dl = _nodes_for_deadline(est, n_min, run_limit, n_max if bounded else cap_nodes, floor)
     counts = {n_min}
     if bounded and req.resolved_objective != "min_time":
         counts.add(n_max)
@@ -392,10 +400,10 @@ def _training_options(catalog: Catalog, req: PurchaseRequest, w: TrainingWorkloa
         elif bounded and (req.resolved_objective == "min_time" or n_dl is None or n_dl > n_max):
             counts.add(min(cap_nodes, math.ceil(n_max * 1.25)))
         if req.resolved_objective == "min_time" and blocked is None:
-            # The fastest plan within the limits: every canonical size up to the largest affordable one, and only
-            # those, so a larger budget never loses a size (pool times are not monotone in the node count: a pool
-            # one node larger can be slower when its parallel layout factors worse).
-            counts |= set(size_grid(n_min, n_max))
+            # The fastest plan within the limits: the fastest canonical size up to the largest affordable one, and
+            # only canonical sizes, so a larger budget never loses one (pool times are not monotone in the node
+            # count: a pool one node larger can be slower when its parallel layout factors worse).
+            counts.add(_fastest_on_grid(est, n_min, n_max, floor))
         elif req.resolved_objective == "min_time" and bounded:
             counts.add(n_max)
     options: list[Option] = []
@@ -417,39 +425,78 @@ def _training_options(catalog: Catalog, req: PurchaseRequest, w: TrainingWorkloa
     return options
 
 
+def _days_floor(w: TrainingWorkload, acc: Accelerator, per_node: int) -> Callable[[int], float]:
+    """A lower bound on a pool's training days: model FLOPs (6·N_active·D) at the full dense peak, no overhead.
+
+    Any estimate is at least this (MFU ≤ 1, goodput ≤ 1, attention adds FLOPs), so sizes whose bound already misses
+    a deadline, or exceeds the best time found, need no estimate.
+    """
+    try:
+        peak = peaks_for(acc, w.precision).compute
+    except OptimizerError:
+        return lambda nodes: 0.0
+    flops = 6.0 * (w.active_params or w.params) * w.tokens
+    return lambda nodes: flops / (nodes * per_node * peak * 1e12 * 86_400.0)
+
+
+def _fastest_on_grid(est: Callable[[int], TrainingEstimate], n_min: int, n_max: int,
+                     floor: Callable[[int], float]) -> int:
+    """The fastest size among ``n_min`` and the canonical sizes up to ``n_max`` (ties: the smaller).
+
+    Exact: sizes are tried from the largest down and the walk stops where the physical lower bound of a size is
+    no better than the best time found, since the bound only grows as sizes shrink.
+    """
+    best, best_days = n_min, math.inf
+    for n in reversed([n_min, *size_grid(n_min + 1, n_max)]):
+        if floor(n) > best_days:
+            break
+        e = est(n)
+        days = e.wall_clock_days if e.status == "ok" and e.wall_clock_days is not None else math.inf
+        if days <= best_days:
+            best, best_days = n, days
+    return best
+
+
 def _nodes_for_deadline(est: Callable[[int], TrainingEstimate], n_min: int, deadline: float,
-                        n_cap: int) -> int | None:
-    """Smallest node count that meets the deadline, found so that a longer deadline never needs more nodes.
+                        n_cap: int, floor: Callable[[int], float]) -> int | None:
+    """The fewest nodes that meet the deadline, found so that a longer deadline never needs more nodes.
 
     Pool times are not monotone in the node count (a layout that factors badly can make a larger pool slower), so
-    the search walks the canonical size grid upwards to the first size that meets the deadline, then bisects
-    between it and the grid size below. Both steps only move down when the deadline grows: the first grid hit
-    cannot rise, and the bisection's comparisons can only flip from "misses" to "meets". None if ``n_cap`` misses.
+    the search runs on a fine canonical size grid (every count up to 16 nodes, then 16 per octave) in fixed
+    octaves above ``n_min``: the first octave whose top size meets the deadline is bisected. The octaves do not
+    depend on the deadline, a longer deadline can only stop at the same octave or an earlier one, and a bisection
+    whose probes can only flip from "misses" to "meets" never returns more nodes for a longer deadline (see
+    :func:`bisect_first`). Sizes whose physical lower bound already misses are not estimated. None if ``n_cap``
+    misses.
     """
 
     def meets(n: int) -> bool:
+        if floor(n) > deadline:
+            return False
         e = est(n)
         return e.status == "ok" and e.wall_clock_days is not None and e.wall_clock_days <= deadline
 
-    prev: int | None = None
-    for n in [n_min, *size_grid(n_min + 1, n_cap)]:
-        if meets(n):
-            if prev is None:
-                return n
-            return bisect_first(meets, prev, n)
-        prev = n
+    grid = [n_min, *size_grid(n_min + 1, n_cap, _DEADLINE_STEPS)]
+    if meets(grid[0]):
+        return grid[0]
+    lo, top = 0, 2 * n_min
+    while lo < len(grid) - 1:  # octave by octave: the first octave whose top meets is bisected
+        end = max(i for i, n in enumerate(grid) if n <= top) if top < grid[-1] else len(grid) - 1
+        if end > lo and meets(grid[end]):
+            return grid[bisect_first(lambda i: meets(grid[i]), lo, end, tight=False)]
+        lo, top = max(lo, end), 2 * top
     return None
 
 
-def bisect_first(ok: Callable[[int], bool], bad: int, good: int) -> int:
+def bisect_first(ok: Callable[[int], bool], bad: int, good: int, *, tight: bool = True) -> int:
     """Smallest integer in (bad, good] for which ``ok`` holds, given ok(good) and not ok(bad), ok monotone.
 
-    ``good`` is often a tight guess, so ``good - 1`` is tried first: when it fails, one probe certifies the guess.
+    When ``good`` is a tight guess (``tight``), ``good - 1`` is tried first: if it fails, one probe certifies it.
     For a family of predicates that only flip from false to true as a parameter grows (a longer deadline, a larger
     budget), the answer never rises with the parameter: the probes are the same until the first one that differs,
     and from there the looser predicate continues below it while the tighter one continues above.
     """
-    if good - bad > 1:
+    if tight and good - bad > 1:
         if not ok(good - 1):
             return good
         good -= 1
