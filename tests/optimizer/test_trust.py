@@ -356,3 +356,10 @@ def test_a_single_node_buys_no_scale_out_network(catalog: Catalog, engine: Compl
         "buyer": {"country": "US", "date": "2026-02-15"}, "skus": ["h100-sxm"]})
     plan = _plan(catalog, engine, cache, req)
     assert plan.status == "optimal" and plan.nodes == 1 and plan.network_cost == 0
+
+
+def test_json_bodies_with_overflowing_numbers_are_rejected() -> None:
+    body = ('{"workloads": [{"kind": "training", "params": 7e10, "tokens": 1.4e12}], '
+            '"buyer": {"country": "CN", "date": "2026-02-15"}, "budget": {"amount": 1e309}}')
+    with pytest.raises(ValidationError, match="finite number"):
+        PurchaseRequest.model_validate_json(body)
