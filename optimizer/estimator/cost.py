@@ -48,23 +48,25 @@ ZERO = MoneyRange(low=0, base=0, high=0)
 class CostRequest(BaseModel):
     """What to price: a number of accelerators of one SKU, and the opex knobs."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     accelerator: str = Field(min_length=1)
     accelerators: int = Field(ge=1, le=10_000_000)
     currency: Currency = "CNY"
     horizon_years: float | None = Field(None, gt=0, le=20)
     fabric: str | None = None
-    storage_per_node: float = Field(0.0, ge=0, description="Storage capex per node, in the request currency.")
-    hosting_per_node_year: float = Field(0.0, ge=0, description="Hosting/maintenance per node-year (currency).")
-    electricity_per_kwh: float | None = Field(None, gt=0, description="Price per kWh in the request currency.")
+    storage_per_node: float = Field(0.0, ge=0, le=1e12, description="Storage capex per node, in the request currency.")
+    hosting_per_node_year: float = Field(0.0, ge=0, le=1e12,
+                                         description="Hosting/maintenance per node-year (currency).")
+    electricity_per_kwh: float | None = Field(None, gt=0, le=1e3, description="Price per kWh in the request currency.")
     pue: float | None = Field(None, ge=1.0, le=3.0)
     average_load: float | None = Field(None, gt=0, le=1.0)
     fee_fraction: float = Field(0.0, ge=0, le=5, description="Tariffs/revenue shares as a fraction of hardware.")
     risk_premium: float = Field(0.0, ge=0, le=5, description="Licence-risk premium as a fraction of hardware.")
     cny_per_usd: float | None = Field(None, gt=0, le=100)
-    rental_per_accelerator_hour: float | None = Field(None, gt=0, description="Rental price (currency).")
-    rental_hours: float | None = Field(None, gt=0, description="Accelerator-hours the work needs (for rent vs buy).")
+    rental_per_accelerator_hour: float | None = Field(None, gt=0, le=1e6, description="Rental price (currency).")
+    rental_hours: float | None = Field(None, gt=0, le=1e12,
+                                       description="Accelerator-hours the work needs (for rent vs buy).")
 
 
 class CostEstimate(BaseModel):

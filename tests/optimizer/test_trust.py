@@ -363,3 +363,12 @@ def test_json_bodies_with_overflowing_numbers_are_rejected() -> None:
             '"buyer": {"country": "CN", "date": "2026-02-15"}, "budget": {"amount": 1e309}}')
     with pytest.raises(ValidationError, match="finite number"):
         PurchaseRequest.model_validate_json(body)
+
+
+@pytest.mark.parametrize("field", ["electricity_per_kwh", "hosting_per_node_year", "rental_per_accelerator_hour"])
+def test_cost_inputs_are_finite_and_bounded(field: str) -> None:
+    from optimizer.estimator import CostRequest
+
+    for bad in (math.inf, math.nan, 1e30):
+        with pytest.raises(ValidationError):
+            CostRequest.model_validate({"accelerator": "h20", "accelerators": 8, field: bad})
