@@ -1,9 +1,12 @@
 """Estimate first: turn a purchase request into a table of options (workload × SKU × size) and exclusions.
 
-The CP-SAT model reads only this table. Costs are linear in nodes (node price, network, storage, fees,
-risk premium, power over the horizon), so one cost estimate per SKU prices every size exactly. Training
-options come from a grid of node counts between the smallest that fits and the largest any limit allows,
-plus the exact smallest count that meets the deadline; inference options are per node of each SKU.
+The CP-SAT model reads only this table. Costs are linear in nodes (node price, network for multi-node pools,
+storage, fees, risk premium, power and hosting over the horizon), so one cost estimate per SKU prices every size
+exactly. Training options: the smallest pool that fits, the fewest nodes that meet the deadline and the fastest
+size within the limits, both searched on a canonical size grid that does not depend on the limits (so a larger
+budget never gives a slower plan and a longer deadline never a dearer one), and a ladder of sizes when workloads
+share limits; inference options are per node of each SKU. Parts not purchasable on the evaluation date, and
+prohibited parts, get no options.
 """
 
 from __future__ import annotations
@@ -388,9 +391,9 @@ def _training_options(catalog: Catalog, req: PurchaseRequest, w: TrainingWorkloa
     if fabric is not None:
         # Workloads compete for shared limits (or a frontier is wanted): offer a ladder of sizes (powers of two,
         # budget-independent so repeated and what-if requests reuse cached estimates) up to twice the largest
-        # relevant size. A single workload only needs its decisive sizes: the smallest that meets the deadline
-        # (larger pools cost more for the same job), the largest within the limits, and one beyond them so
-        # binding limits and relaxations can see past them.
+        # relevant size. A single workload only needs its decisive sizes: the fewest nodes that meet the deadline
+        # (larger pools cost more for the same job), the fastest canonical size within the limits (min_time),
+        # and one beyond the limits so binding limits can see past them.
         coupled = (len(req.workloads) > 1 or req.pareto or req.allow_mixed_pools
                    or req.policy.min_domestic_share > 0 or req.policy.max_vendor_share < 1)
         reference = n_max if bounded else max(n_dl or n_min, n_min)
