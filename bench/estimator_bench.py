@@ -5,6 +5,8 @@ Run: .venv/bin/python -m bench.estimator_bench
 
 from __future__ import annotations
 
+import os
+
 from bench._common import machine, time_calls, write
 from optimizer.catalog import load_catalog
 from optimizer.estimator import (
@@ -26,6 +28,12 @@ CASES = [
                                                   count=16384, seq_len=8192)),
     ("671B/37B MoE fp8, 2,048 × H800", TrainingRequest(params=671e9, active_params=37e9, tokens=14.8e12,
                                                        accelerator="h800", count=2048, precision="fp8")),
+    ("--model qwen2.5-72b, 512 × H100", TrainingRequest(model="qwen2.5-72b", tokens=1e12, accelerator="h100-sxm",
+                                                        count=512)),
+    ("--model deepseek-v3 fp8, 2,048 × H800", TrainingRequest(model="deepseek-v3", tokens=14.8e12,
+                                                              accelerator="h800", count=2048, precision="fp8")),
+    ("--model llama-3-70b, 128K seq (CP searched), 512 × H100",
+     TrainingRequest(model="llama-3-70b", tokens=1e11, accelerator="h100-sxm", count=512, seq_len=131072)),
 ]
 
 
@@ -44,12 +52,17 @@ def main() -> None:
                "training_median_of_medians_ms": overall, "target_ms": 5.0}
     lines = ["# Estimator latency", "", f"Measured {payload['machine']['measured_at']} on "
              f"{payload['machine']['cpu_count']} CPUs, Python {payload['machine']['python']} "
-             "(`python -m bench.estimator_bench`). Target: one training estimate ≤ 5 ms median.", "",
-             "| case | median ms | p95 ms |", "|---|---:|---:|"]
-    lines += [f"| {r['case']} | {r['median_ms']:.2f} | {r['p95_ms']:.2f} |" for r in rows]
-    lines += [f"| inference, 72B at 500 req/s on H20 | {inf['median_ms']:.2f} | {inf['p95_ms']:.2f} |",
-              f"| cost, 1,024 × H20 | {cost['median_ms']:.3f} | {cost['p95_ms']:.3f} |", "",
-              f"Median over the training cases: **{overall:.2f} ms** (target 5 ms).", ""]
+             f"(`python -m bench.estimator_bench`), load average {os.getloadavg()[0]:.1f} while measuring (the CPUs "
+             "are shared). Target: one training estimate ≤ 5 ms median. Wall-clock columns include time the "
+             "scheduler gives to other processes; the CPU column is this process's own time per call.", "",
+             "| case | median ms | p95 ms | CPU median ms |", "|---|---:|---:|---:|"]
+    lines += [f"| {r['case']} | {r['median_ms']:.2f} | {r['p95_ms']:.2f} | {r['cpu_median_ms']:.2f} |" for r in rows]
+    lines += [f"| inference, 72B at 500 req/s on H20 | {inf['median_ms']:.2f} | {inf['p95_ms']:.2f} | "
+              f"{inf['cpu_median_ms']:.2f} |",
+              f"| cost, 1,024 × H20 | {cost['median_ms']:.3f} | {cost['p95_ms']:.3f} | {cost['cpu_median_ms']:.3f} |",
+              "", f"Median over the training cases: **{overall:.2f} ms** wall clock; largest wall-clock median "
+              f"{max(r['median_ms'] for r in rows):.2f} ms, largest CPU median "
+              f"{max(r['cpu_median_ms'] for r in rows):.2f} ms (target 5 ms).", ""]
     write("estimator", payload, "\n".join(lines))
     print("\n".join(lines))
 

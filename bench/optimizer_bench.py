@@ -38,15 +38,15 @@ from ortools.linear_solver import pywraplp
 
 import optimizer.solve as solve_module
 from bench._common import machine, write
-from optimizer.brute import brute_force
 from optimizer.catalog import Catalog, load_catalog
 from optimizer.compliance import ComplianceEngine, load_engine
-from optimizer.mip import available_mip_solvers, objective_value, solve_mip
 from optimizer.model.objectives import ModelObjective
 from optimizer.recommend import recommend
 from optimizer.request import PurchaseRequest
 from optimizer.solve import SolveResult, SolveStatus, solve
 from optimizer.table import EstimateCache, OptionTable, build_table
+from tests.oracles.brute import brute_force
+from tests.oracles.mip import available_mip_solvers, objective_value, solve_mip
 
 TARGET_SINGLE_MS = {"cold": 100.0, "warm": 50.0}
 TARGET_PORTFOLIO_MS = {"cold": 1000.0, "warm": 500.0}
@@ -486,7 +486,7 @@ def markdown(payload: dict[str, Any]) -> str:
         "CP-SAT runs as `recommend()` runs it (1 worker, 5 s per stage, `linearization_level=2`). *lin1* rows re-run "
         "the same solve with CP-SAT's own default `linearization_level=1`, which `recommend()` used before this "
         "benchmark showed it stalling on domestic-share portfolios. MIP "
-        "solvers run through `pywraplp` (`optimizer/mip.py`) at zero gap. Buyers: DE and SG on 2026-02-15 (the "
+        "solvers run through `pywraplp` (`tests/oracles/mip.py`) at zero gap. Buyers: DE and SG on 2026-02-15 (the "
         "same admissible set), CN on 2026-02-15 (H200 case-by-case regime).",
         f"Synthetic SKUs: {c['synthetic_skus'] - c['embedded_skus']} perturbed clones (price ×0.8–1.25, peak "
         "FLOPS and HBM bandwidth ×0.9–1.1) of the sourced SKUs admissible in DE "
@@ -513,7 +513,7 @@ def markdown(payload: dict[str, Any]) -> str:
                      f"{_yes(r['meets_target'])} |")
     mips = [s for s in ("SCIP", "HIGHS") if s in v]
     lines += ["", "## (b, c) Solve-only latency (table prebuilt): CP-SAT vs MIP", "",
-              "`solve()` with both lexicographic stages; SCIP/HiGHS = `optimizer.mip.solve_mip` on the same table "
+              "`solve()` with both lexicographic stages; SCIP/HiGHS = `tests.oracles.mip.solve_mip` on the same table "
               "(same model, integer scaling and tie-break). *eq*: same status and the same (primary, secondary) "
               f"integer objective as the reference (CP-SAT, or the *lin1* solve when the default did not prove "
               f"optimality). Medians of up to {payload['repeat']} solves (a slow solve is timed once).", ""]
@@ -534,7 +534,7 @@ def markdown(payload: dict[str, Any]) -> str:
         for s in mips:
             line += f" | {_ms(r[s]['median_ms'])} | {_yes(r[s]['equal'])}"
         lines.append(line + " |")
-    lines += ["", "## (d) CP-SAT vs brute-force enumeration (`optimizer/brute.py`)", "",
+    lines += ["", "## (d) CP-SAT vs brute-force enumeration (`tests/oracles/brute.py`)", "",
               "| case | options | combinations | brute force ms | CP-SAT median ms | optimum (primary, secondary) "
               "| equal |", "|---|---:|---:|---:|---:|---|---|"]
     for r in payload["brute"]:

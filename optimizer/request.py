@@ -18,6 +18,7 @@ from pydantic import (
 
 from optimizer.compliance import BuyerKind, BuyerPolicy
 from optimizer.errors import InvalidInputError
+from optimizer.estimator.models import fill_from_preset
 from optimizer.units import parse_money, parse_quantity
 
 
@@ -37,8 +38,8 @@ MAX_MONEY = 1e15
 """Largest budget or amount accepted (10^15 in any currency is more than the world's annual output)."""
 MAX_POWER_KW = 1e8
 """Largest power cap accepted (100 GW)."""
-FAVOURABLE_OUTLOOKS = frozenset({"granted", "assured", "nac_notification"})
-"""Licence outlooks admitted by default (licences granted, assured, or approval presumed under NAC)."""
+FAVOURABLE_OUTLOOKS = frozenset({"granted", "assured", "approval_presumed", "nac_notification"})
+"""Licence outlooks admitted by default (licences granted, assured, approval presumed, or NAC notification)."""
 
 Objective = Literal["min_cost", "min_time"]
 Currency = Literal["CNY", "USD"]
@@ -53,6 +54,8 @@ class TrainingWorkload(_Strict):
 
     kind: Literal["training", "fine_tune"] = "training"
     name: str = Field("training", min_length=1, max_length=80)
+    model: str | None = Field(None, min_length=1, max_length=80,
+                              description="Model preset id or alias (qwen2.5-72b); fills params and the shape.")
     params: Num = Field(gt=0, le=1e14, description="Total parameters.")
     active_params: Num | None = Field(None, gt=0, description="Active parameters per token (MoE).")
     tokens: Num = Field(gt=0, le=1e16, description="Tokens to train on.")
@@ -66,12 +69,18 @@ class TrainingWorkload(_Strict):
             raise ValueError("active_params cannot exceed params")
         return self
 
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data: object) -> object:
+        return fill_from_preset(data)
+
 
 class InferenceWorkload(_Strict):
     """A serving workload: capacity may be split across accelerator types."""
 
     kind: Literal["inference"] = "inference"
     name: str = Field("inference", min_length=1, max_length=80)
+    model: str | None = Field(None, min_length=1, max_length=80, description="Model preset; fills params.")
     params: Num = Field(gt=0, le=1e14)
     active_params: Num | None = Field(None, gt=0)
     requests_per_s: float = Field(gt=0, le=1e7)
@@ -80,6 +89,11 @@ class InferenceWorkload(_Strict):
     ttft_s: float = Field(2.0, gt=0, le=3600)
     tpot_s: float = Field(0.10, gt=0, le=60)
     precision: Literal["bf16", "fp16", "fp8", "int8"] = "bf16"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data: object) -> object:
+        return fill_from_preset(data)
 
 
 def _workload_tag(value: object) -> str:

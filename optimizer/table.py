@@ -189,7 +189,8 @@ def _nodes_round(accelerators: float, per_node: int) -> int:
 
 
 def _training_request(w: TrainingWorkload, sku: str, count: int, fabric: str | None, country: str) -> TrainingRequest:
-    return TrainingRequest(params=w.params, active_params=w.active_params, tokens=w.tokens, accelerator=sku,
+    return TrainingRequest(params=None if w.model else w.params, model=w.model,
+                           active_params=None if w.model else w.active_params, tokens=w.tokens, accelerator=sku,
                            count=count, precision=w.precision, seq_len=w.seq_len, fabric=fabric,
                            buyer_country=country)
 
@@ -281,12 +282,15 @@ def build_table(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest
 
     Raises:
         UnknownSkuError: a SKU named in ``req.skus`` or ``req.limits.supply`` does not exist.
-        InvalidInputError: an allowed fabric does not exist.
+        InvalidInputError: an allowed fabric does not exist, or the buyer is in an embargoed destination.
     """
     cache = cache or EstimateCache()
     engine.validate_country(req.buyer.country)
     if req.buyer.headquarters_country:
         engine.validate_country(req.buyer.headquarters_country)
+    embargo = engine.embargo_reason(req.buyer.country, req.buyer.date)
+    if embargo:
+        raise InvalidInputError(embargo)
     for f in req.allowed_fabrics or []:
         if f.strip().lower() not in catalog.networks:
             raise InvalidInputError(f"unknown fabric {f!r}; choose from {', '.join(sorted(catalog.networks))}")
@@ -300,6 +304,11 @@ def build_table(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest
         table.skus[sku] = info
         table.exclusions.extend(excl)
         if excl:
+            continue
+        if not acc.datacenter and not req.skus:
+            table.exclusions.append(Exclusion(
+                sku, f"{acc.name} is a consumer card (not designed or marketed for datacenters); it is considered "
+                "only when named in `skus`", "policy"))
             continue
         if supply.get(sku) == 0:
             table.exclusions.append(Exclusion(sku, f"supply limit for {sku} is 0", "supply"))

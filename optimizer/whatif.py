@@ -153,16 +153,16 @@ def _skus(plan: PurchasePlan) -> set[str]:
 
 
 def what_if(catalog: Catalog, engine: ComplianceEngine, request: PurchaseRequest, change: WhatIfChange, *,
-            cache: EstimateCache | None = None, time_limit_s: float = 5.0) -> WhatIfResult:
+            cache: EstimateCache | None = None, time_limit_s: float = 5.0, num_workers: int = 1) -> WhatIfResult:
     """Solve the base request and the changed one; report the difference and the changed plan's break-even prices.
 
     Raises:
         UnknownSkuError, InvalidInputError: a change names something unknown or leaves nothing to choose.
     """
     cache = cache or EstimateCache()  # performance data does not depend on prices, so one cache serves both
-    base = recommend(catalog, engine, request, cache=cache, time_limit_s=time_limit_s)
+    base = recommend(catalog, engine, request, cache=cache, time_limit_s=time_limit_s, num_workers=num_workers)
     cat, eng, req = _apply(catalog, engine, request, change)
-    changed = recommend(cat, eng, req, cache=cache, time_limit_s=time_limit_s)
+    changed = recommend(cat, eng, req, cache=cache, time_limit_s=time_limit_s, num_workers=num_workers)
     added = sorted(_skus(changed) - _skus(base))
     removed = sorted(_skus(base) - _skus(changed))
     d_cost = None
@@ -183,11 +183,13 @@ def what_if(catalog: Catalog, engine: ComplianceEngine, request: PurchaseRequest
         summary += f"; time {d_days:+.1f} days"
     return WhatIfResult(changes=change.describe(), base=base, changed=changed, delta_cost=d_cost, delta_days=d_days,
                         skus_added=added, skus_removed=removed, summary=summary,
-                        break_even=break_even(cat, eng, req, changed, cache=cache, time_limit_s=time_limit_s))
+                        break_even=break_even(cat, eng, req, changed, cache=cache, time_limit_s=time_limit_s,
+                                              num_workers=num_workers))
 
 
 def break_even(catalog: Catalog, engine: ComplianceEngine, request: PurchaseRequest, base: PurchasePlan, *,
-               cache: EstimateCache | None = None, time_limit_s: float = 5.0) -> list[BreakEven]:
+               cache: EstimateCache | None = None, time_limit_s: float = 5.0, num_workers: int = 1
+               ) -> list[BreakEven]:
     """Price of the runner-up at which it would be chosen, and price rise at which the winner would lose.
 
     Uses the first distinct alternative of the base plan as the runner-up and bisects a price factor.
@@ -205,7 +207,7 @@ def break_even(catalog: Catalog, engine: ComplianceEngine, request: PurchaseRequ
     def chosen_with(sku: str, factor: float) -> set[str]:
         scaled = scale_prices(catalog, {sku: factor})
         plan = recommend(scaled, _rebind(engine, scaled), request.model_copy(update={"alternatives": 0}),
-                         cache=cache, time_limit_s=time_limit_s)
+                         cache=cache, time_limit_s=time_limit_s, num_workers=num_workers)
         return _skus(plan)
 
     # Runner-up cheaper: the largest price factor ≤ 1 at which it enters the plan.

@@ -29,4 +29,23 @@ def version(name: str) -> str:
     return hashlib.sha256(load(name).encode("utf-8")).hexdigest()[:12]
 
 
-__all__ = ["PromptNotFoundError", "load", "version"]
+def sections(name: str) -> dict[str, str]:
+    """The ``## section`` blocks of template ``name`` as a mapping (lines starting with ``#`` alone are comments)."""
+    out: dict[str, str] = {}
+    current: str | None = None
+    lines: list[str] = []
+    for line in load(name).splitlines():
+        if line.startswith("## "):
+            if current is not None:
+                out[current] = "\n".join(lines).strip("\n")
+            current, lines = line[3:].strip(), []
+        elif line.startswith("# ") and current is None:
+            continue
+        elif current is not None:
+            lines.append(line)
+    if current is not None:
+        out[current] = "\n".join(lines).strip("\n")
+    return out
+
+
+__all__ = ["PromptNotFoundError", "load", "sections", "version"]

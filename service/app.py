@@ -1,4 +1,4 @@
-"""FastAPI application factory; the lifespan builds the domain objects once."""
+"""FastAPI application factory; the lifespan builds the application context once."""
 
 from __future__ import annotations
 
@@ -9,23 +9,28 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from service.api.errors import install_error_handlers, problem
-from service.api.routes import catalog, compliance, estimates, health, recommendations
+from service.api.routes import catalog, chat, compliance, estimates, health, recommendations
 from service.api.routes import corpus as corpus_routes
-from service.container import build_domain
-from service.corpus_wiring import LazyCorpus
+from service.container import build_context
 from service.settings import Settings, get_settings
+from service.usecases import AppContext
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app. Settings are injected (tests pass their own); the domain loads in the lifespan."""
-    settings = settings or get_settings()
+def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:
+    """Build the app. Settings are injected (tests pass their own); the context loads in the lifespan.
+
+    Args:
+        settings: Service settings (default: from the environment).
+        ctx: An already built context (``procure serve`` builds it first so a bad catalog fails in one line).
+    """
+    settings = ctx.settings if ctx is not None else (settings or get_settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.domain = build_domain(settings)
-        app.state.corpus = LazyCorpus(settings)
+        app.state.ctx = ctx if ctx is not None else build_context(settings)
         yield
+        app.state.ctx.database.dispose()
 
     app = FastAPI(
         title="procure",
@@ -54,4 +59,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(estimates.router)
     app.include_router(recommendations.router)
     app.include_router(corpus_routes.router)
+    app.include_router(chat.router)
     return app

@@ -1,24 +1,22 @@
-"""Build the domain objects once from settings (used by the CLI and by the FastAPI lifespan)."""
+"""Build the application context once from settings (the FastAPI lifespan; the CLI per command).
+
+Everything a use case needs comes from here: the catalog (embedded + ``catalog_files`` + extra files), the
+compliance engine (embedded rules + ``rule_files``), the estimate cache, the corpus index (opened lazily) and
+the database engine (created and migrated lazily). The LLM client joins when the chat feature lands.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from optimizer.catalog import Catalog, load_catalog
-from optimizer.compliance import ComplianceEngine, load_engine
-from optimizer.table import EstimateCache
+from optimizer.catalog import load_catalog
+from optimizer.compliance import load_engine
+from service.corpus_wiring import LazyCorpus
 from service.settings import Settings
+from service.usecases.context import AppContext, Domain, LazyDatabase, LazyDomain
 
-
-@dataclass(frozen=True)
-class Domain:
-    """The catalog, the compliance engine bound to it, and a cache of estimates for this catalog."""
-
-    catalog: Catalog
-    engine: ComplianceEngine
-    cache: EstimateCache = field(default_factory=EstimateCache)
+__all__ = ["AppContext", "Domain", "build_context", "build_domain"]
 
 
 def build_domain(settings: Settings, extra_catalogs: Sequence[Path] = ()) -> Domain:
@@ -26,3 +24,18 @@ def build_domain(settings: Settings, extra_catalogs: Sequence[Path] = ()) -> Dom
     catalog = load_catalog([*settings.catalog_files, *extra_catalogs])
     engine = load_engine(catalog, settings.rule_files)
     return Domain(catalog=catalog, engine=engine)
+
+
+def build_context(settings: Settings, extra_catalogs: Sequence[Path] = (), *, lazy_domain: bool = False) -> AppContext:
+    """The context every use case runs against; corpus and database open on first use.
+
+    Args:
+        settings: Service settings.
+        extra_catalogs: Catalog files added to ``settings.catalog_files`` (the CLI's ``--catalog``).
+        lazy_domain: Load the catalog and rules on first use instead of now (commands that only search or ingest);
+            by default they load now, so a bad catalog file fails at start-up.
+    """
+    domain = (LazyDomain(lambda: build_domain(settings, extra_catalogs)) if lazy_domain
+              else LazyDomain.ready(build_domain(settings, extra_catalogs)))
+    return AppContext(settings=settings, domain_holder=domain, corpus=LazyCorpus(settings),
+                      database=LazyDatabase(settings))

@@ -90,10 +90,10 @@ class LazyCorpus:
         self._index: CorpusIndex | None = None
         self._lock = threading.Lock()
 
-    def get(self) -> CorpusIndex:
-        """The index, built (and bootstrapped on a fresh data folder) once."""
+    def get(self, *, bootstrap: bool = True) -> CorpusIndex:
+        """The index, built once; with ``bootstrap`` a fresh data folder first gets the default documents."""
         if self._index is None:
             with self._lock:
                 if self._index is None:
-                    self._index = build_corpus(self.settings, bootstrap=True)
+                    self._index = build_corpus(self.settings, bootstrap=bootstrap)
         return self._index

@@ -6,21 +6,20 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from service.container import Domain
 from service.settings import Settings
+from service.usecases import AppContext
+
+
+def get_context(request: Request) -> AppContext:
+    """The application context built in the lifespan."""
+    ctx: AppContext = request.app.state.ctx
+    return ctx
 
 
 def get_app_settings(request: Request) -> Settings:
     """Settings the app was created with."""
-    settings: Settings = request.app.state.settings
-    return settings
+    return get_context(request).settings
 
 
-def get_domain(request: Request) -> Domain:
-    """Catalog and compliance engine built in the lifespan."""
-    dom: Domain = request.app.state.domain
-    return dom
-
-
+ContextDep = Annotated[AppContext, Depends(get_context)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-DomainDep = Annotated[Domain, Depends(get_domain)]

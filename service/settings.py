@@ -6,12 +6,13 @@ Lists are JSON: ``PROCURE_CATALOG_FILES='["extra.yaml"]'``. A ``.env`` file in t
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 
 class ChromaSettings(BaseModel):
@@ -56,10 +57,13 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     data_dir: Path = Field(Path("data"), description="Folder for the index, databases and caches.")
-    catalog_files: list[Path] = Field(
-        default_factory=list, description="User catalog files applied over the embedded one."
+    catalog_files: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, description="User catalog files applied over the embedded one (JSON list, or "
+        "one path, or paths separated by commas)."
     )
-    rule_files: list[Path] = Field(default_factory=list, description="Extra compliance rule packs.")
+    rule_files: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, description="Extra compliance rule packs (JSON list, one path, or comma-separated)."
+    )
     corpus_dir: Path | None = Field(None, description="Documents to index; default: the shipped corpus/sources.")
     ingest_allowed_dir: Path | None = Field(
         None, description="Only files under this folder may be ingested over HTTP; default: corpus_dir."
@@ -86,6 +90,20 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint.")
     llm_timeout_s: float = Field(30.0, gt=0, le=600, description="Timeout of one LLM call.")
 
+    @field_validator("catalog_files", "rule_files", mode="before")
+    @classmethod
+    def _path_list(cls, value: object) -> object:
+        """Accept ``'["a.yaml", "b.yaml"]'``, ``a.yaml`` or ``a.yaml,b.yaml`` from the environment."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError:
+                raise ValueError('not a valid JSON list; write ["a.yaml", "b.yaml"] or a.yaml,b.yaml') from None
+        return [part.strip() for part in text.split(",") if part.strip()]
+
     @property
     def resolved_database_url(self) -> str:
         """``database_url`` or the default SQLite file under ``data_dir``."""
@@ -102,7 +120,34 @@ class Settings(BaseSettings):
         return self.chroma.path or self.data_dir / "chroma"
 
 
+class SettingsInvalidError(Exception):
+    """The environment (or ``.env``) holds a setting that cannot be read; ``message`` is one line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    return "PROCURE_" + "__".join(str(p).upper() for p in loc if not isinstance(p, int))
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Settings from the environment, built once per process."""
-    return Settings()
+    """Settings from the environment, built once per process.
+
+    Raises:
+        SettingsInvalidError: a ``PROCURE_*`` variable has a value that cannot be read (one-line message).
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        raise SettingsInvalidError(f"setting {_env_name(tuple(first['loc']))}: {msg}{more}") from None
+    except SettingsError as exc:
+        text = str(exc)
+        field = text.split('field "', 1)[1].split('"', 1)[0] if 'field "' in text else ""
+        name = _env_name((field,)) if field else "a PROCURE_* variable"
+        raise SettingsInvalidError(f"setting {name}: cannot be read ({text.split(':')[0]})") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import subprocess
@@ -27,4 +28,53 @@ def test_core_packages_never_read_the_environment() -> None:
         for p in (ROOT / pkg).rglob("*.py")
         if pattern.search(p.read_text(encoding="utf-8"))
     ]
+    assert offenders == []
+
+
+ENTRY_POINTS = ("api", "cli", "agent", "jobs", "web", "presenters")
+"""Entry points of ``service`` (present and future) and the presenters reach the core only through service.usecases."""
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: list[str] = []
+    for node in ast.walk(tree):  # also imports inside functions and TYPE_CHECKING blocks
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def test_entry_points_reach_the_core_only_through_the_application_layer() -> None:
+    offenders = [
+        f"{p.relative_to(ROOT)}: {name}"
+        for pkg in ENTRY_POINTS
+        for p in (ROOT / "service" / pkg).rglob("*.py")
+        for name in _imports(p)
+        if name.split(".")[0] in ("optimizer", "corpus")
+    ]
+    assert offenders == []
+
+
+def test_import_linter_names_the_application_layer_contract() -> None:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert "only through the application layer" in text
+    assert 'forbidden_modules = ["optimizer", "corpus"]' in text
+
+
+def test_optimizer_exports_a_public_face() -> None:
+    import optimizer
+
+    assert {"recommend", "what_if", "PurchaseRequest", "PurchasePlan", "load_catalog", "load_engine"} <= set(
+        optimizer.__all__)
+    for name in optimizer.__all__:
+        assert getattr(optimizer, name) is not None, name
+
+
+def test_oracles_live_outside_the_production_packages() -> None:
+    assert not (ROOT / "optimizer" / "brute.py").exists() and not (ROOT / "optimizer" / "mip.py").exists()
+    production = [p for pkg in ("optimizer", "corpus", "prompts", "service") for p in (ROOT / pkg).rglob("*.py")]
+    offenders = [str(p.relative_to(ROOT)) for p in production
+                 if any(n.startswith("tests") or n.endswith((".brute", ".mip")) for n in _imports(p))]
     assert offenders == []

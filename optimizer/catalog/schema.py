@@ -21,8 +21,9 @@ Grade = Literal["P", "S", "W", "D", "A"]
 Currency = Literal["CNY", "USD"]
 Precision = Literal["fp8", "bf16", "fp16", "tf32", "fp32", "int8"]
 PRECISIONS: tuple[Precision, ...] = ("fp8", "bf16", "fp16", "tf32", "fp32", "int8")
-BIT_LENGTH: dict[Precision, int] = {"fp8": 8, "int8": 8, "bf16": 16, "fp16": 16, "tf32": 32, "fp32": 32}
-"""Bit length per precision for TPP. TF32 is counted at 32 bits (its operand width in memory)."""
+BIT_LENGTH: dict[Precision, int] = {"fp8": 8, "int8": 8, "bf16": 16, "fp16": 16, "tf32": 19, "fp32": 32}
+"""Bit length of the operation per precision, for TPP. TF32 operates on 19 bits (1 sign, 8 exponent, 10 mantissa)
+although it is stored in 32 (source TF32-FORMAT)."""
 
 SKU_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -366,7 +367,7 @@ class NetworkOption(_Frozen):
 
     id: SkuId
     name: str
-    kind: Literal["infiniband", "roce", "vendor"]
+    kind: Literal["infiniband", "roce", "vendor", "cloud"]
     per_accelerator_gbit: GbitFig = Field(description="Scale-out bandwidth per accelerator, one direction.")
     compatible_vendors: tuple[str, ...] = Field(description="Accelerator vendors it serves; empty = all.")
     price_per_node: PriceRange | None = None

@@ -34,6 +34,7 @@ from optimizer.compliance.schema import (
     Params2022,
     Params2023,
     PolicyDecision,
+    Review,
     Rule,
     RuleFiring,
     RulePack,
@@ -72,6 +73,7 @@ class _State:
     subject: bool
     classification: str = "not_controlled"
     equivalent_tier: str | None = None
+    equivalent_lines: tuple[str, ...] = ()
     firings: list[RuleFiring] = field(default_factory=list)
     warnings: list[ComplianceWarning] = field(default_factory=list)
     adders: list[CostAdder] = field(default_factory=list)
@@ -98,7 +100,7 @@ class ComplianceEngine:
             for rule in pack.rules:
                 self.rules.append(rule.model_copy(update={"jurisdiction": pack.jurisdiction}))
         ids = [r.id for r in self.rules]
-        dup = {i for i in ids if ids.count(i) > 1}
+        dup = {i for i in ids if ids.count(i) > 1} | ({a for r in self.rules for a in r.aliases} & set(ids))
         if dup:
             raise CatalogError(f"duplicate rule ids: {', '.join(sorted(dup))}", path="rules")
         by_id = set(ids)
@@ -117,9 +119,27 @@ class ComplianceEngine:
                 if sid not in catalog.sources:
                     raise CatalogError(f"rule {rule.id}: source id {sid!r} is not registered", path="rules")
         for key, group in self.groups.items():
-            for code in group.members:
-                if code not in countries:
-                    raise CatalogError(f"group {key}: {code!r} is not an ISO country code", path="rules")
+            jur = key.split(":", 1)[0]
+            for m in group.members:
+                if m.code not in countries:
+                    raise CatalogError(f"group {key}: {m.code!r} is not an ISO country code", path="rules")
+                for sid in m.source:
+                    if sid not in catalog.sources:
+                        raise CatalogError(f"group {key}: source id {sid!r} is not registered", path="rules")
+            for ref in (*group.union, *group.minus):
+                if f"{jur}:{ref}" not in self.groups:
+                    raise CatalogError(f"group {key}: unknown country group {ref!r}", path="rules")
+            for sid in group.source:
+                if sid not in catalog.sources:
+                    raise CatalogError(f"group {key}: source id {sid!r} is not registered", path="rules")
+        for key in self.groups:
+            self._expand(key, date.max, ())  # rejects cycles
+        for rule in self.rules:
+            for gref in (*(r.group for r in rule.review), rule.developed_in):
+                if gref is not None and f"{rule.jurisdiction}:{gref}" not in self.groups:
+                    raise CatalogError(f"rule {rule.id}: unknown country group {gref!r}", path="rules")
+        self._member_cache: dict[tuple[str, date], frozenset[str]] = {}
+        self._label_cache: dict[tuple[str, date, str], tuple[str, ...]] = {}
 
     # ------------------------------------------------------------------ public API
     def with_rule_dates(self, dates: dict[str, date]) -> ComplianceEngine:
@@ -128,19 +148,28 @@ class ComplianceEngine:
         Raises:
             InvalidInputError: an unknown rule id, or a date after the rule's end.
         """
-        known = {r.id: r for r in self.rules}
+        known: dict[str, list[Rule]] = {}
+        for r in self.rules:
+            for name in (r.id, *r.aliases):
+                known.setdefault(name, []).append(r)
+        moved: dict[str, date] = {}
         for rid, when in dates.items():
-            rule = known.get(rid)
-            if rule is None:
+            matched = known.get(rid)
+            if matched is None:
                 close = difflib.get_close_matches(rid, list(known), n=3)
                 hint = f"; did you mean {', '.join(close)}?" if close else ""
                 raise InvalidInputError(f"unknown rule id {rid!r}{hint}")
-            if rule.effective_to is not None and when > rule.effective_to:
-                raise InvalidInputError(f"rule {rid}: new date {when} is after its end {rule.effective_to}")
+            for rule in matched:
+                if rule.effective_to is not None and when > rule.effective_to:
+                    raise InvalidInputError(f"rule {rule.id}: new date {when} is after its end {rule.effective_to}")
+                moved[rule.id] = when
+        dates = moved
         clone = object.__new__(ComplianceEngine)
         clone.catalog = self.catalog
         clone.countries = self.countries
         clone.groups = dict(self.groups)
+        clone._member_cache = {}
+        clone._label_cache = {}
         clone.rules = [r.model_copy(update={"effective_from": dates[r.id]}) if r.id in dates else r
                        for r in self.rules]
         return clone
@@ -178,12 +207,14 @@ class ComplianceEngine:
         for r in in_force:
             by_kind.setdefault(r.kind, []).append(r)
         st.hq_d5 = any(self._hq_applies(r, buyer) for r in by_kind.get("headquarters_rule", []))
-        st.equivalent_tier = self._tier_2023(st.metrics, acc) if not st.subject else None
+        if not st.subject:
+            st.equivalent_tier, st.equivalent_lines = self._tier_2023(st.metrics, acc)
         if not st.subject:
             st.classification = "not_subject_to_ear"
         # Order matters: classification first, then licence letters, then modifiers, then adders/warnings.
         for kind in (
             "headquarters_rule",
+            "embargo",
             "eccn_3a090_2022",
             "eccn_3a090_2023",
             "is_informed",
@@ -227,41 +258,130 @@ class ComplianceEngine:
             premium += policy.caution_premium
         return PolicyDecision(admissible=True, premium=premium, reason=reason)
 
+    # ------------------------------------------------------------------ country groups
+    def _expand(self, key: str, on: date, path: tuple[str, ...]) -> frozenset[str]:
+        if key in path:
+            raise CatalogError(f"country groups form a cycle: {' -> '.join((*path, key))}", path="rules")
+        group = self.groups[key]
+        jur = key.split(":", 1)[0]
+        codes = {m.code for m in group.members if m.holds(on)}
+        for ref in group.union:
+            codes |= self._expand(f"{jur}:{ref}", on, (*path, key))
+        for ref in group.minus:
+            codes -= self._expand(f"{jur}:{ref}", on, (*path, key))
+        return frozenset(codes)
+
+    def members(self, group: str, on: date, jurisdiction: str = "US") -> frozenset[str]:
+        """ISO codes in a (possibly composed) country group on a date."""
+        key = f"{jurisdiction}:{group}"
+        hit = self._member_cache.get((key, on))
+        if hit is None:
+            if len(self._member_cache) > 20_000:
+                self._member_cache.clear()
+            hit = self._member_cache[(key, on)] = self._expand(key, on, ())
+        return hit
+
+    def country_groups(self, country: str | None, on: date, jurisdiction: str = "US") -> tuple[str, ...]:
+        """Labels of the regulatory groups (those with a ``label``, e.g. 'D:4') holding ``country`` on ``on``."""
+        if not country:
+            return ()
+        hit = self._label_cache.get((country, on, jurisdiction))
+        if hit is not None:
+            return hit
+        out = []
+        for key, group in self.groups.items():
+            if group.label and key.startswith(f"{jurisdiction}:") and country in self.members(
+                key.split(":", 1)[1], on, jurisdiction
+            ):
+                out.append(group.label)
+        if len(self._label_cache) > 20_000:
+            self._label_cache.clear()
+        self._label_cache[(country, on, jurisdiction)] = tuple(out)
+        return tuple(out)
+
+    def embargo_reason(self, country: str, on: date) -> str | None:
+        """One-line reason when an embargo rule covers a buyer located in ``country`` on ``on`` (else None)."""
+        code = self.validate_country(country)
+        for rule in self.rules:
+            if rule.kind == "embargo" and rule.in_force(on) and self._in_group(rule, rule.destinations, code, on):
+                labels = ", ".join(self.country_groups(code, on, rule.jurisdiction)) or rule.destinations
+                return (
+                    f"{code} ({self.countries[code]}) is an embargoed or sanctioned destination on {on} ({labels}): "
+                    f"US export licences for accelerators are reviewed under a policy of denial, so no purchase "
+                    f"plan can be recommended [{', '.join(rule.citations)}]"
+                )
+        return None
+
     # ------------------------------------------------------------------ helpers
-    def _in_group(self, rule: Rule, group: str | None, country: str | None) -> bool:
+    def _in_group(self, rule: Rule, group: str | None, country: str | None, on: date) -> bool:
         if group is None:
             return True
         if country is None:
             return False
-        return country in self.groups[f"{rule.jurisdiction}:{group}"].members
+        return country in self.members(group, on, rule.jurisdiction)
 
     def _hq_applies(self, rule: Rule, buyer: Buyer) -> bool:
         hq = buyer.headquarters_country
         return (
             bool(hq)
-            and self._in_group(rule, rule.destinations, hq)
-            and not self._in_group(rule, rule.destinations, buyer.country)
+            and self._in_group(rule, rule.destinations, hq, buyer.on)
+            and not self._in_group(rule, rule.destinations, buyer.country, buyer.on)
         )
 
     def _dest(self, rule: Rule, st: _State, *, located_only: bool = False) -> bool:
-        if self._in_group(rule, rule.destinations, st.buyer.country):
+        if self._in_group(rule, rule.destinations, st.buyer.country, st.buyer.on):
             return True
         if located_only or rule.destinations is None:
             return False
-        return st.hq_d5 and self._in_group(rule, rule.destinations, st.buyer.headquarters_country)
+        return st.hq_d5 and self._in_group(rule, rule.destinations, st.buyer.headquarters_country, st.buyer.on)
 
-    def _tier_2023(self, m: ChipMetrics, acc: Accelerator) -> str | None:
-        rule = next((r for r in self.rules if r.kind == "eccn_3a090_2023"), None)
-        if rule is None or m.tpp is None:
+    def _membership_line(self, rule: Rule, st: _State) -> str:
+        return self._membership(rule, st)[0]
+
+    def _membership(self, rule: Rule, st: _State) -> tuple[str, tuple[str, ...]]:
+        """A line naming the buyer's country groups on the date, and the sources of those memberships."""
+        on, c = st.buyer.on, st.buyer.country
+        labels = self.country_groups(c, on, rule.jurisdiction)
+        groups = ", ".join(labels) if labels else "no listed country group"
+        src: list[str] = []
+        for key, group in self.groups.items():
+            if group.label in labels and key.startswith(f"{rule.jurisdiction}:"):
+                src += [sid for sid in group.source if sid not in src]
+        line = f"buyer located in {c} ({self.countries.get(c, c)}): {groups} on {on}"
+        if st.hq_d5 and st.buyer.headquarters_country:
+            hq = st.buyer.headquarters_country
+            line += f"; headquartered in {hq} ({', '.join(self.country_groups(hq, on, rule.jurisdiction))})"
+        return line + (f" [{', '.join(src)}]" if src else ""), tuple(src)
+
+    def _review(self, rule: Rule, st: _State) -> Review | None:
+        """Review policy for this buyer under ``rule`` (None when the destination is out of scope)."""
+        on = st.buyer.on
+        if st.hq_d5 and st.buyer.headquarters_country:
+            for rv in rule.review:
+                if self._in_group(rule, rv.group, st.buyer.headquarters_country, on):
+                    return rv
+        if not self._in_group(rule, rule.destinations, st.buyer.country, on):
             return None
-        tier, _ = _classify_2023(rule.params, m, acc.datacenter)
-        return tier
+        for rv in rule.review:
+            if self._in_group(rule, rv.group, st.buyer.country, on):
+                return rv
+        if rule.effect is None or rule.outlook is None:
+            return None
+        return Review(group=rule.destinations or "", effect=rule.effect, outlook=rule.outlook)
+
+    def _tier_2023(self, m: ChipMetrics, acc: Accelerator) -> tuple[str | None, tuple[str, ...]]:
+        rule = next((r for r in self.rules if r.kind == "eccn_3a090_2023" and not r.skus), None)
+        if rule is None:
+            return None, ()
+        tier, lines = _classify_2023(rule.params, m, acc.datacenter)
+        return tier, tuple(lines)
 
     def _combine(self, st: _State) -> ComplianceResult:
         prohibited = [f for f in st.firings if f.effect == "prohibited"]
         licensed = [f for f in st.firings if f.effect == "license_required"]
         if prohibited:
-            verdict, outlook = "prohibited", "presumption_of_denial"
+            verdict = "prohibited"
+            outlook = min((f.outlook or "denial_presumed" for f in prohibited), key=lambda o: OUTLOOK_ORDER[o])
         elif licensed:
             verdict = "license_required"
             outlook = min((f.outlook or "not_granted_yet" for f in licensed), key=lambda o: OUTLOOK_ORDER[o])
@@ -288,6 +408,8 @@ class ComplianceEngine:
             buyer_kind=st.buyer.kind,
             headquarters_country=st.buyer.headquarters_country,
             date=st.buyer.on,
+            country_groups=self.country_groups(st.buyer.country, st.buyer.on),
+            headquarters_groups=self.country_groups(st.buyer.headquarters_country, st.buyer.on),
             subject_to_ear=st.subject,
             tpp=None if m.tpp is None else round(m.tpp, 1),
             tpp_low=None if m.tpp_low is None else round(m.tpp_low, 1),
@@ -349,11 +471,10 @@ def _classify_2023(p: Params2023, m: ChipMetrics, datacenter: bool) -> tuple[str
 # ---------------------------------------------------------------------- evaluators (one per kind)
 
 
-def _firing(rule: Rule, **fields: Any) -> RuleFiring:
-    """A firing of ``rule`` carrying its id, title, jurisdiction and citations."""
-    return RuleFiring(
-        rule_id=rule.id, title=rule.title, jurisdiction=rule.jurisdiction, citations=rule.citations, **fields
-    )
+def _firing(rule: Rule, extra_citations: tuple[str, ...] = (), **fields: Any) -> RuleFiring:
+    """A firing of ``rule`` carrying its id, title, jurisdiction and citations (plus membership sources)."""
+    cites = rule.citations + tuple(c for c in extra_citations if c not in rule.citations)
+    return RuleFiring(rule_id=rule.id, title=rule.title, jurisdiction=rule.jurisdiction, citations=cites, **fields)
 
 
 def _eval_hq(engine: ComplianceEngine, rule: Rule, st: _State) -> None:
@@ -362,7 +483,10 @@ def _eval_hq(engine: ComplianceEngine, rule: Rule, st: _State) -> None:
             _firing(
                 rule,
                 effect="classification",
-                arithmetic=(f"buyer located in {st.buyer.country}, headquartered in {st.buyer.headquarters_country}",),
+                arithmetic=(
+                    f"buyer located in {st.buyer.country}, headquartered in {st.buyer.headquarters_country} "
+                    f"({', '.join(engine.country_groups(st.buyer.headquarters_country, st.buyer.on))})",
+                ),
                 text="US licence requirements for D:5/Macau apply as if the buyer were located there",
             )
         )
@@ -418,19 +542,25 @@ def _eval_2022(engine: ComplianceEngine, rule: Rule, st: _State) -> None:
 
 
 def _eval_2023(engine: ComplianceEngine, rule: Rule, st: _State) -> None:
-    if not st.subject:
+    if not st.subject or (rule.skus and st.acc.id not in rule.skus):
         return
     p: Params2023 = rule.params
     tier, lines = _classify_2023(p, st.metrics, st.acc.datacenter)
     st.classification = tier
-    dest = engine._dest(rule, st)
-    if not dest or tier == "not_controlled":
+    review = engine._review(rule, st)
+    c = st.buyer.country
+    if review is None or tier == "not_controlled":
+        scope = engine.groups[f"{rule.jurisdiction}:{rule.destinations}"].title if rule.destinations else None
         text = {
             "not_controlled": "not controlled under 3A090",
             "undetermined": "classification undetermined",
-        }.get(tier, f"{tier} item; no licence requirement for {st.buyer.country}")
+        }.get(tier, f"{tier} item; no licence requirement for {c}" + (f" (outside {scope})" if scope else ""))
+        if review is None and tier != "not_controlled":
+            lines = [*lines, engine._membership_line(rule, st)]
         st.firings.append(_firing(rule, effect="classification", arithmetic=tuple(lines), text=text))
         return
+    member_line, member_src = engine._membership(rule, st)
+    lines = [*lines, member_line]
     if tier == "undetermined":
         st.firings.append(
             _firing(
@@ -446,21 +576,37 @@ def _eval_2023(engine: ComplianceEngine, rule: Rule, st: _State) -> None:
         st.firings.append(
             _firing(
                 rule,
-                effect="prohibited",
-                outlook="presumption_of_denial",
+                member_src,
+                effect=review.effect,
+                outlook=review.outlook,
                 arithmetic=tuple(lines),
-                text=f"3A090.a to {st.buyer.country}: licence required, presumption of denial",
+                text=f"3A090.a to {c}: licence required, {OUTLOOK_TEXT[review.outlook]}",
             )
         )
         return
     reason = "not designed for datacenters, TPP ≥ 4800" if tier == "3A090.a" else "3A090.b datacenter item"
+    if review.effect == "prohibited":
+        st.firings.append(
+            _firing(
+                rule,
+                member_src,
+                effect="license_required",
+                outlook="nac_notification",
+                arithmetic=tuple(lines),
+                text=f"{tier} ({reason}): License Exception NAC with prior notification to BIS",
+            )
+        )
+        return
     st.firings.append(
         _firing(
             rule,
-            effect="license_required",
-            outlook="nac_notification",
+            member_src,
+            effect="classification",
             arithmetic=tuple(lines),
-            text=f"{tier} ({reason}): License Exception NAC with prior notification",
+            text=(
+                f"{tier} ({reason}): eligible for License Exception NAC without notification for {c} "
+                "(License Exception ACA from 2024-04-04); no individual licence needed"
+            ),
         )
     )
 
@@ -647,12 +793,56 @@ def _eval_notice(engine: ComplianceEngine, rule: Rule, st: _State) -> None:
 
 
 def _eval_gp10(engine: ComplianceEngine, rule: Rule, st: _State) -> None:
-    if st.acc.id not in rule.skus:
+    acc, on = st.acc, st.buyer.on
+    named = acc.id in rule.skus
+    if not (named or engine._in_group(rule, rule.developed_in, acc.country_of_origin, on)):
         return
-    if engine._in_group(rule, rule.exempt_destinations, st.buyer.country):
+    if engine._in_group(rule, rule.exempt_destinations, st.buyer.country, on):
         return
-    _warn(
-        st, rule, rule.severity_for(st.buyer.kind), f"{rule.text} Buyer located in {st.buyer.country}, outside China."
+    tier = st.equivalent_tier
+    lines = [f"{acc.name} is designed by {acc.vendor} in {acc.country_of_origin}; buyer located in {st.buyer.country}"]
+    lines += [f"{ln} (3A090 tests applied to a non-US part)" if i == 0 else ln
+              for i, ln in enumerate(st.equivalent_lines)]
+    if named:
+        lines.append(f"{acc.name} is named in the guidance")
+    if named or (tier or "").startswith("3A090"):
+        st.firings.append(
+            _firing(
+                rule,
+                effect=rule.effect or "prohibited",
+                outlook=rule.outlook,
+                arithmetic=tuple(lines),
+                text=f"{tier or '3A090'}-level PRC IC bought outside China: {rule.text}",
+            )
+        )
+    elif tier == "not_controlled":
+        st.firings.append(
+            _firing(rule, effect="classification", arithmetic=tuple(lines),
+                    text="below the 3A090 level: the GP10 guidance does not apply")
+        )
+    else:
+        _warn(
+            st,
+            rule,
+            rule.severity_for(st.buyer.kind),
+            f"{acc.name}: 3A090 level cannot be determined from sourced data, so the May-2025 GP10 guidance on PRC "
+            f"advanced ICs may apply to a buyer in {st.buyer.country}.",
+        )
+
+
+def _eval_embargo(engine: ComplianceEngine, rule: Rule, st: _State) -> None:
+    if not engine._dest(rule, st, located_only=True):
+        return
+    line, src = engine._membership(rule, st)
+    st.firings.append(
+        _firing(
+            rule,
+            src,
+            effect=rule.effect or "prohibited",
+            outlook=rule.outlook,
+            arithmetic=(line,),
+            text=f"embargoed or sanctioned destination: {OUTLOOK_TEXT[rule.outlook or 'denial_presumed']}",
+        )
     )
 
 
@@ -696,6 +886,7 @@ _EVALUATORS: dict[str, Callable[[ComplianceEngine, Rule, _State], None]] = {
     "tariff_band": _eval_tariff,
     "notice": _eval_notice,
     "gp10_guidance": _eval_gp10,
+    "embargo": _eval_embargo,
     "hbm_supply": _eval_hbm,
     "cn_guidance": _eval_cn_guidance,
     "cn_domestic_only": _eval_cn_domestic,

@@ -9,26 +9,37 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 Verdict = Literal["allowed", "license_required", "prohibited"]
 Outlook = Literal[
-    "presumption_of_denial",
+    "denial_presumed",
+    "guidance",
     "not_granted_yet",
     "classification_undetermined",
     "case_by_case",
     "nac_notification",
+    "approval_presumed",
     "assured",
     "granted",
 ]
-"""Licence outlook, worst first. ``presumption_of_denial`` only accompanies ``prohibited``."""
+"""Licence outlook, worst first. ``denial_presumed`` and ``guidance`` only accompany ``prohibited``."""
 OUTLOOK_ORDER: dict[str, int] = {
-    "presumption_of_denial": 0,
-    "not_granted_yet": 1,
-    "classification_undetermined": 2,
-    "case_by_case": 3,
-    "nac_notification": 4,
-    "assured": 5,
-    "granted": 6,
+    "denial_presumed": 0,
+    "guidance": 1,
+    "not_granted_yet": 2,
+    "classification_undetermined": 3,
+    "case_by_case": 4,
+    "nac_notification": 5,
+    "approval_presumed": 6,
+    "assured": 7,
+    "granted": 8,
 }
 OUTLOOK_TEXT: dict[str, str] = {
-    "presumption_of_denial": "licence applications are reviewed under a presumption of denial",
+    "denial_presumed": "denial presumed: licence applications are reviewed under a presumption (or policy) of denial",
+    "guidance": (
+        "guidance: BIS guidance (not a licence requirement) warns that dealing in the item risks violating "
+        "General Prohibition 10; no licence exception applies"
+    ),
+    "approval_presumed": (
+        "approval presumed: a licence is required and applications are reviewed with a presumption of approval"
+    ),
     "not_granted_yet": "a licence is required and none has been granted yet",
     "classification_undetermined": "classification cannot be determined from sourced data; treat as licence-required",
     "case_by_case": "licences are reviewed case by case (conditions apply)",
@@ -48,6 +59,7 @@ RuleKind = Literal[
     "outlook_change",
     "cost_adder",
     "gp10_guidance",
+    "embargo",
     "case_by_case_review",
     "tariff_band",
     "headquarters_rule",
@@ -60,12 +72,47 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class CountryGroup(_Frozen):
-    """A named set of ISO country codes with its source."""
+class Membership(_Frozen):
+    """One country's membership of a group, with the dates it holds (inclusive) and its source."""
 
-    members: tuple[str, ...]
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    code: str = Field(pattern=r"^[A-Z]{2}$")
+    since: date | None = Field(None, alias="from", description="First day of membership (None = before any rule here).")
+    until: date | None = Field(None, alias="to", description="Last day of membership (None = still a member).")
+    source: tuple[str, ...] = ()
+    note: str | None = None
+
+    def holds(self, on: date) -> bool:
+        """True when the membership is in force on ``on``."""
+        return (self.since is None or self.since <= on) and (self.until is None or on <= self.until)
+
+
+class CountryGroup(_Frozen):
+    """A named set of ISO country codes (dated memberships), or a union of groups minus other groups."""
+
+    label: str | None = Field(None, description="Name used by the regulation, e.g. 'D:1'.")
+    title: str | None = None
+    members: tuple[Membership, ...] = ()
+    union: tuple[str, ...] = Field((), description="Groups (of the same pack) whose members belong to this one.")
+    minus: tuple[str, ...] = Field((), description="Groups whose members are removed from this one.")
     source: tuple[str, ...] = Field(min_length=1)
     note: str | None = None
+
+    @field_validator("members", mode="before")
+    @classmethod
+    def _codes(cls, v: Any) -> Any:
+        if isinstance(v, (list, tuple)):
+            return [{"code": m} if isinstance(m, str) else m for m in v]
+        return v
+
+
+class Review(_Frozen):
+    """Licence review policy for destinations in one group (first matching entry wins)."""
+
+    group: str
+    effect: Literal["prohibited", "license_required"]
+    outlook: Outlook
 
 
 class Params2022(_Frozen):
@@ -144,6 +191,7 @@ class Rule(_Frozen):
     """One rule of a rule pack: when it applies, to what, and what it does."""
 
     id: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    aliases: tuple[str, ...] = Field((), description="Former ids (still accepted by what-if rule-date moves).")
     kind: RuleKind
     title: str
     jurisdiction: Literal["US", "CN"] = "US"
@@ -151,10 +199,12 @@ class Rule(_Frozen):
     effective_to: date | None = None
     destinations: str | None = Field(None, description="Country group the buyer must be in (or headquartered in).")
     exempt_destinations: str | None = None
+    developed_in: str | None = Field(None, description="Country group of the part's designer (foreign-made parts).")
     skus: tuple[str, ...] = ()
     vendors: tuple[str, ...] = ()
     buyer_kinds: tuple[BuyerKind, ...] = ()
     equivalent_to: str | None = Field(None, description="SKU whose bandwidths define 'equivalent' parts.")
+    review: tuple[Review, ...] = Field((), description="Review policy by destination group (first match wins).")
     effect: Literal["prohibited", "license_required"] | None = None
     outlook: Outlook | None = None
     severity: Severity | dict[BuyerKind, Severity] | None = None
@@ -174,7 +224,8 @@ class Rule(_Frozen):
             if self.params is None:
                 raise ValueError(f"rule {self.id}: kind {self.kind} needs `params`")
             object.__setattr__(self, "params", model.model_validate(self.params))
-        if self.kind in ("is_informed", "eccn_3a090_2022", "eccn_3a090_2023") and self.effect is None:
+        if self.kind in ("is_informed", "eccn_3a090_2022", "eccn_3a090_2023", "embargo", "gp10_guidance") \
+                and self.effect is None:
             raise ValueError(f"rule {self.id}: kind {self.kind} needs an `effect`")
         if self.kind in ("outlook_change", "case_by_case_review") and (not self.modifies or not self.outlook):
             raise ValueError(f"rule {self.id}: kind {self.kind} needs `modifies` and `outlook`")
@@ -258,6 +309,10 @@ class ComplianceResult(_Frozen):
     buyer_kind: BuyerKind
     headquarters_country: str | None
     date: date
+    country_groups: tuple[str, ...] = Field(
+        (), description="Regulatory country groups (e.g. 'D:4', 'A:5') the buyer's country belongs to on the date."
+    )
+    headquarters_groups: tuple[str, ...] = Field((), description="Country groups of the headquarters country.")
     subject_to_ear: bool
     tpp: float | None = Field(
         description="Total processing performance (dense peak x bit length, max over precisions)."
@@ -300,6 +355,7 @@ class BuyerPolicy(_Frozen):
     risk_premium: dict[Outlook, float] = Field(
         default_factory=lambda: {  # type: ignore[arg-type]
             "granted": 0.05,
+            "approval_presumed": 0.05,
             "assured": 0.10,
             "nac_notification": 0.05,
             "case_by_case": 0.25,
@@ -310,7 +366,7 @@ class BuyerPolicy(_Frozen):
     )
     caution_premium: float = Field(0.0, ge=0, le=1, description="Premium for parts carrying caution warnings.")
     allow_restricted: bool = Field(
-        False, description="Allow parts with 'restrictive' warnings (China-side guidance, GP10 risk)."
+        False, description="Allow parts with 'restrictive' warnings (China-side guidance, undetermined GP10 risk)."
     )
     min_domestic_share: float = Field(
         0.0, ge=0, le=1, description="Minimum share of accelerators from Chinese vendors."

@@ -4,6 +4,7 @@ from optimizer.estimator.common import Assumption
 from optimizer.estimator.cost import CostEstimate, CostRequest, MoneyRange, estimate_cost, node_power_kw, node_price
 from optimizer.estimator.efficiency import EfficiencyModel, load_efficiency
 from optimizer.estimator.inference import InferenceEstimate, InferenceRequest, estimate_inference
+from optimizer.estimator.models import ModelPreset, load_models, model_preset, preset_ids
 from optimizer.estimator.shapes import ModelShape, infer_shape
 from optimizer.estimator.training import (
     Plan,
@@ -13,10 +14,22 @@ from optimizer.estimator.training import (
     estimate_training,
     minimum_count,
 )
-from optimizer.estimator.validation import PublishedRun, ValidationReport, load_runs, validate_runs
+from optimizer.estimator.validation import (
+    Benchmark,
+    BenchmarkRow,
+    PublishedRun,
+    ValidationReport,
+    load_benchmarks,
+    load_runs,
+    validate_benchmarks,
+    validate_runs,
+)
 
 __all__ = [
     "Assumption",
+    "Benchmark",
+    "BenchmarkRow",
+    "ModelPreset",
     "CostEstimate",
     "CostRequest",
     "EfficiencyModel",
@@ -34,10 +47,15 @@ __all__ = [
     "estimate_inference",
     "estimate_training",
     "infer_shape",
+    "load_benchmarks",
     "load_efficiency",
+    "load_models",
     "load_runs",
+    "model_preset",
     "minimum_count",
     "node_power_kw",
     "node_price",
+    "preset_ids",
+    "validate_benchmarks",
     "validate_runs",
 ]

@@ -85,9 +85,12 @@ class Fabric:
 
 
 def choose_fabric(
-    catalog: Catalog, acc: Accelerator, *, fabric: str | None, buyer_country: str | None
+    catalog: Catalog, acc: Accelerator, *, fabric: str | None, buyer_country: str | None,
+    era_default: str | None = None,
 ) -> Fabric | None:
-    """The requested fabric, or the fastest one available to the buyer for this vendor.
+    """The requested fabric, else the era's default (when it serves the buyer), else the fastest available.
+
+    Cloud fabrics (EFA) are used only when requested.
 
     Raises:
         InvalidInputError: unknown fabric, or one that cannot connect this vendor's parts.
@@ -102,6 +105,11 @@ def choose_fabric(
             ok = ", ".join(n.id for n in options) or "none"
             raise InvalidInputError(f"fabric {net.id} cannot connect {acc.vendor} accelerators (options: {ok})")
         options = [net]
+    else:
+        options = [n for n in options if n.kind != "cloud"]
+        era = catalog.networks.get(era_default) if era_default else None
+        if era is not None and era.serves(acc.vendor) and era.availability_for(country) == "available":
+            options = [era]
     best: Fabric | None = None
     rank = {"available": 3, "unknown": 2, "limited": 1, "unavailable": 0}
     for net in options:

@@ -46,6 +46,42 @@ class Ranged(_M):
     provenance: str = ""
 
 
+class Stack(_M):
+    """A software-stack profile: what it overlaps and which attention kernel it runs (efficiency.yaml)."""
+
+    note: str
+    grad_overlap: bool
+    param_overlap: bool
+    prefetch: float
+    tp_overlap: float
+    p2p_overlap: float
+    a2a_overlap: float
+    flash: bool
+    bucket_params: float
+    source: tuple[str, ...] = ()
+    provenance: str = "assumption"
+
+
+class GoodputModel(_M):
+    """Goodput = 1 / (1 + checkpoint/eval share + failures per hour × restart cost)."""
+
+    failures_per_accelerator_hour: Ranged
+    restart_hours: Ranged
+    checkpoint_eval_share: Ranged
+
+    def goodput(self, accelerators: int, *, band: str = "value") -> float:
+        """Goodput at this scale; ``band`` = value | low | high (low = pessimistic inputs)."""
+        def pick(r: Ranged, worse_is_high: bool) -> float:
+            if band == "value":
+                return r.value
+            want_high = (band == "low") == worse_is_high
+            return (r.high if want_high else r.low) or r.value
+        rate = pick(self.failures_per_accelerator_hour, True)
+        cost = pick(self.restart_hours, True)
+        share = pick(self.checkpoint_eval_share, True)
+        return 1.0 / (1.0 + share + rate * accelerators * cost)
+
+
 class EfficiencyModel(_M):
     """All efficiency constants, typed."""
 
@@ -64,8 +100,6 @@ class EfficiencyModel(_M):
     link_efficiency: float
     fabric_efficiency: dict[str, float]
     collective_latency_s: float
-    dp_overlap: float
-    dp_overlap_zero3: float
     sync_overhead_per_doubling: float
     memory_overhead_gb: float
     memory_fragmentation: float
@@ -73,6 +107,25 @@ class EfficiencyModel(_M):
     bytes_per_param: float
     activation_coefficient: float
     full_recompute_coefficient: float
+    gemm_ref_tokens: float
+    gemm_half_tokens: float
+    latency_intra_s: float
+    latency_inter_s: float
+    stacks: dict[str, Stack]
+    default_stacks: dict[str, str]
+    default_fabrics: dict[str, str]
+    goodput_model: GoodputModel
+    optimizer_bytes: dict[str, float]
+
+    def stack_for(self, acc: Accelerator, name: str | None) -> tuple[str, Stack]:
+        """The declared stack, else the profile's default."""
+        key = name or self.default_stacks.get(self.profile_name(acc)) or self.default_stacks["default"]
+        return key, self.stacks[key]
+
+    def tokens_factor(self, tokens: float) -> float:
+        """GEMM efficiency relative to the calibration's 8192 tokens per GEMM."""
+        t0 = self.gemm_half_tokens
+        return (tokens / (tokens + t0)) / (self.gemm_ref_tokens / (self.gemm_ref_tokens + t0))
 
     def profile_name(self, acc: Accelerator) -> str:
         """Profile for an accelerator: by SKU, then by vendor, else ``generic``."""
@@ -82,12 +135,18 @@ class EfficiencyModel(_M):
         """The efficiency profile of an accelerator."""
         return self.profiles[self.profile_name(acc)]
 
-    def gemm_efficiency(self, width: float, acc: Accelerator) -> float:
-        """GEMM fraction of dense peak at an effective layer width (log2 interpolation of measurements)."""
+    def gemm_efficiency(self, width: float, acc: Accelerator, tokens: float | None = None) -> float:
+        """GEMM fraction of dense peak at an effective layer width and tokens per GEMM.
+
+        Width: log2 interpolation of the measurements at 8192 tokens; tokens: the saturating factor
+        T/(T+T_half), normalised to 1 at the calibration's 8192 tokens (efficiency.yaml ``gemm_tokens``).
+        """
         (w0, e0), (w1, e1) = self.gemm_points[0], self.gemm_points[-1]
         slope = (e1 - e0) / math.log2(w1 / w0)
         e = e0 + slope * math.log2(max(width, 1.0) / w0)
         e = min(max(e, self.gemm_floor), self.gemm_cap)
+        if tokens is not None:
+            e = min(max(e * self.tokens_factor(tokens), 0.05), self.gemm_cap)
         return e * self.profile(acc).gemm_scale
 
     def bandwidth_term(self, acc: Accelerator, peak_tflops: float, *, kappa: float | None = None) -> float:
@@ -156,8 +215,6 @@ def load_efficiency() -> EfficiencyModel:
         link_efficiency=cl["link_efficiency"]["value"],
         fabric_efficiency={k: v for k, v in cl["fabric_efficiency"].items() if isinstance(v, int | float)},
         collective_latency_s=cl["collective_latency_us"]["value"] * 1e-6,
-        dp_overlap=cl["dp_overlap"]["value"],
-        dp_overlap_zero3=cl["dp_overlap_zero3"]["value"],
         sync_overhead_per_doubling=cl["sync_overhead_per_doubling"]["value"],
         memory_overhead_gb=cl["memory_overhead_gb"]["value"],
         memory_fragmentation=cl["memory_fragmentation"]["value"],
@@ -165,4 +222,13 @@ def load_efficiency() -> EfficiencyModel:
         bytes_per_param=raw["memory"]["bytes_per_param_adam_mixed"],
         activation_coefficient=raw["memory"]["activation_bytes_coefficient"],
         full_recompute_coefficient=raw["memory"]["full_recompute_bytes_coefficient"],
+        gemm_ref_tokens=raw["gemm_tokens"]["reference_tokens"],
+        gemm_half_tokens=raw["gemm_tokens"]["half_tokens"],
+        latency_intra_s=raw["latency"]["intra_node_us"]["value"] * 1e-6,
+        latency_inter_s=raw["latency"]["inter_node_us"]["value"] * 1e-6,
+        stacks={k: Stack.model_validate(v) for k, v in raw["stacks"].items()},
+        default_stacks=raw["default_stacks"],
+        default_fabrics={k: v for k, v in raw["default_fabrics"].items() if isinstance(v, str)},
+        goodput_model=GoodputModel(**{k: _ranged(v) for k, v in raw["goodput_model"].items()}),
+        optimizer_bytes={k: float(v) for k, v in raw["optimizers"].items() if isinstance(v, int | float)},
     )

@@ -16,12 +16,13 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from optimizer.catalog import Catalog
 from optimizer.errors import InvalidInputError, UnsupportedPrecisionError
 from optimizer.estimator.common import Assumption, node_size, require
 from optimizer.estimator.efficiency import load_efficiency
+from optimizer.estimator.models import fill_from_preset, model_preset
 from optimizer.estimator.shapes import ModelShape, infer_shape
 
 ServePrecision = Literal["bf16", "fp16", "fp8", "int8"]
@@ -34,6 +35,8 @@ class InferenceRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     params: float = Field(gt=0, le=1e14)
+    model: str | None = Field(None, min_length=1, max_length=80,
+                              description="Model preset (fills params, layers, hidden and KV heads).")
     active_params: float | None = Field(None, gt=0, le=1e14)
     accelerator: str = Field(min_length=1)
     precision: ServePrecision = "bf16"
@@ -48,6 +51,11 @@ class InferenceRequest(BaseModel):
     n_layers: int | None = Field(None, ge=1, le=1000)
     d_model: int | None = Field(None, ge=64, le=131072)
     n_kv_heads: int | None = Field(None, ge=1, le=1024)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data: object) -> object:
+        return fill_from_preset(data, shape_fields=True)
 
 
 @dataclass(frozen=True)
@@ -117,8 +125,11 @@ def estimate_inference(catalog: Catalog, req: InferenceRequest) -> InferenceEsti
     sixteen = acc.dense.bf16.value or acc.dense.fp16.value or peak_tf
     capacity = require(acc, "memory_gb", "memory capacity")
     hbm = require(acc, "memory_bandwidth_tbps", "memory bandwidth")
-    shape = infer_shape(req.params, active_params=req.active_params, n_layers=req.n_layers, d_model=req.d_model,
-                        n_kv_heads=req.n_kv_heads)
+    if req.model is not None:  # the preset's own shape (MLA's latent KV cache, head sizes)
+        shape = model_preset(req.model).shape()
+    else:
+        shape = infer_shape(req.params, active_params=req.active_params, n_layers=req.n_layers, d_model=req.d_model,
+                            n_kv_heads=req.n_kv_heads)
     wbytes = _BYTES[req.precision]
     weights = shape.params * wbytes
     kv_tok = shape.kv_bytes_per_token(2.0 if req.kv_precision == "bf16" else 1.0)

@@ -1,8 +1,20 @@
-"""Transformer shapes inferred from a parameter count (overridable), for FLOPs, memory and comms."""
+"""Transformer shapes (from a preset or inferred from a parameter count) and the FLOPs/bytes they imply.
+
+FLOPs per token of training (forward + backward = 3 × forward), by first principles:
+
+    linear    6 · (active matmul parameters, LM head included)
+    attention 3 · 2 · layers · heads · (d_qk + d_v) · ctx      (QKᵀ and A·V of one query against ctx keys)
+
+where ``ctx`` is the number of keys a kernel actually multiplies: seq/2 for a causal kernel that skips the
+masked half (flash attention), seq for a full-matrix kernel (masked scores still computed), and for a sliding
+window w < seq about w − w²/(2·seq) (causal-skip) or w (full matrix tiles). For a standard multi-head layer
+(d_qk = d_v = hidden/heads) and a causal-skip kernel this is the familiar 6 · layers · seq · hidden.
+"""
 
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -21,9 +33,11 @@ _WIDTHS: tuple[tuple[float, int], ...] = (
     (1.8e12, 25600),
 )
 
+Attention = Literal["mha", "gqa", "mqa", "mla"]
+
 
 class ModelShape(BaseModel):
-    """Shapes of a decoder-only transformer."""
+    """Shapes of a decoder-only transformer (dense or mixture-of-experts)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -35,20 +49,102 @@ class ModelShape(BaseModel):
     n_kv_heads: int = Field(ge=1)
     vocab: int = Field(128_000, ge=1000)
     top_k: int = Field(1, ge=1, description="Experts per token (MoE).")
+    ffn: int | None = Field(None, ge=1, description="Dense FFN width (None: 4·hidden equivalent).")
+    gated: bool = Field(True, description="Gated FFN (SwiGLU): three matrices instead of two.")
+    head_dim_qk: int | None = Field(None, ge=1, description="Query/key head size (None: hidden / heads).")
+    head_dim_v: int | None = Field(None, ge=1, description="Value head size (None: query/key head size).")
+    attention: Attention = "gqa"
+    kv_lora_rank: int | None = Field(None, ge=1, description="MLA compressed KV width (cached per token).")
+    qk_rope_dim: int | None = Field(None, ge=0, description="MLA decoupled rotary key width (cached per token).")
+    window: int | None = Field(None, ge=1, description="Sliding-window attention span (all layers).")
+    document_len: int | None = Field(None, ge=1, description="Mean document length under a document mask.")
+    parallel_block: bool = Field(False, description="Attention and MLP in parallel (one TP reduction per pass).")
+    experts: int = Field(1, ge=1, description="Routed experts per MoE layer.")
+    expert_ffn: int | None = Field(None, ge=1, description="FFN width of one expert.")
+    shared_experts: int = Field(0, ge=0)
+    dense_layers: int = Field(0, ge=0, description="Leading layers with a dense FFN in an MoE model.")
+    max_nodes_per_token: int | None = Field(None, ge=1, description="Node-limited routing (DeepSeek-V3: 4).")
+    linear_params: float | None = Field(None, gt=0, description="Active matmul parameters per token incl. LM head.")
+    preset: str | None = Field(None, description="Model preset id when the shape came from the catalog.")
+    source: str | None = None
+    inferred: bool = Field(True, description="True when layers/hidden/heads were inferred from the parameter count.")
 
     @property
     def moe(self) -> bool:
         """True for a mixture-of-experts model."""
-        return self.active_params < self.params * 0.999
+        return self.experts > 1 or self.active_params < self.params * 0.999
 
     @property
     def head_dim(self) -> int:
-        """Size of one attention head."""
-        return self.d_model // self.n_heads
+        """Size of one query/key attention head."""
+        return self.head_dim_qk or self.d_model // self.n_heads
+
+    @property
+    def v_head_dim(self) -> int:
+        """Size of one value head."""
+        return self.head_dim_v or self.head_dim
+
+    @property
+    def ffn_width(self) -> float:
+        """Active FFN width per token, in units comparable to a dense gated FFN (MoE: top-k experts + shared)."""
+        if self.moe and self.expert_ffn:
+            return float((self.top_k + self.shared_experts) * self.expert_ffn)
+        if self.ffn:
+            return float(self.ffn)
+        return 4.0 * self.d_model if not self.gated else 8.0 / 3.0 * self.d_model
+
+    @property
+    def matmul_params_per_token(self) -> float:
+        """Active matmul parameters per token (6× this is the linear training FLOPs per token)."""
+        return self.linear_params or self.active_params
 
     def kv_bytes_per_token(self, bytes_per_value: float = 2.0) -> float:
-        """KV-cache bytes for one token of context (all layers, K and V)."""
-        return 2 * self.n_layers * self.n_kv_heads * self.head_dim * bytes_per_value
+        """KV-cache bytes for one token of context (all layers): K and V per KV head, or MLA's latent."""
+        if self.attention == "mla" and self.kv_lora_rank:
+            return self.n_layers * (self.kv_lora_rank + (self.qk_rope_dim or 0)) * bytes_per_value
+        return self.n_layers * self.n_kv_heads * (self.head_dim + self.v_head_dim) * bytes_per_value
+
+    def attention_context(self, seq: int, *, causal_skip: bool) -> float:
+        """Keys multiplied per query on average (see the module docstring).
+
+        A document mask (packed documents of mean length L) leaves L/2 keys per query for kernels that skip
+        masked tiles (varlen flash attention); full-matrix kernels still multiply all ``seq`` keys.
+        """
+        if self.document_len is not None and self.document_len < seq and causal_skip:
+            return self.document_len / 2.0
+        if self.window is not None and self.window < seq:
+            w = float(self.window)
+            return w - w * w / (2.0 * seq) if causal_skip else w
+        return seq / 2.0 if causal_skip else float(seq)
+
+    def attention_flops_per_token(self, seq: int, *, causal_skip: bool = True) -> float:
+        """Training FLOPs per token in the attention score/value products (fwd + bwd)."""
+        ctx = self.attention_context(seq, causal_skip=causal_skip)
+        return 3.0 * 2.0 * self.n_layers * self.n_heads * (self.head_dim + self.v_head_dim) * ctx
+
+    def training_flops_per_token(self, seq: int, *, causal_skip: bool = True) -> float:
+        """Model FLOPs per token: 6 × matmul parameters + attention."""
+        return 6.0 * self.matmul_params_per_token + self.attention_flops_per_token(seq, causal_skip=causal_skip)
+
+    def expert_matmul_params_per_token(self) -> float:
+        """Active routed-expert matmul parameters per token (0 for dense models)."""
+        if not self.moe:
+            return 0.0
+        if self.expert_ffn:
+            moe_layers = self.n_layers - self.dense_layers
+            return moe_layers * self.top_k * (3 if self.gated else 2) * self.d_model * self.expert_ffn
+        # Inferred MoE (assumption): experts hold the FFN share of a Llama-style layer (2/3 of its parameters);
+        # 10% of the active parameters are taken as embeddings/shared dense weights.
+        return 2.0 / 3.0 * self.active_params * 0.9
+
+    def activation_coefficient(self) -> float:
+        """Korthikanti's per-layer activation bytes / (seq · batch · hidden) with flash attention (no 5as/h term).
+
+        34 = 15 (attention block and norms) + 19 (a 4h GeLU MLP: input 2, up-projection output 8, activation
+        output 8, dropout mask 1); generalised to the FFN actually used: 2 + (6 gated | 4 plain) · ffn/h + 1.
+        """
+        mlp = 2.0 + (6.0 if self.gated else 4.0) * self.ffn_width / self.d_model + 1.0
+        return 15.0 + mlp
 
     @model_validator(mode="after")
     def _check(self) -> ModelShape:
@@ -80,11 +176,19 @@ def infer_shape(
     n_layers: int | None = None,
     d_model: int | None = None,
     n_kv_heads: int | None = None,
+    n_heads: int | None = None,
+    ffn: int | None = None,
+    vocab: int | None = None,
+    experts: int | None = None,
+    top_k: int | None = None,
+    gated: bool | None = None,
 ) -> ModelShape:
     """Infer a plausible Llama-style shape from the (active) parameter count.
 
     Dense shape comes from the active parameters (for MoE, the experts add memory, not FLOPs);
-    layers follow from N ≈ 12·layers·hidden². Models with hidden ≥ 8192 use 8 KV heads (GQA).
+    layers follow from N ≈ 12·layers·hidden². Models with hidden ≥ 8192 use 8 KV heads (GQA). An MoE
+    without a given expert count is assumed to route top-8 (or top-2 when over half the weights are
+    active) among top-k × total/active experts.
 
     Raises:
         InvalidInputError: non-positive or inconsistent sizes.
@@ -98,9 +202,13 @@ def infer_shape(
         raise InvalidInputError(f"active params {active:g} exceed total params {params:g}")
     d = d_model or _width_for(active)
     layers = n_layers or max(1, round(active / (12.0 * d * d)))
-    heads = max(1, d // 128)
+    heads = n_heads or max(1, d // 128)
     kv = n_kv_heads or (8 if d >= 8192 else heads)
     kv = min(kv, heads)
-    top_k = 8 if active < params * 0.5 else (2 if active < params * 0.999 else 1)
+    moe = active < params * 0.999
+    k = top_k or (8 if active < params * 0.5 else (2 if moe else 1))
+    n_exp = experts or (max(2, 2 ** round(math.log2(k * params / active))) if moe else 1)
     return ModelShape(params=params, active_params=active, n_layers=layers, d_model=d, n_heads=heads,
-                      n_kv_heads=kv, top_k=top_k)
+                      n_kv_heads=kv, top_k=k, ffn=ffn, vocab=vocab or 128_000, experts=n_exp,
+                      gated=True if gated is None else gated,
+                      attention="gqa" if kv < heads else "mha", inferred=True)

@@ -14,9 +14,8 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from corpus.errors import CorpusError
-from optimizer.errors import OptimizerError, UnknownSkuError
 from service.messages import error_list, first_error
+from service.usecases import CorpusError, OptimizerError, UnknownSkuError
 
 log = logging.getLogger("procure.api")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from service.cli import ask as ask_cli
 from service.cli import catalog, compliance, estimate, recommend
 from service.cli import corpus as corpus_cli
 from service.cli._common import ProcureGroup
@@ -21,12 +22,14 @@ app.add_typer(catalog.app, name="catalog")
 app.add_typer(compliance.app, name="compliance")
 app.add_typer(estimate.app, name="estimate")
 app.command("validate")(estimate.validate)
+app.command("compare")(catalog.compare)
 app.command("recommend")(recommend.recommend)
 app.command("whatif")(recommend.whatif)
 app.command("serve")(serve)
 app.command("search")(corpus_cli.search)
 app.command("ingest")(corpus_cli.ingest)
 app.add_typer(corpus_cli.eval_app, name="eval")
+ask_cli.register(app)
 
 
 def main() -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,14 +14,12 @@ from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from typer.core import TyperGroup
 
-from corpus.errors import CorpusError
-from optimizer.errors import OptimizerError
-from service.container import Domain, build_domain
+from service.container import build_context
 from service.messages import first_error
-from service.settings import get_settings
+from service.settings import Settings, SettingsInvalidError, get_settings
+from service.usecases import AppContext, CorpusError, OptimizerError
 
-# Piped output is not truncated to 80 columns: tables keep their full width when redirected.
-console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+console = Console(soft_wrap=False)
 err_console = Console(stderr=True)
 
 CatalogOpt = Annotated[
@@ -27,6 +27,24 @@ CatalogOpt = Annotated[
     typer.Option("--catalog", help="Extra catalog YAML that adds or overrides SKUs and prices (repeatable)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout only.")]
+
+
+class LangChoice(StrEnum):
+    """Languages of the human-readable output."""
+
+    en = "en"
+    zh = "zh"
+
+
+LangOpt = Annotated[LangChoice, typer.Option("--lang", help="Text output in en or zh (amounts in 万/亿).")]
+
+
+def output_width() -> int | None:
+    """COLUMNS when set; the terminal's width; 200 columns when piped (tables keep their width when redirected)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) >= 20:
+        return int(columns)
+    return None if sys.stdout.isatty() else 200
 
 
 def emit_json(payload: Any) -> None:
@@ -49,14 +67,23 @@ class ProcureGroup(TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:
         """Run the command; translate known errors instead of printing tracebacks."""
+        console.width = output_width()  # type: ignore[assignment]
         try:
             return super().invoke(ctx)
-        except (OptimizerError, CorpusError) as exc:
+        except (OptimizerError, CorpusError, SettingsInvalidError) as exc:
             raise fail(exc.message) from None
         except ValidationError as exc:
             raise fail(first_error(list(exc.errors()))) from None
+        except typer.BadParameter as exc:  # bad or missing flag values: one line, with where to find help
+            hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+            raise fail(exc.format_message().replace("\n", " ").replace("Value error, ", "") + hint) from None
 
 
-def domain(extra: list[Path] | None) -> Domain:
-    """Build catalog + compliance engine from settings plus ``--catalog`` files."""
-    return build_domain(get_settings(), extra or [])
+def settings() -> Settings:
+    """Settings from the environment (a bad value ends the command with a one-line error)."""
+    return get_settings()
+
+
+def context(extra: list[Path] | None = None, *, lazy_domain: bool = False) -> AppContext:
+    """The application context from settings plus ``--catalog`` files (catalog loaded on first use if lazy)."""
+    return build_context(get_settings(), extra or [], lazy_domain=lazy_domain)

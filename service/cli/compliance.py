@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-from optimizer.compliance import Buyer
-from optimizer.units import parse_date
-from service.cli._common import CatalogOpt, JsonOpt, console, domain, emit_json
+from service import usecases
+from service.cli._common import CatalogOpt, JsonOpt, console, context, emit_json
 
 app = typer.Typer(help="Check export-control rules for an accelerator, buyer and date.", no_args_is_help=True)
 
@@ -35,11 +33,9 @@ def check(
     as_json: JsonOpt = False,
 ) -> None:
     """Return the verdict (allowed / license_required / prohibited) with every rule that fired."""
-    when = parse_date(on, what="--date") if on else date.today()
-    dom = domain(catalog)
-    result = dom.engine.check(
-        sku, Buyer(country=buyer_country, kind=buyer_kind.value, headquarters_country=headquarters, on=when)
-    )
+    ctx = context(catalog)
+    result = usecases.check_compliance(ctx, sku, buyer_country=buyer_country, date=on,
+                                       buyer_kind=buyer_kind.value, headquarters_country=headquarters)
     if as_json:
         emit_json(result)
         return
@@ -52,8 +48,18 @@ def check(
     tpp = "unknown" if result.tpp is None else f"{result.tpp:,.0f}"
     pd = "unknown" if result.performance_density is None else f"{result.performance_density:.2f}"
     console.print(f"classification {result.classification}; TPP {tpp}; performance density {pd}")
+    groups = ", ".join(result.country_groups) or "none of the listed groups"
+    line = f"country groups of {result.buyer_country} on {result.date}: {groups}"
+    if result.headquarters_country:
+        hq = ", ".join(result.headquarters_groups) or "none of the listed groups"
+        line += f"; headquarters {result.headquarters_country}: {hq}"
+    console.print(line, highlight=False, markup=False)
     for reason in result.reasons:
-        console.print(f"  • {reason}", highlight=False)
+        console.print(f"  • {reason}", highlight=False, markup=False)
     if result.cost_adders:
         console.print("cost adders: " + ", ".join(f"{c.fraction:.0%} ({c.rule_id})" for c in result.cost_adders))
-    console.print("citations: " + ", ".join(result.citations), highlight=False)
+    console.print("citations:", highlight=False)
+    for sid in result.citations:
+        src = ctx.domain.catalog.sources.get(sid)
+        detail = f"{src.title}" + (f" <{src.url}>" if src and src.url else "") if src else ""
+        console.print(f"  [{sid}] {detail}", highlight=False, markup=False, soft_wrap=True)

@@ -9,12 +9,9 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from corpus.eval import evaluate, load_questions
-from corpus.loaders import find_sources
-from corpus.types import IngestReport, SearchFilters
-from service.cli._common import JsonOpt, console, emit_json, err_console, fail
-from service.corpus_wiring import build_corpus, corpus_dir
-from service.settings import get_settings
+from service import usecases
+from service.cli._common import JsonOpt, console, context, emit_json, err_console, fail
+from service.usecases import IngestReport, SearchFilters
 
 eval_app = typer.Typer(help="Evaluate parts of the system against question sets.", no_args_is_help=True)
 
@@ -23,12 +20,7 @@ PROGRESS_MIN_FILES = 20
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise fail(f"{option} {value!r} is not a date; use YYYY-MM-DD") from None
+    return None if value is None else usecases.day(value, what=option)
 
 
 def search(
@@ -55,8 +47,7 @@ def search(
             "include_nonfactual": include_nonfactual,
         }
     )
-    index = build_corpus(get_settings(), bootstrap=True)
-    passages = index.search(query, k=k, filters=filters)
+    passages = usecases.search(context(lazy_domain=True), query, k=k, filters=filters)
     if as_json:
         emit_json([p.model_dump(mode="json") for p in passages])
         return
@@ -98,17 +89,15 @@ def ingest(
     as_json: JsonOpt = False,
 ) -> None:
     """Index documents incrementally: unchanged files are skipped, changed ones replaced, deleted ones removed."""
-    settings = get_settings()
-    root = path or corpus_dir(settings)
-    index = build_corpus(settings)
-    wait_s = settings.ingest_wait_s if wait is None else wait
+    ctx = context(lazy_domain=True)
+    wait_s = ctx.settings.ingest_wait_s if wait is None else wait
 
     def waiting(holder: str) -> None:
         err_console.print(
             f"waiting up to {wait_s:g} s for another ingestion to finish ({holder})", highlight=False, soft_wrap=True
         )
 
-    show = err_console.is_terminal and len(find_sources(root)) >= PROGRESS_MIN_FILES
+    show = err_console.is_terminal and usecases.source_count(ctx, path) >= PROGRESS_MIN_FILES
     with Progress(
         TextColumn("[bold]ingest[/]"),
         BarColumn(),
@@ -124,7 +113,7 @@ def ingest(
         def progress(done: int, of: int, name: str) -> None:
             bar.update(task, completed=done, total=of, description=name)
 
-        report = index.ingest(root, progress=progress, wait_s=wait_s, on_wait=waiting)
+        report = usecases.ingest(ctx, path, wait_s=wait_s, progress=progress, on_wait=waiting)
     if as_json:
         emit_json(report)
     else:
@@ -142,9 +131,7 @@ def eval_retrieval(
     as_json: JsonOpt = False,
 ) -> None:
     """Report recall@k and MRR of corpus search on a question file."""
-    questions = load_questions(file)
-    index = build_corpus(get_settings(), bootstrap=True)
-    report = evaluate(index, questions, k=k, file=str(file))
+    report = usecases.evaluate_retrieval(context(lazy_domain=True), file, k=k)
     if as_json:
         emit_json(report)
         return

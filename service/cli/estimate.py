@@ -9,19 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from optimizer.estimator import (
-    CostRequest,
-    InferenceRequest,
-    PlanChoice,
-    TrainingRequest,
-    estimate_cost,
-    estimate_inference,
-    estimate_training,
-    load_runs,
-    validate_runs,
-)
-from optimizer.units import parse_quantity
-from service.cli._common import CatalogOpt, JsonOpt, console, domain, emit_json, fail
+from service import usecases
+from service.cli._common import CatalogOpt, JsonOpt, console, context, emit_json
 
 app = typer.Typer(help="Estimate training time, serving capacity and cost of ownership.", no_args_is_help=True)
 
@@ -34,6 +23,32 @@ class TrainPrecisionChoice(StrEnum):
     bf16 = "bf16"
     fp16 = "fp16"
     fp8 = "fp8"
+
+
+class RecomputeChoice(StrEnum):
+    """Activation recomputation."""
+
+    none = "none"
+    selective = "selective"
+    full = "full"
+
+
+class StackChoice(StrEnum):
+    """Software-stack profiles (efficiency.yaml)."""
+
+    megatron_2021 = "megatron-2021"
+    megatron_core = "megatron-core"
+    fsdp = "fsdp"
+    deepspeed_zero3 = "deepspeed-zero3"
+    mindspeed = "mindspeed"
+
+
+class OptimizerChoice(StrEnum):
+    """Optimizers (bytes of state per parameter differ)."""
+
+    adam = "adam"
+    lion = "lion"
+    lamb = "lamb"
 
 
 class ServePrecisionChoice(StrEnum):
@@ -52,10 +67,6 @@ class CurrencyChoice(StrEnum):
     USD = "USD"
 
 
-def _q(text: str | None, what: str) -> float | None:
-    return None if text is None else parse_quantity(text, what=what)
-
-
 def _fmt(v: float | None, unit: str = "", digits: int = 3) -> str:
     if v is None:
         return "—"
@@ -64,40 +75,64 @@ def _fmt(v: float | None, unit: str = "", digits: int = 3) -> str:
 
 @app.command("training")
 def training(
-    params: Annotated[str, typer.Option("--params", help="Total parameters (70B, 7e9).")],
     tokens: Annotated[str, typer.Option("--tokens", help="Training tokens (1.4T).")],
     accelerator: Annotated[str, typer.Option("--accelerator", help="Accelerator id or alias.")],
-    count: Annotated[int | None, typer.Option("--count", help="Number of accelerators.")] = None,
-    deadline_days: Annotated[float | None, typer.Option("--deadline-days", help="Size the cluster for this.")] = None,
+    params: Annotated[str | None, typer.Option("--params", help="Total parameters (70B, 7e9).")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Model preset (qwen2.5-72b, llama-3-70b, "
+                                              "deepseek-v3, …), case-insensitive; instead of --params.")] = None,
+    count: Annotated[str | None, typer.Option("--count", help="Number of accelerators (2048, 2K).")] = None,
+    deadline_days: Annotated[str | None, typer.Option("--deadline-days", help="Size the cluster for this.")] = None,
     active_params: Annotated[str | None, typer.Option("--active-params", help="MoE active parameters.")] = None,
     precision: Annotated[TrainPrecisionChoice, typer.Option("--precision")] = TrainPrecisionChoice.bf16,
-    seq_len: Annotated[int, typer.Option("--seq-len")] = 4096,
+    seq_len: Annotated[str | None, typer.Option("--seq-len", help="Tokens per sequence (default 4096; 32K).")] = None,
+    global_batch: Annotated[str | None, typer.Option("--global-batch", help="Tokens (4M) or sequences "
+                                                     "('1024 seqs').")] = None,
     global_batch_tokens: Annotated[str | None, typer.Option("--global-batch-tokens")] = None,
-    fabric: Annotated[str | None, typer.Option("--fabric", help="ib-ndr-400, roce-400, roce-200, …")] = None,
+    fabric: Annotated[str | None, typer.Option("--fabric", help="ib-ndr-400, ib-hdr-200, roce-400, efa-p5, …")] = None,
+    fabric_gbit: Annotated[float | None, typer.Option("--fabric-gbit", help="Scale-out Gb/s per accelerator, or "
+                                                      "per NIC with --nics-per-node.")] = None,
+    nics_per_node: Annotated[int | None, typer.Option("--nics-per-node")] = None,
     buyer_country: Annotated[str | None, typer.Option("--buyer-country", help="For fabric availability.")] = None,
     tp: Annotated[int | None, typer.Option("--tp", help="Fix tensor parallelism.")] = None,
     pp: Annotated[int | None, typer.Option("--pp", help="Fix pipeline parallelism.")] = None,
-    zero_stage: Annotated[int | None, typer.Option("--zero-stage", help="Fix ZeRO stage (1 or 3).")] = None,
-    recompute: Annotated[str | None, typer.Option("--recompute", help="Fix activation recompute: none | full.")] = None,
+    dp: Annotated[int | None, typer.Option("--dp", help="Fix data parallelism.")] = None,
+    cp: Annotated[int | None, typer.Option("--cp", help="Fix context parallelism.")] = None,
+    ep: Annotated[int | None, typer.Option("--ep", help="Fix expert parallelism (MoE).")] = None,
+    virtual_stages: Annotated[int | None, typer.Option("--virtual-stages", help="Interleaved chunks per "
+                                                       "pipeline stage.")] = None,
+    zero_stage: Annotated[int | None, typer.Option("--zero-stage", help="Fix ZeRO stage (0-3).")] = None,
+    recompute: Annotated[RecomputeChoice | None, typer.Option("--recompute", help="none | selective | full")] = None,
     micro_batch: Annotated[int | None, typer.Option("--micro-batch", help="Fix the micro-batch size.")] = None,
-    layers: Annotated[int | None, typer.Option("--layers", help="Override the inferred layer count.")] = None,
-    hidden: Annotated[int | None, typer.Option("--hidden", help="Override the inferred hidden size.")] = None,
+    stack: Annotated[StackChoice | None, typer.Option("--stack", help="Software stack profile.")] = None,
+    optimizer: Annotated[OptimizerChoice, typer.Option("--optimizer")] = OptimizerChoice.adam,
+    goodput: Annotated[float | None, typer.Option("--goodput", help="Fix goodput (0-1).")] = None,
+    steady_state: Annotated[bool, typer.Option("--steady-state", help="Goodput 1: steady-state throughput.")] = False,
+    layers: Annotated[int | None, typer.Option("--layers", help="Override the layer count.")] = None,
+    hidden: Annotated[int | None, typer.Option("--hidden", help="Override the hidden size.")] = None,
+    heads: Annotated[int | None, typer.Option("--heads", help="Attention heads.")] = None,
+    kv_heads: Annotated[int | None, typer.Option("--kv-heads", help="KV heads (GQA/MQA).")] = None,
+    ffn: Annotated[int | None, typer.Option("--ffn", help="FFN width.")] = None,
+    vocab: Annotated[int | None, typer.Option("--vocab", help="Vocabulary size.")] = None,
+    experts: Annotated[int | None, typer.Option("--experts", help="Routed experts (MoE).")] = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", help="Experts per token (MoE).")] = None,
+    window: Annotated[int | None, typer.Option("--window", help="Sliding-window attention span.")] = None,
+    document_len: Annotated[int | None, typer.Option("--document-len", help="Mean document length under a "
+                                                     "document mask.")] = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Accelerator-hours (with a range), days, MFU, memory per device and the parallelism plan."""
-    dom = domain(catalog)
-    fixed = {"tp": tp, "pp": pp, "zero_stage": zero_stage, "recompute": recompute, "micro_batch": micro_batch}
-    plan = PlanChoice.model_validate({k: v for k, v in fixed.items() if v is not None}) if any(
-        v is not None for v in fixed.values()) else None
-    req = TrainingRequest(
-        params=parse_quantity(params, what="--params"), active_params=_q(active_params, "--active-params"),
-        tokens=parse_quantity(tokens, what="--tokens"), accelerator=accelerator, count=count,
-        deadline_days=deadline_days, precision=precision.value, seq_len=seq_len,
-        global_batch_tokens=_q(global_batch_tokens, "--global-batch-tokens"), fabric=fabric,
-        buyer_country=buyer_country.upper() if buyer_country else None, plan=plan, n_layers=layers, d_model=hidden,
+    """Accelerator-hours (with a range and what drives it), days, MFU, memory per device and the plan."""
+    req = usecases.training_request_from_flags(
+        params=params, model=model, tokens=tokens, accelerator=accelerator, count=count,
+        deadline_days=deadline_days, active_params=active_params, precision=precision.value, seq_len=seq_len,
+        global_batch=global_batch, global_batch_tokens=global_batch_tokens, fabric=fabric, fabric_gbit=fabric_gbit,
+        nics_per_node=nics_per_node, buyer_country=buyer_country, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep,
+        virtual_stages=virtual_stages, zero_stage=zero_stage, recompute=recompute.value if recompute else None,
+        micro_batch=micro_batch, stack=stack.value if stack else None, optimizer=optimizer.value, goodput=goodput,
+        steady_state=steady_state, layers=layers, hidden=hidden, heads=heads, kv_heads=kv_heads, ffn=ffn,
+        vocab=vocab, experts=experts, top_k=top_k, window=window, document_len=document_len,
     )
-    est = estimate_training(dom.catalog, req)
+    est = usecases.estimate_training(context(catalog), req)
     if as_json:
         emit_json(est)
         return
@@ -114,26 +149,34 @@ def training(
     table.add_row("memory/device", f"{est.memory_per_device_gb:.1f} of {est.memory.capacity_gb:.0f} GB"
                   if est.memory else "—")
     p = est.plan
-    table.add_row("plan", f"TP {p.tp} × PP {p.pp} (×{p.virtual_stages} interleaved) × DP {p.dp}, ZeRO-{p.zero_stage}, "
-                  f"recompute {p.recompute_fraction:.0%}, micro-batch {p.micro_batch} × {p.num_microbatches}, "
-                  f"batch {p.global_batch_tokens / 1e6:.2f}M tokens")
+    table.add_row("plan", f"TP {p.tp} × PP {p.pp} (×{p.virtual_stages} interleaved) × DP {p.dp}"
+                  + (f" × CP {p.cp}" if p.cp > 1 else "") + (f", EP {p.ep}" if p.ep > 1 else "")
+                  + f", ZeRO-{p.zero_stage}, recompute {p.recompute} ({p.recompute_fraction:.0%} of layers full), "
+                  f"micro-batch {p.micro_batch} × {p.num_microbatches}, batch {p.global_batch_tokens / 1e6:.2f}M "
+                  f"tokens, stack {p.stack}")
+    table.add_row("goodput", f"{est.goodput:.3f} ({est.goodput_basis})")
     table.add_row("bottleneck", est.bottleneck or "—")
     console.print(table)
     for line in est.limits:
         console.print(f"  • {line}", highlight=False)
+    for d in est.range_drivers:
+        console.print(f"  range: {d.input} ×{d.low_factor:.2f}–×{d.high_factor:.2f} ({d.note})", highlight=False)
+    for a in est.assumptions[:1]:
+        console.print(f"  shape: {a.value} — {a.source}", highlight=False)
     for w in est.warnings:
         console.print(f"  [yellow]! {w}[/]", highlight=False)
 
 
 @app.command("inference")
 def inference(
-    params: Annotated[str, typer.Option("--params", help="Model parameters (72B).")],
     accelerator: Annotated[str, typer.Option("--accelerator")],
-    requests_per_s: Annotated[float | None, typer.Option("--requests-per-s", help="Target request rate.")] = None,
-    prompt_tokens: Annotated[int, typer.Option("--prompt-tokens")] = 2048,
-    output_tokens: Annotated[int, typer.Option("--output-tokens")] = 512,
-    ttft: Annotated[float, typer.Option("--ttft", help="TTFT limit, seconds.")] = 2.0,
-    tpot: Annotated[float, typer.Option("--tpot", help="TPOT limit, seconds per token.")] = 0.10,
+    params: Annotated[str | None, typer.Option("--params", help="Model parameters (72B).")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Model preset instead of --params.")] = None,
+    requests_per_s: Annotated[str | None, typer.Option("--requests-per-s", help="Target request rate.")] = None,
+    prompt_tokens: Annotated[str, typer.Option("--prompt-tokens", help="2048, 8K")] = "2048",
+    output_tokens: Annotated[str, typer.Option("--output-tokens")] = "512",
+    ttft: Annotated[str, typer.Option("--ttft", help="TTFT limit, seconds.")] = "2.0",
+    tpot: Annotated[str, typer.Option("--tpot", help="TPOT limit, seconds per token.")] = "0.10",
     active_params: Annotated[str | None, typer.Option("--active-params")] = None,
     precision: Annotated[ServePrecisionChoice, typer.Option("--precision")] = ServePrecisionChoice.bf16,
     tp: Annotated[int | None, typer.Option("--tp")] = None,
@@ -141,13 +184,13 @@ def inference(
     as_json: JsonOpt = False,
 ) -> None:
     """Replicas and accelerators for a request rate under TTFT/TPOT limits."""
-    dom = domain(catalog)
-    req = InferenceRequest(
-        params=parse_quantity(params, what="--params"), active_params=_q(active_params, "--active-params"),
-        accelerator=accelerator, requests_per_s=requests_per_s, prompt_tokens=prompt_tokens,
-        output_tokens=output_tokens, ttft_s=ttft, tpot_s=tpot, precision=precision.value, tp=tp,
+    if params is None and model is None:
+        raise usecases.InvalidInputError("give --params (e.g. 72B) or --model (e.g. qwen2.5-72b)")
+    est = usecases.estimate_inference(
+        context(catalog), params=params, model=model, active_params=active_params, accelerator=accelerator,
+        requests_per_s=requests_per_s, prompt_tokens=prompt_tokens, output_tokens=output_tokens, ttft_s=ttft,
+        tpot_s=tpot, precision=precision.value, tp=tp,
     )
-    est = estimate_inference(dom.catalog, req)
     if as_json:
         emit_json(est)
         return
@@ -162,22 +205,22 @@ def inference(
 @app.command("cost")
 def cost(
     accelerator: Annotated[str, typer.Option("--accelerator")],
-    count: Annotated[int, typer.Option("--count", help="Number of accelerators.")],
+    count: Annotated[str, typer.Option("--count", help="Number of accelerators (2048, 2K).")],
     currency: Annotated[CurrencyChoice, typer.Option("--currency")] = CurrencyChoice.CNY,
-    horizon_years: Annotated[float | None, typer.Option("--horizon-years")] = None,
-    electricity: Annotated[float | None, typer.Option("--electricity", help="Price per kWh (currency).")] = None,
-    pue: Annotated[float | None, typer.Option("--pue")] = None,
-    hosting: Annotated[float, typer.Option("--hosting-per-node-year")] = 0.0,
-    rental: Annotated[float | None, typer.Option("--rental-per-hour", help="Rental per accelerator-hour.")] = None,
+    horizon_years: Annotated[str | None, typer.Option("--horizon-years")] = None,
+    electricity: Annotated[str | None, typer.Option("--electricity", help="Price per kWh (currency).")] = None,
+    pue: Annotated[str | None, typer.Option("--pue")] = None,
+    hosting: Annotated[str | None, typer.Option("--hosting-per-node-year", help="e.g. 20万, 30K")] = None,
+    rental: Annotated[str | None, typer.Option("--rental-per-hour", help="Rental per accelerator-hour.")] = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Capex, opex and total cost of ownership with low/base/high ranges."""
-    dom = domain(catalog)
-    est = estimate_cost(dom.catalog, CostRequest(
-        accelerator=accelerator, accelerators=count, currency=currency.value, horizon_years=horizon_years,
-        electricity_per_kwh=electricity, pue=pue, hosting_per_node_year=hosting, rental_per_accelerator_hour=rental,
-    ))
+    est = usecases.estimate_cost(
+        context(catalog), accelerator=accelerator, accelerators=count, currency=currency.value,
+        horizon_years=horizon_years, electricity_per_kwh=electricity, pue=pue, hosting_per_node_year=hosting,
+        rental_per_accelerator_hour=rental,
+    )
     if as_json:
         emit_json(est)
         return
@@ -205,6 +248,7 @@ class RunSet(StrEnum):
     all = "all"
     dev = "dev"
     extra = "extra"
+    megatron = "megatron"
 
 
 def validate(
@@ -214,28 +258,41 @@ def validate(
     as_json: JsonOpt = False,
 ) -> None:
     """Predicted vs reported accelerator-hours for published training runs, with error statistics."""
-    dom = domain(catalog)
-    loaded = [r for r in load_runs(runs) if which == RunSet.all or r.set == which.value]
-    if not loaded:
-        raise fail("no runs selected")
-    report = validate_runs(dom.catalog, loaded)
+    report = usecases.validate_estimator(context(catalog), runs=runs, which=which.value)
     if as_json:
         emit_json(report)
+        return
+    if report.benchmarks:
+        bt = Table(title="Megatron-LM benchmarks (published configuration)", header_style="bold")
+        for col in ("benchmark", "set", "metric", "reported", "predicted", "error", "plan"):
+            bt.add_column(col, justify="left" if col in ("benchmark", "set", "metric", "plan") else "right")
+        for b in report.benchmarks:
+            colour = "green" if abs(b.error) <= 0.05 else ("yellow" if abs(b.error) <= 0.12 else "red")
+            bt.add_row(b.name, b.set, b.metric, f"{b.reported:,.2f}", f"{b.predicted:,.2f}",
+                       f"[{colour}]{b.error:+.1%}[/]", b.plan)
+        console.print(bt)
+        for name, st in report.benchmark_sets.items():
+            console.print(f"  {name}: n={st['n']:.0f}, mean {st['mean_abs_error']:.1%}, median "
+                          f"{st['median_abs_error']:.1%}, max {st['max_abs_error']:.1%}")
+    if not report.rows:
         return
     table = Table(title=f"Training estimator vs {report.n} published runs", header_style="bold")
     for col in ("run", "set", "accelerator", "count", "reported h", "predicted h", "range", "error", "MFU"):
         table.add_column(col, justify="left" if col in ("run", "set", "accelerator") else "right")
     for r in report.rows:
         colour = "green" if abs(r.error) <= 0.2 else ("yellow" if abs(r.error) <= 0.5 else "red")
-        table.add_row(r.name, r.set, r.accelerator, f"{r.count:,}{'*' if r.count_assumed else ''}",
+        table.add_row(r.name + ("" if r.modelled else " ‡"), r.set, r.accelerator,
+                      f"{r.count:,}{'*' if r.count_assumed else ''}",
                       f"{r.reported_hours:,.0f}", f"{r.predicted_hours:,.0f}",
                       f"{r.predicted_low:,.0f}–{r.predicted_high:,.0f}{'' if r.in_range else ' ✗'}",
                       f"[{colour}]{r.error:+.1%}[/]", f"{r.mfu:.1%}")
     console.print(table)
-    console.print("* count not published: 2,048 assumed")
+    console.print("* count not published: 2,048 assumed; ‡ architecture outside the estimator's physics")
     console.print(f"mean |error| {report.mean_abs_error:.1%}, median {report.median_abs_error:.1%}, "
                   f"max {report.max_abs_error:.1%}; within ×1.5: {report.within_factor_1_5}/{report.n}; "
-                  f"reported inside predicted range: {report.in_range}/{report.n}")
+                  f"reported inside predicted range: {report.in_range}/{report.n} (modelled architectures: "
+                  f"{report.within_factor_1_5_modelled}/{report.n_modelled} and {report.in_range_modelled}/"
+                  f"{report.n_modelled})")
     for name, st in report.by_set.items():
         console.print(f"  {name}: n={st['n']:.0f}, mean {st['mean_abs_error']:.1%}, median "
                       f"{st['median_abs_error']:.1%}, max {st['max_abs_error']:.1%}")

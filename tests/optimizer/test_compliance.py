@@ -16,14 +16,14 @@ from optimizer.errors import CatalogError, UnknownCountryError, UnknownSkuError
 # (sku, country, kind, date, classification, verdict, outlook)
 VERDICTS = [
     # Oct-2023 rule: 3A090.a to China under a presumption of denial; no requirement for Germany.
-    ("h100-sxm", "CN", "commercial", "2024-06-01", "3A090.a", "prohibited", "presumption_of_denial"),
+    ("h100-sxm", "CN", "commercial", "2024-06-01", "3A090.a", "prohibited", "denial_presumed"),
     ("h100-sxm", "DE", "commercial", "2024-06-01", "3A090.a", "allowed", None),
     # Oct-2022 rule needed TPP >= 4800 AND I/O >= 600 GB/s: the A800 (400 GB/s) escaped until Nov 2023.
     ("a800", "CN", "commercial", "2023-06-01", "not_controlled", "allowed", None),
-    ("a800", "CN", "commercial", "2024-01-01", "3A090.a", "prohibited", "presumption_of_denial"),
-    ("a100-80gb", "CN", "commercial", "2023-06-01", "3A090.a", "prohibited", "presumption_of_denial"),
+    ("a800", "CN", "commercial", "2024-01-01", "3A090.a", "prohibited", "denial_presumed"),
+    ("a100-80gb", "CN", "commercial", "2023-06-01", "3A090.a", "prohibited", "denial_presumed"),
     ("h800", "CN", "commercial", "2023-06-01", "not_controlled", "allowed", None),
-    ("h800", "CN", "commercial", "2023-12-01", "3A090.a", "prohibited", "presumption_of_denial"),
+    ("h800", "CN", "commercial", "2023-12-01", "3A090.a", "prohibited", "denial_presumed"),
     # H20: outside 3A090; the Apr-2025 letter adds a licence requirement; assurance from Jul-2025.
     ("h20", "CN", "commercial", "2025-03-01", "not_controlled", "allowed", None),
     ("h20", "CN", "commercial", "2025-05-01", "not_controlled", "license_required", "not_granted_yet"),
@@ -33,12 +33,12 @@ VERDICTS = [
     ("l2", "CN", "commercial", "2025-08-01", "not_controlled", "allowed", None),
     # Jan-2026 case-by-case regime for China below TPP 21,000 and 6,500 GB/s, if sold in the US.
     ("h200", "CN", "commercial", "2026-02-15", "3A090.a", "license_required", "case_by_case"),
-    ("h200", "CN", "commercial", "2025-06-01", "3A090.a", "prohibited", "presumption_of_denial"),
+    ("h200", "CN", "commercial", "2025-06-01", "3A090.a", "prohibited", "denial_presumed"),
     ("mi300x", "CN", "commercial", "2026-02-15", "3A090.a", "license_required", "case_by_case"),
-    ("h800", "CN", "commercial", "2026-02-15", "3A090.a", "prohibited", "presumption_of_denial"),  # not sold in US
-    ("b200", "CN", "commercial", "2026-02-15", "3A090.a", "prohibited", "presumption_of_denial"),  # TPP 36,000
+    ("h800", "CN", "commercial", "2026-02-15", "3A090.a", "prohibited", "denial_presumed"),  # not sold in US
+    ("b200", "CN", "commercial", "2026-02-15", "3A090.a", "prohibited", "denial_presumed"),  # TPP 36,000
     # Other destinations: D:5 members are covered, allies are not.
-    ("h100-sxm", "RU", "commercial", "2024-06-01", "3A090.a", "prohibited", "presumption_of_denial"),
+    ("h100-sxm", "RU", "commercial", "2024-06-01", "3A090.a", "prohibited", "denial_presumed"),
     ("h100-sxm", "JP", "commercial", "2024-06-01", "3A090.a", "allowed", None),
     # Domestic parts are not subject to the EAR.
     ("ascend-910b", "CN", "commercial", "2025-08-01", "not_subject_to_ear", "allowed", None),
@@ -92,15 +92,15 @@ def test_h20_revenue_share_is_a_cost_adder(engine: ComplianceEngine) -> None:
     assert r.fee_fraction == pytest.approx(0.15)
 
 
-def test_ascend_outside_china_carries_gp10_risk(engine: ComplianceEngine) -> None:
+def test_ascend_outside_china_is_prohibited_by_gp10_guidance(engine: ComplianceEngine) -> None:
     before = engine.check("ascend-910b", Buyer(country="DE", on=date(2025, 5, 1)))
     after = engine.check("ascend-910b", Buyer(country="DE", on=date(2025, 6, 1)))
     inside = engine.check("ascend-910b", Buyer(country="CN", on=date(2025, 6, 1)))
-    assert not any(w.rule_id == "us-2025-05-gp10-ascend" for w in before.warnings)
-    gp10 = [w for w in after.warnings if w.rule_id == "us-2025-05-gp10-ascend"]
-    assert gp10 and gp10[0].severity == "restrictive"
-    assert not any(w.rule_id == "us-2025-05-gp10-ascend" for w in inside.warnings)
-    assert after.verdict == inside.verdict == "allowed"
+    gp10 = "us-2025-05-gp10-prc-3a090"
+    assert before.verdict == "allowed" and not any(f.rule_id == gp10 for f in before.rules)
+    assert (after.verdict, after.license_outlook) == ("prohibited", "guidance")
+    assert "General Prohibition 10" in (after.license_outlook_text or "")
+    assert inside.verdict == "allowed" and not any(f.rule_id == gp10 for f in inside.rules)
 
 
 def test_state_funded_buyer_gets_foreign_parts_flagged(engine: ComplianceEngine) -> None:
@@ -150,9 +150,13 @@ def test_policy_defaults_and_risk_premium(engine: ComplianceEngine) -> None:
 
 
 def test_policy_excludes_restricted_unless_allowed(engine: ComplianceEngine) -> None:
-    r = engine.check("ascend-910b", Buyer(country="DE", on=date(2025, 6, 1)))
+    # The MLU370-X8's 3A090 level is undetermined (no die area): the GP10 risk is a restrictive warning.
+    r = engine.check("mlu370-x8", Buyer(country="DE", on=date(2025, 6, 1)))
+    assert r.verdict == "allowed" and r.max_warning_severity == "restrictive"
     assert not engine.decide(r, BuyerPolicy()).admissible
     assert engine.decide(r, BuyerPolicy(allow_restricted=True)).admissible
+    gp10 = engine.check("ascend-910b", Buyer(country="DE", on=date(2025, 6, 1)))
+    assert not engine.decide(gp10, BuyerPolicy(allow_restricted=True)).admissible  # prohibited stays out
 
 
 def test_policy_vendor_lists(engine: ComplianceEngine) -> None:
@@ -211,3 +215,23 @@ def test_packs_validate_and_groups_are_iso_codes(catalog: Catalog) -> None:
     assert len(eng.rules) >= 15
     assert all(isinstance(g, str) for g in eng.groups)
     assert RulePack.model_fields["rules"]
+
+
+def test_tf32_counts_19_bits_in_tpp(catalog: Catalog) -> None:
+    from optimizer.catalog import BIT_LENGTH
+    from optimizer.catalog.schema import Figure
+    from optimizer.compliance import compute_metrics
+
+    assert BIT_LENGTH["tf32"] == 19
+    a100 = catalog.accelerators["a100-80gb"]
+    gone = Figure(reason="test: only TF32 known")
+    dense = a100.dense.model_copy(update={"fp8": gone, "bf16": gone, "fp16": gone, "fp32": gone, "int8": gone})
+    m = compute_metrics(a100.model_copy(update={"dense": dense}))
+    assert (m.tpp, m.precision) == (156 * 19, "tf32")  # 2,964, not 156 x 32 = 4,992
+
+
+def test_a800_is_the_sxm_module_and_950pr_link_is_a_sourced_range(catalog: Catalog) -> None:
+    a800 = catalog.accelerators["a800"]
+    assert a800.memory_bandwidth_tbps.value == pytest.approx(2.039)
+    link = catalog.accelerators["ascend-950pr"].intra_node_link_gbps
+    assert (link.low, link.high) == (318, 2000) and {"C3", "ASCEND950-UB-2TB"} <= set(link.source)

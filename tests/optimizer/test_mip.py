@@ -12,15 +12,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer.brute import brute_force
 from optimizer.catalog import Catalog
 from optimizer.compliance import ComplianceEngine
 from optimizer.errors import InvalidInputError
-from optimizer.mip import MIP_SOLVERS, available_mip_solvers, integer_violations, objective_value, solve_mip
 from optimizer.model.objectives import ModelObjective
 from optimizer.request import PurchaseRequest
 from optimizer.solve import SolveResult, SolveStatus, solve
 from optimizer.table import EstimateCache, Option, OptionTable, build_table
+from tests.oracles.brute import brute_force
+from tests.oracles.mip import MIP_SOLVERS, available_mip_solvers, integer_violations, objective_value, solve_mip
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLVERS = available_mip_solvers()
@@ -265,7 +265,7 @@ def test_real_tables_match_cp_sat(catalog: Catalog, engine: ComplianceEngine, so
 def test_solver_output_never_reaches_stdout() -> None:
     code = textwrap.dedent("""
         import sys
-        from optimizer.mip import available_mip_solvers, solve_mip
+        from tests.oracles.mip import available_mip_solvers, solve_mip
         from optimizer.request import PurchaseRequest
         from optimizer.table import Option, OptionTable
 

@@ -6,11 +6,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer.brute import brute_force
 from optimizer.model.variables import to_int
 from optimizer.solve import solve
 from optimizer.validate import check_selection
 from tests.optimizer.factories import inference, node, pool, request, table, training
+from tests.oracles.brute import brute_force
 
 VENDORS = ["x", "y", "z"]
 

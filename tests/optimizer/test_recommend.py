@@ -189,7 +189,10 @@ def test_fabric_availability(catalog: Catalog, engine: ComplianceEngine, cache: 
     override = tmp_path / "no_ib.yaml"
     override.write_text("networks:\n  - id: ib-ndr-400\n    availability: {CN: unavailable, default: available}\n"
                         "  - id: roce-400\n    availability: {CN: unavailable, default: available}\n"
-                        "  - id: roce-200\n    availability: {CN: unavailable, default: available}\n",
+                        "  - id: roce-200\n    availability: {CN: unavailable, default: available}\n"
+                        "  - id: ib-hdr-200\n    availability: {CN: unavailable, default: available}\n"
+                        "  - id: efa-p4d\n    availability: {CN: unavailable, default: available}\n"
+                        "  - id: efa-p5\n    availability: {CN: unavailable, default: available}\n",
                         encoding="utf-8")
     from optimizer.catalog import load_catalog
     from optimizer.compliance import load_engine

@@ -84,6 +84,25 @@ def test_halts_and_end_of_sale_are_dated(catalog: Catalog) -> None:
     assert reason is not None and "end of sale" in reason
 
 
+@pytest.mark.parametrize(("sku", "on_sale", "off_sale", "words"), [
+    # the 2023-10-23 acceleration (Nvidia 8-K of 2023-10-24) ended A800/H800 China sales before 2023-11-17
+    ("a800", "2023-10-22", "2023-10-23", "NV-8K-2023-10-24"),
+    ("h800", "2023-10-22", "2023-10-23", "NV-8K-2023-10-24"),
+    # the RTX 4090 was not accelerated: off sale in China from the rule's effective date
+    ("rtx-4090", "2023-11-16", "2023-11-17", "NV-8K-2023-10-17"),
+    # the RTX 4090D replaced it from its China launch; the 5090D (V1) was pulled when the V2 came
+    ("rtx-4090d", "2023-12-28", "2023-12-27", "RTX4090D-LAUNCH"),
+    ("rtx-5090d", "2025-08-11", "2025-08-12", "RTX5090D-V2"),
+])
+def test_china_sale_dates_of_the_oct_2023_parts_and_consumer_cards(catalog: Catalog, sku: str, on_sale: str,
+                                                                   off_sale: str, words: str) -> None:
+    acc = catalog.accelerators[sku]
+    assert acc.availability is not None
+    assert acc.unavailable_reason(dt.date.fromisoformat(on_sale), "CN") is None
+    reason = acc.unavailable_reason(dt.date.fromisoformat(off_sale), "CN")
+    assert reason is not None and words in reason
+
+
 def test_parts_without_an_availability_block_fall_back_to_release_date(catalog: Catalog) -> None:
     h20 = catalog.accelerators["h20"].model_copy(update={"availability": None})  # released 2024-02
     assert h20.unavailable_reason(dt.date(2024, 3, 1), "CN") is None
@@ -269,7 +288,7 @@ def test_a_pair_is_named_when_no_single_change_suffices(catalog: Catalog, engine
 
 def test_relaxation_text_rounds_up_in_both_languages() -> None:
     from optimizer.plan import Relaxation
-    from service.relaxation_text import describe
+    from service.presenters.relaxations import describe
 
     b = Relaxation(kind="budget", constraint="budget", feasible=True, verified=True, field="budget.amount",
                    current=1e7, value=302_342_000.0, unit="CNY")

@@ -6,17 +6,67 @@ import pytest
 
 from optimizer.catalog import Catalog
 from optimizer.errors import CatalogError
-from optimizer.estimator import load_runs, validate_runs
+from optimizer.estimator import load_benchmarks, load_runs, validate_runs
 
 
 def test_dev_runs_meet_the_accuracy_targets(catalog: Catalog) -> None:
     dev = [r for r in load_runs() if r.set == "dev"]
     assert {r.id for r in dev} == {"llama2-70b", "llama1-65b", "bloom-176b", "nemotron4-15b"}
     report = validate_runs(catalog, dev)
-    assert report.median_abs_error <= 0.20
+    assert report.median_abs_error <= 0.12
     for row in report.rows:
         assert 1 / 1.5 <= row.predicted_hours / row.reported_hours <= 1.5, row.id
-        assert row.in_range, f"{row.id}: {row.reported_hours} outside {row.predicted_low}–{row.predicted_high}"
+    assert report.in_range == 4
+
+
+def test_published_run_set_levels(catalog: Catalog) -> None:
+    """The issue's targets: median ≤ 12%, inside the predicted range for ≥ 80%; every run within 1.5× is NOT met
+    (Llama 3 8B/70B report more hours than their physics implies at the assumed 2,048 GPUs; count, batch and
+    what the model card's cumulative time includes are unpublished; the Olmo phase is not a transformer)."""
+    report = validate_runs(catalog, load_runs())
+    assert report.median_abs_error <= 0.12
+    assert report.in_range >= 0.8 * report.n
+    assert report.within_factor_1_5 >= 15
+    assert report.n_modelled == report.n - 1 and report.within_factor_1_5_modelled >= 15
+    steady = {r.id for r in load_runs() if r.basis == "steady-state"}
+    assert {"nemotron4-15b", "llama1-65b", "deepseek-v3"} <= steady
+
+
+def test_published_goodput_and_scope_are_carried(catalog: Catalog) -> None:
+    """A run's own published goodput replaces the goodput model (hours ∝ 1 / goodput); out-of-scope
+    architectures are reported but kept out of the modelled statistics."""
+    runs = {r.id: r for r in load_runs()}
+    opt = runs["opt-175b"]
+    assert opt.goodput == pytest.approx(33 * 1024 / (56 * 992), abs=0.005) and opt.plan is not None
+    with_published = validate_runs(catalog, [opt]).rows[0]
+    modelled = validate_runs(catalog, [opt.model_copy(update={"goodput": None})]).rows[0]
+    assert with_published.goodput_published and not modelled.goodput_published
+    assert with_published.predicted_hours * with_published.goodput == pytest.approx(
+        modelled.predicted_hours * modelled.goodput, rel=1e-9)
+    # Steady state with the published plan (TP 8 + FSDP, full recompute): the paper's 147 TFLOP/s per GPU counts
+    # the recomputed forward (8·N·D), i.e. 147 × 6/8 / 312 = 35.3% MFU; the physics lands within 15% of it.
+    assert with_published.mfu == pytest.approx(147 * 6 / 8 / 312, rel=0.15)
+    olmo = validate_runs(catalog, [runs["olmo-hybrid-7b-b200-phase"]])
+    assert not olmo.rows[0].modelled and olmo.n_modelled == 0 and olmo.within_factor_1_5_modelled == 0
+
+
+def test_megatron_benchmarks_with_the_published_configuration(catalog: Catalog) -> None:
+    benches = load_benchmarks()
+    assert {b.set for b in benches} == {"megatron-2021", "megatron-2022"}
+    assert sum(b.set == "megatron-2022" for b in benches) == 8 and sum(b.set == "megatron-2021" for b in benches) == 10
+    # Narayanan et al. Eq. 2 reproduces the table's parameter counts (1008B, 529.6B, 1.7B).
+    by_id = {b.id: b for b in benches}
+    assert by_id["narayanan-1008b"].params == pytest.approx(1008e9, rel=0.002)
+    assert by_id["narayanan-529.6b"].params == pytest.approx(529.6e9, rel=0.002)
+    assert by_id["narayanan-1.7b"].params == pytest.approx(1.7e9, rel=0.03)
+    report = validate_runs(catalog, [], benches)
+    for name, st in report.benchmark_sets.items():
+        assert st["max_abs_error"] <= 0.12, name
+        assert st["median_abs_error"] <= 0.05, name
+    # Selective recompute is faster than full recompute for every Korthikanti model, as published.
+    rows = {r.id: r for r in report.benchmarks}
+    for size in ("22b", "175b", "530b", "1t"):
+        assert rows[f"korthikanti-{size}-selective"].predicted < rows[f"korthikanti-{size}-full"].predicted
 
 
 def test_all_runs_validate_and_report_statistics(catalog: Catalog) -> None:

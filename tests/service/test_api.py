@@ -142,3 +142,23 @@ def test_whatif_endpoint(client: TestClient) -> None:
     assert r.status_code == 200 and "h20 becomes unavailable" in r.json()["changes"]
     r = client.post("/v1/recommendations/whatif", json={"request": CHINA_BODY, "change": {"remove_skus": ["zz"]}})
     assert r.status_code == 404 and r.json()["code"] == "unknown_sku"
+
+
+def test_training_estimate_with_a_model_preset(client: TestClient) -> None:
+    r = client.post("/v1/estimates/training", json={"model": "DeepSeek-V3", "tokens": 14.8e12, "accelerator": "h800",
+                                                    "count": 2048, "precision": "fp8", "steady_state": True,
+                                                    "plan": {"ep": 64, "recompute": "selective"}})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["shape"]["attention"] == "mla" and body["plan"]["ep"] == 64 and body["goodput"] == 1.0
+    bad = client.post("/v1/estimates/training", json={"model": "nope", "tokens": 1e12, "accelerator": "h100-sxm",
+                                                      "count": 8})
+    assert bad.status_code == 422 and "unknown model" in bad.text
+
+
+def test_recommendation_body_accepts_a_model_preset(client: TestClient) -> None:
+    body = {**CHINA_BODY, "workloads": [{"kind": "training", "model": "Qwen2.5-72B", "tokens": "1.4T"}]}
+    r = client.post("/v1/recommendations", json=body)
+    assert r.status_code == 200, r.text
+    bad = client.post("/v1/recommendations", json={**CHINA_BODY, "workloads": [{"model": "nope", "tokens": "1T"}]})
+    assert bad.status_code == 422 and "unknown model" in bad.text

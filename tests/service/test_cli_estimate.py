@@ -92,5 +92,52 @@ def test_fixed_plan_flags() -> None:
     plan = json.loads(out)["plan"]
     assert (plan["tp"], plan["pp"], plan["zero_stage"], plan["recompute"]) == (8, 1, 3, "full")
     code, _, err = run("estimate", "training", "--params", "70B", "--tokens", "1T", "--accelerator", "h100",
-                       "--count", "8", "--zero-stage", "2")
+                       "--count", "8", "--zero-stage", "4")
     assert code == 2 and "zero_stage" in err
+
+
+def test_model_preset_and_practitioner_flags() -> None:
+    code, out, err = run("estimate", "training", "--model", "QWEN2.5-72B", "--tokens", "1T", "--accelerator",
+                         "h100", "--count", "512", "--seq-len", "8192", "--global-batch", "512 seqs", "--tp", "8",
+                         "--recompute", "selective", "--stack", "megatron-core", "--optimizer", "lion",
+                         "--steady-state", "--json")
+    assert code == 0, err
+    body = json.loads(out)
+    assert body["shape"]["preset"] == "qwen2.5-72b" and body["shape"]["vocab"] == 152064
+    assert body["plan"]["tp"] == 8 and body["plan"]["global_batch_tokens"] == 512 * 8192
+    assert body["goodput"] == 1.0 and body["stack"] == "megatron-core"
+    code, out, _ = run("estimate", "training", "--params", "70B", "--tokens", "1T", "--accelerator", "h100",
+                       "--count", "512")
+    assert code == 0 and "range:" in out and "inferred from the parameter count" in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--model", "gpt-9"], "unknown model"),
+        (["--model", "llama-3-70b", "--params", "70B"], "not both"),
+        (["--params", "70B", "--global-batch", "lots"], "global_batch"),
+        (["--params", "70B", "--goodput", "0.9", "--steady-state"], "not both"),
+        ([], "--model"),
+    ],
+)
+def test_training_flag_errors_are_one_line(extra: list[str], needle: str) -> None:
+    code, _, err = run("estimate", "training", "--tokens", "1T", "--accelerator", "h100", "--count", "64", *extra)
+    assert code == 2 and needle in err and "Traceback" not in err
+
+
+def test_validate_reports_the_megatron_sets() -> None:
+    code, out, err = run("validate", "--set", "megatron", "--json")
+    assert code == 0, err
+    body = json.loads(out)
+    assert body["rows"] == [] and len(body["benchmarks"]) == 18
+    assert set(body["benchmark_sets"]) == {"megatron-2021", "megatron-2022"}
+    code, out, _ = run("validate", "--set", "megatron")
+    assert code == 0 and "Megatron-LM benchmarks" in out
+
+
+def test_inference_with_a_model_preset() -> None:
+    code, out, err = run("estimate", "inference", "--model", "llama-3-70b", "--accelerator", "h20",
+                         "--requests-per-s", "10", "--json")
+    assert code == 0, err
+    assert json.loads(out)["status"] in ("ok", "latency_unmet")

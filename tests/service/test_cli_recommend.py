@@ -98,3 +98,10 @@ def test_json_stdout_is_clean_in_a_real_process() -> None:
                           env={**os.environ}, timeout=120)
     assert proc.returncode == 0, proc.stderr
     json.loads(proc.stdout)  # nothing but JSON on stdout (no solver banners)
+
+
+def test_recommend_with_a_model_preset() -> None:
+    code, out, err = run("recommend", "--model", "qwen2.5-7b", "--tokens", "1T", "--deadline-days", "60",
+                         "--skus", "h20", "--json")
+    assert code == 0, err
+    assert json.loads(out)["status"] in ("optimal", "feasible", "infeasible")

@@ -27,3 +27,9 @@ def test_importing_does_not_load_the_retrieval_stack(statement: str) -> None:
 def test_using_the_index_still_loads_it() -> None:
     loaded = loaded_after("import corpus\ncorpus.open_index")
     assert {"chromadb", "bm25s", "corpus.index", "corpus.embeddings"} <= set(loaded)
+
+
+def test_the_cli_loads_or_tools_only_when_it_solves() -> None:
+    code = "import sys\nimport service.cli\nprint('ortools' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

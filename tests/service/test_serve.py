@@ -42,3 +42,15 @@ def test_serve_answers_healthz(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_serve_with_a_missing_catalog_file_fails_in_one_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from service.cli import app
+    from service.settings import get_settings
+
+    get_settings.cache_clear()
+    r = CliRunner().invoke(app, ["serve", "--port", "1"], env={"PROCURE_CATALOG_FILES": str(tmp_path / "my.yaml")})
+    get_settings.cache_clear()
+    assert r.exit_code == 2 and "my.yaml" in r.stderr and len(r.stderr.strip().splitlines()) == 1

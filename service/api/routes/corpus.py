@@ -1,34 +1,18 @@
-"""Corpus search and ingestion."""
+"""Corpus search and ingestion (responses never name server paths)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from corpus.types import MAX_K, IngestReport, Kind, Language, Passage, SearchFilters
-from service.corpus_wiring import LazyCorpus, ingest_allowed_dir
-from service.settings import Settings
-
-if TYPE_CHECKING:  # the index module (Chroma, bm25s) is imported on the first corpus request, not at start-up
-    from corpus.index import CorpusIndex
+from service import usecases
+from service.deps import ContextDep
+from service.usecases import MAX_K, IngestReport, Kind, Language, Passage, SearchFilters
 
 router = APIRouter(prefix="/v1/corpus", tags=["corpus"])
-
-
-def get_corpus(request: Request) -> CorpusIndex:
-    """The corpus index held by the app (opened, and bootstrapped on a fresh data folder, on first use)."""
-    holder: LazyCorpus | None = getattr(request.app.state, "corpus", None)
-    if holder is None:
-        settings: Settings = request.app.state.settings
-        holder = request.app.state.corpus = LazyCorpus(settings)
-    return holder.get()
-
-
-CorpusDep = Annotated["CorpusIndex", Depends(get_corpus)]
 
 
 class SearchResults(BaseModel):
@@ -53,7 +37,7 @@ class CorpusDocumentCreate(BaseModel):
 
 @router.get("/search")
 def search_corpus(
-    corpus: CorpusDep,
+    ctx: ContextDep,
     q: Annotated[str, Query(description="Question or keywords, Chinese or English.")],
     k: Annotated[int, Query(description=f"Number of passages, 1 to {MAX_K}.")] = 5,
     kind: Annotated[list[Kind] | None, Query(description="Only these kinds (repeatable).")] = None,
@@ -70,13 +54,13 @@ def search_corpus(
         date_to=date_to,
         include_nonfactual=include_nonfactual,
     )
-    return SearchResults(query=q, k=k, passages=corpus.search(q, k=k, filters=filters))
+    return SearchResults(query=q, k=k, passages=usecases.search(ctx, q, k=k, filters=filters))
 
 
 @router.post("/documents")
-def ingest_documents(body: CorpusDocumentCreate, corpus: CorpusDep, request: Request) -> IngestReport:
-    """Ingest a file or folder from the allowed server folder (incremental; unchanged files are skipped)."""
-    settings: Settings = request.app.state.settings
-    allowed = ingest_allowed_dir(settings)
-    path = Path(body.path)
-    return corpus.ingest(path if path.is_absolute() else allowed / path, allowed_root=allowed)
+def ingest_documents(body: CorpusDocumentCreate, ctx: ContextDep) -> IngestReport:
+    """Ingest a file or folder from the allowed server folder (incremental; unchanged files are skipped).
+
+    Paths in the report are relative to the allowed folder.
+    """
+    return usecases.ingest(ctx, body.path, restricted=True)

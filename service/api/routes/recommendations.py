@@ -2,36 +2,29 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
 
-from optimizer.plan import PurchasePlan
-from optimizer.recommend import recommend
-from optimizer.request import PurchaseRequest
-from optimizer.whatif import WhatIfChange, WhatIfResult, what_if
-from service.deps import DomainDep, SettingsDep
+from fastapi import APIRouter, Query
+
+from service import usecases
+from service.api.schemas import PlanOut, RecommendationCreate, WhatIfCreate, WhatIfOut
+from service.deps import ContextDep
+from service.presenters import Lang, plan_dict, whatif_dict
 
 router = APIRouter(prefix="/v1/recommendations", tags=["recommendations"])
 
-
-class WhatIfCreate(BaseModel):
-    """Body of ``POST /v1/recommendations/whatif``: the base request and the change."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    request: PurchaseRequest
-    change: WhatIfChange
+LangQuery = Annotated[Lang, Query(description="Language of the relaxations' `message` (en or zh).")]
 
 
-@router.post("", response_model=PurchasePlan)
-def create_recommendation(body: PurchaseRequest, dom: DomainDep, settings: SettingsDep) -> PurchasePlan:
+@router.post("", response_model=PlanOut)
+def create_recommendation(body: RecommendationCreate, ctx: ContextDep, lang: LangQuery = "en") -> PlanOut:
     """Choose a purchase plan (CP-SAT) with considered options, alternatives and relaxations."""
-    return recommend(dom.catalog, dom.engine, body, cache=dom.cache, time_limit_s=settings.solver.time_limit_s,
-                     num_workers=settings.solver.num_workers)
+    plan = usecases.recommend(ctx, usecases.with_license_risk(body, body.accept_license_risk))
+    return PlanOut.model_validate(plan_dict(plan, lang))
 
 
-@router.post("/whatif", response_model=WhatIfResult)
-def create_whatif(body: WhatIfCreate, dom: DomainDep, settings: SettingsDep) -> WhatIfResult:
+@router.post("/whatif", response_model=WhatIfOut)
+def create_whatif(body: WhatIfCreate, ctx: ContextDep, lang: LangQuery = "en") -> WhatIfOut:
     """Re-solve under a change; report the difference and break-even prices."""
-    return what_if(dom.catalog, dom.engine, body.request, body.change, cache=dom.cache,
-                   time_limit_s=settings.solver.time_limit_s)
+    request = usecases.with_license_risk(body.request, body.request.accept_license_risk)
+    return WhatIfOut.model_validate(whatif_dict(usecases.what_if(ctx, request, body.change), lang))

@@ -1,20 +1,20 @@
 """Sentences for the optimizer's typed relaxations, in English or Chinese.
 
-The core returns numbers with units (``optimizer.plan.Relaxation``); this module alone turns them into text, so the
-CLI, the HTTP API and later the chat answer all say the same thing.
+The core returns numbers with units (``Relaxation``: kind, field, current, value, unit, skus, pair ...); this module
+alone turns them into text, so the console, ``--json``, the HTTP API and the chat answer all say the same thing.
+Suggested minimums are rounded UP (a suggested budget must never read lower than the one that was verified).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any
 
-from optimizer.plan import Relaxation
+from service.presenters.text import Lang
+from service.usecases import Relaxation
 
-Lang = Literal["en", "zh"]
 
-
-def money(amount: float, currency: str | None, lang: Lang = "en") -> str:
+def _money_up(amount: float, currency: str | None, lang: Lang = "en") -> str:
     """An amount rounded up to three significant figures: ``¥1.23亿`` / ``¥123M`` / ``$7.0M``."""
     sym = "¥" if currency == "CNY" else "$" if currency == "USD" else ""
     if lang == "zh" and currency == "CNY":
@@ -40,7 +40,7 @@ def _value(r: Relaxation, lang: Lang) -> str:
     if isinstance(v, bool) or v is None:
         return ""
     if r.unit in ("CNY", "USD"):
-        return money(v, r.unit, lang)
+        return _money_up(v, r.unit, lang)
     if r.unit == "days":
         return f"{math.ceil(v):,} 天" if lang == "zh" else f"{math.ceil(v):,} days"
     if r.unit == "fraction":
@@ -110,3 +110,11 @@ def describe_all(relaxations: list[Relaxation], lang: Lang = "en") -> list[str]:
     """Sentences for every relaxation, feasible ones first."""
     ordered = sorted(relaxations, key=lambda r: not r.feasible)
     return [describe(r, lang) for r in ordered]
+
+
+def relaxation_dict(r: Relaxation, lang: Lang = "en") -> dict[str, Any]:
+    """A relaxation for JSON: its typed fields plus ``message`` in the reader's language (pairs recursively)."""
+    out = r.model_dump(mode="json")
+    out["pair"] = [relaxation_dict(x, lang) for x in r.pair]
+    out["message"] = describe(r, lang)
+    return out

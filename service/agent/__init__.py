@@ -1,0 +1,1 @@
+"""The agent: question parsing, tools, planners (deterministic and LLM), grounding and chat sessions."""

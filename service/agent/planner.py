@@ -1,0 +1,244 @@
+"""Deterministic planner (the offline default): parsed question → tool calls → answer from templates.
+
+Decisions come from the parsed question and from tool results only; passage text is quoted, never read as
+instructions, so a document that tries to steer the agent cannot change a tool call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from service.agent import compose
+from service.agent.compose import Composer, days, money, pct
+from service.agent.parse import ParsedQuestion
+from service.agent.tools import CompareArgs, ComplianceArgs, EstimateArgs, SearchArgs, Tools, WhatIfArgs
+from service.usecases import (
+    ComplianceResult,
+    InferenceEstimate,
+    OptimizerError,
+    Passage,
+    PurchasePlan,
+    TrainingEstimate,
+)
+
+_COUNTRY_ZH = {"CN": "中国", "US": "美国", "DE": "德国", "JP": "日本", "SG": "新加坡", "MY": "马来西亚", "AE": "阿联酋",
+               "SA": "沙特", "IN": "印度", "GB": "英国", "FR": "法国", "KR": "韩国", "VN": "越南", "RU": "俄罗斯"}
+
+
+@dataclass
+class PlanOutcome:
+    """What a planner produced before grounding."""
+
+    answer: str
+    citations: list[compose.AgentCitation]
+    recommendation: PurchasePlan | None = None
+    summary: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    derived: list[str] = field(default_factory=list)
+
+
+def country_name(code: str, lang: str, names: Mapping[str, str]) -> str:
+    """Display name of a country code."""
+    if lang == "zh":
+        return _COUNTRY_ZH.get(code, code)
+    return names.get(code, code)
+
+
+def plan_summary(p: PurchasePlan | None) -> dict[str, Any] | None:
+    """What the next turn compares against."""
+    if p is None:
+        return None
+    return {"status": p.status, "total_cost": p.total_cost, "time_days": p.time_days, "currency": p.currency,
+            "items": [{"sku": i.sku, "accelerators": i.accelerators} for i in p.items]}
+
+
+def _cite_plan_sources(c: Composer, p: PurchasePlan, limit: int = 4) -> None:
+    for cit in p.citations[:limit]:
+        c.cite_source(cit.id, cit.title, cit.url)
+
+
+def _cite_passages(c: Composer, passages: list[Passage], limit: int = 3) -> None:
+    for p in passages[:limit]:
+        c.cite_passage(p)
+
+
+def _search_terms(parsed: ParsedQuestion, plan: PurchasePlan | None) -> str:
+    names = [i.name for i in plan.items] if plan and plan.items else []
+    names += sorted({i.fabric for i in plan.items if i.fabric}) if plan else []  # e.g. InfiniBand availability
+    topic = "出口许可 供应 风险" if parsed.language == "zh" else "export licence supply risk"
+    return " ".join([*names, *(parsed.request.skus or []), topic]).strip()
+
+
+def _safe_search(tools: Tools, query: str, k: int = 3) -> list[Passage]:
+    try:
+        return tools.search_corpus(SearchArgs(query=query[:500], k=k))
+    except Exception:  # noqa: BLE001 - an unavailable index must not sink an answer; it only loses citations
+        return []
+
+
+class DeterministicPlanner:
+    """Runs the tools a parsed question needs and renders the answer from templates."""
+
+    name = "deterministic"
+
+    def run(self, parsed: ParsedQuestion, tools: Tools, *, question: str,
+            previous: dict[str, Any] | None = None) -> PlanOutcome:
+        """Answer one parsed question."""
+        c = Composer(parsed.language, source_titles=tools.backend.source_titles())
+        req = parsed.request
+        cur = req.currency
+        compose.changes(c, parsed.changes, cur)
+        if parsed.intent == "clarify":
+            return self._clarify(c, parsed)
+        handler = {
+            "recommend": self._recommend, "whatif": self._whatif, "compliance": self._compliance,
+            "estimate": self._estimate, "compare": self._compare, "search": self._search,
+        }[parsed.intent]
+        outcome = handler(c, parsed, tools, question, previous)
+        return outcome
+
+    # ---- intents ---------------------------------------------------------------------------------
+
+    def _clarify(self, c: Composer, parsed: ParsedQuestion) -> PlanOutcome:
+        needs = [c.t(f"need_{m}") for m in parsed.missing if f"need_{m}" in compose.phrases(c.lang)]
+        if parsed.base_intent == "whatif" and "params" in parsed.missing:
+            needs = [c.t("need_base")]
+        sep = "; " if c.lang == "en" else "；"
+        c.add("clarify", needs=sep.join(needs), example=c.t("clarify_example"))
+        return PlanOutcome(answer=c.text(), citations=c.citations, derived=[c.t("clarify_example")])
+
+    def _finish_plan(self, c: Composer, parsed: ParsedQuestion, tools: Tools, plan: PurchasePlan,
+                     previous: dict[str, Any] | None) -> PlanOutcome:
+        compose.plan(c, plan)
+        if previous and previous.get("total_cost") is not None and plan.total_cost is not None \
+                and previous.get("currency") == plan.currency:
+            c.add("compare_diff", old_total=money(previous["total_cost"], plan.currency, c.lang),
+                  new_total=money(plan.total_cost, plan.currency, c.lang),
+                  old_time=days(previous["time_days"]) if previous.get("time_days") is not None else "—",
+                  new_time=days(plan.time_days) if plan.time_days is not None else "—")
+        checks = []
+        for sku in dict.fromkeys(i.sku for i in plan.items):
+            checks.append(tools.check_compliance(ComplianceArgs(
+                sku=sku, buyer_country=parsed.request.buyer_country or "CN", date=parsed.request.date,
+                buyer_kind=parsed.request.buyer_kind or "commercial",
+                headquarters_country=parsed.request.headquarters_country)))
+        compose.risks(c, plan, checks)
+        compose.assumptions(c, parsed.assumptions, parsed.request.currency)
+        _cite_passages(c, _safe_search(tools, _search_terms(parsed, plan)))
+        _cite_plan_sources(c, plan)
+        return PlanOutcome(answer=c.text(), citations=c.citations, recommendation=plan, summary=plan_summary(plan),
+                           derived=c.derived)
+
+    def _recommend(self, c: Composer, parsed: ParsedQuestion, tools: Tools, question: str,
+                   previous: dict[str, Any] | None) -> PlanOutcome:
+        plan = tools.recommend(parsed.request)
+        return self._finish_plan(c, parsed, tools, plan, None)
+
+    def _whatif(self, c: Composer, parsed: ParsedQuestion, tools: Tools, question: str,
+                previous: dict[str, Any] | None) -> PlanOutcome:
+        spec = parsed.whatif
+        if spec is None or not (spec.remove_skus or spec.price_changes):
+            plan = tools.recommend(parsed.request)
+            return self._finish_plan(c, parsed, tools, plan, previous)
+        named = set(spec.remove_skus) | set(spec.price_changes)
+        kept = [s for s in parsed.request.skus or [] if s not in named]  # the parts a what-if names are its subject
+        base = parsed.request.model_copy(update={"skus": kept or None})
+        if not spec.price_changes:
+            # a part becoming unavailable is the same request without it: two plans, compared line by line
+            before = tools.recommend(base)
+            allowed = [s for s in (kept or tools.backend.candidate_skus()) if s not in named]
+            after = tools.recommend(base.model_copy(update={"skus": allowed}))
+            names = ", ".join(tools.backend.accelerator_name(s) for s in spec.remove_skus)
+            c.add("whatif_removed", skus=names)
+            return self._finish_plan(c, parsed, tools, after, plan_summary(before))
+        result = tools.what_if(WhatIfArgs(request=base, remove_skus=spec.remove_skus,
+                                          price_changes=spec.price_changes))
+        c.add("whatif", changes="; ".join(result.changes), summary=result.summary)
+        for be in result.break_even[:3]:
+            c.add("break_even", message=be.message)
+        outcome = self._finish_plan(c, parsed, tools, result.changed, plan_summary(result.base))
+        outcome.extra["whatif"] = result.model_dump(mode="json", include={"changes", "delta_cost", "delta_days",
+                                                                           "skus_added", "skus_removed", "summary"})
+        return outcome
+
+    def _compliance(self, c: Composer, parsed: ParsedQuestion, tools: Tools, question: str,
+                    previous: dict[str, Any] | None) -> PlanOutcome:
+        req = parsed.request
+        results: list[ComplianceResult] = []
+        for sku in req.skus or []:
+            r = tools.check_compliance(ComplianceArgs(sku=sku, buyer_country=req.buyer_country or "CN",
+                                                      date=req.date, buyer_kind=req.buyer_kind or "commercial",
+                                                      headquarters_country=req.headquarters_country))
+            results.append(r)
+            compose.compliance(c, r, country_name(r.buyer_country, c.lang, tools.backend.lexicon().countries))
+        compose.assumptions(c, parsed.assumptions, req.currency)
+        _cite_passages(c, _safe_search(tools, question))
+        for r in results:
+            for sid in r.citations[:4]:
+                c.cite_source(sid, sid)
+        return PlanOutcome(answer=c.text(), citations=c.citations,
+                           extra={"compliance": [r.model_dump(mode="json") for r in results]})
+
+    def _estimate_line(self, c: Composer, est: TrainingEstimate | InferenceEstimate, name: str) -> None:
+        if isinstance(est, TrainingEstimate):
+            if est.status != "ok" or est.wall_clock_days is None:
+                c.add("estimate_failed", name=name, message=est.message)
+                return
+            c.add("estimate_training", name=name, count=est.count, days=days(est.wall_clock_days),
+                  low=days(est.wall_clock_days_low or est.wall_clock_days),
+                  high=days(est.wall_clock_days_high or est.wall_clock_days),
+                  hours=f"{est.accelerator_hours or 0:,.0f}", mfu=pct(est.mfu or 0))
+        else:
+            if est.status != "ok" or est.accelerators is None:
+                c.add("estimate_failed", name=name, message=est.message)
+                return
+            rps = (est.requests_per_s_per_replica or 0) * (est.replicas or 0)
+            c.add("estimate_inference", name=name, accelerators=est.accelerators, replicas=est.replicas,
+                  rps=f"{rps:.0f}")
+
+    def _estimate(self, c: Composer, parsed: ParsedQuestion, tools: Tools, question: str,
+                  previous: dict[str, Any] | None) -> PlanOutcome:
+        results = []
+        for sku in parsed.request.skus or []:
+            name = tools.backend.accelerator_name(sku)
+            try:
+                est = tools.estimate(EstimateArgs(request=parsed.request, sku=sku))
+            except (OptimizerError, ValueError) as exc:
+                c.add("estimate_failed", name=name, message=str(getattr(exc, "message", exc)))
+                continue
+            results.append(est.model_dump(mode="json", exclude={"step", "memory"}))
+            self._estimate_line(c, est, name)
+        compose.assumptions(c, parsed.assumptions, parsed.request.currency)
+        return PlanOutcome(answer=c.text(), citations=c.citations, extra={"estimates": results})
+
+    def _compare(self, c: Composer, parsed: ParsedQuestion, tools: Tools, question: str,
+                 previous: dict[str, Any] | None) -> PlanOutcome:
+        rows = tools.compare(CompareArgs(request=parsed.request, skus=parsed.request.skus or []))
+        for row in rows:
+            perf = ""
+            est: TrainingEstimate | InferenceEstimate | None = row.training or row.inference
+            verdict = compose._VERDICT[c.lang][row.compliance.verdict]
+            if est is not None:
+                sub = Composer(c.lang)
+                self._estimate_line(sub, est, row.name)
+                perf = " — " + sub.lines[0].split("**", 2)[-1].lstrip("：: ")
+            c.add("compare_row", name=row.name, verdict=verdict, perf=perf)
+        compose.assumptions(c, parsed.assumptions, parsed.request.currency)
+        _cite_passages(c, _safe_search(tools, question))
+        return PlanOutcome(answer=c.text(), citations=c.citations,
+                           extra={"compare": [r.model_dump(mode="json", exclude={"training": {"step", "memory"}})
+                                              for r in rows]})
+
+    def _search(self, c: Composer, parsed: ParsedQuestion, tools: Tools, question: str,
+                previous: dict[str, Any] | None) -> PlanOutcome:
+        passages = _safe_search(tools, question, k=4)
+        if not passages:
+            c.add("search_none")
+            return PlanOutcome(answer=c.text(), citations=c.citations)
+        c.add("search")
+        for p in passages:
+            n = c.cite_passage(p)
+            c.add("search_item", quote=compose.quote_of(p, 160), n=n)
+        return PlanOutcome(answer=c.text(), citations=c.citations)

@@ -1,0 +1,140 @@
+"""The application layer: the only caller of ``optimizer`` and ``corpus``.
+
+CLI commands, HTTP routes, the chat agent, batch jobs and the web page translate their input into one of these
+calls and present its typed result, so all of them give the same answer to the same question. Every use case
+takes the :class:`AppContext` built once by :func:`service.container.build_context` as its first argument;
+results are typed values (no printing, no formatting: see :mod:`service.presenters`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from corpus.errors import CorpusError
+from corpus.types import MAX_K, IngestReport, Kind, Language, Passage, SearchFilters
+from optimizer import (
+    MAX_MONEY,
+    Accelerator,
+    ComplianceResult,
+    ConsideredOption,
+    CostEstimate,
+    CostRequest,
+    Figure,
+    InferenceEstimate,
+    InferenceRequest,
+    InvalidInputError,
+    OptimizerError,
+    PlanChoice,
+    PriceRange,
+    PurchasePlan,
+    PurchaseRequest,
+    Relaxation,
+    TrainingEstimate,
+    TrainingRequest,
+    UnknownSkuError,
+    ValidationReport,
+)
+from service.usecases.catalog import (
+    AcceleratorDetail,
+    CatalogEntry,
+    Comparison,
+    catalog_list,
+    catalog_show,
+    check_compliance,
+    compare,
+)
+from service.usecases.context import AppContext, Domain, LazyDatabase, LazyDomain
+from service.usecases.estimates import estimate_cost, estimate_inference, estimate_training, validate_estimator
+from service.usecases.numbers import coerce_numbers, day, fraction, human_numbers, money, quantity
+from service.usecases.planning import recommend, what_if, whatif_change
+from service.usecases.requests import (
+    ACCEPT_LICENSE_RISK,
+    load_request_file,
+    single_workload_request,
+    with_license_risk,
+)
+from service.usecases.retrieval import evaluate_retrieval, ingest, scrub_paths, search, source_count
+from service.usecases.training_inputs import parse_global_batch, training_request_from_flags
+
+if TYPE_CHECKING:
+    from optimizer import BreakEven, WhatIfChange, WhatIfResult
+
+_LAZY = {"BreakEven", "WhatIfChange", "WhatIfResult"}  # their module loads OR-Tools: imported on first use
+
+__all__ = [
+    "ACCEPT_LICENSE_RISK",
+    "MAX_K",
+    "MAX_MONEY",
+    "Accelerator",
+    "AcceleratorDetail",
+    "AppContext",
+    "BreakEven",
+    "CatalogEntry",
+    "Comparison",
+    "ComplianceResult",
+    "ConsideredOption",
+    "CorpusError",
+    "CostEstimate",
+    "CostRequest",
+    "Domain",
+    "Figure",
+    "InferenceEstimate",
+    "InferenceRequest",
+    "IngestReport",
+    "InvalidInputError",
+    "Kind",
+    "Language",
+    "LazyDatabase",
+    "LazyDomain",
+    "OptimizerError",
+    "Passage",
+    "PlanChoice",
+    "PriceRange",
+    "PurchasePlan",
+    "PurchaseRequest",
+    "Relaxation",
+    "SearchFilters",
+    "TrainingEstimate",
+    "TrainingRequest",
+    "UnknownSkuError",
+    "ValidationReport",
+    "WhatIfChange",
+    "WhatIfResult",
+    "catalog_list",
+    "catalog_show",
+    "check_compliance",
+    "coerce_numbers",
+    "compare",
+    "day",
+    "estimate_cost",
+    "estimate_inference",
+    "estimate_training",
+    "evaluate_retrieval",
+    "fraction",
+    "human_numbers",
+    "ingest",
+    "load_request_file",
+    "money",
+    "parse_global_batch",
+    "quantity",
+    "recommend",
+    "scrub_paths",
+    "search",
+    "single_workload_request",
+    "source_count",
+    "training_request_from_flags",
+    "validate_estimator",
+    "what_if",
+    "whatif_change",
+    "with_license_risk",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the what-if types (and with them OR-Tools) when first asked for."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'service.usecases' has no attribute {name!r}")
+    value = getattr(importlib.import_module("optimizer.whatif"), name)
+    globals()[name] = value
+    return value

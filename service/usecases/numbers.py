@@ -1,0 +1,174 @@
+"""One number notation for every CLI flag and HTTP field: "70B", "1.4T", "8000万", "¥2亿", "$7M", "20%".
+
+Non-finite values (``inf``, ``nan``, JSON ``Infinity`` or ``1e309``) are refused everywhere with a one-line message.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import types
+import typing
+from datetime import date
+from typing import Any, TypeVar, Union
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from optimizer import MAX_MONEY
+from optimizer.errors import InvalidInputError
+from optimizer.units import parse_date, parse_money, parse_quantity
+
+M = TypeVar("M", bound=BaseModel)
+
+# MAX_MONEY (the core's own cap, 10^15 in either currency): beyond it the solver's integer money units would
+# overflow, so the layer refuses larger amounts with a one-line message before any request model is built.
+
+
+def quantity(text: str | float, *, what: str) -> float:
+    """A finite number in the shared notation (``70B``, ``1.4T``, ``5000万``, ``7e9``)."""
+    if isinstance(text, str) and not text.strip():
+        raise InvalidInputError(f"{what}: empty value; give a number such as 70B, 1.4T or 5000万")
+    return parse_quantity(text, what=what)
+
+
+def money(text: str | float, *, what: str = "budget") -> tuple[float, str | None]:
+    """An amount and the currency written with it (``¥2亿`` → CNY, ``$7M`` → USD, ``8000万`` → None)."""
+    if isinstance(text, str) and not text.strip():
+        raise InvalidInputError(f"{what}: empty value; give an amount such as 8000万, ¥2亿 or $7M")
+    try:
+        amount, currency = parse_money(text)
+    except InvalidInputError:
+        raise InvalidInputError(
+            f"{what}: cannot read {text!r} as an amount (examples: 8000万, ¥2亿, $7M, 50M CNY)"
+        ) from None
+    check_money(amount, what=what)
+    return amount, currency
+
+
+def check_money(amount: float, *, what: str = "budget") -> float:
+    """Refuse non-finite, non-positive or absurd amounts."""
+    if not math.isfinite(amount):
+        raise InvalidInputError(f"{what}: not a finite number")
+    if amount <= 0:
+        raise InvalidInputError(f"{what}: must be greater than 0")
+    if amount > MAX_MONEY:
+        raise InvalidInputError(f"{what}: {amount:.3g} is beyond the largest accepted amount ({MAX_MONEY:.0e})")
+    return amount
+
+
+def fraction(text: str | float, *, what: str) -> float:
+    """A fraction written as ``0.3``, ``30%`` or ``+20%`` (signs kept)."""
+    raw = text.strip() if isinstance(text, str) else text
+    if raw == "":
+        raise InvalidInputError(f"{what}: empty value; give a fraction such as 0.3 or 30%")
+    try:
+        if isinstance(raw, str) and raw.endswith("%"):
+            return parse_quantity(raw[:-1], what=what) / 100
+        return parse_quantity(raw, what=what)
+    except InvalidInputError:
+        raise InvalidInputError(f"{what}: {text!r} is not a number or percentage (examples: 0.3, 30%, -20%)") from None
+
+
+def day(text: str | date, *, what: str) -> date:
+    """A calendar date ``YYYY-MM-DD``; an empty string is an error, never "today"."""
+    if isinstance(text, str) and not text.strip():
+        raise InvalidInputError(f"{what}: empty value; give a date as YYYY-MM-DD")
+    return parse_date(text, what=what)
+
+
+# --- pydantic models: accept the notation in every numeric field and refuse non-finite numbers ---------------
+
+def _leaves(annotation: Any) -> list[Any]:
+    """The concrete types inside Optional/Union/Annotated/list/dict annotations."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _leaves(typing.get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return [t for a in typing.get_args(annotation) for t in _leaves(a)]
+    if origin in (list, tuple, set, frozenset):
+        return [("seq", t) for a in typing.get_args(annotation) if a is not Ellipsis for t in _leaves(a)]
+    if origin is dict:
+        args = typing.get_args(annotation)
+        return [("map", t) for t in _leaves(args[1])] if len(args) == 2 else []
+    return [annotation]
+
+
+_CURRENCY = re.compile(r"[¥$￥元]|cny|rmb|usd|人民币|dollar", re.IGNORECASE)
+
+
+def _is_number(t: Any) -> bool:
+    return t in (float, int)
+
+
+def _convert(value: Any, leaves: list[Any], where: str) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInputError(f"{where}: not a finite number")
+    plain = [t for t in leaves if not isinstance(t, tuple)]
+    if (isinstance(value, str) and any(_is_number(t) for t in plain) and str not in plain
+            and not _CURRENCY.search(value)):  # amounts with a currency are read by the model (Budget) itself
+        return quantity(value, what=where)
+    if isinstance(value, dict):
+        models = [t for t in plain if isinstance(t, type) and issubclass(t, BaseModel)]
+        for model in models:
+            value = coerce_numbers(model, value, prefix=f"{where}.")
+        maps = [t[1] for t in leaves if isinstance(t, tuple) and t[0] == "map"]
+        if maps:
+            value = {k: _convert(v, maps, f"{where}.{k}") for k, v in value.items()}
+        return value
+    if isinstance(value, list):
+        inner = [t[1] for t in leaves if isinstance(t, tuple) and t[0] == "seq"]
+        if inner:
+            return [_convert(v, inner, f"{where}.{i}") for i, v in enumerate(value)]
+    return value
+
+
+def coerce_numbers(model: type[BaseModel], data: Any, *, prefix: str = "") -> Any:
+    """Convert human-written numbers in ``data`` for every numeric field of ``model`` (recursively).
+
+    Raises:
+        InvalidInputError: a number cannot be read or is not finite.
+    """
+    if not isinstance(data, dict):
+        return data
+    out = dict(data)
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        if key in out:
+            out[key] = _convert(out[key], _leaves(info.annotation), f"{prefix}{key}")
+    return out
+
+
+def human_numbers(model: type[M], name: str | None = None) -> type[M]:
+    """A subclass of ``model`` whose numeric fields (also nested) accept the shared notation; for HTTP bodies.
+
+    Args:
+        model: The core request model.
+        name: Class name of the subclass (distinct names keep OpenAPI schema names apart).
+    """
+
+    def _coerce(cls: type[BaseModel], data: Any) -> Any:
+        try:
+            return coerce_numbers(model, data)
+        except InvalidInputError as exc:  # reported by pydantic as a validation error (HTTP 422)
+            raise ValueError(exc.message) from None
+
+    validator = model_validator(mode="before")(classmethod(_coerce))  # type: ignore[arg-type]
+    namespace: dict[str, Any] = {
+        "__module__": model.__module__, "__doc__": model.__doc__, "human_numbers": validator,
+        "model_config": ConfigDict(json_schema_extra=_document_strings),
+    }
+    sub: type[M] = type(name or model.__name__, (model,), namespace)
+    return sub
+
+
+def _document_strings(schema: dict[str, Any]) -> None:
+    """OpenAPI: numeric properties also accept a string in the shared notation."""
+    text = {"type": "string", "examples": ["70B", "1.4T", "8000万"]}
+    for prop in schema.get("properties", {}).values():
+        if prop.get("type") in ("number", "integer"):
+            plain = {k: prop.pop(k) for k in ("type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+                     if k in prop}
+            prop["anyOf"] = [plain, text]
+        elif any(o.get("type") in ("number", "integer") for o in prop.get("anyOf", [])):
+            if not any(o.get("type") == "string" for o in prop["anyOf"]):
+                prop["anyOf"].append(text)
