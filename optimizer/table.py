@@ -171,13 +171,13 @@ class EstimateCache:
         self.misses = 0
 
     def training(self, catalog: Catalog, req: TrainingRequest) -> TrainingEstimate:
-        """Cached :func:`estimate_training`."""
+        """Cached :func:`estimate_training` at point values (no low/high range: the optimizer never reads it)."""
         hit = self._training.get(req)
         if hit is not None:
             self.hits += 1
             return hit
         self.misses += 1
-        est = estimate_training(catalog, req)
+        est = estimate_training(catalog, req, ranged=False)
         if len(self._training) > 50_000:
             self._training.clear()
         self._training[req] = est
