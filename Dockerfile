@@ -1,8 +1,9 @@
 # Image for the API, the Ray head and the Ray workers. Build: docker build -t procure .
 # EXTRAS picks the optional dependencies: postgres (psycopg, for PROCURE_DATABASE_URL=postgresql+psycopg://…)
-# and ray (ray[default], for PROCURE_RAY_ADDRESS and the `ray start` of the head and worker services).
+# ray (ray[default], for PROCURE_RAY_ADDRESS and the `ray start` of the head and worker services) and parquet
+# (pyarrow, for `procure batch ... --out results.parquet`).
 FROM python:3.11-slim
-ARG EXTRAS=postgres,ray
+ARG EXTRAS=postgres,ray,parquet
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY optimizer optimizer

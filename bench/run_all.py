@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, str] = {
     "validation_record": "estimator vs published training runs (results/validation.*)",
     "optimizer_bench": "recommend() latency, scaling, CP-SAT vs MIP and brute force (results/optimizer.*)",
     "retrieval_bench": "search latency at 10,000+ chunks and recall (results/retrieval.*)",
+    "jobs_bench": "batch scenarios/min, store cost SQLite vs PostgreSQL, Ray vs local (results/jobs.*)",
     "usecases_bench": "application-layer overhead: core vs usecases vs HTTP, CLI start-up (results/usecases.*)",
     "ask_bench": "deterministic ask over HTTP on a warm service, p50/p95 per intent (results/ask.*)",
 }

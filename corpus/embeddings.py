@@ -143,16 +143,17 @@ class SentenceTransformerEmbedder:
             module: Any = importlib.import_module("sentence_transformers")
         except ImportError:
             raise IndexUnavailableError(
-                "embeddings provider 'sentence_transformers' needs the package: pip install sentence-transformers"
+                "embeddings provider 'sentence_transformers' needs the package: pip install 'procure[embeddings]'"
             ) from None
         if not model_path.is_dir():
             raise IndexUnavailableError(f"sentence-transformers model folder {model_path} does not exist")
-        self._model: Any = module.SentenceTransformer(str(model_path))
-        self._name = model_path.name
+        self._model: Any = module.SentenceTransformer(str(model_path), local_files_only=True)
+        generic = model_path.name.lower() in {"model", "models", "snapshot", "weights"}
+        self._name = f"{model_path.parent.name}-{model_path.name}" if generic else model_path.name
 
     @property
     def signature(self) -> str:
-        """``st-<folder name>``."""
+        """``st-<folder name>`` (``st-<parent>-<folder>`` for a folder named just "model")."""
         return f"st-{self._name}"
 
     def embed_documents(self, texts: list[str]) -> Vector:

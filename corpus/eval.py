@@ -25,6 +25,9 @@ class EvalQuestion(BaseModel):
 
     q: str = Field(min_length=1)
     expect_any: list[str] = Field(min_length=1)
+    cross_lingual: bool = Field(
+        False, description="The expected phrases occur only in documents of the other language than the question."
+    )
 
 
 class QuestionResult(BaseModel):
@@ -32,6 +35,7 @@ class QuestionResult(BaseModel):
 
     q: str
     expect_any: list[str]
+    cross_lingual: bool = False
     found: bool
     rank: int | None = Field(None, description="1-based rank of the first passage holding an expected phrase.")
     top_doc_ids: list[str]
@@ -45,6 +49,8 @@ class RetrievalReport(BaseModel):
     n: int
     recall_at_k: float
     mrr: float
+    cross_lingual_n: int = Field(0, description="Questions marked cross-lingual.")
+    cross_lingual_recall_at_k: float | None = Field(None, description="Recall@k on the cross-lingual questions.")
     results: list[QuestionResult]
 
 
@@ -102,17 +108,21 @@ def evaluate(index: _Searcher, questions: list[EvalQuestion], *, k: int = 5, fil
             QuestionResult(
                 q=question.q,
                 expect_any=question.expect_any,
+                cross_lingual=question.cross_lingual,
                 found=rank is not None,
                 rank=rank,
                 top_doc_ids=[p.doc_id for p in passages],
             )
         )
     n = len(results)
+    crossing = [r for r in results if r.cross_lingual]
     return RetrievalReport(
         file=file,
         k=k,
         n=n,
         recall_at_k=round(sum(r.found for r in results) / n, 4) if n else 0.0,
         mrr=round(sum(1 / r.rank for r in results if r.rank) / n, 4) if n else 0.0,
+        cross_lingual_n=len(crossing),
+        cross_lingual_recall_at_k=round(sum(r.found for r in crossing) / len(crossing), 4) if crossing else None,
         results=results,
     )

@@ -28,6 +28,17 @@ class _Form:
     chinese: bool
     tokens: tuple[str, ...]
     case_sensitive: bool
+    norm: str = ""
+    """Normalised text of a Chinese form (matched as a substring of the normalised query)."""
+
+
+@dataclass(frozen=True)
+class _Query:
+    """A query prepared once for matching against every form."""
+
+    norm: str
+    ngrams: frozenset[tuple[str, ...]]
+    cased: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -59,16 +70,76 @@ class Glossary:
         self.entries = entries
         self._forms: list[list[_Form]] = []
         for entry in entries:
-            forms = [_Form(z, True, (), False) for z in entry.zh]
+            forms = [_Form(z, True, (), False, normalize(z)) for z in entry.zh]
             for e in entry.en:
                 sensitive = e.isupper()
                 forms.append(_Form(e, False, tuple(ascii_tokens(normalize(e), keep_stopwords=True)), sensitive))
             self._forms.append(forms)
+        self._longest = max((len(f.tokens) for forms in self._forms for f in forms), default=1)
+        self._cache: dict[str, list[tuple[list[str], list[_Form]]]] = {}
+
+    def _prepare(self, query: str) -> _Query:
+        norm = normalize(query)
+        tokens = tuple(ascii_tokens(norm, keep_stopwords=True))
+        ngrams = {tokens[i : i + n] for n in range(1, self._longest + 1) for i in range(len(tokens) - n + 1)}
+        return _Query(norm, frozenset(ngrams), frozenset(_cased_words(query)))
+
+    def _hits(self, query: str) -> list[tuple[list[str], list[_Form]]]:
+        """Entries the query mentions: (all form texts, the forms that matched); cached per query text."""
+        hits = self._cache.get(query)
+        if hits is None:
+            prepared = self._prepare(query)
+            hits = []
+            for forms in self._forms:
+                matched = [f for f in forms if self._matches(f, prepared)]
+                if matched:
+                    hits.append(([f.text for f in forms], matched))
+            if len(self._cache) >= 4096:
+                self._cache.clear()
+            self._cache[query] = hits
+        return hits
 
     @property
     def chinese_terms(self) -> list[str]:
         """Every Chinese form (given to jieba so it keeps them whole)."""
         return [z for entry in self.entries for z in entry.zh]
+
+    def matched_entries(self, query: str) -> list[tuple[str, ...]]:
+        """All surface forms (both languages) of every concept the query mentions, in glossary order.
+
+        Entries whose matched words lie inside another matched entry's words ("显存" and "容量" inside "显存容量",
+        "memory" inside "memory capacity") are merged into that entry: the query names one concept there, and a
+        passage that uses any of the merged forms mentions it.
+
+        Args:
+            query: The user's question in any language.
+
+        Returns:
+            One tuple of forms per concept.
+        """
+        hits = self._hits(query)
+        merged_into: dict[int, int] = {}
+        for i, (_, inner) in enumerate(hits):
+            for j, (_, outer) in enumerate(hits):
+                if i != j and j not in merged_into and all(any(_inside(a, b) for b in outer) for a in inner):
+                    merged_into[i] = j
+                    break
+        groups: dict[int, list[str]] = {}
+        for i, (texts, _) in enumerate(hits):
+            root = i
+            while root in merged_into:
+                root = merged_into[root]
+            group = groups.setdefault(root, [])
+            group.extend(t for t in texts if t not in group)
+        return [tuple(groups[i]) for i in sorted(groups)]
+
+    @staticmethod
+    def _matches(form: _Form, query: _Query) -> bool:
+        if form.chinese:
+            return form.norm in query.norm
+        if form.case_sensitive:
+            return form.text in query.cased
+        return bool(form.tokens) and form.tokens in query.ngrams
 
     def expand(self, query: str) -> list[str]:
         """Forms of every entry the query mentions that the query does not already contain.
@@ -79,29 +150,24 @@ class Glossary:
         Returns:
             Expansion terms in glossary order, without duplicates.
         """
-        norm = normalize(query)
-        norm_tokens = tuple(ascii_tokens(norm, keep_stopwords=True))
-        cased = set(_cased_words(query))
         out: list[str] = []
         seen: set[str] = set()
-        for forms in self._forms:
-            hit: set[str] = set()
-            for f in forms:
-                if f.chinese:
-                    matched = normalize(f.text) in norm
-                elif f.case_sensitive:
-                    matched = f.text in cased
-                else:
-                    matched = _contains(norm_tokens, f.tokens)
-                if matched:
-                    hit.add(f.text)
-            if not hit:
-                continue
-            for f in forms:
-                if f.text not in hit and f.text not in seen:
-                    seen.add(f.text)
-                    out.append(f.text)
+        for texts, matched in self._hits(query):
+            hit = {f.text for f in matched}
+            for text in texts:
+                if text not in hit and text not in seen:
+                    seen.add(text)
+                    out.append(text)
         return out
+
+
+def _inside(a: _Form, b: _Form) -> bool:
+    """True when form ``a`` is a strictly smaller part of form ``b`` (substring, or a run of b's words)."""
+    if a.chinese and b.chinese:
+        return len(a.text) < len(b.text) and a.norm in b.norm
+    if not a.chinese and not b.chinese and a.tokens and len(a.tokens) < len(b.tokens):
+        return _contains(b.tokens, a.tokens)
+    return False
 
 
 def _cased_words(text: str) -> list[str]:

@@ -1,10 +1,17 @@
-"""Read source files (.md, .markdown, .txt, .html, .htm) into :class:`~corpus.types.SourceDocument`.
+"""Read source files (Markdown, text, HTML, PDF, DOCX) into :class:`~corpus.types.SourceDocument`.
 
-Markdown and text files may start with YAML front matter between ``---`` lines (id, title, kind, language,
-published, author, source_urls). HTML files give their title, language, date and author through
-``<title>``, ``<html lang>`` and ``<meta>`` tags; their text is extracted with the standard library's
-parser, dropping scripts, styles, navigation, headers, footers and asides. PDF is not supported: no
-parser small and well kept enough to add was needed for this corpus.
+Metadata, by format:
+
+- Markdown and text: YAML front matter between ``---`` lines (id, title, kind, language, published, author,
+  source_urls; fact sheets also carry ``authored`` and ``source_dates``).
+- HTML: ``<title>``, ``<html lang>`` and ``<meta>`` tags (author, article:published_time, DC.date, og:url);
+  the main text is extracted with trafilatura, which drops navigation, ads, related-article lists and comments.
+- PDF (pypdf): the document information dictionary (title, author, creation date).
+- DOCX (python-docx): the core properties (title, author, language, created, category as kind).
+
+When the metadata has no date, the text itself is searched: a dated line near the top ("Published:
+2025-07-15", "发布时间：2025年7月15日", "July 15, 2025"). A date found nowhere stays unknown (``date`` None,
+``date_source`` None) and the document is left out of date-filtered searches.
 """
 
 from __future__ import annotations
@@ -12,21 +19,41 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from corpus.errors import SourceError
+from corpus.formats import Extracted, docx_document, html_document, pdf_document
 from corpus.text import cjk_ratio
 from corpus.types import KINDS, LANGUAGES, Kind, Language, SourceDocument
 
-SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
+SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx")
+LOADER_VERSION = "2"
+"""Part of the pipeline signature: a change to what the loaders extract re-ingests every document."""
+_FORMATS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".html": "html", ".htm": "html",
+            ".pdf": "pdf", ".docx": "docx"}
 MAX_FILE_BYTES = 20_000_000
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.DOTALL)
 _DOC_ID = re.compile(r"[^A-Za-z0-9._-]+")
 _DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
+_TEXT_DATES = (
+    re.compile(r"(?P<y>(?:19|20)\d{2})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)"),
+    re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"),
+    re.compile(r"(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<d>\d{1,2}),\s*(?P<y>(?:19|20)\d{2})"),
+    re.compile(r"(?P<d>\d{1,2})\s+(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<y>(?:19|20)\d{2})"),
+)
+_DATE_CUE = re.compile(
+    r"published|publication date|date of publication|posted|released|dated|updated|date\s*:|"
+    r"发布时间|发布日期|发表时间|发表日期|出版日期|日期[:：]|发布于",
+    re.IGNORECASE,
+)
+_DATE_KEYS = ("published", "date", "published_date")
+TEXT_DATE_WINDOW = 600
+"""A date in the text counts only within this many characters of the start (a dateline or byline)."""
 
 
 def _slug(text: str) -> str:
@@ -65,6 +92,35 @@ def _parse_date(value: Any, name: str) -> dt.date | None:
         return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
         raise SourceError(f"{name}: published date {value!r} is not a real date") from None
+
+
+def _date_in(text: str) -> dt.date | None:
+    """First real date written in ``text`` (ISO, Chinese 年月日, or English month names)."""
+    found: list[tuple[int, dt.date]] = []
+    for pattern in _TEXT_DATES:
+        for m in pattern.finditer(text):
+            parts = m.groupdict()
+            month = int(parts["m"]) if parts.get("m") else _MONTHS.get(str(parts.get("mon", ""))[:3].lower(), 0)
+            try:
+                found.append((m.start(), dt.date(int(parts["y"]), month, int(parts["d"]))))
+            except ValueError:
+                continue
+    return min(found)[1] if found else None
+
+
+def date_from_text(body: str) -> dt.date | None:
+    """Publication date stated near the top of a text; None when there is none (the date is unknown).
+
+    A line with a cue ("Published", "发布时间") wins; else the first date in the opening ``TEXT_DATE_WINDOW``
+    characters counts.
+    """
+    head = body[:TEXT_DATE_WINDOW]
+    for line in head.splitlines():
+        if _DATE_CUE.search(line):
+            found = _date_in(line)
+            if found is not None:
+                return found
+    return _date_in(head)
 
 
 def _language(value: Any, body: str) -> Language:
@@ -126,98 +182,11 @@ def _split_front_matter(text: str, name: str) -> tuple[dict[str, Any], str]:
     return meta, text[m.end() :]
 
 
-class _HtmlText(HTMLParser):
-    """Collect readable text; headings become Markdown headings so the chunker sees sections."""
-
-    SKIP = frozenset({"script", "style", "noscript", "nav", "header", "footer", "aside", "form", "svg", "template"})
-    BLOCK = frozenset(
-        {"p", "div", "br", "li", "tr", "section", "article", "table", "ul", "ol", "blockquote", "pre", "hr", "main",
-         "dd", "dt", "figcaption", "h1", "h2", "h3", "h4", "h5", "h6"}
-    )
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.meta: dict[str, str] = {}
-        self.title: str | None = None
-        self._skip = 0
-        self._in_title = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k.lower(): (v or "") for k, v in attrs}
-        if tag in self.SKIP:
-            self._skip += 1
-        elif tag == "title":
-            self._in_title = True
-        elif tag == "html" and a.get("lang"):
-            self.meta.setdefault("language", a["lang"])
-        elif tag == "meta":
-            key = (a.get("name") or a.get("property") or "").lower()
-            content = a.get("content", "")
-            mapping = {
-                "author": "author",
-                "date": "published",
-                "pubdate": "published",
-                "publishdate": "published",
-                "article:published_time": "published",
-                "dc.date": "published",
-                "og:title": "title",
-                "og:url": "url",
-                "kind": "kind",
-                "procure:kind": "kind",
-                "procure:id": "id",
-            }
-            if key in mapping and content:
-                self.meta.setdefault(mapping[key], content)
-        elif tag == "time" and a.get("datetime"):
-            self.meta.setdefault("published", a["datetime"])
-        if self._skip:
-            return
-        if tag in self.BLOCK:
-            self.parts.append("\n")
-        if len(tag) == 2 and tag[0] == "h" and tag[1].isdigit():
-            self.parts.append("#" * int(tag[1]) + " ")
-        elif tag == "li":
-            self.parts.append("- ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIP:
-            self._skip = max(0, self._skip - 1)
-        elif tag == "title":
-            self._in_title = False
-        elif tag in self.BLOCK and not self._skip:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title = ((self.title or "") + data).strip()
-        elif not self._skip:
-            self.parts.append(re.sub(r"\s+", " ", data))
-
-    def text(self) -> str:
-        lines = (line.strip() for line in "".join(self.parts).split("\n"))
-        out: list[str] = []
-        for line in lines:
-            if line and line != "#" and not re.fullmatch(r"#+ ?|-", line):
-                out.append(line)
-        return "\n".join(out) + "\n"
-
-
-def _html_to_document(text: str) -> tuple[dict[str, Any], str]:
-    parser = _HtmlText()
-    parser.feed(text)
-    parser.close()
-    meta: dict[str, Any] = dict(parser.meta)
-    if parser.title:
-        meta.setdefault("title", parser.title)
-    return meta, parser.text()
-
-
 def parse_document(raw: bytes, *, name: str, path: Path | None = None) -> SourceDocument:
     """Parse the bytes of one source file.
 
     Args:
-        raw: The file's bytes (UTF-8, optionally with a BOM).
+        raw: The file's bytes (text formats: UTF-8, optionally with a BOM).
         name: The file name; its suffix picks the format and its stem is the fallback id.
         path: Where the file lives, recorded with the document.
 
@@ -225,29 +194,34 @@ def parse_document(raw: bytes, *, name: str, path: Path | None = None) -> Source
         The document with its metadata and body text.
 
     Raises:
-        SourceError: Unsupported type, not UTF-8, empty, bad front matter or metadata.
+        SourceError: Unsupported type, not UTF-8, empty, unreadable PDF/DOCX, bad front matter or metadata.
     """
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise SourceError(f"{name}: unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED_SUFFIXES)}")
-    text = _decode(raw, name)
-    if suffix in (".html", ".htm"):
-        meta, body = _html_to_document(text)
-        default_kind: Kind = "news"
-    else:
-        meta, body = _split_front_matter(text, name)
-        default_kind = "other"
+    if not raw.strip():
+        raise SourceError(f"{name} has no text to index")
+    meta, body, date_source = _extract(raw, suffix, name)
     if not body.strip():
         raise SourceError(f"{name} has no text to index")
+    published = _parse_date(meta.get("published") or meta.get("date") or meta.get("published_date"), name)
+    stated = any(key in meta for key in _DATE_KEYS)  # "published: null" states that the date is unknown
+    if published is None and not stated:
+        published = date_from_text(body)
+        date_source = "text" if published is not None else None
     doc_id = _slug(str(meta.get("id") or Path(name).stem))
     title = str(meta.get("title") or _first_heading(body) or Path(name).stem).strip()
     author = meta.get("author")
     return SourceDocument(
         doc_id=doc_id,
         title=title,
-        kind=_kind(meta.get("kind"), name, default_kind),
+        kind=_kind(meta.get("kind"), name, "news" if suffix in (".html", ".htm") else "other"),
         language=_language(meta.get("language") or meta.get("lang"), body),
-        date=_parse_date(meta.get("published") or meta.get("date") or meta.get("published_date"), name),
+        date=published,
+        date_source=date_source,
+        authored=_parse_date(meta.get("authored"), name),
+        source_dates=_source_dates(meta.get("source_dates"), name),
+        format=_FORMATS[suffix],
         author=str(author).strip() if author else None,
         urls=_urls(meta),
         path=str(path) if path else None,
@@ -256,11 +230,39 @@ def parse_document(raw: bytes, *, name: str, path: Path | None = None) -> Source
     )
 
 
+def _extract(raw: bytes, suffix: str, name: str) -> Extracted:
+    """Metadata, body and date origin of one file by its format."""
+    if suffix == ".pdf":
+        return pdf_document(raw, name)
+    if suffix == ".docx":
+        return docx_document(raw, name)
+    text = _decode(raw, name)
+    if suffix in (".html", ".htm"):
+        return html_document(text, name)
+    meta, body = _split_front_matter(text, name)
+    has_date = any(meta.get(key) for key in _DATE_KEYS)
+    return meta, body, "front_matter" if has_date else None
+
+
+def _source_dates(value: Any, name: str) -> dict[str, dt.date]:
+    """``source_dates`` of a fact sheet: a mapping of source id to date (unknown dates are simply absent)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise SourceError(f"{name}: source_dates must map source ids to YYYY-MM-DD dates")
+    out: dict[str, dt.date] = {}
+    for key, day in value.items():
+        parsed = _parse_date(day, f"{name} source_dates.{key}")
+        if parsed is not None:
+            out[str(key)] = parsed
+    return out
+
+
 def read_document(path: Path) -> SourceDocument:
     """Read and parse one file.
 
     Args:
-        path: A .md, .markdown, .txt, .html or .htm file.
+        path: A .md, .markdown, .txt, .html, .htm, .pdf or .docx file.
 
     Returns:
         The parsed document.
@@ -294,7 +296,7 @@ def find_sources(root: Path) -> list[Path]:
     if root.is_file():
         return [root]
     if not root.is_dir():
-        raise SourceError(f"{root} does not exist; give a file or a folder of .md/.txt/.html documents")
+        raise SourceError(f"{root} does not exist; give a file or a folder of .md/.txt/.html/.pdf/.docx documents")
     files = [
         p
         for p in root.rglob("*")

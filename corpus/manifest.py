@@ -10,6 +10,7 @@ version of each document searchable, never a mix; leftover vectors are collected
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -19,7 +20,8 @@ from pathlib import Path
 
 from corpus.chunking import CHUNKER_VERSION
 from corpus.errors import IndexUnavailableError
-from corpus.types import Chunk, Kind, Language, SourceDocument
+from corpus.loaders import LOADER_VERSION
+from corpus.types import Chunk, DateSource, Kind, Language, SourceDocument
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,12 +53,14 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, ordinal);
 """
+_ADDED_COLUMNS = {"date_source": "TEXT", "details": "TEXT"}
+"""Document columns added after the first release; older manifests get them on open (ALTER TABLE)."""
 TOKENIZER_VERSION = "1"
 
 
 def pipeline_signature(embedding_signature: str) -> str:
-    """Signature stored per document: chunker, tokenizer and embedding versions; a change re-ingests."""
-    return f"chunker-{CHUNKER_VERSION}/tokens-{TOKENIZER_VERSION}/{embedding_signature}"
+    """Signature stored per document: loader, chunker, tokenizer and embedding versions; a change re-ingests."""
+    return f"loader-{LOADER_VERSION}/chunker-{CHUNKER_VERSION}/tokens-{TOKENIZER_VERSION}/{embedding_signature}"
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class ChunkRecord:
     date: dt.date | None
     url: str | None
     version: str = ""
+    date_source: DateSource | None = None
     """Content hash and pipeline of the document: a chunk keeps its id across edits elsewhere in its document,
     but its vector (which embeds the title and section) may change, so cached vectors are keyed by both."""
 
@@ -119,6 +124,10 @@ class Manifest:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(_SCHEMA)
+            have = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
+            for column, sql_type in _ADDED_COLUMNS.items():
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE documents ADD COLUMN {column} {sql_type}")
         except (OSError, sqlite3.Error) as exc:
             raise IndexUnavailableError(f"cannot open the corpus manifest {path}: {exc}") from None
         self._lock = threading.Lock()
@@ -191,7 +200,7 @@ class Manifest:
         with self._lock:
             rows = self._db.execute(
                 'SELECT c.chunk_id, c.doc_id, c.text, c.start, c."end", c.section, c.factual, c.tokens, '
-                "d.title, d.kind, d.language, d.published, d.url, d.content_hash || '/' || d.pipeline "
+                "d.title, d.kind, d.language, d.published, d.url, d.content_hash || '/' || d.pipeline, d.date_source "
                 "FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.doc_id, c.ordinal"
             ).fetchall()
         return [
@@ -210,6 +219,7 @@ class Manifest:
                 date=dt.date.fromisoformat(r[11]) if r[11] else None,
                 url=r[12],
                 version=r[13],
+                date_source=r[14],
             )
             for r in rows
         ]
@@ -230,7 +240,9 @@ class Manifest:
                 d = update.document
                 db.execute("DELETE FROM documents WHERE doc_id = ?", (d.doc_id,))
                 db.execute(
-                    "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO documents(doc_id, path, content_hash, pipeline, title, kind, language, published, "
+                    "author, url, body, ingested_at, date_source, details) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         d.doc_id,
                         d.path,
@@ -244,6 +256,15 @@ class Manifest:
                         d.urls[0] if d.urls else None,
                         d.body,
                         now,
+                        d.date_source,
+                        json.dumps(
+                            {
+                                "format": d.format,
+                                "authored": d.authored.isoformat() if d.authored else None,
+                                "source_dates": {k: v.isoformat() for k, v in d.source_dates.items()},
+                            },
+                            ensure_ascii=False,
+                        ),
                     ),
                 )
                 db.executemany(

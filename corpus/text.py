@@ -158,3 +158,14 @@ def shared_tokenizer(cache_dir: Path | None, user_words: tuple[str, ...]) -> Tok
 def cjk_runs(text: str) -> Iterable[re.Match[str]]:
     """Matches of the CJK runs of an already normalised text."""
     return _CJK_RUN.finditer(text)
+
+
+_PRECISION = re.compile(r"^(?:fp|bf|tf|int|mxfp)\d+$")
+_QUANTITY = re.compile(f"^\\d+(?:\\.\\d+)?(?:{UNITS})$")
+
+
+def is_identifier(token: str) -> bool:
+    """True for a token naming a product or a rule ("h20", "910b", "mi300x", "3a090"), not a precision or a quantity."""
+    has_alpha = any(c.isalpha() for c in token)
+    has_digit = any(c.isdigit() for c in token)
+    return has_alpha and has_digit and not _PRECISION.match(token) and not _QUANTITY.match(token)

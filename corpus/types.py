@@ -15,6 +15,8 @@ KINDS: tuple[Kind, ...] = ("news", "regulation", "datasheet", "analysis", "other
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
 BoilerplateReason = Literal["headline_list", "comments", "disclaimer", "byline"]
+DateSource = Literal["front_matter", "pdf_metadata", "docx_metadata", "html_meta", "text"]
+"""Where a document's published date was read from; ``None`` (no date) means the date is unknown."""
 
 MAX_K = 50
 """Largest ``k`` a search accepts; more passages than this is a bulk export, not a search."""
@@ -30,12 +32,22 @@ class Passage(BaseModel):
     doc_id: str = Field(description="Id of the source document (front matter ``id`` or the file name).")
     chunk_id: str = Field(description="Stable id of the chunk; unchanged while its text and document are unchanged.")
     title: str = Field(description="Title of the source document.")
-    date: dt.date | None = Field(description="Publication date of the source document, when known.")
+    date: dt.date | None = Field(
+        description="Publication date of what the document reports (None: unknown, see ``date_source``)."
+    )
+    date_source: DateSource | None = Field(
+        None,
+        description="Where the date was read from (front_matter, pdf_metadata, docx_metadata, html_meta, text); "
+        "None when the date is unknown.",
+    )
     kind: Kind = Field(description="news, regulation, datasheet, analysis or other.")
     language: Language = Field(description="Language of the source document.")
     section: str | None = Field(None, description="Heading the chunk stands under, when the document has one.")
     url: str | None = Field(None, description="First source URL of the document, when it has one.")
-    score: float = Field(description="Fused reciprocal-rank score; higher is better, comparable within one search.")
+    score: float = Field(
+        description="Fused reciprocal-rank score scaled to the best candidate plus the reranker's weighted relevance; "
+        "higher is better, comparable within one search."
+    )
     start: int = Field(ge=0, description="Offset of the first character of ``text`` in the document body.")
     end: int = Field(ge=0, description="Offset one past the last character of ``text`` in the document body.")
     factual: bool = Field(True, description="False for boilerplate (headline lists, reader comments, disclaimers).")
@@ -70,6 +82,12 @@ class SourceDocument(BaseModel):
     kind: Kind
     language: Language
     date: dt.date | None
+    date_source: DateSource | None = Field(None, description="Where ``date`` came from; None when it is unknown.")
+    authored: dt.date | None = Field(None, description="When the document itself was written, if it says so.")
+    source_dates: dict[str, dt.date] = Field(
+        default_factory=dict, description="Publication dates of the sources a fact sheet summarises, by source id."
+    )
+    format: str = Field("markdown", description="markdown, text, html, pdf or docx.")
     author: str | None = None
     urls: tuple[str, ...] = ()
     path: str | None = Field(None, description="Absolute path of the file it was read from.")

@@ -141,6 +141,16 @@ def _apply(catalog: Catalog, engine: ComplianceEngine, request: PurchaseRequest,
     return cat, eng, req
 
 
+def apply_change(catalog: Catalog, engine: ComplianceEngine, request: PurchaseRequest, change: WhatIfChange
+                 ) -> tuple[Catalog, ComplianceEngine, PurchaseRequest]:
+    """The catalog, engine and request after ``change``: what :func:`what_if` solves as the changed plan.
+
+    Raises:
+        UnknownSkuError, InvalidInputError: a change names something unknown or leaves nothing to choose.
+    """
+    return _apply(catalog, engine, request, change)
+
+
 def _rebind(engine: ComplianceEngine, catalog: Catalog) -> ComplianceEngine:
     clone = object.__new__(type(engine))
     clone.__dict__.update(engine.__dict__)

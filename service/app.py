@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from service.api.errors import install_error_handlers, problem
-from service.api.routes import catalog, chat, compliance, estimates, health, recommendations
+from service.api.routes import catalog, chat, compliance, estimates, health, jobs, recommendations
 from service.api.routes import corpus as corpus_routes
 from service.container import build_context
 from service.settings import Settings, get_settings
@@ -60,4 +60,5 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     app.include_router(recommendations.router)
     app.include_router(corpus_routes.router)
     app.include_router(chat.router)
+    app.include_router(jobs.router)
     return app

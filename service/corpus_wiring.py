@@ -14,6 +14,8 @@ import corpus
 from service.settings import Settings
 
 if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+
     from corpus.index import CorpusIndex
 
 SHIPPED_SOURCES = Path(corpus.__file__).resolve().parent / "sources"
@@ -47,6 +49,7 @@ def build_corpus(settings: Settings, *, bootstrap: bool = False) -> CorpusIndex:
     from corpus.embeddings import make_embedder
     from corpus.glossary import load_glossary
     from corpus.index import make_chroma_client, open_index
+    from corpus.rerank import make_reranker
     from corpus.text import shared_tokenizer
 
     glossary = load_glossary()
@@ -61,9 +64,14 @@ def build_corpus(settings: Settings, *, bootstrap: bool = False) -> CorpusIndex:
         model=emb.model,
         api_key=emb.api_key.get_secret_value() if emb.api_key else None,
     )
-    client = make_chroma_client(
-        mode=settings.chroma.mode, path=settings.chroma_path, host=settings.chroma.host, port=settings.chroma.port
-    )
+    def connect() -> ClientAPI:
+        chroma = settings.chroma
+        return make_chroma_client(
+            mode=chroma.mode, path=settings.chroma_path, host=chroma.host, port=chroma.port, ssl=chroma.ssl
+        )
+
+    client = connect()
+    reranker = make_reranker(emb.reranker, tokenizer=tokenizer, glossary=glossary, model_path=emb.reranker_model_path)
     index = open_index(
         manifest_path=settings.data_dir / MANIFEST_FILE,
         client=client,
@@ -72,6 +80,10 @@ def build_corpus(settings: Settings, *, bootstrap: bool = False) -> CorpusIndex:
         tokenizer=tokenizer,
         glossary=glossary,
         ingest_wait_s=settings.ingest_wait_s,
+        client_factory=connect if settings.chroma.mode == "embedded" else None,
+        reranker=reranker,
+        rerank_weight=emb.rerank_weight,
+        mix_languages=emb.mix_languages,
     )
     if bootstrap and index.is_empty and corpus_dir(settings).is_dir():
         index.ingest(corpus_dir(settings))

@@ -10,8 +10,9 @@ import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 
@@ -23,6 +24,27 @@ class ChromaSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8001, ge=1, le=65535)
     collection: str = "procure-corpus"
+    url: str | None = Field(
+        None,
+        description="Chroma server URL (http://host:port or https://…); when set it selects mode http and overrides "
+        "host and port. PROCURE_CHROMA_URL is an alias.",
+    )
+
+    @model_validator(mode="after")
+    def _url_selects_server(self) -> ChromaSettings:
+        if self.url:
+            parts = urlsplit(self.url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"chroma url {self.url!r} must look like http://host:port")
+            self.mode = "http"
+            self.host = parts.hostname
+            self.port = parts.port or (443 if parts.scheme == "https" else 8000)
+        return self
+
+    @property
+    def ssl(self) -> bool:
+        """True for an https:// server URL."""
+        return bool(self.url and self.url.startswith("https://"))
 
 
 class EmbeddingSettings(BaseModel):
@@ -36,6 +58,16 @@ class EmbeddingSettings(BaseModel):
     model: str | None = None
     api_key: SecretStr | None = None
     dimensions: int = Field(512, ge=16, le=8192, description="Vector size of the hashing embedding.")
+    reranker: Literal["heuristic", "cross_encoder", "none"] = Field(
+        "heuristic",
+        description="Rescoring of fused search candidates: bilingual concept coverage (offline), a cross-encoder "
+        "model from reranker_model_path, or none.",
+    )
+    reranker_model_path: Path | None = Field(None, description="Local sentence-transformers CrossEncoder folder.")
+    rerank_weight: float = Field(2.0, ge=0, le=100, description="Weight of the reranker next to the fused score.")
+    mix_languages: bool = Field(
+        True, description="Without a language filter, reserve 2 of 5 places for the language the query is not in."
+    )
 
 
 class SolverSettings(BaseModel):
@@ -45,6 +77,17 @@ class SolverSettings(BaseModel):
     num_workers: int = Field(
         1, ge=1, le=64, description="CP-SAT workers; the models are small, one worker is fastest and deterministic."
     )
+
+
+class JobSettings(BaseModel):
+    """Batch jobs: worker count, leases, claim size, and whether the API process runs submitted jobs."""
+
+    workers: int = Field(2, ge=1, le=512, description="Worker processes (or Ray tasks) per job.")
+    lease_s: float = Field(60.0, gt=0, le=3600, description="A scenario whose worker is silent this long is rerun.")
+    claim_batch: int = Field(8, ge=1, le=1000, description="Scenarios a worker claims at a time.")
+    poll_s: float = Field(0.5, gt=0, le=60, description="How often idle workers look for reclaimable scenarios.")
+    max_attempts: int = Field(3, ge=1, le=100, description="Tries before a scenario that kills workers fails.")
+    run_in_api: bool = Field(True, description="The API process runs submitted jobs (off when a worker service does).")
 
 
 class Settings(BaseSettings):
@@ -73,8 +116,10 @@ class Settings(BaseSettings):
     )
     max_request_bytes: int = Field(1_000_000, ge=1_000)
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
+    chroma_url: str | None = Field(None, description="Alias of chroma.url (PROCURE_CHROMA_URL): use a Chroma server.")
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     solver: SolverSettings = Field(default_factory=SolverSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
     database_url: str | None = Field(
         None,
         description="SQLAlchemy URL of the service database (sessions, jobs, keys); "
@@ -113,6 +158,12 @@ class Settings(BaseSettings):
     def llm_enabled(self) -> bool:
         """True when an LLM endpoint and model are configured."""
         return bool(self.llm_base_url and self.llm_model)
+
+    @model_validator(mode="after")
+    def _chroma_url_alias(self) -> Settings:
+        if self.chroma_url and not self.chroma.url:
+            self.chroma = ChromaSettings.model_validate({**self.chroma.model_dump(), "url": self.chroma_url})
+        return self
 
     @property
     def chroma_path(self) -> Path:

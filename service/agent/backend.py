@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from service import usecases
-from service.agent.parse import Lexicon, PresetLookup, no_presets
+from service.agent.parse import Lexicon, PresetLookup
 from service.container import build_context
 from service.settings import Settings
 from service.usecases import (
@@ -39,7 +39,7 @@ class Backend:
     """The application context the agent works against, plus the parser's lexicon built from its catalog."""
 
     ctx: AppContext
-    presets: PresetLookup = no_presets
+    presets: PresetLookup = usecases.model_size
     _lexicon: Lexicon | None = field(default=None, repr=False)
 
     @classmethod

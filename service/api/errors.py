@@ -30,6 +30,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "source_invalid": 422,
     "index_unavailable": 503,
     "index_busy": 409,
+    "job_not_found": 404,
+    "job_conflict": 409,
 }
 
 

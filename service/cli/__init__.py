@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from service.cli import ask as ask_cli
-from service.cli import catalog, compliance, estimate, recommend
+from service.cli import batch, catalog, compliance, estimate, recommend
 from service.cli import corpus as corpus_cli
 from service.cli._common import ProcureGroup
 from service.cli.serve import serve
@@ -30,6 +30,7 @@ app.command("search")(corpus_cli.search)
 app.command("ingest")(corpus_cli.ingest)
 app.add_typer(corpus_cli.eval_app, name="eval")
 ask_cli.register(app)
+app.add_typer(batch.app, name="batch")
 
 
 def main() -> None:

@@ -19,6 +19,15 @@ PROGRESS_MIN_FILES = 20
 """Folders with at least this many files get a progress bar (on stderr, when it is a terminal)."""
 
 
+_DATE_ORIGIN = {
+    "front_matter": "front matter",
+    "pdf_metadata": "PDF metadata",
+    "docx_metadata": "Word properties",
+    "html_meta": "page metadata",
+    "text": "read from the text",
+}
+
+
 def _date(value: str | None, option: str) -> dt.date | None:
     return None if value is None else usecases.day(value, what=option)
 
@@ -55,7 +64,9 @@ def search(
         console.print("no passages match")
         return
     for rank, p in enumerate(passages, start=1):
-        when = p.date.isoformat() if p.date else "undated"
+        when = p.date.isoformat() if p.date else "date unknown"
+        if p.date and p.date_source not in (None, "front_matter"):
+            when += f" from {_DATE_ORIGIN.get(p.date_source or '', p.date_source)}"
         console.print(
             f"[bold]{rank}.[/] {p.title} [dim]({p.doc_id}, {when}, {p.kind}, {p.language}; score {p.score:.4f})[/]",
             highlight=False,
@@ -75,7 +86,8 @@ def _print_report(report: IngestReport) -> None:
 
 def ingest(
     path: Annotated[
-        Path | None, typer.Argument(help="File or folder (.md, .txt, .html); default: the configured corpus folder.")
+        Path | None,
+        typer.Argument(help="File or folder (.md, .txt, .html, .pdf, .docx); default: the configured corpus folder."),
     ] = None,
     wait: Annotated[
         float | None,

@@ -55,7 +55,7 @@ from service.usecases.requests import (
     with_license_risk,
 )
 from service.usecases.retrieval import evaluate_retrieval, ingest, scrub_paths, search, source_count
-from service.usecases.training_inputs import parse_global_batch, training_request_from_flags
+from service.usecases.training_inputs import model_size, parse_global_batch, training_request_from_flags
 
 if TYPE_CHECKING:
     from optimizer import BreakEven, WhatIfChange, WhatIfResult
@@ -115,6 +115,7 @@ __all__ = [
     "human_numbers",
     "ingest",
     "load_request_file",
+    "model_size",
     "money",
     "parse_global_batch",
     "quantity",

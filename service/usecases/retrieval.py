@@ -43,7 +43,8 @@ def ingest(ctx: AppContext, path: Path | str | None = None, *, restricted: bool 
     Args:
         ctx: Application context.
         path: File or folder; relative paths are taken from the allowed folder when ``restricted``.
-        restricted: Only paths under ``ingest_allowed_dir`` are accepted (HTTP); the report's paths are relative.
+        restricted: Only paths under ``ingest_allowed_dir`` are accepted (HTTP), the request is committed as a
+            whole (atomic) and the report's paths are relative.
         wait_s: How long to wait for another ingestion (default ``settings.ingest_wait_s``).
         **kwargs: ``progress`` / ``on_wait`` callbacks passed to the index.
 
@@ -57,7 +58,7 @@ def ingest(ctx: AppContext, path: Path | str | None = None, *, restricted: bool 
         target = Path(path) if path is not None else allowed
         target = target if target.is_absolute() else allowed / target
         try:
-            report = ctx.corpus.get().ingest(target, allowed_root=allowed, wait_s=wait, **kwargs)
+            report = ctx.corpus.get().ingest(target, allowed_root=allowed, wait_s=wait, atomic=True, **kwargs)
         except SourceError as exc:
             message = exc.message
             for text, name in ((str(target), "the given path"), (str(allowed.resolve()), "<allowed folder>"),

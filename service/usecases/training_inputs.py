@@ -73,3 +73,20 @@ def training_request_from_flags(**f: Any) -> TrainingRequest:
     if country:
         data["buyer_country"] = country.upper()
     return TrainingRequest.model_validate(coerce_numbers(TrainingRequest, data))
+
+
+def model_size(name: str) -> tuple[float, float | None] | None:
+    """Total and active parameters of a model preset ("Qwen2.5-72B", "deepseek-v3"), or None for an unknown name.
+
+    The sizes are computed from the preset's sourced shape (``optimizer/data/models.yaml``); dense models have no
+    separate active count.
+    """
+    from optimizer.estimator import model_preset
+
+    try:
+        preset = model_preset(name)
+    except InvalidInputError:
+        return None
+    shape = preset.shape()
+    active = shape.active_params if shape.active_params and shape.active_params < shape.params else None
+    return shape.params, active

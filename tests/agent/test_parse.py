@@ -126,9 +126,18 @@ def test_missing_values_ask_back(lex: Lexicon) -> None:
 
 
 def test_model_name_without_size_stays_unknown(lex: Lexicon) -> None:
-    parsed = p("用昇腾910C部署DeepSeek-R1，每秒20个请求，预算五千万", lex)
+    no_presets = Lexicon(sku_aliases=lex.sku_aliases, countries=lex.countries)
+    parsed = p("用昇腾910C部署DeepSeek-R1，每秒20个请求，预算五千万", no_presets)
     assert parsed.request.model == "DeepSeek-R1" and parsed.request.params is None
     assert parsed.intent == "clarify" and "params" in parsed.missing
+
+
+def test_shipped_presets_give_a_named_model_its_sourced_size(lex: Lexicon) -> None:
+    # DeepSeek-V3/R1: 671B total, about 37B active (optimizer/data/models.yaml, computed from the sourced shape).
+    parsed = p("用昇腾910C部署DeepSeek-R1，每秒20个请求，预算五千万", lex)
+    assert parsed.request.params is not None and abs(parsed.request.params - 671e9) / 671e9 < 0.01
+    assert parsed.request.active_params is not None and abs(parsed.request.active_params - 37e9) / 37e9 < 0.03
+    assert parsed.intent == "recommend"
 
 
 def test_preset_lookup_seam_resolves_names(lex: Lexicon) -> None:

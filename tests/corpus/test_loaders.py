@@ -33,7 +33,7 @@ def test_html_text_metadata_and_headings() -> None:
     <h2>规格</h2><p>H20 显存 96&nbsp;GB。</p><ul><li>带宽 4.0 TB/s</li></ul><footer>版权所有</footer></body></html>"""
     d = parse_document(html.encode(), name="page.html")
     assert d.title == "H20 回归" and d.language == "zh" and d.date == dt.date(2025, 7, 15) and d.kind == "news"
-    assert "## 规格" in d.body and "H20 显存 96 GB。" in d.body and "- 带宽 4.0 TB/s" in d.body
+    assert "规格" in d.body and "H20 显存 96 GB。" in d.body and "带宽 4.0 TB/s" in d.body
     assert "var x" not in d.body and "首页" not in d.body and "版权所有" not in d.body
 
 
@@ -43,7 +43,7 @@ def test_html_text_metadata_and_headings() -> None:
         ("英伟达".encode("gbk"), "gbk.txt", "not UTF-8"),
         (b"", "empty.md", "no text"),
         (b"---\nid: x\n---\n   \n", "blank.md", "no text"),
-        (b"%PDF-1.7", "paper.pdf", "unsupported file type .pdf"),
+        (b"{\\rtf1 x}", "paper.rtf", "unsupported file type .rtf"),
         (b"---\nkind: blog\n---\ntext\n", "k.md", "kind 'blog' is not one of"),
         (b"---\npublished: 2025-02-30\n---\ntext\n", "d.md", "day is out of range"),
         (b"---\n[unclosed\n---\ntext\n", "y.md", "front matter is not valid YAML"),
@@ -68,7 +68,7 @@ def test_unreadable_and_missing_files(tmp_path: Path) -> None:
 
 
 def test_find_sources_skips_hidden_unsupported_and_readme(tmp_path: Path) -> None:
-    for name in ("a.md", "b.txt", "c.html", "README.md", "d.pdf", ".hidden.md"):
+    for name in ("a.md", "b.txt", "c.html", "README.md", "d.rtf", ".hidden.md"):
         (tmp_path / name).write_text("x", encoding="utf-8")
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "e.md").write_text("x", encoding="utf-8")

@@ -52,6 +52,16 @@ def test_search_text_output_and_filters() -> None:
     assert code == 0 and out.count("regulation, en") == 2
 
 
+def test_date_to_finds_the_2022_rule_and_undated_passages_say_so() -> None:
+    code, out, err = run("search", "TPP 4800", "--date-to", "2024-12-31", "--json")
+    assert code == 0, err
+    passages = json.loads(out)
+    assert passages[0]["doc_id"].startswith("rule-2022-10-tpp-interconnect") and passages[0]["date"] == "2022-10-13"
+    assert passages[0]["date_source"] == "front_matter"
+    code, out, _ = run("search", "Cambricon MLU370 LPDDR5", "--k", "1", "--language", "en")
+    assert code == 0 and "date unknown" in out
+
+
 def test_ingest_is_idempotent_and_reports() -> None:
     run("search", "H20", "--json")  # make sure the index exists
     code, out, err = run("ingest", "--json")
