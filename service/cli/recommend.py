@@ -11,6 +11,7 @@ import typer
 from service import usecases
 from service.cli._common import CatalogOpt, JsonOpt, LangChoice, LangOpt, console, context, emit_json
 from service.presenters.console import render_plan, render_whatif
+from service.presenters.json import plan_dict, whatif_dict
 from service.usecases import PurchaseRequest
 
 
@@ -39,7 +40,8 @@ class LicenceChoice(StrEnum):
 
 RequestOpt = Annotated[Path | None, typer.Option("--request", help="YAML/JSON request file (portfolio).")]
 AcceptRiskOpt = Annotated[bool, typer.Option(
-    "--accept-license-risk", help="Admit parts whose export licence is uncertain (priced with a risk premium).")]
+    "--accept-license-risk", help="Also consider licence-required parts whose licence outlook is not favourable "
+    "(not granted yet, case by case); by default only granted/assured/approval-presumed outlooks are admitted.")]
 NUM = "70B, 7e9, 700亿"
 
 
@@ -90,7 +92,7 @@ def recommend(
             power_kw=power_kw, skus=() if skus is None else skus.split(","), alternatives=alternatives, pareto=pareto)
     plan = usecases.recommend(context(catalog), req)
     if as_json:
-        emit_json(plan)
+        emit_json(plan_dict(plan, lang.value))
         return
     render_plan(console, plan, lang.value)
 
@@ -115,6 +117,6 @@ def whatif(
                                     min_domestic_share=domestic, budget=budget, deadline_days=deadline_days, base=req)
     result = usecases.what_if(context(catalog), req, change)
     if as_json:
-        emit_json(result)
+        emit_json(whatif_dict(result, lang.value))
         return
     render_whatif(console, result, lang.value)
