@@ -1,8 +1,9 @@
 """Purchase optimizer benchmarks: recommend() latency, solve latency vs SKUs and workloads, CP-SAT vs MIP
 (SCIP, HiGHS) and vs brute-force enumeration.
 
-Targets (issue 4, DESIGN.md §8): single workload with 20+ SKUs ≤ 100 ms median; 5-workload portfolio ≤ 1 s
-median (2 cores).
+Targets (issue 8, tighter than DESIGN.md §8): single workload with the full catalog ≤ 50 ms warm / ≤ 100 ms cold
+median; 5-workload portfolio ≤ 500 ms warm (≤ 1 s cold, DESIGN.md §8) on 2 cores. Also timed: relaxations of
+infeasible requests (searched on the real model and verified by re-solving).
 
 Synthetic SKUs for the scaling runs are clones of the sourced, admissible SKUs with perturbed prices and
 specs, written to a user catalog file in a temporary folder and loaded with ``load_catalog([path])``.
@@ -47,8 +48,8 @@ from optimizer.table import EstimateCache, OptionTable, build_table
 from tests.oracles.brute import brute_force
 from tests.oracles.mip import available_mip_solvers, objective_value, solve_mip
 
-TARGET_SINGLE_MS = 100.0
-TARGET_PORTFOLIO_MS = 1000.0
+TARGET_SINGLE_MS = {"cold": 100.0, "warm": 50.0}
+TARGET_PORTFOLIO_MS = {"cold": 1000.0, "warm": 500.0}
 BUYER_DE = {"country": "DE", "date": "2026-02-15"}
 BUYER_SG = {"country": "SG", "date": "2026-02-15"}
 BUYER_CN = {"country": "CN", "date": "2026-02-15"}  # H200 case-by-case regime
@@ -255,7 +256,7 @@ def solver_versions() -> dict[str, str]:
 
 # ---------------------------------------------------------------------- (a) recommend() latency
 def bench_recommend(catalog: Catalog, engine: ComplianceEngine, label: str, requests: list[PurchaseRequest],
-                    target_ms: float, tuned: bool = False) -> list[dict[str, Any]]:
+                    target_ms: dict[str, float], tuned: bool = False) -> list[dict[str, Any]]:
     """Cold (fresh EstimateCache per call) and warm (shared, pre-filled cache) recommend() latency.
 
     Each timed call is split into its two parts, which add up to ``recommend()`` exactly: building the table
@@ -286,7 +287,8 @@ def bench_recommend(catalog: Catalog, engine: ComplianceEngine, label: str, requ
         s = stats([b + r for b, r in pairs])
         rows.append({"case": label, "cache": mode, "cpsat": "linearization_level=1" if tuned else "default (level 2)",
                      "admissible_skus": skus, "options_median": statistics.median(options), **s,
-                     "target_ms": target_ms, "meets_target": s["median_ms"] <= target_ms, "statuses": statuses,
+                     "target_ms": target_ms[mode], "meets_target": s["median_ms"] <= target_ms[mode],
+                     "statuses": statuses,
                      "build_table_median_ms": statistics.median(b for b, _ in pairs),
                      "rest_median_ms": statistics.median(r for _, r in pairs)})
     print(f"  recommend {label}{' (lin1)' if tuned else ''}: cold {rows[0]['median_ms']:.0f} ms, "
@@ -355,6 +357,38 @@ def bench_scaling(catalog: Catalog, engine: ComplianceEngine, skus: list[str], b
             print(f"  {label} workloads={k:>2}: {row['options']} options, CP-SAT {row['cpsat']['median_ms']:.1f} ms "
                   f"({row['cpsat']['status']}), tuned {row['cpsat_tuned']['median_ms']:.1f} ms", file=sys.stderr)
     return {"by_skus": by_skus, "by_workloads": by_workloads}
+
+
+# ---------------------------------------------------------------------- (e) relaxations
+def bench_relax(catalog: Catalog, engine: ComplianceEngine) -> list[dict[str, Any]]:
+    """Latency and probe count of the relaxation search on infeasible requests (warm estimate cache)."""
+    from optimizer import relax
+    from optimizer.recommend import recommend as run
+
+    cases: dict[str, dict[str, Any]] = {
+        "70B/1.4T, CN 2025-08-01, ¥10M, 30 days": {"budget": {"amount": 1e7}},
+        "70B/1.4T, CN 2025-08-01, ¥1M, 30 days (deadline beyond 3,650 days)": {"budget": {"amount": 1e6}},
+        "70B/1.4T, CN 2026-02-15, ¥100M, 30 days, H200 only (pairs)": {
+            "budget": {"amount": 1e8}, "skus": ["h200"], "buyer": {"country": "CN", "date": "2026-02-15"}},
+        "70B/1.4T, CN 2025-08-01, ¥20M, 30 days, 100% domestic, H20/910B": {
+            "budget": {"amount": 2e7}, "skus": ["h20", "ascend-910b"], "policy": {"min_domestic_share": 1.0}},
+    }
+    cache = EstimateCache()
+    rows = []
+    for label, extra in cases.items():
+        req = PurchaseRequest.model_validate({
+            "workloads": [{"kind": "training", "params": "70B", "tokens": "1.4T", "deadline_days": 30}],
+            "buyer": {"country": "CN", "date": "2025-08-01"}, "objective": "min_cost", **extra})
+        run(catalog, engine, req, cache=cache)  # fill the cache
+        ms, plan = timed(lambda req=req: run(catalog, engine, req, cache=cache))
+        counts: dict[str, int] = {}
+        table = build_table(catalog, engine, req, cache)
+        relax.relaxations(catalog, engine, table, req.resolved_objective, cache=cache, stats=counts)
+        probes = [1] * counts.get("probes", 0)
+        found = ", ".join(r.constraint for r in plan.relaxations if r.feasible) or "none"
+        rows.append({"case": label, "ms": ms, "probes": len(probes), "found": found})
+        print(f"  relax {label}: {ms:.0f} ms, {len(probes)} probes", file=sys.stderr)
+    return rows
 
 
 # ---------------------------------------------------------------------- (d) CP-SAT vs brute force
@@ -460,8 +494,8 @@ def markdown(payload: dict[str, Any]) -> str:
         f"{c['synthetic_admissible_de']} SKUs are admissible for DE in that catalog. Rules keyed to SKU ids "
         "(e.g. H20 guidance) do not apply to clones, and clones get their vendor's efficiency profile or the generic "
         "one (NVIDIA clones: generic, 0.8 × Hopper).",
-        "", "Targets (issue 4): single workload with 20+ SKUs ≤ 100 ms median; 5-workload portfolio ≤ 1 s median "
-        "(2 cores).", "",
+        "", "Targets (issue 8): single workload with the full catalog ≤ 50 ms warm / ≤ 100 ms cold median; 5-workload "
+        "portfolio ≤ 500 ms warm (≤ 1 s cold, DESIGN.md §8), 2 cores.", "",
         "## (a) End-to-end `recommend()`", "",
         "Every run is a different request: single 70B/1.4T training jobs alternate min_cost under deadlines of "
         "45–180 days and min_time under budgets of ¥20M–¥300M; portfolios stretch every deadline and the budget by "
@@ -509,6 +543,13 @@ def markdown(payload: dict[str, Any]) -> str:
                      f"{_ms(r['cpsat_median_ms'])} | {opt} | {_yes(r['equal'])} |")
     lines += ["", "Objectives are in the model's integer units: money in ¥1,000 (min_cost: (cost, makespan)), "
               "time in 0.01 day (min_time: (makespan, cost)).", ""]
+    lines += ["## (e) Relaxations of infeasible requests (`optimizer/relax.py`)", "",
+              "Each relaxation is searched on the real model (one option table and solve per probe) and verified by "
+              "re-solving; a warm shared estimate cache, as in the service.", "",
+              "| case | relaxations (feasible) | probes | ms |", "|---|---|---:|---:|"]
+    for r in payload.get("relax", []):
+        lines.append(f"| {r['case']} | {r['found']} | {r['probes']} | {_ms(r['ms'])} |")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -562,6 +603,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         payload["recommend"] = rec
         payload["scaling"] = bench_scaling(synth, synth_engine, synth_skus, base, engine, args.repeat)
         payload["brute"] = bench_brute(base, engine)
+        payload["relax"] = bench_relax(base, engine)
     payload["bench_wall_s"] = time.perf_counter() - t0
     md = markdown(payload)
     write("optimizer", payload, md)

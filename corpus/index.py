@@ -956,10 +956,12 @@ class CorpusIndex:
                     self._title_tokens[record.title] = title
             body = Counter(record.tokens)
             body.subtract(title)
+            body_text = "\n".join(p for p in (record.section or "", record.text) if p)
             cand = Candidate(
-                text="\n".join(p for p in (record.title, record.section or "", record.text) if p),
+                text="\n".join(p for p in (record.title, body_text) if p),
                 tokens=frozenset(t for t, n in body.items() if n > 0),
                 title_tokens=frozenset(title),
+                body=body_text,
             )
             state.candidates[row] = cand
         return cand

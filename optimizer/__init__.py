@@ -39,7 +39,7 @@ from optimizer.estimator import (
     validate_runs,
 )
 from optimizer.plan import ConsideredOption, PlanItem, PurchasePlan, Relaxation
-from optimizer.request import PurchaseRequest
+from optimizer.request import MAX_MONEY, PurchaseRequest
 from optimizer.table import EstimateCache
 from optimizer.units import parse_date, parse_money, parse_quantity
 
@@ -51,6 +51,7 @@ _LAZY = {"recommend": "optimizer.recommend", "what_if": "optimizer.whatif", "Wha
          "WhatIfResult": "optimizer.whatif", "BreakEven": "optimizer.whatif"}
 
 __all__ = [
+    "MAX_MONEY",
     "Accelerator",
     "BreakEven",
     "Buyer",

@@ -35,6 +35,8 @@ class PlanItem(_Out):
     time_days: float | None = None
     capacity_rps: float | None = None
     power_kw: float
+    network: float = Field(0.0, description="Scale-out network capex (part of capex and total).")
+    hosting: float = Field(0.0, description="Hosting/maintenance over the horizon (part of opex and total).")
     plan: str
     mfu: float | None = None
     verdict: str
@@ -86,14 +88,34 @@ class ParetoPoint(_Out):
     items: list[AlternativeItem]
 
 
-class Relaxation(_Out):
-    """The smallest change of one constraint that makes an infeasible request feasible."""
+RelaxationKind = Literal["budget", "deadline", "domestic_share", "license_policy", "policy", "power", "racks",
+                         "supply", "vendor_share", "fabric", "pair"]
 
-    constraint: str
+
+class Relaxation(_Out):
+    """A change of the request that makes an infeasible request feasible: typed values, never formatted text.
+
+    A single change names the request ``field`` it changes, its ``current`` value and the smallest (or, for a
+    share, largest) ``value`` that works, in ``unit`` (a currency code, "days", "fraction", "kW", "racks",
+    "accelerators" or None for a switch). ``verified`` is True when the changed request was re-solved and found
+    feasible. ``feasible`` is False when the change alone cannot help even at its ``limit`` (values beyond a
+    request's own bounds are never offered). A ``pair`` lists two changes that together make the request
+    feasible when no single one does.
+    """
+
+    kind: RelaxationKind
+    constraint: str = Field(description="Constraint family, with the workload for deadlines: deadline[name].")
     feasible: bool
-    current: str | None = None
-    required: str | None = None
-    message: str
+    verified: bool = False
+    field: str | None = Field(None, description="Dotted request path, e.g. budget.amount.")
+    workload: str | None = None
+    current: float | bool | None = None
+    value: float | bool | None = None
+    unit: str | None = None
+    skus: list[str] = Field(default_factory=list, description="Parts the change admits or needs more of.")
+    pair: list[Relaxation] = Field(default_factory=list)
+    reason: Literal["insufficient_alone", "needs_fabric"] | None = None
+    limit: float | None = Field(None, description="The bound up to which the change was tried (e.g. 3,650 days).")
 
 
 class Exclusion(_Out):
@@ -135,6 +157,9 @@ class PurchasePlan(_Out):
     total_cost: float | None = None
     total_cost_low: float | None = None
     total_cost_high: float | None = None
+    network_cost: float | None = Field(None, description="Scale-out network capex included in capex.")
+    hosting_cost: float | None = Field(None, description="Hosting/maintenance over the horizon included in opex.")
+    lead_time_days: float = Field(0.0, description="Days from order to a working cluster (counted in deadlines).")
     time_days: float | None = Field(None, description="Longest training job (days).")
     power_kw: float | None = None
     nodes: int | None = None

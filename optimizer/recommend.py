@@ -7,7 +7,6 @@ frontier; an infeasible request gets the smallest relaxation of each constraint 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 
 from optimizer.catalog import Catalog
 from optimizer.compliance import ComplianceEngine
@@ -24,10 +23,11 @@ from optimizer.plan import (
     Relaxation,
     SolverInfo,
 )
+from optimizer.relax import relaxations
 from optimizer.request import PurchaseRequest, TrainingWorkload
 from optimizer.selection import domestic_share
 from optimizer.solve import SolveResult, SolveStatus, solve
-from optimizer.table import EstimateCache, Option, OptionTable, build_table, with_policy_blocks_lifted
+from optimizer.table import EstimateCache, Option, OptionTable, build_table
 from optimizer.validate import revalidate
 
 _BINDING_SLACK = 0.02
@@ -67,7 +67,9 @@ def recommend(
                       options=len(table.options))
     warnings = list(dict.fromkeys(table.notes))
     if not result.status.ok:
-        relax = relaxations(table, objective, **kw) if result.status == SolveStatus.infeasible else []
+        relax = (relaxations(catalog, engine, table, objective, cache=cache, time_limit_s=time_limit_s,
+                             num_workers=num_workers)
+                 if result.status == SolveStatus.infeasible else [])
         return PurchasePlan(
             status=result.status.value, objective=objective, currency=table.currency,
             message=_infeasible_message(result, relax), considered=considered(table, None),
@@ -88,16 +90,15 @@ def recommend(
         for w in sku.compliance.warnings:
             if w.severity != "info":
                 warnings.append(f"{it.sku}: {w.text}")
-    if any(o.nodes > 1 for o in (_opt(table, i) for i in sel)) and all(
-            catalog.networks[n].price_per_node is None for n in {table.skus[i.sku].fabric for i in items} if n):
-        warnings.append("scale-out network prices are not sourced; network cost is not included")
-    warnings.append("hosting/maintenance is not included (no sourced figure)")
+    warnings += _cost_line_notes(catalog, table, items)
     plan = PurchasePlan(
         status=result.status.value, objective=objective, currency=table.currency,
         message=_summary(table, items, result), items=items,
         capex=sum(i.capex for i in items), opex=sum(i.opex for i in items),
         total_cost=sum(i.total_cost for i in items), total_cost_low=sum(i.total_cost_low for i in items),
         total_cost_high=sum(i.total_cost_high for i in items), time_days=result.makespan_days,
+        network_cost=sum(i.network for i in items), hosting_cost=sum(i.hosting for i in items),
+        lead_time_days=request.lead_time_days,
         power_kw=sum(i.power_kw for i in items), nodes=sum(i.nodes for i in items),
         accelerators=sum(i.accelerators for i in items), domestic_share=(dom / total) if total else None,
         budget=request.budget.amount if request.budget else None,
@@ -106,6 +107,26 @@ def recommend(
         warnings=list(dict.fromkeys(warnings)), validation=validation, solver=info,
     )
     return plan
+
+
+def _cost_line_notes(catalog: Catalog, table: OptionTable, items: list[PlanItem]) -> list[str]:
+    """Say how the network and hosting lines in the totals were priced (grade A = assumption)."""
+    notes = []
+    for fabric in sorted({i.fabric for i in items if i.fabric}):
+        p = catalog.networks[fabric].price_per_node
+        if p is None:
+            notes.append(f"{catalog.networks[fabric].name}: no network price; network cost is not included")
+        elif p.grade in ("A", "W"):
+            kind = "an assumption" if p.grade == "A" else "weakly sourced"
+            notes.append(f"network cost ({catalog.networks[fabric].name}) is {kind} (grade {p.grade}): "
+                         f"{p.low:,.0f}–{p.high:,.0f} {p.currency} per node")
+    hm = catalog.cost_assumptions.hosting_maintenance_fraction_per_year
+    if hm is None or hm.value is None:
+        notes.append("hosting/maintenance is not included (no figure)")
+    elif hm.grade in ("A", "W"):
+        notes.append(f"hosting/maintenance is an assumption (grade {hm.grade}): {hm.value:.0%} of the hardware price "
+                     f"per year ({(hm.lo or hm.value):.0%}–{(hm.hi or hm.value):.0%})")
+    return notes
 
 
 def _opt(table: OptionTable, oid: str) -> Option:
@@ -125,6 +146,7 @@ def _items(table: OptionTable, sel: dict[str, int]) -> list[PlanItem]:
             capex=o.capex * units, opex=o.opex * units, total_cost=o.cost * units,
             total_cost_low=o.cost_low * units, total_cost_high=o.cost_high * units, time_days=o.days,
             capacity_rps=None if o.capacity_rps is None else o.capacity_rps * units, power_kw=o.power_kw * units,
+            network=o.network * units, hosting=o.hosting * units,
             plan=o.plan, mfu=o.mfu, verdict=c.verdict, license_outlook=c.license_outlook,
             risk_premium=info.decision.premium, fee_fraction=c.fee_fraction,
         ))
@@ -300,117 +322,13 @@ def pareto_front(table: OptionTable, *, max_points: int = 15, time_limit_s: floa
 
 
 # ---------------------------------------------------------------------- relaxations
-def relaxations(table: OptionTable, objective: ModelObjective, **kw: float) -> list[Relaxation]:
-    """For an infeasible request: the smallest change of each constraint that alone makes it feasible."""
-    req = table.request
-    cur = table.currency
-    out: list[Relaxation] = []
-
-    def attempt(disabled: Iterable[str], obj: ModelObjective, t: OptionTable | None = None) -> SolveResult:
-        return solve(t or table, objective=obj, disabled=set(disabled), **kw)  # type: ignore[arg-type]
-
-    if req.budget is not None:
-        r = attempt({"budget"}, "min_cost")
-        if r.status.ok and r.cost is not None:
-            out.append(Relaxation(constraint="budget", feasible=True, current=_money(req.budget.amount, cur),
-                                  required=_money(r.cost, cur),
-                                  message=f"budget must be at least {_money(r.cost, cur)} "
-                                          f"(now {_money(req.budget.amount, cur)})"))
-        else:
-            out.append(Relaxation(constraint="budget", feasible=False,
-                                  message="raising the budget alone is not enough"))
-    deadlines = [w for w in req.workloads if isinstance(w, TrainingWorkload) and w.deadline_days]
-    if deadlines:
-        r = attempt({"deadline"}, "min_time")
-        if r.status.ok:
-            for w in deadlines:
-                days = next((_opt(table, i).days for i in r.selection if _opt(table, i).workload == w.name), None)
-                if days is not None and days > (w.deadline_days or 0):
-                    out.append(Relaxation(constraint=f"deadline[{w.name}]", feasible=True,
-                                          current=f"{w.deadline_days:g} days", required=f"{math.ceil(days)} days",
-                                          message=f"deadline for {w.name} must be at least {math.ceil(days)} days "
-                                                  f"(now {w.deadline_days:g})"))
-        else:
-            out.append(Relaxation(constraint="deadline", feasible=False,
-                                  message="extending the deadlines alone is not enough"))
-    if req.limits.power_kw is not None:
-        r = attempt({"power"}, "min_power")
-        if r.status.ok:
-            kw_need = sum(_opt(table, i).power_kw * n for i, n in r.selection.items())
-            out.append(Relaxation(constraint="power", feasible=True, current=f"{req.limits.power_kw:,.0f} kW",
-                                  required=f"{math.ceil(kw_need):,} kW",
-                                  message=f"power cap must be at least {math.ceil(kw_need):,} kW"))
-    if req.limits.racks is not None:
-        r = attempt({"racks"}, "min_nodes")
-        if r.status.ok:
-            nodes = sum(_opt(table, i).nodes * n for i, n in r.selection.items())
-            racks = math.ceil(nodes / req.limits.nodes_per_rack)
-            out.append(Relaxation(constraint="racks", feasible=True, current=str(req.limits.racks),
-                                  required=str(racks), message=f"at least {racks} racks are needed"))
-    if table.supply:
-        r = attempt({"supply"}, objective)
-        if r.status.ok:
-            needs = []
-            for sku, limit in table.supply.items():
-                used = sum(_opt(table, i).accelerators * n for i, n in r.selection.items() if _opt(table, i).sku == sku)
-                if used > limit:
-                    needs.append(f"{sku} ≥ {used}")
-            if needs:
-                out.append(Relaxation(constraint="supply", feasible=True, required=", ".join(needs),
-                                      message="supply must rise: " + ", ".join(needs)))
-    if any(o.blocked for o in table.options):
-        lifted = with_policy_blocks_lifted(table)
-        r = attempt((), objective, lifted)
-        if r.status.ok:
-            skus = sorted({_opt(lifted, i).sku for i in r.selection if _opt(table, i).blocked})
-            why = "; ".join(f"{s}: {table.skus[s].decision.reason}" for s in skus)
-            out.append(Relaxation(constraint="policy", feasible=True, required="allow " + ", ".join(skus),
-                                  message=f"allow licence-required or restricted parts ({why})"))
-    if req.policy.min_domestic_share > 0:
-        r = attempt({"domestic_share"}, objective)
-        if r.status.ok:
-            best = _max_share(table, objective, **kw)
-            out.append(Relaxation(constraint="domestic_share", feasible=True,
-                                  current=f"{req.policy.min_domestic_share:.0%}",
-                                  required=f"{best:.0%}" if best is not None else "0%",
-                                  message=f"minimum domestic share must fall to {best or 0:.0%}"))
-    if req.policy.max_vendor_share < 1:
-        r = attempt({"vendor_share"}, objective)
-        if r.status.ok:
-            out.append(Relaxation(constraint="vendor_share", feasible=True,
-                                  current=f"{req.policy.max_vendor_share:.0%}",
-                                  message="the per-vendor cap must be raised or removed"))
-    fabric = [e for e in table.exclusions if e.category == "fabric"]
-    if fabric:
-        out.append(Relaxation(constraint="fabric", feasible=False, message="; ".join(e.reason for e in fabric[:3])
-                              + " (allow another fabric to include these parts)"))
-    return out
-
-
-def _max_share(table: OptionTable, objective: ModelObjective, **kw: float) -> float | None:
-    """Largest minimum domestic share that is still feasible (bisection on the share)."""
-    from dataclasses import replace as dc_replace
-
-    lo, hi = 0.0, table.request.policy.min_domestic_share
-    for _ in range(7):
-        mid = (lo + hi) / 2
-        policy = table.request.policy.model_copy(update={"min_domestic_share": mid})
-        req = table.request.model_copy(update={"policy": policy})
-        t2 = dc_replace(table, request=req)
-        if solve(t2, objective=objective, lexicographic=False, **kw).status.ok:  # type: ignore[arg-type]
-            lo = mid
-        else:
-            hi = mid
-    return math.floor(lo * 100) / 100
-
-
 def _infeasible_message(result: SolveResult, relax: list[Relaxation]) -> str:
     if result.status != SolveStatus.infeasible:
         return f"the solver returned {result.status.value} within its time limit"
-    ok = [r.message for r in relax if r.feasible]
+    ok = [r.constraint for r in relax if r.feasible]
     if not ok:
-        return "no plan satisfies every constraint, and no single relaxation suffices"
-    return "no plan satisfies every constraint; any one of these would: " + "; ".join(ok)
+        return "no plan satisfies every constraint, and no single or paired relaxation was found"
+    return "no plan satisfies every constraint; relaxing any one of these would help: " + ", ".join(ok)
 
 
 # ---------------------------------------------------------------------- citations

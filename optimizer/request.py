@@ -34,12 +34,19 @@ def _number(value: object) -> object:
 
 Num = Annotated[float, BeforeValidator(_number)]
 
+MAX_MONEY = 1e15
+"""Largest budget or amount accepted (10^15 in any currency is more than the world's annual output)."""
+MAX_POWER_KW = 1e8
+"""Largest power cap accepted (100 GW)."""
+FAVOURABLE_OUTLOOKS = frozenset({"granted", "assured", "approval_presumed", "nac_notification"})
+"""Licence outlooks admitted by default (licences granted, assured, approval presumed, or NAC notification)."""
+
 Objective = Literal["min_cost", "min_time"]
 Currency = Literal["CNY", "USD"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class TrainingWorkload(_Strict):
@@ -121,7 +128,7 @@ class BuyerSpec(_Strict):
 class Budget(_Strict):
     """Money available for capex + opex over the horizon."""
 
-    amount: float = Field(gt=0, description="Budget in `currency` (capex + opex over the horizon).")
+    amount: float = Field(gt=0, le=MAX_MONEY, description="Budget in `currency` (capex + opex over the horizon).")
     currency: Currency = "CNY"
 
     @model_validator(mode="before")
@@ -149,7 +156,7 @@ class Budget(_Strict):
 class Limits(_Strict):
     """Physical and supply limits."""
 
-    power_kw: float | None = Field(None, gt=0, description="Facility power cap (kW, incl. PUE).")
+    power_kw: float | None = Field(None, gt=0, le=MAX_POWER_KW, description="Facility power cap (kW, incl. PUE).")
     racks: int | None = Field(None, ge=1, le=1_000_000)
     nodes_per_rack: int = Field(4, ge=1, le=64, description="Nodes that fit a rack (assumption: 4 × ~10 kW).")
     supply: dict[str, int] = Field(default_factory=dict, description="Maximum accelerators obtainable per SKU.")
@@ -180,6 +187,11 @@ class PurchaseRequest(_Strict):
     mixed_pool_penalty: float = Field(0.85, gt=0, le=1, description="Throughput factor of a mixed training pool.")
     alternatives: int = Field(3, ge=0, le=10)
     pareto: bool = False
+    lead_time_days: float = Field(0.0, ge=0, le=3650, description="Days from order to a working cluster; "
+                                  "counts against every training deadline.")
+    accept_license_risk: bool = Field(False, description="Admit licence-required parts whose outlook is not "
+                                      "favourable (not granted yet, case by case, undetermined).")
+    exclude_weak_prices: bool = Field(False, description="Exclude parts priced only by weak (grade W) reports.")
 
     @model_validator(mode="after")
     def _consistent(self) -> PurchaseRequest:
@@ -191,6 +203,10 @@ class PurchaseRequest(_Strict):
             raise ValueError("currency differs from the budget's currency; give one")
         obj = self.resolved_objective
         training = [w for w in self.workloads if isinstance(w, TrainingWorkload)]
+        short = [w.name for w in training if w.deadline_days is not None and w.deadline_days <= self.lead_time_days]
+        if short:
+            raise ValueError(f"lead time of {self.lead_time_days:g} days leaves no time before the deadline of "
+                             f"{', '.join(short)}")
         if obj == "min_cost":
             missing = [w.name for w in training if w.deadline_days is None]
             if missing:
@@ -214,6 +230,10 @@ class PurchaseRequest(_Strict):
         if not training:
             return "min_cost"
         return "min_time"
+
+    def run_deadline(self, w: TrainingWorkload) -> float | None:
+        """Days a training job may run: its deadline less the lead time (None without a deadline)."""
+        return None if w.deadline_days is None else w.deadline_days - self.lead_time_days
 
     @property
     def report_currency(self) -> Currency:

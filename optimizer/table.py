@@ -1,9 +1,12 @@
 """Estimate first: turn a purchase request into a table of options (workload × SKU × size) and exclusions.
 
-The CP-SAT model reads only this table. Costs are linear in nodes (node price, network, storage, fees,
-risk premium, power over the horizon), so one cost estimate per SKU prices every size exactly. Training
-options come from a grid of node counts between the smallest that fits and the largest any limit allows,
-plus the exact smallest count that meets the deadline; inference options are per node of each SKU.
+The CP-SAT model reads only this table. Costs are linear in nodes (node price, network for multi-node pools,
+storage, fees, risk premium, power and hosting over the horizon), so one cost estimate per SKU prices every size
+exactly. Training options: the smallest pool that fits, the fewest nodes that meet the deadline and the fastest
+size within the limits, both searched on a canonical size grid that does not depend on the limits (so a larger
+budget never gives a slower plan and a longer deadline never a dearer one), and a ladder of sizes when workloads
+share limits; inference options are per node of each SKU. Parts not purchasable on the evaluation date, and
+prohibited parts, get no options.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Literal
 
 from optimizer.cancel import check_cancelled
 from optimizer.catalog import Accelerator, Catalog
-from optimizer.compliance import Buyer, ComplianceEngine, ComplianceResult, PolicyDecision
+from optimizer.compliance import OUTLOOK_TEXT, Buyer, ComplianceEngine, ComplianceResult, PolicyDecision
 from optimizer.errors import InvalidInputError, OptimizerError, UnsupportedPrecisionError
 from optimizer.estimator import (
     CostRequest,
@@ -28,13 +31,39 @@ from optimizer.estimator import (
     estimate_inference,
     estimate_training,
 )
-from optimizer.estimator.common import choose_fabric, node_size
-from optimizer.request import InferenceWorkload, PurchaseRequest, TrainingWorkload
+from optimizer.estimator.common import choose_fabric, node_size, peaks_for
+from optimizer.estimator.cost import price_grade
+from optimizer.request import FAVOURABLE_OUTLOOKS, InferenceWorkload, PurchaseRequest, TrainingWorkload
 
-ExclusionCategory = Literal["compliance", "policy", "price", "data", "fit", "fabric", "supply", "latency"]
-_MAX_ACCELERATORS = 200_000
-_LADDER = tuple(2**k for k in range(0, 18))
+ExclusionCategory = Literal["compliance", "availability", "policy", "price", "data", "fit", "fabric", "supply",
+                            "latency"]
+_MAX_ACCELERATORS = 1_000_000
+"""Largest pool considered (accelerators); beyond it the estimator's scaling data says nothing."""
+_LADDER = tuple(2**k for k in range(0, 21))
 """Node counts tried between the smallest fitting size and twice the largest size the limits allow."""
+_MANTISSA_STEPS = 8
+"""Sizes per octave on the canonical size grid (1, 1.125, 1.25, … 1.875 × 2^k nodes)."""
+
+
+_DEADLINE_STEPS = 16
+"""Sizes per octave searched for the fewest nodes that meet a deadline (at most about 6 % apart)."""
+
+
+def size_grid(lo: int, hi: int, steps: int = _MANTISSA_STEPS) -> list[int]:
+    """Canonical node counts in [lo, hi]: 1, 2, 3, …, 16, then 8 per octave (at most 12.5 % apart).
+
+    The grid does not depend on the budget or any other limit, so a larger limit only adds sizes: the fastest
+    plan within a budget can never get slower when the budget grows.
+    """
+    out: list[int] = []
+    octave = 1
+    while octave <= hi:
+        step = max(1, octave // steps)
+        for n in range(octave, 2 * octave, step):
+            if lo <= n <= hi:
+                out.append(n)
+        octave *= 2
+    return out
 
 
 @dataclass(frozen=True)
@@ -65,6 +94,10 @@ class Option:
     plan: str = ""
     blocked: str | None = None
     """Why the buyer policy blocks this option (None = admissible); used by relaxations."""
+    network: float = 0.0
+    """Scale-out network capex (included in cost and capex; multi-node training pools only)."""
+    hosting: float = 0.0
+    """Hosting/maintenance over the horizon (included in cost and opex)."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +130,18 @@ class SkuInfo:
     node_opex: float | None = None
     node_hardware: float | None = None
     node_power_kw: float | None = None
+    node_network: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """Scale-out network per node (low, base, high), added only to multi-node training pools."""
+    node_hosting: float = 0.0
     price_basis: str | None = None
+    price_grade: str | None = None
+    license_block: str | None = None
+    """Why a licence-required part is held back by default (outlook not favourable; None = not held back)."""
+
+    @property
+    def blocked(self) -> str | None:
+        """Why the buyer policy blocks this part (None = admissible)."""
+        return self.decision.reason if not self.decision.admissible else self.license_block
 
 
 @dataclass
@@ -144,7 +188,7 @@ class EstimateCache:
         return True  # an empty cache is still a cache (callers write `cache or EstimateCache()`)
 
     def training(self, catalog: Catalog, req: TrainingRequest) -> TrainingEstimate:
-        """Cached :func:`estimate_training`."""
+        """Cached :func:`estimate_training` at point values (no low/high range: the optimizer never reads it)."""
         check_cancelled()
         with self._lock:
             hit = self._training.get(req)
@@ -153,7 +197,7 @@ class EstimateCache:
                 self.hits += 1
                 return hit
             self.misses += 1
-        est = estimate_training(catalog, req)
+        est = estimate_training(catalog, req, ranged=False)
         with self._lock:
             self._training[req] = est
             self._training.move_to_end(req)
@@ -189,6 +233,15 @@ def _sku_info(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest, 
         exclusions.append(Exclusion(acc.id, f"prohibited for {req.buyer.country} on {req.buyer.date}: {first}",
                                     "compliance"))
         return info, exclusions
+    unavailable = acc.unavailable_reason(req.buyer.date, req.buyer.country)
+    if unavailable:
+        exclusions.append(Exclusion(acc.id, unavailable, "availability"))
+        return info, exclusions
+    outlook = result.license_outlook
+    if (result.verdict == "license_required" and decision.admissible and not req.accept_license_risk
+            and outlook not in FAVOURABLE_OUTLOOKS):
+        info.license_block = (f"licence required ({outlook}: {OUTLOOK_TEXT.get(outlook or '', 'outlook unknown')}); "
+                              "held back unless the buyer accepts licence risk (--accept-license-risk)")
     try:
         est = estimate_cost(catalog, CostRequest(
             accelerator=acc.id, accelerators=info.node_size, currency=req.report_currency,
@@ -198,11 +251,19 @@ def _sku_info(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest, 
     except InvalidInputError as exc:
         exclusions.append(Exclusion(acc.id, exc.message, "price"))
         return info, exclusions
-    info.node_cost, info.node_cost_low, info.node_cost_high = est.total.base, est.total.low, est.total.high
-    info.node_capex, info.node_opex = est.capex.base, est.opex.base
+    net = est.network  # priced separately: a single node needs no scale-out fabric
+    info.node_network = (net.low, net.base, net.high)
+    info.node_cost, info.node_cost_low, info.node_cost_high = (est.total.base - net.base, est.total.low - net.low,
+                                                               est.total.high - net.high)
+    info.node_capex, info.node_opex = est.capex.base - net.base, est.opex.base
+    info.node_hosting = est.hosting.base
     info.node_hardware = est.hardware.base
     info.node_power_kw = est.facility_kw
     info.price_basis = est.node_price_basis
+    info.price_grade = price_grade(catalog, acc.id)
+    if req.exclude_weak_prices and info.price_grade == "W":
+        exclusions.append(Exclusion(acc.id, f"priced only by weak (grade W) reports ({est.node_price_basis}); "
+                                    "the buyer policy excludes weakly priced parts", "price"))
     return info, exclusions
 
 
@@ -275,7 +336,7 @@ def build_table(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest
         if supply.get(sku) == 0:
             table.exclusions.append(Exclusion(sku, f"supply limit for {sku} is 0", "supply"))
             continue
-        blocked = None if info.decision.admissible else info.decision.reason
+        blocked = info.blocked
         for w in req.workloads:
             try:
                 if isinstance(w, TrainingWorkload):
@@ -288,20 +349,22 @@ def build_table(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest
     return table
 
 
-def _unit_costs(info: SkuInfo, nodes: int) -> dict[str, float]:
+def _unit_costs(info: SkuInfo, nodes: int, *, network: bool = False) -> dict[str, float]:
     assert info.node_cost is not None and info.node_cost_low is not None and info.node_cost_high is not None
     assert info.node_capex is not None and info.node_opex is not None and info.node_hardware is not None
     assert info.node_power_kw is not None
-    return {"cost": info.node_cost * nodes, "cost_low": info.node_cost_low * nodes,
-            "cost_high": info.node_cost_high * nodes, "capex": info.node_capex * nodes,
+    net_low, net, net_high = info.node_network if network else (0.0, 0.0, 0.0)
+    return {"cost": (info.node_cost + net) * nodes, "cost_low": (info.node_cost_low + net_low) * nodes,
+            "cost_high": (info.node_cost_high + net_high) * nodes, "capex": (info.node_capex + net) * nodes,
             "opex": info.node_opex * nodes, "hardware": info.node_hardware * nodes,
-            "power_kw": info.node_power_kw * nodes}
+            "power_kw": info.node_power_kw * nodes, "network": net * nodes, "hosting": info.node_hosting * nodes}
 
 
 def _max_nodes(req: PurchaseRequest, info: SkuInfo, supply: int | None) -> int:
     limit = _MAX_ACCELERATORS // info.node_size
     if req.budget is not None and info.node_cost:
-        limit = min(limit, max(1, int(req.budget.amount // info.node_cost)))
+        per_node = info.node_cost + info.node_network[1]  # a multi-node pool also buys its network
+        limit = min(limit, max(1, int(req.budget.amount // per_node)))
     if req.limits.power_kw is not None and info.node_power_kw:
         limit = min(limit, max(1, int(req.limits.power_kw // info.node_power_kw)))
     if req.limits.racks is not None:
@@ -343,21 +406,26 @@ def _training_options(catalog: Catalog, req: PurchaseRequest, w: TrainingWorkloa
     if fabric is None:
         n_max = 1
     cap_nodes = _MAX_ACCELERATORS // per_node
-    bounded = n_max < cap_nodes  # a budget, power, rack or supply limit caps the size
+    bounded = (req.budget is not None or req.limits.power_kw is not None or req.limits.racks is not None
+               or supply is not None or n_max < cap_nodes)  # some limit caps the size
     n_dl = None
-    if w.deadline_days is not None and fabric is not None:
-        n_dl = _nodes_for_deadline(est, n_min, w.deadline_days, cap_nodes)
+    run_limit = req.run_deadline(w)
+    floor = _days_floor(w, acc, per_node)
+    if run_limit is not None and fabric is not None:
+        # Search up to the largest size the limits allow (a larger pool could not be bought; relaxations re-run the
+        # search with the limit raised), so the range does not depend on the deadline.
+        n_dl = _nodes_for_deadline(est, n_min, run_limit, n_max if bounded else cap_nodes, floor)
     counts = {n_min}
-    if bounded:
+    if bounded and req.resolved_objective != "min_time":
         counts.add(n_max)
     if n_dl is not None:
         counts.add(n_dl)
     if fabric is not None:
         # Workloads compete for shared limits (or a frontier is wanted): offer a ladder of sizes (powers of two,
         # budget-independent so repeated and what-if requests reuse cached estimates) up to twice the largest
-        # relevant size. A single workload only needs its decisive sizes: the smallest that meets the deadline
-        # (larger pools cost more for the same job), the largest within the limits, and one beyond them so
-        # binding limits and relaxations can see past them.
+        # relevant size. A single workload only needs its decisive sizes: the fewest nodes that meet the deadline
+        # (larger pools cost more for the same job), the fastest canonical size within the limits (min_time),
+        # and one beyond the limits so binding limits can see past them.
         coupled = (len(req.workloads) > 1 or req.pareto or req.allow_mixed_pools
                    or req.policy.min_domestic_share > 0 or req.policy.max_vendor_share < 1)
         reference = n_max if bounded else max(n_dl or n_min, n_min)
@@ -366,12 +434,19 @@ def _training_options(catalog: Catalog, req: PurchaseRequest, w: TrainingWorkloa
             counts |= {k for k in _LADDER if n_min < k <= top}
         elif bounded and (req.resolved_objective == "min_time" or n_dl is None or n_dl > n_max):
             counts.add(min(cap_nodes, math.ceil(n_max * 1.25)))
+        if req.resolved_objective == "min_time" and blocked is None:
+            # The fastest plan within the limits: the fastest canonical size up to the largest affordable one, and
+            # only canonical sizes, so a larger budget never loses one (pool times are not monotone in the node
+            # count: a pool one node larger can be slower when its parallel layout factors worse).
+            counts.add(_fastest_on_grid(est, n_min, n_max, floor))
+        elif req.resolved_objective == "min_time" and bounded:
+            counts.add(n_max)
     options: list[Option] = []
     for nodes in sorted(counts):
         e = est(nodes)
         if e.status != "ok" or e.wall_clock_days is None or e.tokens_per_s is None:
             continue
-        costs = _unit_costs(info, nodes)
+        costs = _unit_costs(info, nodes, network=fabric is not None and nodes > 1)
         plan = e.plan
         options.append(Option(
             id=f"{w.name}:{acc.id}:{nodes}n", workload=w.name, kind="training", sku=acc.id, vendor=acc.vendor,
@@ -385,46 +460,88 @@ def _training_options(catalog: Catalog, req: PurchaseRequest, w: TrainingWorkloa
     return options
 
 
-def _nodes_for_deadline(est: Callable[[int], TrainingEstimate], n_min: int, deadline: float,
-                        n_cap: int) -> int | None:
-    """Exact smallest node count whose estimate meets the deadline (None if even ``n_cap`` misses).
+def _days_floor(w: TrainingWorkload, acc: Accelerator, per_node: int) -> Callable[[int], float]:
+    """A lower bound on a pool's training days: model FLOPs (6·N_active·D) at the full dense peak, no overhead.
 
-    Time falls roughly as a power of the count, so secant steps in log-log space land next to the answer
-    in one or two estimates; the result is then certified by checking that one node fewer misses.
+    Any estimate is at least this (MFU ≤ 1, goodput ≤ 1, attention adds FLOPs), so sizes whose bound already misses
+    a deadline, or exceeds the best time found, need no estimate.
+    """
+    try:
+        peak = peaks_for(acc, w.precision).compute
+    except OptimizerError:
+        return lambda nodes: 0.0
+    flops = 6.0 * (w.active_params or w.params) * w.tokens
+    return lambda nodes: flops / (nodes * per_node * peak * 1e12 * 86_400.0)
+
+
+def _fastest_on_grid(est: Callable[[int], TrainingEstimate], n_min: int, n_max: int,
+                     floor: Callable[[int], float]) -> int:
+    """The fastest size among ``n_min`` and the canonical sizes up to ``n_max`` (ties: the smaller).
+
+    Exact: sizes are tried from the largest down and the walk stops where the physical lower bound of a size is
+    no better than the best time found, since the bound only grows as sizes shrink.
+    """
+    best, best_days = n_min, math.inf
+    for n in reversed([n_min, *size_grid(n_min + 1, n_max)]):
+        if floor(n) > best_days:
+            break
+        e = est(n)
+        days = e.wall_clock_days if e.status == "ok" and e.wall_clock_days is not None else math.inf
+        if days <= best_days:
+            best, best_days = n, days
+    return best
+
+
+def _nodes_for_deadline(est: Callable[[int], TrainingEstimate], n_min: int, deadline: float,
+                        n_cap: int, floor: Callable[[int], float]) -> int | None:
+    """The fewest nodes that meet the deadline, found so that a longer deadline never needs more nodes.
+
+    Pool times are not monotone in the node count (a layout that factors badly can make a larger pool slower), so
+    the search runs on a fine canonical size grid (every count up to 16 nodes, then 16 per octave) in fixed
+    octaves above ``n_min``: the first octave whose top size meets the deadline is bisected. The octaves do not
+    depend on the deadline, a longer deadline can only stop at the same octave or an earlier one, and a bisection
+    whose probes can only flip from "misses" to "meets" never returns more nodes for a longer deadline (see
+    :func:`bisect_first`). Sizes whose physical lower bound already misses are not estimated. None if ``n_cap``
+    misses.
     """
 
-    def days(n: int) -> float:
+    def meets(n: int) -> bool:
+        if floor(n) > deadline:
+            return False
         e = est(n)
-        return e.wall_clock_days if e.status == "ok" and e.wall_clock_days is not None else math.inf
+        return e.status == "ok" and e.wall_clock_days is not None and e.wall_clock_days <= deadline
 
-    d_lo = days(n_min)
-    if d_lo <= deadline:
-        return n_min
-    lo, hi = n_min, None  # lo misses; hi (once found) hits
-    n_prev, d_prev = n_min, d_lo
-    n = min(n_cap, max(n_min + 1, math.ceil(n_min * d_lo / deadline)))  # first guess: perfect scaling
-    for _ in range(8):
-        d = days(n)
-        if d <= deadline:
-            hi = n
-            break
-        lo = max(lo, n)
-        if n >= n_cap:
-            return None
-        slope = (math.log(d_prev / d) / math.log(n / n_prev)) if (n != n_prev and math.isfinite(d)
-                                                                  and d_prev > d) else 1.0
-        slope = min(max(slope, 0.2), 1.5)
-        n_prev, d_prev = n, d
-        n = min(n_cap, max(n + 1, math.ceil(n * (d / deadline) ** (1 / slope) * 1.01)))
-    if hi is None:
-        return None
-    while hi - lo > 1:  # certify: narrow down to the first hit (usually one or two checks)
-        mid = max(lo + 1, min(hi - 1, math.floor(hi - max(1.0, 0.02 * hi))))
-        if days(mid) <= deadline:
-            hi = mid
+    grid = [n_min, *size_grid(n_min + 1, n_cap, _DEADLINE_STEPS)]
+    if meets(grid[0]):
+        return grid[0]
+    lo, top = 0, 2 * n_min
+    while lo < len(grid) - 1:  # octave by octave: the first octave whose top meets is bisected
+        end = max(i for i, n in enumerate(grid) if n <= top) if top < grid[-1] else len(grid) - 1
+        if end > lo and meets(grid[end]):
+            return grid[bisect_first(lambda i: meets(grid[i]), lo, end, tight=False)]
+        lo, top = max(lo, end), 2 * top
+    return None
+
+
+def bisect_first(ok: Callable[[int], bool], bad: int, good: int, *, tight: bool = True) -> int:
+    """Smallest integer in (bad, good] for which ``ok`` holds, given ok(good) and not ok(bad), ok monotone.
+
+    When ``good`` is a tight guess (``tight``), ``good - 1`` is tried first: if it fails, one probe certifies it.
+    For a family of predicates that only flip from false to true as a parameter grows (a longer deadline, a larger
+    budget), the answer never rises with the parameter: the probes are the same until the first one that differs,
+    and from there the looser predicate continues below it while the tighter one continues above.
+    """
+    if tight and good - bad > 1:
+        if not ok(good - 1):
+            return good
+        good -= 1
+    while good - bad > 1:
+        mid = (bad + good) // 2
+        if ok(mid):
+            good = mid
         else:
-            lo = mid
-    return hi
+            bad = mid
+    return good
 
 
 def _inference_options(catalog: Catalog, req: PurchaseRequest, w: InferenceWorkload, acc: Accelerator,
@@ -460,4 +577,5 @@ def with_policy_blocks_lifted(table: OptionTable, *, reasons: Iterable[str] | No
                        notes=list(table.notes))
 
 
-__all__ = ["EstimateCache", "Exclusion", "Option", "OptionTable", "SkuInfo", "build_table", "OptimizerError"]
+__all__ = ["EstimateCache", "Exclusion", "Option", "OptionTable", "OptimizerError", "SkuInfo", "bisect_first",
+           "build_table", "size_grid"]

@@ -69,8 +69,9 @@ def check_selection(table: OptionTable, selection: Mapping[str, int]) -> Validat
             days = job_days(chosen, table, w)
             if days is not None:
                 makespan = days if makespan is None else max(makespan, days)
-                if w.deadline_days is not None and days > w.deadline_days * (1 + _TOL):
-                    problems.append(f"{w.name}: {days:.2f} days exceeds the {w.deadline_days:g}-day deadline")
+                limit = table.request.run_deadline(w)
+                if limit is not None and days > limit * (1 + _TOL):
+                    problems.append(f"{w.name}: {days:.2f} days exceeds the {limit:g} days left before the deadline")
         else:
             assert isinstance(w, InferenceWorkload)
             cap = sum((opts[i].capacity_rps or 0) * n for i, n in chosen.items() if opts[i].workload == w.name)
@@ -128,7 +129,8 @@ def revalidate(catalog: Catalog, engine: ComplianceEngine, table: OptionTable,
         fee = verdict.fee_fraction
         cost = estimate_cost(catalog, CostRequest(
             accelerator=o.sku, accelerators=o.accelerators, currency=req.report_currency,
-            horizon_years=req.horizon_years, fabric=table.skus[o.sku].fabric, fee_fraction=fee,
+            horizon_years=req.horizon_years, fee_fraction=fee,
+            fabric=table.skus[o.sku].fabric if o.kind == "training" and o.nodes > 1 else None,
             risk_premium=decision.premium,
         ))
         if abs(cost.total.base - o.cost) > max(1.0, 1e-6 * o.cost):

@@ -14,14 +14,14 @@ from optimizer.compliance import ComplianceEngine
 from optimizer.errors import InvalidInputError
 from optimizer.plan import PurchasePlan
 from optimizer.recommend import recommend
-from optimizer.request import PurchaseRequest, TrainingWorkload
+from optimizer.request import MAX_MONEY, PurchaseRequest, TrainingWorkload
 from optimizer.table import EstimateCache
 
 
 class WhatIfChange(BaseModel):
     """One scenario: any combination of these changes is applied to the base request."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     remove_skus: list[str] = Field(default_factory=list, description="SKUs that become unavailable.")
     price_changes: dict[str, float] = Field(
@@ -30,7 +30,7 @@ class WhatIfChange(BaseModel):
     date: dt.date | None = Field(None, description="Evaluate the rules on this date instead.")
     rule_dates: dict[str, dt.date] = Field(default_factory=dict, description="Rule id → new effective date.")
     min_domestic_share: float | None = Field(None, ge=0, le=1)
-    budget: float | None = Field(None, gt=0)
+    budget: float | None = Field(None, gt=0, le=MAX_MONEY)
     deadline_days: float | None = Field(None, gt=0, le=3650)
 
     @field_validator("price_changes")
@@ -164,7 +164,7 @@ def _skus(plan: PurchasePlan) -> set[str]:
 
 def what_if(catalog: Catalog, engine: ComplianceEngine, request: PurchaseRequest, change: WhatIfChange, *,
             cache: EstimateCache | None = None, time_limit_s: float = 5.0, num_workers: int = 1) -> WhatIfResult:
-    """Solve the base request and the changed one; report the difference and break-even prices.
+    """Solve the base request and the changed one; report the difference and the changed plan's break-even prices.
 
     Raises:
         UnknownSkuError, InvalidInputError: a change names something unknown or leaves nothing to choose.
@@ -193,8 +193,8 @@ def what_if(catalog: Catalog, engine: ComplianceEngine, request: PurchaseRequest
         summary += f"; time {d_days:+.1f} days"
     return WhatIfResult(changes=change.describe(), base=base, changed=changed, delta_cost=d_cost, delta_days=d_days,
                         skus_added=added, skus_removed=removed, summary=summary,
-                        break_even=break_even(catalog, engine, request, base, cache=cache, time_limit_s=time_limit_s,
-                                                     num_workers=num_workers))
+                        break_even=break_even(cat, eng, req, changed, cache=cache, time_limit_s=time_limit_s,
+                                              num_workers=num_workers))
 
 
 def break_even(catalog: Catalog, engine: ComplianceEngine, request: PurchaseRequest, base: PurchasePlan, *,

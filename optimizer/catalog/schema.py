@@ -210,6 +210,63 @@ class SourcedDate(_Frozen):
         return dt.date(parts[0], parts[1], parts[2])
 
 
+class SaleWindow(_Frozen):
+    """A period in which a part could not be bought (a halt), or from which it no longer can (end of sale)."""
+
+    start: str = Field(description="First day of the halt or end of sale: YYYY, YYYY-MM or YYYY-MM-DD.")
+    end: str | None = Field(None, description="Day sales resumed (None = not resumed).")
+    countries: tuple[str, ...] = Field((), description="Buyer countries affected (ISO codes); empty = everywhere.")
+    source: tuple[str, ...] = Field(min_length=1)
+    grade: Grade
+    reason: str = Field(min_length=3, description="Why the part could not be bought (shown to users).")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _form(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", v):
+            raise ValueError(f"date {v!r} must be YYYY, YYYY-MM or YYYY-MM-DD")
+        return v
+
+    @field_validator("countries")
+    @classmethod
+    def _upper(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(c.strip().upper() for c in v)
+
+    def covers(self, on: dt.date, country: str) -> bool:
+        """True when this window blocks a purchase on ``on`` by a buyer in ``country``."""
+        if self.countries and country.upper() not in self.countries:
+            return False
+        if on < _first_day(self.start):
+            return False
+        return self.end is None or on < _first_day(self.end)
+
+
+def _first_day(text: str) -> dt.date:
+    parts = [int(p) for p in text.split("-")] + [1, 1]
+    return dt.date(parts[0], parts[1], parts[2])
+
+
+class SkuAvailability(_Frozen):
+    """When a part could be bought: announcement, volume shipments, halts and end of sale, each sourced."""
+
+    announced: SourcedDate | None = None
+    volume_shipments: SourcedDate = Field(description="First month of volume shipments: purchasable from then.")
+    halts: tuple[SaleWindow, ...] = Field((), description="Periods (and buyer countries) in which sales stopped.")
+
+    def blocked(self, on: dt.date, country: str) -> str | None:
+        """Why the part cannot be bought on ``on`` by a buyer in ``country`` (None = purchasable)."""
+        first = self.volume_shipments.as_date()
+        if on < first:
+            ann = f"announced {self.announced.date}, " if self.announced else ""
+            return (f"not yet shipping on {on} ({ann}volume shipments from {self.volume_shipments.date}, "
+                    f"{', '.join(self.volume_shipments.source)})")
+        for w in self.halts:
+            if w.covers(on, country):
+                until = f" until {w.end}" if w.end else ""
+                return f"not for sale to {country} on {on}: {w.reason} (from {w.start}{until}, {', '.join(w.source)})"
+        return None
+
+
 def _sku_id(v: str) -> str:
     if not SKU_ID_RE.fullmatch(v):
         raise ValueError(f"id {v!r} must be lower-case kebab case (e.g. 'ascend-910b')")
@@ -235,6 +292,9 @@ class Accelerator(_Frozen):
     )
     domestic_china: bool = Field(False, description="Designed by a Chinese vendor (domestic-share rules).")
     released: SourcedDate | None = None
+    availability: SkuAvailability | None = Field(
+        None, description="Sourced sale dates; without it the part counts as purchasable from `released`."
+    )
     dense: DensePeaks
     sparse: SparsePeaks | None = None
     memory_gb: MemoryGbFig
@@ -262,6 +322,15 @@ class Accelerator(_Frozen):
         if self.price is not None and self.price.basis != "per_accelerator":
             raise ValueError("an accelerator price must have basis per_accelerator")
         return self
+
+    def unavailable_reason(self, on: dt.date, country: str) -> str | None:
+        """Why this part cannot be bought on ``on`` by a buyer in ``country`` (None = purchasable)."""
+        if self.availability is not None:
+            return self.availability.blocked(on, country)
+        if self.released is not None and on < self.released.as_date():
+            return (f"not yet released on {on} (released {self.released.date}, "
+                    f"{', '.join(self.released.source)})")
+        return None
 
     def supports(self, precision: Precision) -> bool:
         """True when the precision exists and its peak is known."""
@@ -355,3 +424,6 @@ class CostAssumptions(_Frozen):
     electricity_usd_per_kwh: Figure
     horizon_years: Figure
     average_load: Figure = Field(description="Average server power as a fraction of its maximum input.")
+    hosting_maintenance_fraction_per_year: Figure | None = Field(
+        None, description="Hosting (space, cooling plant) and maintenance (support contracts, spares) per year as a "
+        "fraction of the hardware price; power is costed separately. None = not included.")

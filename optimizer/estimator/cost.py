@@ -1,7 +1,10 @@
 """Cost of ownership: capex (nodes, network, storage, fees, risk) and opex (power, hosting) over a horizon.
 
     capex = nodes · (node price + network per node + storage per node) · (1 + fees + risk premium on hardware)
-    opex  = nodes · node kW · average load · PUE · 8,760 h · price per kWh · years  +  hosting · nodes · years
+    opex  = nodes · node kW · average load · PUE · 8,760 h · price per kWh · years  +  hosting/maintenance · years
+
+Hosting/maintenance is a flat amount per node-year when given, else the catalog's fraction of the hardware price per
+year (an assumption-grade range). Network is priced per node from the fabric's price range (grade as recorded).
 
 Every price is a low/base/high range; ranges propagate (low uses every low input). Node prices come from a
 sourced server price, or from accelerator price × count + server overhead when only chip prices are known.
@@ -45,23 +48,25 @@ ZERO = MoneyRange(low=0, base=0, high=0)
 class CostRequest(BaseModel):
     """What to price: a number of accelerators of one SKU, and the opex knobs."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     accelerator: str = Field(min_length=1)
     accelerators: int = Field(ge=1, le=10_000_000)
     currency: Currency = "CNY"
     horizon_years: float | None = Field(None, gt=0, le=20)
     fabric: str | None = None
-    storage_per_node: float = Field(0.0, ge=0, description="Storage capex per node, in the request currency.")
-    hosting_per_node_year: float = Field(0.0, ge=0, description="Hosting/maintenance per node-year (currency).")
-    electricity_per_kwh: float | None = Field(None, gt=0, description="Price per kWh in the request currency.")
+    storage_per_node: float = Field(0.0, ge=0, le=1e12, description="Storage capex per node, in the request currency.")
+    hosting_per_node_year: float = Field(0.0, ge=0, le=1e12,
+                                         description="Hosting/maintenance per node-year (currency).")
+    electricity_per_kwh: float | None = Field(None, gt=0, le=1e3, description="Price per kWh in the request currency.")
     pue: float | None = Field(None, ge=1.0, le=3.0)
     average_load: float | None = Field(None, gt=0, le=1.0)
     fee_fraction: float = Field(0.0, ge=0, le=5, description="Tariffs/revenue shares as a fraction of hardware.")
     risk_premium: float = Field(0.0, ge=0, le=5, description="Licence-risk premium as a fraction of hardware.")
     cny_per_usd: float | None = Field(None, gt=0, le=100)
-    rental_per_accelerator_hour: float | None = Field(None, gt=0, description="Rental price (currency).")
-    rental_hours: float | None = Field(None, gt=0, description="Accelerator-hours the work needs (for rent vs buy).")
+    rental_per_accelerator_hour: float | None = Field(None, gt=0, le=1e6, description="Rental price (currency).")
+    rental_hours: float | None = Field(None, gt=0, le=1e12,
+                                       description="Accelerator-hours the work needs (for rent vs buy).")
 
 
 class CostEstimate(BaseModel):
@@ -88,6 +93,9 @@ class CostEstimate(BaseModel):
     facility_kw: float = Field(description="Base facility power at average load × PUE (kW).")
     energy_mwh_per_year: float
     opex_per_year: MoneyRange
+    hosting: MoneyRange = Field(description="Hosting/maintenance over the horizon (part of opex).")
+    hosting_basis: str = ""
+    network_basis: str = ""
     opex: MoneyRange
     total: MoneyRange
     horizon_years: float
@@ -113,6 +121,14 @@ def _node_of(catalog: Catalog, sku: str) -> tuple[Accelerator, NodeType | None, 
     nodes = catalog.nodes_for(acc.id)
     node = nodes[0] if nodes else None
     return acc, node, node.accelerators_per_node if node else 8
+
+
+def price_grade(catalog: Catalog, sku: str) -> str | None:
+    """Evidence grade of the price a node of this SKU is costed from (None when no price is sourced)."""
+    acc, node, _ = _node_of(catalog, sku)
+    if node is not None and node.price is not None:
+        return node.price.grade
+    return acc.price.grade if acc.price is not None else None
 
 
 def node_price(catalog: Catalog, sku: str, currency: Currency, rate: float) -> tuple[MoneyRange, str, str | None, int]:
@@ -177,12 +193,15 @@ def estimate_cost(catalog: Catalog, req: CostRequest) -> CostEstimate:
     hardware = price.scale(nodes)
     warnings: list[str] = []
     network = ZERO
+    network_basis = ""
     if req.fabric:
         net = catalog.networks.get(req.fabric)
         if net is None:
             raise InvalidInputError(f"unknown fabric {req.fabric!r}")
         if net.price_per_node is not None:
-            network = _price(net.price_per_node, cur, rate, nodes)
+            p = net.price_per_node
+            network = _price(p, cur, rate, nodes)
+            network_basis = f"{net.name}: {', '.join(p.source)}, grade {p.grade}" + (f" ({p.note})" if p.note else "")
         elif nodes > 1:
             warnings.append(f"{net.name}: no sourced network price; network cost not included")
     storage = MoneyRange(low=req.storage_per_node, base=req.storage_per_node, high=req.storage_per_node).scale(nodes)
@@ -209,7 +228,15 @@ def estimate_cost(catalog: Catalog, req: CostRequest) -> CostEstimate:
     kwh_b = nodes * kw.base * load_b * pue_b * HOURS_PER_YEAR
     power_year = MoneyRange(low=nodes * kw.low * load_lo * pue_lo * HOURS_PER_YEAR * el_lo, base=kwh_b * el_b,
                             high=nodes * kw.high * load_hi * pue_hi * HOURS_PER_YEAR * el_hi)
-    hosting_year = MoneyRange(low=1, base=1, high=1).scale(req.hosting_per_node_year * nodes)
+    hm = ca.hosting_maintenance_fraction_per_year
+    if req.hosting_per_node_year > 0 or hm is None or hm.value is None:
+        hosting_year = MoneyRange(low=1, base=1, high=1).scale(req.hosting_per_node_year * nodes)
+        hosting_basis = "given" if req.hosting_per_node_year > 0 else ""
+    else:
+        hosting_year = MoneyRange(low=hardware.low * (hm.lo or hm.value), base=hardware.base * hm.value,
+                                  high=hardware.high * (hm.hi or hm.value))
+        hosting_basis = (f"{hm.value:.0%} of hardware per year ({(hm.lo or hm.value):.0%}–{(hm.hi or hm.value):.0%}; "
+                         f"{', '.join(hm.source)}, grade {hm.grade})")
     opex_year = power_year + hosting_year
     opex = opex_year.scale(years)
     rental = None
@@ -229,12 +256,19 @@ def estimate_cost(catalog: Catalog, req: CostRequest) -> CostEstimate:
         Assumption(name="electricity", value=f"{el_b:.3f} {cur}/kWh", source=el_src),
         Assumption(name="horizon", value=f"{years:g} years", source="given" if req.horizon_years else "default"),
     ]
-    if req.hosting_per_node_year == 0:
-        warnings.append("hosting/maintenance not included (no sourced figure; set hosting_per_node_year)")
+    if hosting_basis:
+        assumptions.append(Assumption(name="hosting/maintenance", value=f"{hosting_year.base:,.0f} {cur} per year",
+                                      source=hosting_basis))
+    else:
+        warnings.append("hosting/maintenance not included (no figure; set hosting_per_node_year)")
+    if network_basis:
+        assumptions.append(Assumption(name="network", value=f"{network.base:,.0f} {cur}", source=network_basis))
     return CostEstimate(
         accelerator=acc.id, currency=cur, cny_per_usd=rate, fx_date=fx.date, accelerators=req.accelerators,
         nodes=nodes, node_type=node_id, node_price=price, node_price_basis=basis, hardware=hardware, network=network,
         storage=storage, fees=fees, risk=risk, capex=capex, power_kw_per_node=kw,
         facility_kw=nodes * kw.base * load_b * pue_b, energy_mwh_per_year=kwh_b / 1000, opex_per_year=opex_year,
-        opex=opex, total=capex + opex, horizon_years=years, rental=rental, assumptions=assumptions, warnings=warnings,
+        opex=opex, total=capex + opex, horizon_years=years, hosting=hosting_year.scale(years),
+        hosting_basis=hosting_basis, network_basis=network_basis, rental=rental, assumptions=assumptions,
+        warnings=warnings,
     )

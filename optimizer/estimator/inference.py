@@ -32,12 +32,12 @@ _BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0}
 class InferenceRequest(BaseModel):
     """A model to serve at a request rate under latency limits."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    params: float = Field(gt=0)
+    params: float = Field(gt=0, le=1e14)
     model: str | None = Field(None, min_length=1, max_length=80,
                               description="Model preset (fills params, layers, hidden and KV heads).")
-    active_params: float | None = Field(None, gt=0)
+    active_params: float | None = Field(None, gt=0, le=1e14)
     accelerator: str = Field(min_length=1)
     precision: ServePrecision = "bf16"
     kv_precision: Literal["bf16", "fp8"] = "bf16"

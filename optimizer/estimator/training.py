@@ -714,8 +714,11 @@ def _node_multiples() -> list[int]:
     return out
 
 
-def estimate_training(catalog: Catalog, req: TrainingRequest) -> TrainingEstimate:
+def estimate_training(catalog: Catalog, req: TrainingRequest, *, ranged: bool = True) -> TrainingEstimate:
     """Estimate a training run; with no count, size the cluster for ``deadline_days``.
+
+    ``ranged=False`` skips the low/high range (its drivers re-evaluate the chosen plan under each uncertain input):
+    the point values are the same, and the purchase optimizer, which probes many counts, needs only those.
 
     Raises:
         UnknownSkuError, UnsupportedPrecisionError, InvalidInputError: bad input (never a traceback).
@@ -724,7 +727,7 @@ def estimate_training(catalog: Catalog, req: TrainingRequest) -> TrainingEstimat
     c = _context(catalog, req, eff)
     if req.count is None:
         return _size_for_deadline(catalog, req, c)
-    return _estimate_count(catalog, c, req, req.count)
+    return _estimate_count(catalog, c, req, req.count, ranged=ranged)
 
 
 def _size_for_deadline(catalog: Catalog, req: TrainingRequest, c: _Ctx) -> TrainingEstimate:

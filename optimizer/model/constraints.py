@@ -108,8 +108,9 @@ class Deadlines(ConstraintModule):
                 continue
             time = cp_model.LinearExpr.weighted_sum([v.units(o.id) for o in opts],
                                                     [v.ints[o.id].days or 0 for o in opts])
-            if w.deadline_days is not None:
-                model.add(time <= math.floor(w.deadline_days / TIME_UNIT_DAYS + 1e-9))
+            limit = req.run_deadline(w)
+            if limit is not None:
+                model.add(time <= math.floor(limit / TIME_UNIT_DAYS + 1e-9))
             if ctx.makespan is not None:
                 model.add(ctx.makespan >= time)
 
@@ -139,8 +140,9 @@ class Deadlines(ConstraintModule):
         prod = model.new_int_var(0, horizon * (sum(tput) or 1), f"time_x_tput[{w.name}]")
         model.add_multiplication_equality(prod, [time, total])
         model.add(864 * prod >= tokens_scaled)
-        if w.deadline_days is not None:
-            model.add(time <= math.floor(w.deadline_days / TIME_UNIT_DAYS + 1e-9))
+        limit = req.run_deadline(w)
+        if limit is not None:
+            model.add(time <= math.floor(limit / TIME_UNIT_DAYS + 1e-9))
         if ctx.makespan is not None:
             model.add(ctx.makespan >= time)
 
@@ -148,10 +150,11 @@ class Deadlines(ConstraintModule):
         """Unused fraction of each deadline."""
         out = {}
         for w in table.request.workloads:
-            if isinstance(w, TrainingWorkload) and w.deadline_days:
+            limit = table.request.run_deadline(w) if isinstance(w, TrainingWorkload) else None
+            if isinstance(w, TrainingWorkload) and limit:
                 days = job_days(selection, table, w)
                 if days is not None:
-                    out[f"deadline[{w.name}]"] = 1 - days / w.deadline_days
+                    out[f"deadline[{w.name}]"] = 1 - days / limit
         return out
 
 

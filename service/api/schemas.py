@@ -15,9 +15,12 @@ from service.usecases import (
     CostRequest,
     InferenceRequest,
     InvalidInputError,
+    PurchasePlan,
     PurchaseRequest,
+    Relaxation,
     TrainingRequest,
     WhatIfChange,
+    WhatIfResult,
     human_numbers,
     money,
 )
@@ -39,7 +42,8 @@ class RecommendationCreate(human_numbers(PurchaseRequest, "PurchaseRequestBody")
     """Body of ``POST /v1/recommendations``: a purchase request, optionally accepting licence risk."""
 
     accept_license_risk: bool = Field(
-        False, description="Admit parts whose export licence outlook is not favourable (with a risk premium).")
+        False, description="Also admit licence-required parts whose outlook is not favourable (not granted yet, case "
+        "by case); by default only granted, assured and approval-presumed outlooks are admitted.")
 
 
 WhatIfChangeBody = human_numbers(WhatIfChange, "WhatIfChangeBody")
@@ -92,3 +96,23 @@ class Readiness(BaseModel):
 
     status: Literal["ready"] = "ready"
     checks: dict[str, str]
+
+
+class RelaxationOut(Relaxation):
+    """A relaxation's typed fields plus its sentence in the request's language (``?lang=en|zh``)."""
+
+    pair: list[RelaxationOut] = Field(default_factory=list)  # type: ignore[assignment]
+    message: str = Field(description="The change in words, e.g. 'budget must be at least ¥303M (now ¥10.0M)'.")
+
+
+class PlanOut(PurchasePlan):
+    """A purchase plan whose relaxations also carry their wording."""
+
+    relaxations: list[RelaxationOut] = Field(default_factory=list)  # type: ignore[assignment]
+
+
+class WhatIfOut(WhatIfResult):
+    """A what-if whose two plans carry their relaxations' wording."""
+
+    base: PlanOut
+    changed: PlanOut

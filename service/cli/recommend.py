@@ -11,6 +11,7 @@ import typer
 from service import usecases
 from service.cli._common import CatalogOpt, JsonOpt, LangChoice, LangOpt, console, context, emit_json, err_console
 from service.presenters.console import render_plan, render_whatif
+from service.presenters.json import plan_dict, whatif_dict
 from service.usecases import PurchaseRequest
 
 
@@ -39,7 +40,8 @@ class LicenceChoice(StrEnum):
 
 RequestOpt = Annotated[Path | None, typer.Option("--request", help="YAML/JSON request file (portfolio).")]
 AcceptRiskOpt = Annotated[bool, typer.Option(
-    "--accept-license-risk", help="Admit parts whose export licence is uncertain (priced with a risk premium).")]
+    "--accept-license-risk", help="Also consider licence-required parts whose licence outlook is not favourable "
+    "(not granted yet, case by case); by default only granted/assured/approval-presumed outlooks are admitted.")]
 ReportOpt = Annotated[Path | None, typer.Option(
     "--report", help="Also write a self-contained HTML memo (plan, plots, considered options) to this file.")]
 NUM = "70B, 7e9, 700亿"
@@ -112,7 +114,7 @@ def recommend(
     if report is not None:
         write_report(report, plan, req, ctx, lang.value)
     if as_json:
-        emit_json(plan)
+        emit_json(plan_dict(plan, lang.value))
         return
     render_plan(console, plan, lang.value)
 
@@ -137,6 +139,6 @@ def whatif(
                                     min_domestic_share=domestic, budget=budget, deadline_days=deadline_days, base=req)
     result = usecases.what_if(context(catalog), req, change)
     if as_json:
-        emit_json(result)
+        emit_json(whatif_dict(result, lang.value))
         return
     render_whatif(console, result, lang.value)

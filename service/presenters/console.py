@@ -6,7 +6,6 @@ any width; the considered-options table keeps SKU ids whole and folds the reason
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -14,8 +13,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from service.presenters.relaxations import describe as relaxation_text
 from service.presenters.text import Lang, fmt_days, fmt_money, fmt_share
-from service.usecases import CatalogEntry, Comparison, PurchasePlan, Relaxation
+from service.usecases import CatalogEntry, Comparison, PurchasePlan
 
 if TYPE_CHECKING:  # the what-if module loads OR-Tools; commands that never solve do not pay for it
     from service.usecases import BreakEven, WhatIfResult
@@ -107,18 +107,9 @@ def render_plan(console: Console, plan: PurchasePlan, lang: Lang = "en") -> None
                       highlight=False, markup=False)
 
 
-def relaxation_text(r: Relaxation, lang: Lang = "en") -> str:
-    """A relaxation in words: typed relaxations (issue-8b) through ``service.relaxation_text``, else the message."""
-    message = getattr(r, "message", None)
-    if isinstance(message, str):
-        return message
-    words = importlib.import_module("service.relaxation_text")  # the core's typed relaxations come with it
-    return str(words.describe(r, lang))
-
-
 def cost_lines(plan: PurchasePlan, lang: Lang = "en") -> str | None:
-    """Network and hosting shares of the totals, when the core reports them (issue-8b cost lines)."""
-    network, hosting = getattr(plan, "network_cost", None), getattr(plan, "hosting_cost", None)
+    """Network and hosting shares of the totals (their grades are in the plan's notes)."""
+    network, hosting = plan.network_cost, plan.hosting_cost
     if not network and not hosting:
         return None
     cur = plan.currency

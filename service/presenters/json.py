@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from service.usecases import AcceleratorDetail, CatalogEntry
+from service.presenters.relaxations import relaxation_dict
+from service.presenters.text import Lang
+from service.usecases import AcceleratorDetail, CatalogEntry, PurchasePlan
+
+if TYPE_CHECKING:  # the what-if module loads OR-Tools; commands that never solve do not pay for it
+    from service.usecases import WhatIfResult
 
 
 def accelerator_summary(entry: CatalogEntry) -> dict[str, Any]:
@@ -18,4 +23,19 @@ def accelerator_detail(detail: AcceleratorDetail) -> dict[str, Any]:
     out["computed"] = detail.computed
     out["nodes"] = detail.nodes
     out["networks"] = detail.networks
+    return out
+
+
+def plan_dict(plan: PurchasePlan, lang: Lang = "en") -> dict[str, Any]:
+    """A plan for JSON: every typed field, and each relaxation also carries its ``message`` in ``lang``."""
+    out = plan.model_dump(mode="json")
+    out["relaxations"] = [relaxation_dict(r, lang) for r in plan.relaxations]
+    return out
+
+
+def whatif_dict(result: WhatIfResult, lang: Lang = "en") -> dict[str, Any]:
+    """A what-if for JSON: both plans as ``plan_dict`` gives them."""
+    out = result.model_dump(mode="json")
+    out["base"] = plan_dict(result.base, lang)
+    out["changed"] = plan_dict(result.changed, lang)
     return out

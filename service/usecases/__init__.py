@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from corpus.errors import CorpusError
 from corpus.types import MAX_K, MAX_QUERY_CHARS, IngestReport, Kind, Language, Passage, SearchFilters
 from optimizer import (
+    MAX_MONEY,
     Accelerator,
     ComplianceResult,
     ConsideredOption,
@@ -46,7 +47,7 @@ from service.usecases.catalog import (
 )
 from service.usecases.context import AppContext, Domain, LazyDatabase, LazyDomain
 from service.usecases.estimates import estimate_cost, estimate_inference, estimate_training, validate_estimator
-from service.usecases.numbers import MAX_MONEY, coerce_numbers, day, fraction, human_numbers, money, quantity
+from service.usecases.numbers import coerce_numbers, day, fraction, human_numbers, money, quantity
 from service.usecases.planning import recommend, what_if, whatif_change
 from service.usecases.requests import (
     ACCEPT_LICENSE_RISK,

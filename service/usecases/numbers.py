@@ -14,14 +14,14 @@ from typing import Any, TypeVar, Union
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from optimizer import MAX_MONEY
 from optimizer.errors import InvalidInputError
 from optimizer.units import parse_date, parse_money, parse_quantity
 
 M = TypeVar("M", bound=BaseModel)
 
-MAX_MONEY = 1e15
-"""Largest budget or price accepted (10^15 in either currency, far above any real purchase); beyond it the
-solver's integer money units would overflow, so the request is refused instead."""
+# MAX_MONEY (the core's own cap, 10^15 in either currency): beyond it the solver's integer money units would
+# overflow, so the layer refuses larger amounts with a one-line message before any request model is built.
 
 
 def quantity(text: str | float, *, what: str) -> float:

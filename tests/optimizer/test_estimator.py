@@ -146,8 +146,10 @@ def test_capex_and_opex_by_hand(catalog: Catalog) -> None:
     assert est.capex.low == pytest.approx(128 * 1_200_000) and est.capex.high == pytest.approx(128 * 1_400_000)
     kw = 8 * 400 * 1.82 / 1000  # 8 × 400 W × server factor 1.82
     cny_per_kwh = 0.088 * 7.18
-    per_year = 128 * kw * 0.75 * 1.3 * 8760 * cny_per_kwh
+    hosting = 0.05 * 128 * 1_300_000  # hosting/maintenance: 5 % of the hardware price a year (assumption, grade A)
+    per_year = 128 * kw * 0.75 * 1.3 * 8760 * cny_per_kwh + hosting
     assert est.opex_per_year.base == pytest.approx(per_year)
+    assert est.hosting.base == pytest.approx(hosting * 3)
     assert est.opex.base == pytest.approx(per_year * 3)
     assert est.total.base == pytest.approx(128 * 1_300_000 + per_year * 3)
     assert est.total.low < est.total.base < est.total.high

@@ -297,3 +297,18 @@ def test_every_estimate_fits_memory_and_brackets_its_base(catalog: Catalog, pid:
     assert est.accelerator_hours_low <= est.accelerator_hours <= est.accelerator_hours_high  # type: ignore[operator]
     assert est.plan and est.plan.tp * est.plan.pp * est.plan.dp * est.plan.cp <= 8 * nodes
     assert est.step and est.step.step_s >= est.step.compute_s / est.plan.num_microbatches
+
+
+@pytest.mark.parametrize(("sku", "count"), [("h100-sxm", 1024), ("ascend-910b", 512), ("h20", 64)])
+def test_point_estimates_without_the_range_keep_the_point_values(catalog: Catalog, sku: str, count: int) -> None:
+    """The optimizer's probes (``ranged=False``) see the same time, throughput and plan as a full estimate."""
+    req = TrainingRequest(params=70e9, tokens=1.4e12, accelerator=sku, count=count)
+    full, point = estimate_training(catalog, req), estimate_training(catalog, req, ranged=False)
+    assert full.status == point.status == "ok"
+    assert point.wall_clock_days == full.wall_clock_days and point.tokens_per_s == full.tokens_per_s
+    assert point.plan == full.plan and point.mfu == full.mfu
+    assert full.range_drivers and not point.range_drivers
+    assert full.wall_clock_days_low is not None and full.wall_clock_days_high is not None
+    assert full.wall_clock_days_low < full.wall_clock_days < full.wall_clock_days_high
+    assert point.wall_clock_days_low == pytest.approx(point.wall_clock_days, rel=1e-12)  # no range: one point
+    assert point.wall_clock_days_high == pytest.approx(point.wall_clock_days, rel=1e-12)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -65,3 +66,71 @@ def test_cp_sat_equals_brute_force_and_plans_validate(inst) -> None:  # type: ig
     assert got == expected
     check = check_selection(t, r.selection)
     assert check.ok, check.problems
+
+
+# ---------------------------------------------------------------- monotonicity on the real model (issue 8)
+_CATALOG_CACHE: dict[str, object] = {}
+
+
+def _real() -> tuple[object, object, object]:
+    if not _CATALOG_CACHE:
+        from optimizer.catalog import load_catalog
+        from optimizer.compliance import load_engine
+        from optimizer.table import EstimateCache
+
+        cat = load_catalog()
+        _CATALOG_CACHE.update(catalog=cat, engine=load_engine(cat), cache=EstimateCache())
+    return _CATALOG_CACHE["catalog"], _CATALOG_CACHE["engine"], _CATALOG_CACHE["cache"]
+
+
+def _job(draw, **extra):  # type: ignore[no-untyped-def]
+    params = draw(st.sampled_from(["7B", "13B", "34B", "70B"]))
+    tokens = draw(st.sampled_from(["0.3T", "1T", "2T"]))
+    country = draw(st.sampled_from(["CN", "US", "DE", "SG"]))
+    date = draw(st.sampled_from(["2023-06-01", "2024-06-01", "2025-08-01", "2026-02-15"]))
+    data = {"workloads": [{"kind": "training", "params": params, "tokens": tokens, **extra}],
+            "buyer": {"country": country, "date": date}, "alternatives": 0,
+            "accept_license_risk": draw(st.booleans())}
+    return data
+
+
+def _solve_real(data):  # type: ignore[no-untyped-def]
+    from optimizer.request import PurchaseRequest
+    from optimizer.table import build_table
+
+    catalog, engine, cache = _real()
+    req = PurchaseRequest.model_validate(data)
+    t = build_table(catalog, engine, req, cache)  # type: ignore[arg-type]
+    return solve(t, objective=req.resolved_objective)
+
+
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_time_never_rises_with_the_budget(data) -> None:  # type: ignore[no-untyped-def]
+    base = _job(data.draw)
+    budget = 10 ** data.draw(st.floats(6.5, 11.0))
+    factor = data.draw(st.sampled_from([1.01, 1.1, 1.5, 2.0, 10.0]))
+    small = _solve_real({**base, "objective": "min_time", "budget": {"amount": budget}})
+    large = _solve_real({**base, "objective": "min_time", "budget": {"amount": budget * factor}})
+    if small.status.ok:
+        assert large.status.ok
+        assert large.objective is not None and small.objective is not None
+        assert large.objective <= small.objective, (small.makespan_days, large.makespan_days)
+
+
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_cost_never_rises_with_the_deadline(data) -> None:  # type: ignore[no-untyped-def]
+    deadline = data.draw(st.floats(5.0, 900.0))
+    factor = data.draw(st.sampled_from([1.01, 1.1, 1.5, 2.0, 4.0]))
+    base = _job(data.draw)
+    tight = _solve_real({**base, "objective": "min_cost",
+                         "workloads": [{**base["workloads"][0], "deadline_days": deadline}]})
+    loose = _solve_real({**base, "objective": "min_cost",
+                         "workloads": [{**base["workloads"][0], "deadline_days": min(3650.0, deadline * factor)}]})
+    if tight.status.ok:
+        assert loose.status.ok
+        assert loose.objective is not None and tight.objective is not None
+        assert loose.objective <= tight.objective, (tight.cost, loose.cost)

@@ -83,10 +83,10 @@ def _int_feasible(table: OptionTable, sel: dict[str, int], ints: dict) -> bool: 
         if sum(ints[i].power * n for i, n in sel.items()) > math.floor(req.limits.power_kw / 0.1 + 1e-9):
             return False
     for w in req.workloads:
-        if isinstance(w, TrainingWorkload) and w.deadline_days is not None:
+        if isinstance(w, TrainingWorkload) and (limit := req.run_deadline(w)) is not None:
             for i in sel:
                 o = ints[i].option
-                if o.workload == w.name and ints[i].days > math.floor(w.deadline_days / 0.01 + 1e-9):
+                if o.workload == w.name and ints[i].days > math.floor(limit / 0.01 + 1e-9):
                     return False
         elif not isinstance(w, TrainingWorkload):
             cap = sum((ints[i].capacity or 0) * n for i, n in sel.items() if ints[i].option.workload == w.name)

@@ -138,8 +138,8 @@ class _Mip:
             if isinstance(w, TrainingWorkload):
                 self._row([(o.id, 1) for o in opts], 1, 1)  # 1. one pool
                 days = [(o.id, self.ints[o.id].days or 0) for o in opts]
-                if w.deadline_days is not None:  # 2. deadline
-                    self._row(days, -inf, math.floor(w.deadline_days / TIME_UNIT_DAYS + 1e-9))
+                if (limit := req.run_deadline(w)) is not None:  # 2. deadline
+                    self._row(days, -inf, math.floor(limit / TIME_UNIT_DAYS + 1e-9))
                 if self.makespan is not None:  # 2. makespan ≥ job time
                     ct = self._row([(oid, -d) for oid, d in days], 0, inf)
                     ct.SetCoefficient(self.makespan, 1)
@@ -220,7 +220,7 @@ def integer_violations(table: OptionTable, selection: dict[str, int]) -> list[st
                 bad.append(f"coverage[{w.name}]")
                 continue
             days = sum((ints[i].days or 0) * n for i, n in mine.items())
-            if w.deadline_days is not None and days > math.floor(w.deadline_days / TIME_UNIT_DAYS + 1e-9):
+            if (limit := req.run_deadline(w)) is not None and days > math.floor(limit / TIME_UNIT_DAYS + 1e-9):
                 bad.append(f"deadline[{w.name}]")
             if days > _MAKESPAN_MAX:
                 bad.append(f"makespan[{w.name}]")

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from service import usecases
-from service.api.schemas import RecommendationCreate, WhatIfCreate
+from service.api.schemas import PlanOut, RecommendationCreate, WhatIfCreate, WhatIfOut
 from service.deps import ContextDep
-from service.usecases import PurchasePlan, WhatIfResult
+from service.presenters import Lang, plan_dict, whatif_dict
 
 router = APIRouter(prefix="/v1/recommendations", tags=["recommendations"])
 
+LangQuery = Annotated[Lang, Query(description="Language of the relaxations' `message` (en or zh).")]
 
-@router.post("", response_model=PurchasePlan)
-def create_recommendation(body: RecommendationCreate, ctx: ContextDep) -> PurchasePlan:
+
+@router.post("", response_model=PlanOut)
+def create_recommendation(body: RecommendationCreate, ctx: ContextDep, lang: LangQuery = "en") -> PlanOut:
     """Choose a purchase plan (CP-SAT) with considered options, alternatives and relaxations."""
-    return usecases.recommend(ctx, usecases.with_license_risk(body, body.accept_license_risk))
+    plan = usecases.recommend(ctx, usecases.with_license_risk(body, body.accept_license_risk))
+    return PlanOut.model_validate(plan_dict(plan, lang))
 
 
-@router.post("/whatif", response_model=WhatIfResult)
-def create_whatif(body: WhatIfCreate, ctx: ContextDep) -> WhatIfResult:
+@router.post("/whatif", response_model=WhatIfOut)
+def create_whatif(body: WhatIfCreate, ctx: ContextDep, lang: LangQuery = "en") -> WhatIfOut:
     """Re-solve under a change; report the difference and break-even prices."""
     request = usecases.with_license_risk(body.request, body.request.accept_license_risk)
-    return usecases.what_if(ctx, request, body.change)
+    return WhatIfOut.model_validate(whatif_dict(usecases.what_if(ctx, request, body.change), lang))
