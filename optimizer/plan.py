@@ -37,6 +37,10 @@ class PlanItem(_Out):
     power_kw: float
     network: float = Field(0.0, description="Scale-out network capex (part of capex and total).")
     hosting: float = Field(0.0, description="Hosting/maintenance over the horizon (part of opex and total).")
+    hardware: float = Field(
+        0.0, description="Servers with their accelerators (part of capex); fees and the licence-risk premium are "
+        "fee_fraction and risk_premium times this amount."
+    )
     plan: str
     mfu: float | None = None
     verdict: str

@@ -146,7 +146,7 @@ def _items(table: OptionTable, sel: dict[str, int]) -> list[PlanItem]:
             capex=o.capex * units, opex=o.opex * units, total_cost=o.cost * units,
             total_cost_low=o.cost_low * units, total_cost_high=o.cost_high * units, time_days=o.days,
             capacity_rps=None if o.capacity_rps is None else o.capacity_rps * units, power_kw=o.power_kw * units,
-            network=o.network * units, hosting=o.hosting * units,
+            network=o.network * units, hosting=o.hosting * units, hardware=o.hardware * units,
             plan=o.plan, mfu=o.mfu, verdict=c.verdict, license_outlook=c.license_outlook,
             risk_premium=info.decision.premium, fee_fraction=c.fee_fraction,
         ))

@@ -12,6 +12,7 @@ from service import usecases
 from service.cli._common import CatalogOpt, JsonOpt, LangChoice, LangOpt, console, context, emit_json, err_console
 from service.presenters.console import render_plan, render_whatif
 from service.presenters.json import plan_dict, whatif_dict
+from service.presenters.text import Lang
 from service.usecases import PurchaseRequest
 
 
@@ -48,11 +49,11 @@ NUM = "70B, 7e9, 700亿"
 
 
 def write_report(path: Path, plan: usecases.PurchasePlan, req: PurchaseRequest, ctx: usecases.AppContext,
-                 lang: str) -> None:
+                 lang: Lang) -> None:
     """Write the HTML memo; a path that cannot be written is a one-line error."""
     from service.web.report import render_report
 
-    html = render_report(plan.model_dump(mode="json"), request=req.model_dump(mode="json", exclude_none=True),
+    html = render_report(plan_dict(plan, lang), request=req.model_dump(mode="json", exclude_none=True),
                          lang=lang, data_version=usecases.data_version(ctx))
     try:
         path.write_text(html, encoding="utf-8")

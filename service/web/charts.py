@@ -29,6 +29,13 @@ _LABELS: dict[str, dict[str, str]] = {
         "prohibited": "prohibited",
         "capex": "capex",
         "opex": "opex",
+        "hardware": "servers and accelerators",
+        "storage": "storage",
+        "network": "network",
+        "fees_tariffs": "fees and tariffs",
+        "licence_risk_premium": "licence-risk premium",
+        "power": "power",
+        "hosting": "hosting and maintenance",
     },
     "zh": {
         "cost_title": "各项成本构成",
@@ -47,6 +54,13 @@ _LABELS: dict[str, dict[str, str]] = {
         "prohibited": "禁止",
         "capex": "资本支出",
         "opex": "运营支出",
+        "hardware": "服务器与加速卡",
+        "storage": "存储",
+        "network": "网络",
+        "fees_tariffs": "费用与关税",
+        "licence_risk_premium": "许可证风险溢价",
+        "power": "电费",
+        "hosting": "托管与运维",
     },
 }
 
@@ -64,7 +78,12 @@ def _layout(title: str, **extra: Any) -> dict[str, Any]:
 
 
 def cost_lines(item: Mapping[str, Any]) -> dict[str, float]:
-    """The cost lines of one plan item: its ``cost_breakdown`` when the plan carries one, else capex and opex."""
+    """The cost lines of one plan item, which add up to its total cost.
+
+    capex = hardware + storage + network + fees/tariffs (``fee_fraction`` x hardware) + licence-risk premium
+    (``risk_premium`` x hardware); opex = power + hosting/maintenance. Storage is what capex holds beyond the other
+    lines; an item without ``hardware`` (older plans) is shown as capex and opex.
+    """
     breakdown = item.get("cost_breakdown")
     if isinstance(breakdown, Mapping) and breakdown:
         lines: dict[str, float] = {}
@@ -74,7 +93,23 @@ def cost_lines(item: Mapping[str, Any]) -> dict[str, float]:
                 lines[str(key)] = float(amount)
         if lines:
             return lines
-    return {"capex": float(item.get("capex") or 0.0), "opex": float(item.get("opex") or 0.0)}
+    capex, opex = float(item.get("capex") or 0.0), float(item.get("opex") or 0.0)
+    hardware = float(item.get("hardware") or 0.0)
+    if hardware <= 0:
+        return {"capex": capex, "opex": opex}
+    network, hosting = float(item.get("network") or 0.0), float(item.get("hosting") or 0.0)
+    fees = hardware * float(item.get("fee_fraction") or 0.0)
+    premium = hardware * float(item.get("risk_premium") or 0.0)
+    out = {
+        "hardware": hardware,
+        "storage": max(capex - hardware - network - fees - premium, 0.0),
+        "network": network,
+        "fees_tariffs": fees,
+        "licence_risk_premium": premium,
+        "power": max(opex - hosting, 0.0),
+        "hosting": hosting,
+    }
+    return {k: v for k, v in out.items() if v > 0 or k == "hardware"}
 
 
 def cost_breakdown(plan: Mapping[str, Any], lang: str = "en") -> Figure:

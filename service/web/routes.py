@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service import usecases
 from service.deps import ContextDep
+from service.presenters.json import plan_dict
 from service.usecases import PurchasePlan
 from service.web import charts
 from service.web.assets import STATIC_DIR, plotly_js_path
@@ -79,7 +80,7 @@ class ReportCreate(BaseModel):
 def create_report(body: ReportCreate, ctx: ContextDep, lang: Lang = "en") -> HTMLResponse:
     """A self-contained HTML memo of the plan (plots, considered options, citations) that opens offline."""
     html = render_report(
-        body.plan.model_dump(mode="json"),
+        plan_dict(body.plan, lang),
         request=body.request,
         citations=[c.model_dump() for c in body.citations],
         lang=lang,

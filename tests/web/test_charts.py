@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from service.web import charts
 
 PLAN = {
@@ -57,7 +59,7 @@ def test_cost_breakdown_uses_the_items_own_breakdown_when_present() -> None:
     )
     fig = charts.cost_breakdown(dict(PLAN, items=[item]), "zh")
     bars = {d["name"]: d["y"][0] for d in fig["data"] if d["type"] == "bar"}
-    assert bars == {"accelerators": 30e6, "network": 2e6, "hosting": 1e6}
+    assert bars == {"accelerators": 30e6, "网络": 2e6, "托管与运维": 1e6}
     assert fig["layout"]["title"]["text"] == "各项成本构成"
 
 
@@ -173,3 +175,35 @@ def test_winner_heatmap_reads_batch_result_rows_as_the_jobs_api_returns_them() -
     names = [d["name"] for d in curves["data"]]
     assert names == ["CN Cost", "CN Time (days)", "DE Cost", "DE Time (days)"]
     assert curves["data"][0]["y"] == [4.8e7, 9.9e7] and curves["data"][2]["x"] == [5e7]
+
+
+def test_cost_lines_split_capex_and_opex_into_what_a_committee_asks_about() -> None:
+    # hardware 10M, fees 15% (1.5M), risk premium 5% (0.5M), network 1M, storage 0.2M -> capex 13.2M;
+    # hosting 1.5M of opex 4M -> power 2.5M.
+    item = {
+        "capex": 13.2e6,
+        "opex": 4.0e6,
+        "hardware": 10e6,
+        "network": 1e6,
+        "hosting": 1.5e6,
+        "fee_fraction": 0.15,
+        "risk_premium": 0.05,
+        "total_cost": 17.2e6,
+    }
+    lines = charts.cost_lines(item)
+    assert lines == pytest.approx(
+        {
+            "hardware": 10e6,
+            "storage": 0.2e6,
+            "network": 1e6,
+            "fees_tariffs": 1.5e6,
+            "licence_risk_premium": 0.5e6,
+            "power": 2.5e6,
+            "hosting": 1.5e6,
+        }
+    )
+    assert sum(lines.values()) == pytest.approx(item["total_cost"])
+    fig = charts.cost_breakdown(
+        {"currency": "CNY", "items": [dict(item, workload="w", accelerators=8, sku="h20")]}, "zh"
+    )
+    assert [d["name"] for d in fig["data"] if d["type"] == "bar"][:2] == ["服务器与加速卡", "存储"]
