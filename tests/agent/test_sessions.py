@@ -14,7 +14,7 @@ from service.agent.parse import Lexicon, apply_followup, parse_question
 from service.agent.sessions import SessionStore
 from service.storage import make_engine, upgrade
 from tests.agent.conftest import TODAY
-from tests.service.test_storage import PG_URL, _postgres_available
+from tests.pg import PG_URL, postgres_available
 
 
 def _exercise(engine: Engine, lex: Lexicon) -> None:
@@ -59,7 +59,7 @@ def _scratch_schema() -> Iterator[Engine]:
 
 @pytest.mark.integration
 def test_sessions_in_postgresql(lex: Lexicon) -> None:
-    if not _postgres_available():
+    if not postgres_available():
         pytest.skip("no PostgreSQL at 127.0.0.1:5432")
     with _scratch_schema() as engine:
         _exercise(engine, lex)

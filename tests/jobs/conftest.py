@@ -13,19 +13,9 @@ from sqlalchemy import text
 from service.jobs.spec import parse_spec
 from service.jobs.store import JobStore
 from service.storage import make_engine, upgrade
+from tests.pg import PG_URL, postgres_available
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def postgres_available() -> bool:
-    try:
-        engine = make_engine(PG_URL)
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-        return True
-    except Exception:
-        return False
+__all__ = ["PG_URL", "postgres_available"]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])

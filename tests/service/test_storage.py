@@ -10,19 +10,7 @@ from sqlalchemy import inspect, text
 
 from service.settings import Settings
 from service.storage import make_engine, upgrade
-
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def _postgres_available() -> bool:
-    try:
-        engine = make_engine(PG_URL)
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-        return True
-    except Exception:
-        return False
+from tests.pg import PG_URL, postgres_available
 
 
 def test_default_database_is_a_sqlite_file_under_the_data_dir(tmp_path: Path) -> None:
@@ -39,7 +27,7 @@ def test_default_database_is_a_sqlite_file_under_the_data_dir(tmp_path: Path) ->
 
 @pytest.mark.integration
 def test_upgrade_on_postgresql_is_idempotent() -> None:
-    if not _postgres_available():
+    if not postgres_available():
         pytest.skip("no PostgreSQL at 127.0.0.1:5432")
     schema = f"t_{uuid.uuid4().hex[:8]}"
     admin = make_engine(PG_URL)
