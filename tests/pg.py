@@ -7,6 +7,8 @@ from sqlalchemy import text
 from service.storage import make_engine
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+NO_POSTGRES = ("PostgreSQL is not running at 127.0.0.1:5432 (user postgres, database test, trust auth); the CI "
+               "machines run it: start one there to run this test")
 
 
 def postgres_available() -> bool:

@@ -18,8 +18,9 @@ from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = shutil.which("docker-compose")
-needs_compose = pytest.mark.skipif(
-    COMPOSE is None, reason="docker-compose is not installed (`make compose-validator` installs it with apt as root)")
+NO_COMPOSE = ("docker-compose is not installed and scripts/system-deps.sh (run by make test) could not install it "
+              "(it needs root and apt)")
+needs_compose = pytest.mark.skipif(COMPOSE is None, reason=NO_COMPOSE)
 
 
 def _config(path: Path = ROOT / "docker-compose.yml", **env: str) -> subprocess.CompletedProcess[str]:
@@ -33,7 +34,7 @@ def _config(path: Path = ROOT / "docker-compose.yml", **env: str) -> subprocess.
 def resolved() -> dict[str, Any]:
     """The compose file as docker-compose resolves it (anchors merged, variables substituted)."""
     if COMPOSE is None:
-        pytest.skip("docker-compose is not installed (`make compose-validator` installs it with apt as root)")
+        pytest.skip(reason=NO_COMPOSE)
     proc = _config(POSTGRES_PASSWORD="s3cret")
     assert proc.returncode == 0, proc.stderr
     data: dict[str, Any] = yaml.safe_load(proc.stdout)

@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 
+from service.presenters.text import Lang, fmt_money
 from service.web import charts
 from service.web.assets import plotly_js
 
@@ -78,7 +80,7 @@ _TEXT: dict[str, dict[str, str]] = {
 @lru_cache(maxsize=1)
 def _env() -> Environment:
     env = Environment(loader=PackageLoader("service.web", "templates"), autoescape=select_autoescape(["html", "j2"]))
-    env.filters["money"] = format_money
+    env.filters["money"] = _money
     env.filters["num"] = format_number
     return env
 
@@ -94,15 +96,11 @@ def format_number(value: Any, digits: int = 1) -> str:
     return str(value)
 
 
-def format_money(value: Any, currency: str = "") -> str:
-    """Money in millions with the currency: ``48,200,000 CNY`` -> ``¥48.2M``."""
-    if value is None:
-        return "—"
-    symbol = {"CNY": "¥", "USD": "$"}.get(currency, "")
-    amount = float(value)
-    if abs(amount) >= 1e6:
-        return f"{symbol}{amount / 1e6:,.1f}M" + ("" if symbol else f" {currency}")
-    return f"{symbol}{amount:,.0f}" + ("" if symbol else f" {currency}")
+@pass_context
+def _money(context: Context, value: Any, currency: str = "") -> str:
+    """Amounts in the memo's language, in the notation used everywhere else (``¥48.2M`` / ``¥4,820万``)."""
+    lang: Lang = "zh" if context.get("lang") == "zh" else "en"
+    return fmt_money(None if value is None else float(value), currency, lang)
 
 
 def render_report(

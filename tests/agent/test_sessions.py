@@ -14,7 +14,7 @@ from service.agent.parse import Lexicon, apply_followup, parse_question
 from service.agent.sessions import SessionStore
 from service.storage import make_engine, upgrade
 from tests.agent.conftest import TODAY
-from tests.pg import PG_URL, postgres_available
+from tests.pg import NO_POSTGRES, PG_URL, postgres_available
 
 
 def _exercise(engine: Engine, lex: Lexicon) -> None:
@@ -60,6 +60,6 @@ def _scratch_schema() -> Iterator[Engine]:
 @pytest.mark.integration
 def test_sessions_in_postgresql(lex: Lexicon) -> None:
     if not postgres_available():
-        pytest.skip("no PostgreSQL at 127.0.0.1:5432")
+        pytest.skip(reason=NO_POSTGRES)
     with _scratch_schema() as engine:
         _exercise(engine, lex)

@@ -13,9 +13,9 @@ from sqlalchemy import text
 from service.jobs.spec import parse_spec
 from service.jobs.store import JobStore
 from service.storage import make_engine, upgrade
-from tests.pg import PG_URL, postgres_available
+from tests.pg import NO_POSTGRES, PG_URL, postgres_available
 
-__all__ = ["PG_URL", "postgres_available"]
+__all__ = ["NO_POSTGRES", "PG_URL", "postgres_available"]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
@@ -29,7 +29,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
         return
     if not postgres_available():
-        pytest.skip("no PostgreSQL at 127.0.0.1:5432")
+        pytest.skip(reason=NO_POSTGRES)
     schema = f"jobs_{uuid.uuid4().hex[:10]}"
     admin = make_engine(PG_URL)
     with admin.begin() as conn:

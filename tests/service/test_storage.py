@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 
 from service.settings import Settings
 from service.storage import make_engine, upgrade
-from tests.pg import PG_URL, postgres_available
+from tests.pg import NO_POSTGRES, PG_URL, postgres_available
 
 
 def test_default_database_is_a_sqlite_file_under_the_data_dir(tmp_path: Path) -> None:
@@ -28,7 +28,7 @@ def test_default_database_is_a_sqlite_file_under_the_data_dir(tmp_path: Path) ->
 @pytest.mark.integration
 def test_upgrade_on_postgresql_is_idempotent() -> None:
     if not postgres_available():
-        pytest.skip("no PostgreSQL at 127.0.0.1:5432")
+        pytest.skip(reason=NO_POSTGRES)
     schema = f"t_{uuid.uuid4().hex[:8]}"
     admin = make_engine(PG_URL)
     with admin.begin() as conn:

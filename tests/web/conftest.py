@@ -53,7 +53,8 @@ def browser() -> Iterator[Any]:
     # Module scope: Playwright's sync API keeps an event loop running in this thread while it is open, which would
     # break later tests that call asyncio.run().
     if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (make test installs Debian's chromium where apt works)")
+        pytest.skip(reason=f"Chromium is not installed at {CHROMIUM} and scripts/system-deps.sh could not install it "
+                    "(needs root and apt); install Debian's chromium or set PROCURE_CHROMIUM to run the browser tests")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
