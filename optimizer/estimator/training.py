@@ -368,6 +368,8 @@ def _evaluate(c: _Ctx, tp: int, pp: int, dp: int, zero: int, mb: int, batch_toke
     if seqs < dp * mb:
         return None
     m = max(1, round(seqs / (dp * mb)))
+    if abs(m * dp * mb - seqs) > _BATCH_TOLERANCE * seqs:
+        return None  # this data-parallel width cannot run the asked batch (it would change it by over 10%)
     if ep is None:
         ep = _default_ep(s, dp) if c.moe else 1
     p_dev, w, g, o = _state_bytes(c, tp, pp, dp, ep, zero)
@@ -550,6 +552,12 @@ _MICRO_BATCHES = (1, 2, 4, 8)
 """Micro-batch sizes searched: larger ones fill GEMMs and amortise per-micro-batch costs, at more memory."""
 _PP_MENU = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
 """Pipeline depths tried. DP = ⌊count / (TP·PP·CP)⌋; leftover devices idle (they still count in the hours)."""
+
+
+_BATCH_TOLERANCE = 0.10
+"""A plan must realise the global batch within this fraction: sequences per step are whole micro-batches on every
+data-parallel replica, and rounding a 512-sequence batch onto 341 replicas (682 sequences) would credit the plan
+with a third more work per step than the run does."""
 
 
 def _default_batch_tokens(params: float) -> float:
@@ -934,10 +942,17 @@ def _estimate_count(catalog: Catalog, c: _Ctx, req: TrainingRequest, count: int,
         given = _batch_tokens(c, req)
         if given is not None and choice.tp and choice.pp:
             dp = choice.dp or count // (choice.tp * choice.pp * (choice.cp or 1))
-            if given / c.seq < dp * (choice.micro_batch or 1):
-                msg = (f"the global batch ({given / c.seq:,.0f} sequences) is smaller than the {dp:,} data-parallel "
-                       f"replicas of the given plan × micro-batch {choice.micro_batch or 1}: give a larger batch, "
+            mb = choice.micro_batch or 1
+            seqs = given / c.seq
+            if seqs < dp * mb:
+                msg = (f"the global batch ({seqs:,.0f} sequences) is smaller than the {dp:,} data-parallel "
+                       f"replicas of the given plan × micro-batch {mb}: give a larger batch, "
                        "fewer accelerators or more model parallelism")
+            elif abs(max(1, round(seqs / (dp * mb))) * dp * mb - seqs) > _BATCH_TOLERANCE * seqs:
+                msg = (f"the global batch ({seqs:,.0f} sequences) does not split into whole micro-batches of {mb} "
+                       f"over the {dp:,} data-parallel replicas of the given plan (within "
+                       f"{_BATCH_TOLERANCE:.0%}): give a batch that is a multiple of {dp * mb:,} sequences or "
+                       "another data-parallel width")
         return TrainingEstimate(status="does_not_fit", message=msg, minimum_count=need, **common)  # type: ignore[arg-type]
     best = _to_eval(c, cand)
     step = best.step.step_s

@@ -282,6 +282,29 @@ def test_batch_smaller_than_the_data_parallel_width_is_explained(catalog: Catalo
     assert ok.status == "ok" and ok.plan and ok.plan.zero_stage == 3
 
 
+def test_plans_keep_the_asked_batch(catalog: Catalog) -> None:
+    # 4,194,304 tokens at 8,192 per sequence = 512 sequences. On 8,192 H100s a TP4 x PP3 plan leaves 682 data-parallel
+    # replicas; rounding 512/341 up gave 682 sequences a step (+33%, more work to amortise bubbles and collectives).
+    est = estimate_training(catalog, TrainingRequest(model="llama-3-8b", tokens=1e12, accelerator="h100-sxm",
+                                                     count=8192, seq_len=8192, global_batch_tokens=4_194_304))
+    assert est.plan and abs(est.plan.global_batch_tokens - 4_194_304) <= 0.10 * 4_194_304
+    assert 512 % (est.plan.dp * est.plan.micro_batch) == 0  # the powers of two divide 512 exactly here
+    # A given plan whose replicas cannot carry the batch is refused with the reason, not silently re-batched.
+    bad = estimate_training(catalog, TrainingRequest(model="llama-3-8b", tokens=1e12, accelerator="h100-sxm",
+                                                     count=4092, seq_len=8192, global_batch_seqs=512,
+                                                     plan=PlanChoice(tp=4, pp=3, micro_batch=1)))
+    assert bad.status == "does_not_fit" and "does not split into whole micro-batches" in bad.message
+
+
+@settings(max_examples=40, deadline=None)
+@given(count=st.integers(min_value=16, max_value=4096), seqs=st.integers(min_value=64, max_value=4096))
+def test_realised_batch_stays_within_ten_percent(catalog: Catalog, count: int, seqs: int) -> None:
+    est = estimate_training(catalog, TrainingRequest(model="llama-2-7b", tokens=1e11, accelerator="h100-sxm",
+                                                     count=count, seq_len=4096, global_batch_seqs=seqs), ranged=False)
+    if est.status == "ok":
+        assert est.plan and abs(est.plan.global_batch_tokens / 4096 - seqs) <= 0.10 * seqs + 1e-9
+
+
 @settings(max_examples=25, deadline=None)
 @given(pid=st.sampled_from(["llama-2-7b", "qwen2.5-14b", "llama-3-70b", "mixtral-8x7b", "qwen3-30b-a3b", "yi-34b"]),
        nodes=st.sampled_from([1, 4, 16, 64]), sku=st.sampled_from(["h100-sxm", "a100-80gb", "h20", "ascend-910b"]),
