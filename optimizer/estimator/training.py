@@ -661,6 +661,10 @@ def _context(catalog: Catalog, req: TrainingRequest, eff: EfficiencyModel, *, se
     hbm = require(acc, "memory_bandwidth_tbps", "memory bandwidth")
     shape = _shape(req)
     seq_len = seq or req.seq_len or _DEFAULT_SEQ
+    if req.global_batch_tokens is not None and req.global_batch_tokens < seq_len:
+        raise InvalidInputError(
+            f"a global batch of {req.global_batch_tokens:,.0f} tokens is less than one {seq_len:,}-token sequence; "
+            f"a batch in sequences is written like '{req.global_batch_tokens:,.0f} seqs'")
     link = acc.intra_node_link_gbps.value
     node = node_size(catalog, acc)
     stack_name, stack = eff.stack_for(acc, req.stack)

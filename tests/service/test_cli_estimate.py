@@ -118,6 +118,7 @@ def test_model_preset_and_practitioner_flags() -> None:
         (["--model", "llama-3-70b", "--params", "70B"], "not both"),
         (["--params", "70B", "--global-batch", "lots"], "global_batch"),
         (["--params", "70B", "--goodput", "0.9", "--steady-state"], "not both"),
+        (["--params", "70B", "--seq-len", "8192", "--global-batch", "128"], "'128 seqs'"),
         ([], "--model"),
     ],
 )
