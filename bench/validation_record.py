@@ -42,10 +42,14 @@ def main() -> None:
               f"predicted range: {report.in_range}/{report.n}. Modelled architectures only: within 1.5× "
               f"{report.within_factor_1_5_modelled}/{report.n_modelled}, inside the range "
               f"{report.in_range_modelled}/{report.n_modelled}.", "",
-              "## Megatron-LM benchmarks (published configuration given)", "",
+              "## Megatron benchmarks (published configuration given)", "",
               "Korthikanti et al. 2022 (arXiv 2205.05198) iteration times, full vs selective recompute, as "
               "transcribed by Calculon; Narayanan et al. 2021 (arXiv 2104.04473) Table 1 achieved TFLOP/s per "
-              "GPU (Eq. 3 FLOPs / predicted iteration time). Stack profile `megatron-2021`, A100-80GB, HDR-200.", "",
+              "GPU (Eq. 3 FLOPs / predicted iteration time). Stack profile `megatron-2021`, A100-80GB, HDR-200.",
+              "`megatron-bridge-h100`: NVIDIA's Megatron-Bridge performance summary (25.11 and 26.02 containers), "
+              "DGX-H100, FP8 current scaling, tokens/s per GPU of the same Llama 3 architectures as the Llama 3 runs "
+              "above; stack `megatron-core`, NDR-400. The steady-state H100 physics is checked here, apart from "
+              "what a whole-run figure adds.", "",
               "| benchmark | set | metric | reported | predicted | error | plan |", "|---|---|---|---:|---:|---:|---|"]
     for b in report.benchmarks:
         lines.append(f"| {b.name} | {b.set} | {b.metric} | {b.reported:,.2f} | {b.predicted:,.2f} | {b.error:+.1%} | "

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from optimizer.catalog import Catalog
 from optimizer.errors import CatalogError
@@ -79,32 +79,48 @@ class Benchmark(BaseModel):
     id: str
     set: str
     name: str
-    layers: int
-    hidden: int
-    heads: int
+    model: str | None = Field(None, description="Architecture preset (models.yaml); else the GPT-3 style shape below.")
+    layers: int | None = None
+    hidden: int | None = None
+    heads: int | None = None
     vocab: int = 51200
     seq_len: int = 2048
     gpus: int
     tp: int
     pp: int
+    cp: int = 1
+    zero_stage: int = Field(0, ge=0, le=3, description="3 for fully sharded data parallelism (FSDP).")
     global_batch: int = Field(description="Sequences per iteration.")
     micro_batch: int | None = None
     virtual_stages: int | None = None
-    recompute: Literal["none", "selective", "full"]
-    metric: Literal["step_time_s", "tflops_per_gpu"]
+    recompute: Literal["none", "selective", "full"] | None = Field(
+        None, description="None: the estimator picks the cheapest recompute that fits (the recipe does not say).")
+    precision: TrainPrecision = "bf16"
+    metric: Literal["step_time_s", "tflops_per_gpu", "tokens_per_s_per_gpu"]
     reported: float = Field(gt=0)
     accelerator: str = "a100-80gb"
     stack: StackName = "megatron-2021"
+    fabric: str | None = None
     source: str
+
+    @model_validator(mode="after")
+    def _shape_given(self) -> Benchmark:
+        if self.model is None and (self.layers is None or self.hidden is None or self.heads is None):
+            raise ValueError("a benchmark needs a model preset or layers, hidden and heads")
+        if self.metric == "tflops_per_gpu" and self.model is not None:
+            raise ValueError("tflops_per_gpu uses Narayanan's Eq. 3 and needs the GPT-3 style shape")
+        return self
 
     @property
     def params(self) -> float:
         """Narayanan et al. Eq. 2: P = 12·l·h²·(1 + 13/(12h) + (V + s)/(12·l·h))."""
+        assert self.layers is not None and self.hidden is not None
         n, h = self.layers, self.hidden
         return 12.0 * n * h * h * (1 + 13 / (12 * h) + (self.vocab + self.seq_len) / (12 * n * h))
 
     def iteration_flops(self) -> float:
         """Narayanan et al. Eq. 3 (with the recomputation forward): 96·B·s·l·h²·(1 + s/6h + V/16lh)."""
+        assert self.layers is not None and self.hidden is not None
         n, h, s = self.layers, self.hidden, self.seq_len
         return 96.0 * self.global_batch * s * n * h * h * (1 + s / (6 * h) + self.vocab / (16 * n * h))
 
@@ -201,25 +217,34 @@ def validate_benchmarks(catalog: Catalog, benches: Sequence[Benchmark]) -> list[
     """Estimate each benchmark iteration with its published configuration; compare step time or TFLOP/s."""
     rows: list[BenchmarkRow] = []
     for b in benches:
-        dp = b.gpus // (b.tp * b.pp)
-        plan = PlanChoice(tp=b.tp, pp=b.pp, dp=dp, micro_batch=b.micro_batch, virtual_stages=b.virtual_stages,
-                          recompute=b.recompute, zero_stage=0)
-        req = TrainingRequest(
-            params=b.params, tokens=float(b.global_batch * b.seq_len), accelerator=b.accelerator, count=b.gpus,
-            seq_len=b.seq_len, global_batch_seqs=b.global_batch, n_layers=b.layers, d_model=b.hidden,
-            n_heads=b.heads, n_kv_heads=b.heads, ffn=4 * b.hidden, gated=False, vocab=b.vocab, steady_state=True,
-            stack=b.stack, plan=plan,
-        )
-        est = estimate_training(catalog, req)
+        dp = b.gpus // (b.tp * b.pp * b.cp)
+        plan = PlanChoice(tp=b.tp, pp=b.pp, dp=dp, cp=b.cp, micro_batch=b.micro_batch,
+                          virtual_stages=b.virtual_stages, recompute=b.recompute, zero_stage=b.zero_stage)
+        common = {"tokens": float(b.global_batch * b.seq_len), "accelerator": b.accelerator, "count": b.gpus,
+                  "seq_len": b.seq_len, "global_batch_seqs": b.global_batch, "steady_state": True, "stack": b.stack,
+                  "plan": plan, "precision": b.precision, "fabric": b.fabric}
+        if b.model is not None:
+            req = TrainingRequest(model=b.model, **common)  # type: ignore[arg-type]
+        else:
+            req = TrainingRequest(params=b.params, n_layers=b.layers, d_model=b.hidden, n_heads=b.heads,
+                                  n_kv_heads=b.heads, ffn=4 * (b.hidden or 0), gated=False, vocab=b.vocab,
+                                  **common)  # type: ignore[arg-type]
+        est = estimate_training(catalog, req, ranged=False)
         if est.step is None or est.plan is None:
             raise CatalogError(f"benchmark {b.id}: {est.message}", path="training_runs.yaml")
         step = est.step.step_s
-        pred = step if b.metric == "step_time_s" else b.iteration_flops() / (step * b.gpus) / 1e12
+        if b.metric == "step_time_s":
+            pred = step
+        elif b.metric == "tflops_per_gpu":
+            pred = b.iteration_flops() / (step * b.gpus) / 1e12
+        else:
+            pred = b.global_batch * b.seq_len / step / b.gpus
         pl = est.plan
         rows.append(BenchmarkRow(
             id=b.id, name=b.name, set=b.set, metric=b.metric, reported=b.reported, predicted=pred,
             error=(pred - b.reported) / b.reported,
-            plan=f"tp{pl.tp} pp{pl.pp}x{pl.virtual_stages} dp{pl.dp} mb{pl.micro_batch} {pl.recompute}",
+            plan=f"tp{pl.tp} pp{pl.pp}x{pl.virtual_stages} dp{pl.dp}" + (f" cp{pl.cp}" if pl.cp > 1 else "")
+                 + (f" zero{pl.zero_stage}" if pl.zero_stage else "") + f" mb{pl.micro_batch} {pl.recompute}",
         ))
     return rows
 

@@ -263,7 +263,7 @@ def validate(
         emit_json(report)
         return
     if report.benchmarks:
-        bt = Table(title="Megatron-LM benchmarks (published configuration)", header_style="bold")
+        bt = Table(title="Megatron benchmarks (published configuration)", header_style="bold")
         for col in ("benchmark", "set", "metric", "reported", "predicted", "error", "plan"):
             bt.add_column(col, justify="left" if col in ("benchmark", "set", "metric", "plan") else "right")
         for b in report.benchmarks:

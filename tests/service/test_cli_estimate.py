@@ -131,10 +131,11 @@ def test_validate_reports_the_megatron_sets() -> None:
     code, out, err = run("validate", "--set", "megatron", "--json")
     assert code == 0, err
     body = json.loads(out)
-    assert body["rows"] == [] and len(body["benchmarks"]) == 18
-    assert set(body["benchmark_sets"]) == {"megatron-2021", "megatron-2022"}
+    assert body["rows"] == [] and len(body["benchmarks"]) == 23
+    assert set(body["benchmark_sets"]) == {"megatron-2021", "megatron-2022", "megatron-bridge-h100"}
+    assert all(b["metric"] == "tokens_per_s_per_gpu" for b in body["benchmarks"] if b["set"] == "megatron-bridge-h100")
     code, out, _ = run("validate", "--set", "megatron")
-    assert code == 0 and "Megatron-LM benchmarks" in out
+    assert code == 0 and "Megatron benchmarks" in out
 
 
 def test_inference_with_a_model_preset() -> None:
