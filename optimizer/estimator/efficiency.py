@@ -18,7 +18,7 @@ from importlib import resources
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from optimizer.catalog import Accelerator
 
@@ -57,6 +57,8 @@ class Stack(_M):
     p2p_overlap: float
     a2a_overlap: float
     flash: bool
+    fp8_saved_inputs: bool = Field(False, description="FP8 runs cache 1-byte linear-layer inputs for the backward "
+                                                      "(Transformer Engine); False where 16-bit inputs are kept.")
     bucket_params: float
     source: tuple[str, ...] = ()
     provenance: str = "assumption"

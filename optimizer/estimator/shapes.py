@@ -146,6 +146,16 @@ class ModelShape(BaseModel):
         mlp = 2.0 + (6.0 if self.gated else 4.0) * self.ffn_width / self.d_model + 1.0
         return 15.0 + mlp
 
+    def fp8_activation_saving(self) -> float:
+        """Per-layer activation bytes / (seq · batch · hidden) saved when FP8 linear layers cache 1-byte inputs.
+
+        Of Korthikanti's terms, the QKV input (norm output, 2) and the up-projection input (norm output, 2) are
+        saved only for their linear layer: 2 → 1 each; the down-projection input (activation output, 2·ffn/h)
+        becomes ffn/h; the output projection's input is also the flash-attention output, which attention keeps
+        in 16 bits, so its FP8 copy adds 1. Net: 1 + 1 + ffn/h − 1 = 1 + ffn/h.
+        """
+        return 1.0 + self.ffn_width / self.d_model
+
     @model_validator(mode="after")
     def _check(self) -> ModelShape:
         if self.active_params > self.params * 1.0001:

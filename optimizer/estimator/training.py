@@ -377,7 +377,7 @@ def _evaluate(c: _Ctx, tp: int, pp: int, dp: int, zero: int, mb: int, batch_toke
     in_flight = min(pp, m)
     tokens_dev = mb * c.seq / cp  # tokens per GEMM (sequence parallelism all-gathers the TP shards)
     sbh = tokens_dev * s.d_model
-    coef = c.act_coef
+    coef = c.act_coef - (s.fp8_activation_saving() if c.precision == "fp8" and st.fp8_saved_inputs else 0.0)
     scores = 0.0 if st.flash else 5.0 * s.n_heads * c.seq / cp / s.d_model  # Korthikanti's 5as/h term
     act_none = (coef + scores) * sbh / tp
     act_sel = coef * sbh / tp

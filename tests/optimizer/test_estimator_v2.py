@@ -335,3 +335,26 @@ def test_point_estimates_without_the_range_keep_the_point_values(catalog: Catalo
     assert full.wall_clock_days_low < full.wall_clock_days < full.wall_clock_days_high
     assert point.wall_clock_days_low == pytest.approx(point.wall_clock_days, rel=1e-12)  # no range: one point
     assert point.wall_clock_days_high == pytest.approx(point.wall_clock_days, rel=1e-12)
+
+
+def test_fp8_linear_inputs_are_cached_in_one_byte(catalog: Catalog) -> None:
+    # Llama 3 70B: Korthikanti's 34 generalised to SwiGLU = 15 + 2 + 6 x 3.5 + 1 = 39 bytes / (s·b·h) per layer.
+    # Transformer Engine caches FP8 inputs: QKV and up-projection inputs 2 -> 1, down-projection input 7 -> 3.5,
+    # and an extra 1-byte copy of the flash-attention output for the output projection: 39 - 4.5 = 34.5.
+    shape = model_preset("llama-3-70b").shape()
+    assert shape.activation_coefficient() == pytest.approx(39.0)
+    assert shape.fp8_activation_saving() == pytest.approx(4.5)
+
+    def acts(precision: str, stack: str) -> float:
+        est = estimate_training(catalog, TrainingRequest(
+            model="llama-3-70b", tokens=1e11, accelerator="h100-sxm", count=128, seq_len=8192,
+            global_batch_seqs=128, precision=precision, stack=stack, steady_state=True,  # type: ignore[arg-type]
+            plan=PlanChoice(tp=4, pp=8, micro_batch=1, virtual_stages=1, recompute="none", zero_stage=1)))
+        assert est.status == "ok" and est.memory is not None
+        return est.memory.activations_gb
+
+    # 10 layers per stage x 8 micro-batches in flight x 4.5 x (8,192 x 8,192) / TP 4 bytes = 6.04 GB less.
+    saved = 10 * 8 * 4.5 * 8192 * 8192 / 4 / 1e9
+    assert acts("bf16", "megatron-core") - acts("fp8", "megatron-core") == pytest.approx(saved, rel=1e-6)
+    # FSDP (torchao-style float8) keeps the 16-bit inputs: no saving.
+    assert acts("bf16", "fsdp") == pytest.approx(acts("fp8", "fsdp"), rel=1e-9)
