@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from optimizer.reasons import Why
 from optimizer.validate import ValidationResult
 
 
@@ -63,6 +64,7 @@ class ConsideredOption(_Out):
     delta_cost: float | None = None
     delta_days: float | None = None
     reason: str = ""
+    why: Why | None = Field(None, description="The reason as a code and its values, for wording it in any language.")
 
 
 class AlternativeItem(_Out):
@@ -129,6 +131,7 @@ class Exclusion(_Out):
     reason: str
     category: str
     workload: str | None = None
+    why: Why | None = Field(None, description="The reason as a code and its values, for wording it in any language.")
 
 
 class Citation(_Out):

@@ -23,6 +23,7 @@ from optimizer.plan import (
     Relaxation,
     SolverInfo,
 )
+from optimizer.reasons import Why
 from optimizer.relax import relaxations
 from optimizer.request import PurchaseRequest, TrainingWorkload
 from optimizer.selection import domestic_share
@@ -61,7 +62,7 @@ def recommend(
     objective: ModelObjective = request.resolved_objective
     kw = {"time_limit_s": time_limit_s, "num_workers": num_workers}
     result = solve(table, objective=objective, **kw)  # type: ignore[arg-type]
-    excluded = [Exclusion(sku=e.sku, reason=e.reason, category=e.category, workload=e.workload)
+    excluded = [Exclusion(sku=e.sku, reason=e.reason, category=e.category, workload=e.workload, why=e.why)
                 for e in table.exclusions]
     info = SolverInfo(status=result.status.value, wall_time_ms=result.wall_time_s * 1000, stages=result.stages,
                       options=len(table.options))
@@ -188,22 +189,27 @@ def considered(table: OptionTable, sel: dict[str, int] | None) -> list[Considere
                 cost, days, cap, acc = o.cost * units, None, (o.capacity_rps or 0) * units, o.accelerators * units
                 status = "feasible" if cost <= budget else "over budget"
             reason = ""
+            why: Why | None = None
             if mine[0].blocked:
-                status, reason = "blocked by policy", mine[0].blocked
+                status, reason, why = "blocked by policy", mine[0].blocked, info.blocked_why
             if any(o.id in chosen_ids for o in mine):
                 status = "chosen"
             if not reason:
                 c = info.compliance
                 reason = f"{c.verdict}" + (f" ({c.license_outlook})" if c.license_outlook else "")
-                if info.decision.premium:
-                    reason += f", risk premium {info.decision.premium:.0%}"
-                if c.fee_fraction:
-                    reason += f", fees {c.fee_fraction:.0%}"
+                premium = f"{info.decision.premium:.0%}" if info.decision.premium else ""
+                fees = f"{c.fee_fraction:.0%}" if c.fee_fraction else ""
+                if premium:
+                    reason += f", risk premium {premium}"
+                if fees:
+                    reason += f", fees {fees}"
+                why = Why(code="verdict", args={"verdict": c.verdict, "outlook": c.license_outlook or "",
+                                                "premium": premium, "fees": fees})
             rows.append(ConsideredOption(
                 workload=w.name, sku=sku, name=info.name, status=status, accelerators=acc,  # type: ignore[arg-type]
                 total_cost=cost, time_days=days, capacity_rps=cap,
                 delta_cost=None if ref_cost is None else cost - ref_cost,
-                delta_days=None if (ref_days is None or days is None) else days - ref_days, reason=reason,
+                delta_days=None if (ref_days is None or days is None) else days - ref_days, reason=reason, why=why,
             ))
         order = {"chosen": 0, "feasible": 1, "misses deadline": 2, "over budget": 3, "blocked by policy": 4}
         key_time = req.resolved_objective == "min_time"
@@ -212,7 +218,8 @@ def considered(table: OptionTable, sel: dict[str, int] | None) -> list[Considere
         for e in table.exclusions:
             if e.workload in (None, w.name) and not any(r.sku == e.sku for r in rows):
                 out.append(ConsideredOption(workload=w.name, sku=e.sku, name=table.skus[e.sku].name
-                                            if e.sku in table.skus else e.sku, status="excluded", reason=e.reason))
+                                            if e.sku in table.skus else e.sku, status="excluded", reason=e.reason,
+                                            why=e.why))
     return out
 
 

@@ -33,6 +33,7 @@ from optimizer.estimator import (
 )
 from optimizer.estimator.common import choose_fabric, node_size, peaks_for
 from optimizer.estimator.cost import price_grade
+from optimizer.reasons import Why
 from optimizer.request import FAVOURABLE_OUTLOOKS, InferenceWorkload, PurchaseRequest, TrainingWorkload
 
 ExclusionCategory = Literal["compliance", "availability", "policy", "price", "data", "fit", "fabric", "supply",
@@ -108,6 +109,7 @@ class Exclusion:
     reason: str
     category: ExclusionCategory
     workload: str | None = None
+    why: Why | None = None
 
 
 @dataclass
@@ -137,11 +139,17 @@ class SkuInfo:
     price_grade: str | None = None
     license_block: str | None = None
     """Why a licence-required part is held back by default (outlook not favourable; None = not held back)."""
+    license_block_why: Why | None = None
 
     @property
     def blocked(self) -> str | None:
         """Why the buyer policy blocks this part (None = admissible)."""
         return self.decision.reason if not self.decision.admissible else self.license_block
+
+    @property
+    def blocked_why(self) -> Why | None:
+        """``blocked`` as a machine-readable reason (None when admissible or not coded)."""
+        return self.decision.why if not self.decision.admissible else self.license_block_why
 
 
 @dataclass
@@ -229,19 +237,24 @@ def _sku_info(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest, 
     info = SkuInfo(sku=acc.id, name=acc.name, vendor=acc.vendor, domestic=acc.domestic_china, compliance=result,
                    decision=decision, node_size=node_size(catalog, acc), fabric=fabric_id, fabric_note=fabric_note)
     if result.verdict == "prohibited":
-        first = next((f.text for f in result.rules if f.effect == "prohibited"), "prohibited")
+        hit = next((f for f in result.rules if f.effect == "prohibited"), None)
+        first = hit.text if hit else "prohibited"
+        why = Why(code="prohibited", args={"country": req.buyer.country, "date": req.buyer.date.isoformat(),
+                                           "classification": result.classification,
+                                           "outlook": result.license_outlook or ""})
         exclusions.append(Exclusion(acc.id, f"prohibited for {req.buyer.country} on {req.buyer.date}: {first}",
-                                    "compliance"))
+                                    "compliance", why=why))
         return info, exclusions
-    unavailable = acc.unavailable_reason(req.buyer.date, req.buyer.country)
+    unavailable = acc.unavailable(req.buyer.date, req.buyer.country)
     if unavailable:
-        exclusions.append(Exclusion(acc.id, unavailable, "availability"))
+        exclusions.append(Exclusion(acc.id, unavailable[0], "availability", why=unavailable[1]))
         return info, exclusions
     outlook = result.license_outlook
     if (result.verdict == "license_required" and decision.admissible and not req.accept_license_risk
             and outlook not in FAVOURABLE_OUTLOOKS):
         info.license_block = (f"licence required ({outlook}: {OUTLOOK_TEXT.get(outlook or '', 'outlook unknown')}); "
                               "held back unless the buyer accepts licence risk (--accept-license-risk)")
+        info.license_block_why = Why(code="licence_held_back", args={"outlook": outlook or ""})
     try:
         est = estimate_cost(catalog, CostRequest(
             accelerator=acc.id, accelerators=info.node_size, currency=req.report_currency,
@@ -249,7 +262,9 @@ def _sku_info(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest, 
             risk_premium=decision.premium if decision.admissible else _blocked_premium(result, req),
         ))
     except InvalidInputError as exc:
-        exclusions.append(Exclusion(acc.id, exc.message, "price"))
+        unpriced = acc.price is None and exc.message.startswith("no sourced price")
+        exclusions.append(Exclusion(acc.id, exc.message, "price",
+                                    why=Why(code="no_price", args={"sku": acc.id}) if unpriced else None))
         return info, exclusions
     net = est.network  # priced separately: a single node needs no scale-out fabric
     info.node_network = (net.low, net.base, net.high)
@@ -331,10 +346,11 @@ def build_table(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest
         if not acc.datacenter and not req.skus:
             table.exclusions.append(Exclusion(
                 sku, f"{acc.name} is a consumer card (not designed or marketed for datacenters); it is considered "
-                "only when named in `skus`", "policy"))
+                "only when named in `skus`", "policy", why=Why(code="consumer_card", args={"name": acc.name})))
             continue
         if supply.get(sku) == 0:
-            table.exclusions.append(Exclusion(sku, f"supply limit for {sku} is 0", "supply"))
+            table.exclusions.append(Exclusion(sku, f"supply limit for {sku} is 0", "supply",
+                                              why=Why(code="supply_zero", args={"sku": sku})))
             continue
         blocked = info.blocked
         for w in req.workloads:

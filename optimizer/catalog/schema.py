@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from optimizer.reasons import Why
+
 Grade = Literal["P", "S", "W", "D", "A"]
 """Evidence grade: Primary, Secondary, Weak, Derived (arithmetic on sourced inputs), Assumption."""
 
@@ -255,15 +257,25 @@ class SkuAvailability(_Frozen):
 
     def blocked(self, on: dt.date, country: str) -> str | None:
         """Why the part cannot be bought on ``on`` by a buyer in ``country`` (None = purchasable)."""
+        hit = self.block(on, country)
+        return hit[0] if hit else None
+
+    def block(self, on: dt.date, country: str) -> tuple[str, Why] | None:
+        """``blocked`` as (English sentence, machine-readable reason)."""
         first = self.volume_shipments.as_date()
         if on < first:
             ann = f"announced {self.announced.date}, " if self.announced else ""
             return (f"not yet shipping on {on} ({ann}volume shipments from {self.volume_shipments.date}, "
-                    f"{', '.join(self.volume_shipments.source)})")
+                    f"{', '.join(self.volume_shipments.source)})",
+                    Why(code="not_shipping", args={"date": on.isoformat(), "from": self.volume_shipments.date,
+                                                   "announced": self.announced.date if self.announced else ""}))
         for w in self.halts:
             if w.covers(on, country):
                 until = f" until {w.end}" if w.end else ""
-                return f"not for sale to {country} on {on}: {w.reason} (from {w.start}{until}, {', '.join(w.source)})"
+                return (f"not for sale to {country} on {on}: {w.reason} (from {w.start}{until}, "
+                        f"{', '.join(w.source)})",
+                        Why(code="not_for_sale", args={"country": country, "date": on.isoformat(), "start": w.start,
+                                                       "end": w.end or ""}))
         return None
 
 
@@ -325,11 +337,17 @@ class Accelerator(_Frozen):
 
     def unavailable_reason(self, on: dt.date, country: str) -> str | None:
         """Why this part cannot be bought on ``on`` by a buyer in ``country`` (None = purchasable)."""
+        hit = self.unavailable(on, country)
+        return hit[0] if hit else None
+
+    def unavailable(self, on: dt.date, country: str) -> tuple[str, Why] | None:
+        """``unavailable_reason`` as (English sentence, machine-readable reason)."""
         if self.availability is not None:
-            return self.availability.blocked(on, country)
+            return self.availability.block(on, country)
         if self.released is not None and on < self.released.as_date():
             return (f"not yet released on {on} (released {self.released.date}, "
-                    f"{', '.join(self.released.source)})")
+                    f"{', '.join(self.released.source)})",
+                    Why(code="not_released", args={"date": on.isoformat(), "released": self.released.date}))
         return None
 
     def supports(self, precision: Precision) -> bool:

@@ -41,6 +41,7 @@ from optimizer.compliance.schema import (
     TariffParams,
 )
 from optimizer.errors import CatalogError, InvalidInputError, UnknownCountryError
+from optimizer.reasons import Why
 
 _RULE_FILES = ("us_bis.yaml", "cn_measures.yaml")
 
@@ -238,9 +239,11 @@ class ComplianceEngine:
         if result.verdict == "prohibited":
             return PolicyDecision(admissible=False, reason=f"prohibited: {result.reasons[0] if result.reasons else ''}")
         if policy.vendor_allow is not None and vendor not in policy.vendor_allow:
-            return PolicyDecision(admissible=False, reason=f"vendor {vendor} is not in the allowed vendors")
+            return PolicyDecision(admissible=False, reason=f"vendor {vendor} is not in the allowed vendors",
+                                  why=Why(code="vendor_not_allowed", args={"vendor": vendor}))
         if vendor in policy.vendor_deny:
-            return PolicyDecision(admissible=False, reason=f"vendor {vendor} is denied by the buyer policy")
+            return PolicyDecision(admissible=False, reason=f"vendor {vendor} is denied by the buyer policy",
+                                  why=Why(code="vendor_denied", args={"vendor": vendor}))
         restrictive = [w for w in result.warnings if w.severity == "restrictive"]
         if restrictive and not policy.allow_restricted:
             return PolicyDecision(admissible=False, reason=f"restricted: {restrictive[0].text}")
@@ -249,7 +252,8 @@ class ComplianceEngine:
         if result.verdict == "license_required":
             if policy.license_required == "exclude":
                 return PolicyDecision(
-                    admissible=False, reason=f"licence required ({result.license_outlook}); policy excludes such parts"
+                    admissible=False, reason=f"licence required ({result.license_outlook}); policy excludes such parts",
+                    why=Why(code="licence_excluded", args={"outlook": result.license_outlook or ""}),
                 )
             if policy.license_required == "allow_with_risk_premium" and result.license_outlook is not None:
                 premium = policy.risk_premium.get(result.license_outlook, 0.0)
@@ -765,7 +769,7 @@ def _eval_tariff(engine: ComplianceEngine, rule: Rule, st: _State) -> None:
             return
 
 
-def _warn(st: _State, rule: Rule, severity: str | None, text: str | None = None) -> None:
+def _warn(st: _State, rule: Rule, severity: str | None, text: str | None = None, why: Why | None = None) -> None:
     if severity is None:
         return
     st.warnings.append(
@@ -774,6 +778,7 @@ def _warn(st: _State, rule: Rule, severity: str | None, text: str | None = None)
             severity=severity,  # type: ignore[arg-type]
             text=text or rule.text or rule.title,
             citations=rule.citations,
+            why=why,
         )
     )
 
@@ -856,6 +861,7 @@ def _eval_hbm(engine: ComplianceEngine, rule: Rule, st: _State) -> None:
         "caution",
         f"{st.acc.name} relies on HBM; standalone HBM above {p.density_gbps_per_mm2} GB/s/mm² is controlled "
         "(3A090.c) and PRC advanced ICs rely on imported HBM, so supply is at risk.",
+        why=Why(code="hbm_supply", args={"name": st.acc.name, "density": f"{p.density_gbps_per_mm2}"}),
     )
 
 

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from optimizer.reasons import Why
+
 Verdict = Literal["allowed", "license_required", "prohibited"]
 Outlook = Literal[
     "denial_presumed",
@@ -289,6 +291,7 @@ class ComplianceWarning(_Frozen):
     severity: Severity
     text: str
     citations: tuple[str, ...]
+    why: Why | None = None
 
 
 class CostAdder(_Frozen):
@@ -410,3 +413,4 @@ class PolicyDecision(_Frozen):
     admissible: bool
     premium: float = 0.0
     reason: str
+    why: Why | None = None

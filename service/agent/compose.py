@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 import prompts
 from service.agent.parse import Assumption, Change, Lang
+from service.presenters.reasons import STATUS_ZH, outlook_text, reason_text
 from service.usecases import ComplianceResult, Passage, PurchasePlan
 
 
@@ -112,8 +113,6 @@ _KIND = {"en": {"commercial": "commercial", "state_funded": "state-owned"}, "zh"
                                                                                    "state_funded": "国有"}}
 _BINDING_ZH = {"budget": "预算", "deadline": "期限", "domestic_share": "国产化率", "policy": "采购政策",
                "power": "功率", "racks": "机架", "supply": "供应量", "vendor_share": "单一厂商占比"}
-_STATUS_ZH = {"over budget": "超出预算", "misses deadline": "无法按期完成", "blocked by policy": "被采购政策排除",
-              "excluded": "被排除", "feasible": "可行但不是最优"}
 
 
 @dataclass
@@ -236,12 +235,14 @@ def plan(c: Composer, p: PurchasePlan, *, max_excluded: int = 4) -> None:
         if o.delta_days is not None and o.delta_days > 0:
             detail += c.t("lost_time", days=days(o.delta_days))
         if o.reason and o.reason != "allowed":
-            detail += f" ({o.reason})" if c.lang == "en" else f"（{o.reason}）"
-        status = o.status if c.lang == "en" else _STATUS_ZH.get(o.status, o.status)
+            why = reason_text(o.why, o.reason, c.lang)
+            detail += f" ({why})" if c.lang == "en" else f"（{why}）"
+        status = o.status if c.lang == "en" else STATUS_ZH.get(o.status, o.status)
         c.add("lost", name=o.name, status=status, detail=detail)
     shown = [e for e in p.excluded if e.category in ("compliance", "policy")][:max_excluded]
+    part_names = {o.sku: o.name for o in p.considered}
     for e in shown:
-        c.add("excluded", sku=e.sku, reason=e.reason)
+        c.add("excluded", sku=part_names.get(e.sku, e.sku), reason=reason_text(e.why, e.reason, c.lang))
     rest = len(p.excluded) - len(shown)
     if rest > 0:
         c.add("excluded_more", count=rest)
@@ -252,10 +253,9 @@ def risks(c: Composer, p: PurchasePlan, checks: list[ComplianceResult]) -> None:
     """Licence outlook of the chosen parts and supply warnings that fired for them."""
     c.add("risks")
     n = 0
-    outlooks = {r.sku: r.license_outlook_text for r in checks if r.license_outlook_text}
     for i in p.items:
         if i.license_outlook:
-            c.add("risk_outlook", name=i.name, outlook=outlooks.get(i.sku, i.license_outlook.replace("_", " ")))
+            c.add("risk_outlook", name=i.name, outlook=outlook_text(i.license_outlook, c.lang))
             n += 1
     seen: set[str] = set()
     for r in checks:
@@ -264,7 +264,7 @@ def risks(c: Composer, p: PurchasePlan, checks: list[ComplianceResult]) -> None:
                 continue
             seen.add(w.rule_id)
             refs = "".join(f" [{c.cite_source(s, s)}]" for s in w.citations[:2])
-            c.add("risk_warning", text=w.text.strip() + refs)
+            c.add("risk_warning", text=reason_text(w.why, w.text.strip(), c.lang) + refs)
             n += 1
     if not n:
         c.add("risks_none")
@@ -272,7 +272,7 @@ def risks(c: Composer, p: PurchasePlan, checks: list[ComplianceResult]) -> None:
 
 def compliance(c: Composer, r: ComplianceResult, country_name: str) -> None:
     """Verdict, classification and reasons of one check."""
-    text = r.license_outlook_text
+    text = outlook_text(r.license_outlook, c.lang) if r.license_outlook else None
     outlook = (f" ({text})" if c.lang == "en" else f"（{text}）") if text else ""
     tpp = f", TPP {r.tpp:,.0f}" if r.tpp is not None else ""
     c.add("compliance", name=r.name, kind=_KIND[c.lang][r.buyer_kind], country=country_name, date=r.date.isoformat(),
@@ -280,4 +280,4 @@ def compliance(c: Composer, r: ComplianceResult, country_name: str) -> None:
     for reason in r.reasons[:6]:
         c.add("compliance_reason", reason=reason)
     for w in r.warnings[:4]:
-        c.add("risk_warning", text=w.text.strip())
+        c.add("risk_warning", text=reason_text(w.why, w.text.strip(), c.lang))

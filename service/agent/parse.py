@@ -788,6 +788,19 @@ def finish(f: Facts, *, today: dt.date, lex: Lexicon, intent: Intent | None = No
     return parsed
 
 
+_DEFAULT_REASON_ZH = {
+    "today's date": "今天的日期",
+    "the question is in Chinese": "问题用中文提出",
+    "the budget is in CNY": "预算以人民币计",
+    "the budget is in USD": "预算以美元计",
+    "the catalog's home market": "目录的默认市场",
+    "no workload named; a model size suggests training": "未说明负载类型；给出了模型规模，按训练处理",
+    f"{TOKENS_PER_PARAM:g} tokens per parameter (compute-optimal, Hoffmann et al. 2022)":
+        f"每个参数 {TOKENS_PER_PARAM:g} 个 token（计算最优，Hoffmann 等，2022）",
+}
+"""The reasons of the defaults, as a Chinese answer states them."""
+
+
 def apply_defaults(req: FlatRequest, intent: Intent, lang: Lang, today: dt.date
                    ) -> tuple[FlatRequest, list[Assumption], list[str]]:
     """Fill the reasonable defaults (stated) and list the required values still missing."""
@@ -798,7 +811,8 @@ def apply_defaults(req: FlatRequest, intent: Intent, lang: Lang, today: dt.date
     def default(name: str, value: Any, reason: str) -> None:
         if data.get(name) is None:
             data[name] = value
-            notes.append(Assumption(field=name, value=value, reason=reason))
+            notes.append(Assumption(field=name, value=value, reason=_DEFAULT_REASON_ZH.get(reason, reason)
+                                    if lang == "zh" else reason))
 
     if intent in ("recommend", "whatif", "compliance", "estimate", "compare"):
         default("date", today, "today's date")

@@ -14,6 +14,7 @@ from service.agent import compose
 from service.agent.compose import Composer, days, money, pct
 from service.agent.parse import ParsedQuestion
 from service.agent.tools import CompareArgs, ComplianceArgs, EstimateArgs, SearchArgs, Tools, WhatIfArgs
+from service.presenters.reasons import COUNTRY_ZH
 from service.usecases import (
     ComplianceResult,
     InferenceEstimate,
@@ -22,9 +23,6 @@ from service.usecases import (
     PurchasePlan,
     TrainingEstimate,
 )
-
-_COUNTRY_ZH = {"CN": "中国", "US": "美国", "DE": "德国", "JP": "日本", "SG": "新加坡", "MY": "马来西亚", "AE": "阿联酋",
-               "SA": "沙特", "IN": "印度", "GB": "英国", "FR": "法国", "KR": "韩国", "VN": "越南", "RU": "俄罗斯"}
 
 
 @dataclass
@@ -42,7 +40,7 @@ class PlanOutcome:
 def country_name(code: str, lang: str, names: Mapping[str, str]) -> str:
     """Display name of a country code."""
     if lang == "zh":
-        return _COUNTRY_ZH.get(code, code)
+        return COUNTRY_ZH.get(code, code)
     return names.get(code, code)
 
 

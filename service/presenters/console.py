@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from service.presenters.reasons import STATUS_ZH, reason_text
 from service.presenters.relaxations import describe as relaxation_text
 from service.presenters.text import Lang, fmt_days, fmt_money, fmt_share
 from service.usecases import CatalogEntry, Comparison, PurchasePlan
@@ -154,12 +155,13 @@ def considered_table(console: Console, plan: PurchasePlan, lang: Lang = "en") ->
     table.add_column(_w("why", lang), overflow="fold", ratio=1, min_width=16)
     for c in rows:
         cells = [c.workload] if several else []
-        cells += [c.sku, c.status, "—" if c.accelerators is None else f"{c.accelerators:,}",
+        status = STATUS_ZH.get(c.status, c.status) if lang == "zh" else c.status
+        cells += [c.sku, status, "—" if c.accelerators is None else f"{c.accelerators:,}",
                   fmt_money(c.total_cost, cur, lang), "—" if c.time_days is None else f"{c.time_days:,.0f}"]
         if not narrow:
             cells += [fmt_money(c.delta_cost, cur, lang, signed=True),
                       "—" if c.delta_days is None else f"{c.delta_days:+,.0f}"]
-        cells.append(c.reason)
+        cells.append(reason_text(c.why, c.reason, lang))
         table.add_row(*cells)
     return table
 

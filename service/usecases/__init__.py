@@ -36,6 +36,8 @@ from optimizer import (
     ValidationReport,
 )
 from optimizer.cancel import WorkCancelledError, WorkControl, controlled
+from optimizer.compliance.schema import OUTLOOK_TEXT
+from optimizer.reasons import Why
 from service.usecases.catalog import (
     AcceleratorDetail,
     CatalogEntry,
@@ -66,6 +68,7 @@ _LAZY = {"BreakEven", "WhatIfChange", "WhatIfResult"}  # their module loads OR-T
 
 __all__ = [
     "ACCEPT_LICENSE_RISK",
+    "OUTLOOK_TEXT",
     "MAX_K",
     "MAX_QUERY_CHARS",
     "MAX_MONEY",
@@ -102,6 +105,7 @@ __all__ = [
     "TrainingEstimate",
     "TrainingRequest",
     "UnknownSkuError",
+    "Why",
     "ValidationReport",
     "WhatIfChange",
     "WhatIfResult",

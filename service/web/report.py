@@ -15,6 +15,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 
+from service.presenters.reasons import STATUS_ZH, reason_text
 from service.presenters.text import Lang, fmt_money
 from service.web import charts
 from service.web.assets import plotly_js
@@ -82,7 +83,20 @@ def _env() -> Environment:
     env = Environment(loader=PackageLoader("service.web", "templates"), autoescape=select_autoescape(["html", "j2"]))
     env.filters["money"] = _money
     env.filters["num"] = format_number
+    env.filters["reason"] = _reason
+    env.filters["status"] = _status
     return env
+
+
+@pass_context
+def _reason(context: Context, row: Mapping[str, Any]) -> str:
+    """A considered option's reason in the memo's language (written from its code where it has one)."""
+    return reason_text(row.get("why"), str(row.get("reason") or ""), str(context.get("lang") or "en"))
+
+
+@pass_context
+def _status(context: Context, status: str) -> str:
+    return STATUS_ZH.get(status, status) if context.get("lang") == "zh" else status
 
 
 def format_number(value: Any, digits: int = 1) -> str:

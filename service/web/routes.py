@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from service import usecases
 from service.deps import ContextDep
 from service.presenters.json import plan_dict
+from service.presenters.reasons import STATUS_ZH, reason_text
 from service.usecases import PurchasePlan
 from service.web import charts
 from service.web.assets import STATIC_DIR, plotly_js_path
@@ -42,18 +43,28 @@ class FiguresCreate(BaseModel):
     plan: PurchasePlan
 
 
+class OptionText(BaseModel):
+    """A considered option's status and reason worded in the page's language."""
+
+    status: str
+    reason: str
+
+
 class Figures(BaseModel):
-    """Plotly figure specs for a plan."""
+    """Plotly figure specs for a plan, and the considered options' wording in the page's language."""
 
     cost: dict[str, Any]
     pareto: dict[str, Any]
+    considered: list[OptionText] = Field(default_factory=list, description="Same order as the plan's `considered`.")
 
 
 @router.post("/v1/web/figures", response_model=Figures)
 def create_figures(body: FiguresCreate, lang: Lang = "en") -> Figures:
-    """Cost-breakdown and Pareto figures (Plotly specs) for a purchase plan."""
+    """Cost-breakdown and Pareto figures (Plotly specs) for a purchase plan, and its options' reasons in ``lang``."""
     plan = body.plan.model_dump(mode="json")
-    return Figures(cost=charts.cost_breakdown(plan, lang), pareto=charts.pareto(plan, lang))
+    words = [OptionText(status=STATUS_ZH.get(o.status, o.status) if lang == "zh" else o.status,
+                        reason=reason_text(o.why, o.reason, lang)) for o in body.plan.considered]
+    return Figures(cost=charts.cost_breakdown(plan, lang), pareto=charts.pareto(plan, lang), considered=words)
 
 
 class Passage(BaseModel):

@@ -69,6 +69,19 @@ def test_figures_route_returns_plotly_specs_for_a_real_plan(client: TestClient, 
     )
     chosen = figs["pareto"]["data"][-1]
     assert chosen["x"] == [plan["total_cost"]] and chosen["y"] == [plan["time_days"]]
+    # The considered options' status and reason in the page's language, row for row.
+    words = figs["considered"]
+    assert len(words) == len(plan["considered"])
+    by_sku = {o["sku"]: w for o, w in zip(plan["considered"], words, strict=True)}
+    assert by_sku["h800"]["status"] == "被排除" and by_sku["h800"]["reason"].startswith("2025-08-01 对中国买方禁售")
+    assert not any("prohibited for" in w["reason"] or "held back" in w["reason"] for w in words)
+    en = client.post("/v1/web/figures?lang=en", json={"plan": plan}).json()["considered"]
+    assert [w["status"] for w in en] == [o["status"] for o in plan["considered"]]
+
+
+def test_chinese_memo_words_the_considered_options_in_chinese(plan: dict) -> None:
+    html = render_report(plan, request=REQUEST, lang="zh")
+    assert "对中国买方禁售" in html and "被排除" in html and "prohibited for CN" not in html  # Plotly has the words
 
 
 def test_compliance_timeline_changes_verdict_at_the_rule_dates(client: TestClient) -> None:

@@ -160,6 +160,22 @@ function makeSortable(node) {
   });
 }
 
+// The considered options; `words` (from /v1/web/figures) gives each row's status and reason in the page's language.
+function renderConsidered(plan, words) {
+  const cur = plan.currency;
+  const rows = (plan.considered || []).map((r, i) => ({ ...r, _w: words ? words[i] : null }));
+  table(document.getElementById("considered"), [
+    { label: t("workload"), render: (r) => r.workload },
+    { label: t("part"), render: (r) => r.name || r.sku },
+    { label: t("status"), render: (r) => (r._w ? r._w.status : r.status) },
+    { label: t("accelerators"), render: (r) => num(r.accelerators, 0), sort: (r) => r.accelerators },
+    { label: t("total_cost"), render: (r) => money(r.total_cost, cur), sort: (r) => r.total_cost },
+    { label: t("time_days"), render: (r) => num(r.time_days), sort: (r) => r.time_days },
+    { label: t("delta_cost"), render: (r) => money(r.delta_cost, cur), sort: (r) => r.delta_cost },
+    { label: t("reason"), render: (r) => (r._w ? r._w.reason : r.reason) || "" },
+  ], rows);
+}
+
 async function renderPlan(plan) {
   state.plan = plan;
   const view = document.getElementById("plan-view");
@@ -182,16 +198,7 @@ async function renderPlan(plan) {
     { label: t("verdict"), render: (r) => r.verdict + (r.license_outlook ? ` (${r.license_outlook})` : "") },
   ], plan.items || []);
   document.getElementById("plan-binding").textContent = `${t("binding")}: ${(plan.binding_constraints || []).join(", ") || t("none")}`;
-  table(document.getElementById("considered"), [
-    { label: t("workload"), render: (r) => r.workload },
-    { label: t("part"), render: (r) => r.name || r.sku },
-    { label: t("status"), render: (r) => r.status },
-    { label: t("accelerators"), render: (r) => num(r.accelerators, 0), sort: (r) => r.accelerators },
-    { label: t("total_cost"), render: (r) => money(r.total_cost, cur), sort: (r) => r.total_cost },
-    { label: t("time_days"), render: (r) => num(r.time_days), sort: (r) => r.time_days },
-    { label: t("delta_cost"), render: (r) => money(r.delta_cost, cur), sort: (r) => r.delta_cost },
-    { label: t("reason"), render: (r) => r.reason || "" },
-  ], plan.considered || []);
+  renderConsidered(plan, null);
   const alts = document.getElementById("alternatives");
   alts.replaceChildren(...(plan.alternatives || []).map((a) => el("li",
     `#${a.rank}: ${a.items.map((i) => `${i.accelerators} × ${i.sku}`).join(", ")} — ${money(a.total_cost, cur)}` +
@@ -204,6 +211,7 @@ async function renderPlan(plan) {
     const figs = await api("POST", `/v1/web/figures?lang=${state.lang}`, { plan });
     plot("plot-cost", figs.cost);
     plot("plot-pareto", figs.pareto);
+    if (figs.considered && figs.considered.length === (plan.considered || []).length) renderConsidered(plan, figs.considered);
   } catch (err) { console.warn("figures unavailable", err.message); }
 }
 

@@ -1,0 +1,131 @@
+"""The core's reasons (``Why`` codes with their values) worded in the reader's language.
+
+The core writes every reason in English (``reason``/``text``, part of the stable JSON) and, for the sentences
+a buyer meets first, a ``Why``: a code from a closed list and the values the sentence was built from. English
+output keeps the core's sentence; Chinese output is written here from the code, so a Chinese answer does not
+switch language halfway through a line. A reason without a code (estimator messages, rule-pack quotes) keeps
+its English sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from service.usecases import OUTLOOK_TEXT, Why
+
+COUNTRY_ZH: dict[str, str] = {
+    "CN": "中国", "US": "美国", "DE": "德国", "JP": "日本", "SG": "新加坡", "MY": "马来西亚", "AE": "阿联酋",
+    "SA": "沙特", "IN": "印度", "GB": "英国", "FR": "法国", "KR": "韩国", "VN": "越南", "RU": "俄罗斯",
+    "MO": "澳门", "HK": "香港", "BY": "白俄罗斯", "IR": "伊朗", "KP": "朝鲜",
+}
+"""Display names of the countries buyers name most often (ISO codes elsewhere)."""
+
+OUTLOOK_ZH: dict[str, str] = {
+    "denial_presumed": "推定拒绝：许可证申请按推定拒绝（或拒绝政策）审查",
+    "guidance": "指引：BIS 指引（并非许可要求）警告，交易该物项有违反第十条一般禁令（GP10）的风险；不适用任何许可例外",
+    "approval_presumed": "推定批准：需要许可证，申请按推定批准审查",
+    "not_granted_yet": "需要许可证，目前尚未获批",
+    "classification_undetermined": "无法依据有来源的数据确定管制分类；按需要许可证处理",
+    "case_by_case": "许可证逐案审查（附条件）",
+    "nac_notification": "NAC 许可例外：出口前须通知 BIS；BIS 仍可要求许可证",
+    "assured": "许可证已获保证并正在发放",
+    "granted": "许可证已发放",
+}
+"""The licence outlooks of ``OUTLOOK_TEXT``, in Chinese (same keys)."""
+
+OUTLOOK_SHORT_ZH: dict[str, str] = {
+    "denial_presumed": "推定拒绝", "guidance": "GP10 指引", "approval_presumed": "推定批准",
+    "not_granted_yet": "尚未获批", "classification_undetermined": "分类未定", "case_by_case": "逐案审查",
+    "nac_notification": "NAC 通知", "assured": "已获保证", "granted": "已获批",
+}
+
+STATUS_ZH: dict[str, str] = {"chosen": "选中", "over budget": "超出预算", "misses deadline": "无法按期完成",
+                             "blocked by policy": "被采购政策排除", "excluded": "被排除", "feasible": "可行但不是最优"}
+"""Statuses of the considered options, in Chinese."""
+
+VERDICT_ZH: dict[str, str] = {"allowed": "允许", "license_required": "需要许可证", "prohibited": "禁止"}
+
+
+def country(code: str, lang: str) -> str:
+    """A country code as the reader names it (Chinese names for the common ones; the code otherwise)."""
+    return COUNTRY_ZH.get(code, code) if lang == "zh" else code
+
+
+def outlook_text(outlook: str | None, lang: str) -> str:
+    """The long description of a licence outlook."""
+    if not outlook:
+        return "前景未知" if lang == "zh" else "outlook unknown"
+    table = OUTLOOK_ZH if lang == "zh" else OUTLOOK_TEXT
+    return table.get(outlook, outlook.replace("_", " "))
+
+
+def _outlook_short(outlook: str) -> str:
+    return OUTLOOK_SHORT_ZH.get(outlook, outlook.replace("_", " "))
+
+
+def reason_text(why: Why | Mapping[str, Any] | None, fallback: str, lang: str) -> str:
+    """The reason in ``lang``: the core's English sentence, or the Chinese one written from its code.
+
+    English keeps the core's sentence, except the terse verdict line ("license_required (granted), risk premium
+    5%"), which is written out in words.
+    """
+    if why is None:
+        return fallback
+    if not isinstance(why, Why):
+        why = Why.model_validate(why)  # a plan read back from JSON
+    if lang != "zh":
+        return _verdict(why.args, "en") if why.code == "verdict" else fallback
+    a = why.args
+    code = why.code
+    if code == "prohibited":
+        detail = "；".join(x for x in (a.get("classification"), _outlook_short(a.get("outlook") or "")) if x)
+        return f"{a['date']} 对{country(a['country'], lang)}买方禁售" + (f"（{detail}）" if detail else "")
+    if code == "not_shipping":
+        announced = f"{a['announced']} 发布，" if a.get("announced") else ""
+        return f"{a['date']} 尚未批量出货（{announced}{a['from']} 起批量出货）"
+    if code == "not_for_sale":
+        until = f"至 {a['end']}" if a.get("end") else "，至今未恢复"
+        return f"{a['date']} 不对{country(a['country'], lang)}买方销售（自 {a['start']} 起{until}）"
+    if code == "not_released":
+        return f"{a['date']} 尚未发布（{a['released']} 发布）"
+    if code == "consumer_card":
+        return "消费级显卡（并非为数据中心设计或销售），仅在 skus 中点名时才考虑"
+    if code == "supply_zero":
+        return f"{a['sku']} 的供应上限为 0"
+    if code == "licence_held_back":
+        return (f"需要许可证（{_outlook_short(a.get('outlook') or '') or '前景未知'}）；除非买方接受许可风险"
+                "（--accept-license-risk），否则暂不采用")
+    if code == "licence_excluded":
+        return f"需要许可证（{_outlook_short(a.get('outlook') or '')}）；采购政策排除此类产品"
+    if code == "vendor_not_allowed":
+        return f"厂商 {a['vendor']} 不在允许的厂商名单中"
+    if code == "vendor_denied":
+        return f"厂商 {a['vendor']} 被买方政策排除"
+    if code == "verdict":
+        return _verdict(a, "zh")
+    if code == "no_price":
+        return f"{a['sku']} 没有有来源的价格；可用 --catalog 补充价格后再计算"
+    if code == "hbm_supply":
+        return (f"{a['name']} 依赖 HBM；带宽密度高于 {a['density']} GB/s/mm² 的独立 HBM 受管制（3A090.c），"
+                "而中国的先进芯片依赖进口 HBM，因此供应存在风险。")
+    return fallback
+
+
+
+_VERDICT_EN = {"allowed": "allowed", "license_required": "licence required", "prohibited": "prohibited"}
+_VERDICT_WORDS = {"en": (" ({})", ", risk premium {}", ", fees {}"), "zh": ("（{}）", "，风险溢价 {}", "，费用 {}")}
+
+
+def _verdict(a: dict[str, str], lang: str) -> str:
+    """"licence required (granted), risk premium 5%, fees 15%" / "需要许可证（已获批），风险溢价 5%，费用 15%"."""
+    zh = lang == "zh"
+    outlook_w, premium_w, fees_w = _VERDICT_WORDS["zh" if zh else "en"]
+    text = (VERDICT_ZH if zh else _VERDICT_EN).get(a["verdict"], a["verdict"])
+    if a.get("outlook"):
+        text += outlook_w.format(_outlook_short(a["outlook"]) if zh else a["outlook"].replace("_", " "))
+    if a.get("premium"):
+        text += premium_w.format(a["premium"])
+    if a.get("fees"):
+        text += fees_w.format(a["fees"])
+    return text
