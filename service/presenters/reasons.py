@@ -72,10 +72,18 @@ def reason_text(why: Why | Mapping[str, Any] | None, fallback: str, lang: str) -
     """
     if why is None:
         return fallback
-    if not isinstance(why, Why):
-        why = Why.model_validate(why)  # a plan read back from JSON
-    if lang != "zh":
-        return _verdict(why.args, "en") if why.code == "verdict" else fallback
+    try:
+        if not isinstance(why, Why):
+            why = Why.model_validate(why)  # a plan read back from JSON
+        if lang != "zh":
+            return _verdict(why.args, "en") if why.code == "verdict" else fallback
+        return _zh(why, fallback)
+    except (KeyError, ValueError):  # a client-sent plan may carry a code without its values: keep its sentence
+        return fallback
+
+
+def _zh(why: Why, fallback: str) -> str:
+    lang = "zh"
     a = why.args
     code = why.code
     if code == "prohibited":

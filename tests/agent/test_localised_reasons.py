@@ -79,6 +79,9 @@ def test_chinese_sentences_by_hand() -> None:
                                                  "premium": "10%", "fees": ""}), "x", "en") == \
         "licence required (case by case), risk premium 10%"
     assert reason_text(None, "estimator message", "zh") == "estimator message"
+    # A client-sent plan may carry a code without its values (the page and the memo take plans in): its own sentence.
+    assert reason_text({"code": "verdict", "args": {}}, "as sent", "en") == "as sent"
+    assert reason_text({"code": "prohibited", "args": {"date": "2026-01-01"}}, "as sent", "zh") == "as sent"
     assert reason_text({"code": "supply_zero", "args": {"sku": "h20"}}, "x", "zh") == "h20 的供应上限为 0"
     assert zh("no_price", sku="gaudi2") == "gaudi2 没有有来源的价格；可用 --catalog 补充价格后再计算"
     assert set(OUTLOOK_ZH) == set(OUTLOOK_TEXT)  # every outlook the core can give has a Chinese text
