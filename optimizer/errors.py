@@ -66,6 +66,10 @@ class InvalidInputError(OptimizerError):
     code = "invalid_input"
 
 
+class UnpricedError(InvalidInputError):
+    """The catalog has no sourced price for the part (the cost model cannot price it)."""
+
+
 class UnsupportedPrecisionError(OptimizerError):
     """The accelerator lacks the requested numeric precision."""
 

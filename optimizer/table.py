@@ -21,7 +21,7 @@ from typing import Literal
 from optimizer.cancel import check_cancelled
 from optimizer.catalog import Accelerator, Catalog
 from optimizer.compliance import OUTLOOK_TEXT, Buyer, ComplianceEngine, ComplianceResult, PolicyDecision
-from optimizer.errors import InvalidInputError, OptimizerError, UnsupportedPrecisionError
+from optimizer.errors import InvalidInputError, OptimizerError, UnpricedError, UnsupportedPrecisionError
 from optimizer.estimator import (
     CostRequest,
     InferenceRequest,
@@ -262,9 +262,8 @@ def _sku_info(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest, 
             risk_premium=decision.premium if decision.admissible else _blocked_premium(result, req),
         ))
     except InvalidInputError as exc:
-        unpriced = acc.price is None and exc.message.startswith("no sourced price")
-        exclusions.append(Exclusion(acc.id, exc.message, "price",
-                                    why=Why(code="no_price", args={"sku": acc.id}) if unpriced else None))
+        exclusions.append(Exclusion(acc.id, exc.message, "price", why=Why(code="no_price", args={"sku": acc.id})
+                                    if isinstance(exc, UnpricedError) else None))
         return info, exclusions
     net = est.network  # priced separately: a single node needs no scale-out fabric
     info.node_network = (net.low, net.base, net.high)

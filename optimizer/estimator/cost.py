@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from optimizer.catalog import Accelerator, Catalog, NodeType, PriceRange
-from optimizer.errors import InvalidInputError
+from optimizer.errors import InvalidInputError, UnpricedError
 from optimizer.estimator.common import Assumption
 from optimizer.units import HOURS_PER_YEAR
 
@@ -143,9 +143,7 @@ def node_price(catalog: Catalog, sku: str, currency: Currency, rate: float) -> t
         return (_price(p, currency, rate), f"node price {node.id} ({p.date}, {', '.join(p.source)}, grade {p.grade})",
                 node.id, per_node)
     if acc.price is None:
-        raise InvalidInputError(
-            f"no sourced price for {acc.id} ({acc.price_reason}); add one with --catalog to price it"
-        )
+        raise UnpricedError(f"no sourced price for {acc.id} ({acc.price_reason}); add one with --catalog to price it")
     over = catalog.cost_assumptions.server_overhead_usd
     overhead = MoneyRange(low=_convert(over.lo or 0, "USD", currency, rate),
                           base=_convert(over.value or 0, "USD", currency, rate),

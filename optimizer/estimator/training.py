@@ -264,7 +264,9 @@ class _Ctx:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "moe", self.shape.moe)
-        object.__setattr__(self, "act_coef", self.shape.activation_coefficient())
+        fp8_saved = self.precision == "fp8" and self.stack.fp8_saved_inputs  # 1-byte linear inputs (TE)
+        object.__setattr__(self, "act_coef", self.shape.activation_coefficient()
+                           - (self.shape.fp8_activation_saving() if fp8_saved else 0.0))
         object.__setattr__(self, "intra_bw", (self.link_gbs_dir or 16.0) * self.eff.link_efficiency * 1e9)
         object.__setattr__(self, "nic_bw", self.fabric.gbit_per_accelerator / 8.0 * self.fabric_eff * 1e9
                            if self.fabric else None)
@@ -365,11 +367,9 @@ def _evaluate(c: _Ctx, tp: int, pp: int, dp: int, zero: int, mb: int, batch_toke
     e = c.eff
     st = c.stack
     seqs = batch_tokens / c.seq
-    if seqs < dp * mb:
+    m = _micro_batches(seqs, dp, mb)
+    if m is None:
         return None
-    m = max(1, round(seqs / (dp * mb)))
-    if abs(m * dp * mb - seqs) > _BATCH_TOLERANCE * seqs:
-        return None  # this data-parallel width cannot run the asked batch (it would change it by over 10%)
     if ep is None:
         ep = _default_ep(s, dp) if c.moe else 1
     p_dev, w, g, o = _state_bytes(c, tp, pp, dp, ep, zero)
@@ -377,7 +377,7 @@ def _evaluate(c: _Ctx, tp: int, pp: int, dp: int, zero: int, mb: int, batch_toke
     in_flight = min(pp, m)
     tokens_dev = mb * c.seq / cp  # tokens per GEMM (sequence parallelism all-gathers the TP shards)
     sbh = tokens_dev * s.d_model
-    coef = c.act_coef - (s.fp8_activation_saving() if c.precision == "fp8" and st.fp8_saved_inputs else 0.0)
+    coef = c.act_coef
     scores = 0.0 if st.flash else 5.0 * s.n_heads * c.seq / cp / s.d_model  # Korthikanti's 5as/h term
     act_none = (coef + scores) * sbh / tp
     act_sel = coef * sbh / tp
@@ -558,6 +558,18 @@ _BATCH_TOLERANCE = 0.10
 """A plan must realise the global batch within this fraction: sequences per step are whole micro-batches on every
 data-parallel replica, and rounding a 512-sequence batch onto 341 replicas (682 sequences) would credit the plan
 with a third more work per step than the run does."""
+
+
+def _micro_batches(seqs: float, dp: int, mb: int) -> int | None:
+    """Micro-batches per replica per step for a batch of ``seqs`` sequences (None: the replicas cannot carry it).
+
+    They cannot when there are fewer sequences than replicas × micro-batch, or when whole micro-batches would change
+    the batch by more than ``_BATCH_TOLERANCE``.
+    """
+    if seqs < dp * mb:
+        return None
+    m = max(1, round(seqs / (dp * mb)))
+    return m if abs(m * dp * mb - seqs) <= _BATCH_TOLERANCE * seqs else None
 
 
 def _default_batch_tokens(params: float) -> float:
@@ -952,7 +964,7 @@ def _estimate_count(catalog: Catalog, c: _Ctx, req: TrainingRequest, count: int,
                 msg = (f"the global batch ({seqs:,.0f} sequences) is smaller than the {dp:,} data-parallel "
                        f"replicas of the given plan × micro-batch {mb}: give a larger batch, "
                        "fewer accelerators or more model parallelism")
-            elif abs(max(1, round(seqs / (dp * mb))) * dp * mb - seqs) > _BATCH_TOLERANCE * seqs:
+            elif _micro_batches(seqs, dp, mb) is None:
                 msg = (f"the global batch ({seqs:,.0f} sequences) does not split into whole micro-batches of {mb} "
                        f"over the {dp:,} data-parallel replicas of the given plan (within "
                        f"{_BATCH_TOLERANCE:.0%}): give a batch that is a multiple of {dp * mb:,} sequences or "

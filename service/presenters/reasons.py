@@ -83,18 +83,17 @@ def reason_text(why: Why | Mapping[str, Any] | None, fallback: str, lang: str) -
 
 
 def _zh(why: Why, fallback: str) -> str:
-    lang = "zh"
     a = why.args
     code = why.code
     if code == "prohibited":
         detail = "；".join(x for x in (a.get("classification"), _outlook_short(a.get("outlook") or "")) if x)
-        return f"{a['date']} 对{country(a['country'], lang)}买方禁售" + (f"（{detail}）" if detail else "")
+        return f"{a['date']} 对{country(a['country'], 'zh')}买方禁售" + (f"（{detail}）" if detail else "")
     if code == "not_shipping":
         announced = f"{a['announced']} 发布，" if a.get("announced") else ""
         return f"{a['date']} 尚未批量出货（{announced}{a['from']} 起批量出货）"
     if code == "not_for_sale":
         until = f"至 {a['end']}" if a.get("end") else "，至今未恢复"
-        return f"{a['date']} 不对{country(a['country'], lang)}买方销售（自 {a['start']} 起{until}）"
+        return f"{a['date']} 不对{country(a['country'], 'zh')}买方销售（自 {a['start']} 起{until}）"
     if code == "not_released":
         return f"{a['date']} 尚未发布（{a['released']} 发布）"
     if code == "consumer_card":
