@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from optimizer.reasons import Why
+from optimizer.risk.report import RiskReport
 from optimizer.validate import ValidationResult
 
 
@@ -183,3 +184,5 @@ class PurchasePlan(_Out):
     warnings: list[str] = Field(default_factory=list)
     validation: ValidationResult | None = None
     solver: SolverInfo | None = None
+    risk: RiskReport | None = Field(None, description="Today's plan and the hedged plan under risk scenarios "
+                                    "(present when the request asks for a hedge).")

@@ -19,6 +19,7 @@ from pydantic import (
 from optimizer.compliance import BuyerKind, BuyerPolicy
 from optimizer.errors import InvalidInputError
 from optimizer.estimator.models import fill_from_preset
+from optimizer.risk.spec import RiskSettings
 from optimizer.units import parse_money, parse_quantity
 
 
@@ -192,6 +193,9 @@ class PurchaseRequest(_Strict):
     accept_license_risk: bool = Field(False, description="Admit licence-required parts whose outlook is not "
                                       "favourable (not granted yet, case by case, undetermined).")
     exclude_weak_prices: bool = Field(False, description="Exclude parts priced only by weak (grade W) reports.")
+    risk: RiskSettings | None = Field(None, description="Hedge the plan against policy shocks: scenario set, "
+                                      "objective (on_time, expected_cost, cvar) and the buyer's current software "
+                                      "stack; the plan then carries a `risk` block (optimizer/risk).")
 
     @model_validator(mode="after")
     def _consistent(self) -> PurchaseRequest:
