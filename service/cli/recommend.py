@@ -12,6 +12,7 @@ from service import usecases
 from service.cli._common import CatalogOpt, JsonOpt, LangChoice, LangOpt, console, context, emit_json, err_console
 from service.presenters.console import render_plan, render_whatif
 from service.presenters.json import plan_dict, whatif_dict
+from service.presenters.risk import render_risk
 from service.presenters.text import Lang
 from service.usecases import PurchaseRequest
 
@@ -31,6 +32,14 @@ class ObjectiveChoice(StrEnum):
     min_time = "min_time"
 
 
+class RiskObjectiveChoice(StrEnum):
+    """Objectives of a hedged plan."""
+
+    on_time = "on_time"
+    expected_cost = "expected_cost"
+    cvar = "cvar"
+
+
 class LicenceChoice(StrEnum):
     """Treatment of licence-required parts."""
 
@@ -45,6 +54,16 @@ AcceptRiskOpt = Annotated[bool, typer.Option(
     "(not granted yet, case by case); by default only granted/assured/approval-presumed outlooks are admitted.")]
 ReportOpt = Annotated[Path | None, typer.Option(
     "--report", help="Also write a self-contained HTML memo (plan, plots, considered options) to this file.")]
+RiskOpt = Annotated[str | None, typer.Option(
+    "--risk", help="default | FILE: also hedge the plan against policy shocks (licence revocation or pause, China-side "
+    "tightening, delivery delays, price ranges) and add a `risk` block comparing today's plan with the hedged plan "
+    "per scenario; FILE is a YAML/JSON risk file (see `procure risk scenarios`).")]
+RiskObjectiveOpt = Annotated[RiskObjectiveChoice | None, typer.Option(
+    "--risk-objective", help="on_time (default: maximise the probability of finishing on time within budget), "
+    "expected_cost, or cvar (the mean of the worst outcomes).")]
+StackOpt = Annotated[str | None, typer.Option(
+    "--current-stack", help="Your software stack today (CUDA, CANN, ROCm, other): moving a workload to another stack "
+    "adds a porting cost and an efficiency ramp (implies --risk default when --risk is not given).")]
 NUM = "70B, 7e9, 700亿"
 
 
@@ -91,6 +110,9 @@ def recommend(
     pareto: Annotated[bool, typer.Option("--pareto")] = False,
     catalog: CatalogOpt = None,
     report: ReportOpt = None,
+    risk: RiskOpt = None,
+    risk_objective: RiskObjectiveOpt = None,
+    current_stack: StackOpt = None,
     as_json: JsonOpt = False,
     lang: LangOpt = LangChoice.en,
 ) -> None:
@@ -108,6 +130,9 @@ def recommend(
             accept_license_risk=accept_license_risk, min_domestic_share=min_domestic_share,
             vendor_allow=vendor_allow or (), vendor_deny=vendor_deny or (), allow_restricted=allow_restricted,
             power_kw=power_kw, skus=() if skus is None else skus.split(","), alternatives=alternatives, pareto=pareto)
+    req = usecases.with_risk(req, usecases.risk_settings(
+        risk, objective=None if risk_objective is None else risk_objective.value, current_stack=current_stack,
+        base=req.risk))
     if report is not None and not req.pareto:
         req = req.model_copy(update={"pareto": True})  # the memo plots the cost/time frontier
     ctx = context(catalog)
@@ -118,6 +143,8 @@ def recommend(
         emit_json(plan_dict(plan, lang.value))
         return
     render_plan(console, plan, lang.value)
+    if plan.risk is not None:
+        render_risk(console, plan.risk, lang.value)
 
 
 def whatif(

@@ -14,6 +14,9 @@ from service.usecases import InvalidInputError
 PLAN_FIELDS = ("plan_status", "parts", "items", "nodes", "accelerators", "total_cost_low", "total_cost",
                "total_cost_high", "currency", "time_days", "binding_constraints", "domestic_share", "country", "date",
                "objective", "budget_amount", "message")
+RISK_FIELDS = ("risk_objective", "probability_on_time_base", "probability_on_time_hedged", "expected_total_cost_base",
+               "expected_total_cost_hedged", "hedged_parts", "hedged_items")
+"""Filled when the scenario's request carries `risk` (hedged plans); empty otherwise."""
 TAIL_FIELDS = ("error", "duration_ms", "attempts")
 FORMATS = ("jsonl", "csv", "parquet")
 
@@ -26,6 +29,8 @@ def result_row(stored: dict[str, Any]) -> dict[str, Any]:
     row["status"] = stored["status"]
     for key in PLAN_FIELDS:
         row[key] = result.get("budget" if key == "budget_amount" else key)
+    for key in RISK_FIELDS:
+        row[key] = result.get(key)
     row["error"] = stored.get("error")
     row["duration_ms"] = round(stored["duration_ms"], 2) if stored.get("duration_ms") is not None else None
     row["attempts"] = stored.get("attempts")
@@ -34,13 +39,13 @@ def result_row(stored: dict[str, Any]) -> dict[str, Any]:
 
 def columns(axes: list[str]) -> list[str]:
     """Column order of tabular outputs."""
-    return ["scenario_id", *axes, "status", *PLAN_FIELDS, *TAIL_FIELDS]
+    return ["scenario_id", *axes, "status", *PLAN_FIELDS, *RISK_FIELDS, *TAIL_FIELDS]
 
 
 def _cell(key: str, value: Any) -> Any:
     if value is None:
         return ""
-    if key == "items":
+    if key in ("items", "hedged_items"):
         return "; ".join(f"{i['sku']} x{i['accelerators']} ({i['workload']})" for i in value)
     if key == "binding_constraints":
         return "; ".join(value)
@@ -124,5 +129,6 @@ def write_results(path: Path, rows: Iterable[dict[str, Any]], cols: list[str]) -
 def _numbers(row: dict[str, Any]) -> dict[str, Any]:
     """Numeric columns stay numeric in Parquet (empty text would make them strings)."""
     keys = ("nodes", "accelerators", "total_cost_low", "total_cost", "total_cost_high", "time_days",
-            "domestic_share", "budget_amount", "duration_ms", "attempts")
+            "domestic_share", "budget_amount", "duration_ms", "attempts", "probability_on_time_base",
+            "probability_on_time_hedged", "expected_total_cost_base", "expected_total_cost_hedged")
     return {k: row.get(k) for k in keys}

@@ -59,6 +59,25 @@ def plan_row(plan: PurchasePlan) -> dict[str, Any]:
         "domestic_share": plan.domestic_share,
         "binding_constraints": plan.binding_constraints,
         "message": plan.message if not plan.items else None,
+        **risk_row(plan),
+    }
+
+
+def risk_row(plan: PurchasePlan) -> dict[str, Any]:
+    """The hedge's summary columns (empty without a `risk` block)."""
+    r = plan.risk
+    if r is None:
+        return {}
+    parts = sorted({i.sku for i in r.items})
+    return {
+        "risk_objective": r.objective,
+        "probability_on_time_base": r.probability_on_time.base,
+        "probability_on_time_hedged": r.probability_on_time.hedged,
+        "expected_total_cost_base": r.expected_total_cost.base,
+        "expected_total_cost_hedged": r.expected_total_cost.hedged,
+        "hedged_parts": "+".join(parts) if parts else None,
+        "hedged_items": [{"workload": i.workload, "sku": i.sku, "nodes": i.nodes, "accelerators": i.accelerators}
+                         for i in r.items],
     }
 
 

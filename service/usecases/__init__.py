@@ -38,6 +38,7 @@ from optimizer import (
 from optimizer.cancel import WorkCancelledError, WorkControl, controlled
 from optimizer.compliance.schema import OUTLOOK_TEXT
 from optimizer.reasons import Why
+from optimizer.risk import RiskReport, RiskSettings, ScenarioSetOut
 from service.usecases.catalog import (
     AcceleratorDetail,
     CatalogEntry,
@@ -49,6 +50,16 @@ from service.usecases.catalog import (
 )
 from service.usecases.context import AppContext, Domain, LazyDatabase, LazyDomain
 from service.usecases.estimates import estimate_cost, estimate_inference, estimate_training, validate_estimator
+from service.usecases.hedging import (
+    DEFAULT_RISK,
+    RISK_OBJECTIVES,
+    load_risk_file,
+    parse_risk,
+    recommend_hedged,
+    risk_scenarios,
+    risk_settings,
+    with_risk,
+)
 from service.usecases.numbers import coerce_numbers, day, fraction, human_numbers, money, quantity
 from service.usecases.planning import recommend, what_if, whatif_change
 from service.usecases.requests import (
@@ -68,6 +79,11 @@ _LAZY = {"BreakEven", "WhatIfChange", "WhatIfResult"}  # their module loads OR-T
 
 __all__ = [
     "ACCEPT_LICENSE_RISK",
+    "DEFAULT_RISK",
+    "RISK_OBJECTIVES",
+    "RiskReport",
+    "RiskSettings",
+    "ScenarioSetOut",
     "OUTLOOK_TEXT",
     "MAX_K",
     "MAX_QUERY_CHARS",
@@ -125,6 +141,12 @@ __all__ = [
     "human_numbers",
     "ingest",
     "load_request_file",
+    "load_risk_file",
+    "parse_risk",
+    "recommend_hedged",
+    "risk_scenarios",
+    "risk_settings",
+    "with_risk",
     "model_size",
     "money",
     "month_starts",

@@ -24,12 +24,18 @@ def _check(request: PurchaseRequest) -> None:
 def recommend(ctx: AppContext, request: PurchaseRequest) -> PurchasePlan:
     """Choose a purchase plan (CP-SAT) with considered options, alternatives and relaxations.
 
+    A request with a ``risk`` section also gets the hedged plan (:func:`service.usecases.hedging.recommend_hedged`).
+
     Raises:
         OptimizerError: unknown SKU or country, or a value the core refuses.
     """
     from optimizer.recommend import recommend as solve  # OR-Tools loads only when solving
 
     _check(request)
+    if request.risk is not None:  # the plan then carries its `risk` block (hedged plan, scenarios)
+        from service.usecases.hedging import recommend_hedged
+
+        return recommend_hedged(ctx, request)
     dom, s = ctx.domain, ctx.settings.solver
     return solve(dom.catalog, dom.engine, request, cache=dom.cache, time_limit_s=s.time_limit_s,
                  num_workers=s.num_workers, pareto_points=ctx.settings.limits.max_pareto_points)

@@ -36,6 +36,13 @@ _LABELS: dict[str, dict[str, str]] = {
         "licence_risk_premium": "licence-risk premium",
         "power": "power",
         "hosting": "hosting and maintenance",
+        "risk_title": "Outcome per scenario: today's plan vs hedged plan",
+        "base_plan": "today's plan",
+        "hedged_plan": "hedged plan",
+        "on_time": "on time",
+        "late": "late or over budget",
+        "fails": "fails",
+        "others": "other scenarios",
     },
     "zh": {
         "cost_title": "各项成本构成",
@@ -61,6 +68,13 @@ _LABELS: dict[str, dict[str, str]] = {
         "licence_risk_premium": "许可证风险溢价",
         "power": "电费",
         "hosting": "托管与运维",
+        "risk_title": "各情景结果：当前方案与对冲方案",
+        "base_plan": "当前方案",
+        "hedged_plan": "对冲方案",
+        "on_time": "按期",
+        "late": "延误或超预算",
+        "fails": "无法完成",
+        "others": "其他情景",
     },
 }
 
@@ -354,3 +368,52 @@ def budget_curves(
             yaxis2={"title": {"text": lab["time_days"]}, "overlaying": "y", "side": "right"},
         ),
     }
+
+
+_OUTCOME_COLOURS = {"on_time": "#2e7d32", "late": "#f9a825", "fails": "#c62828"}
+
+
+def _state(outcome: Mapping[str, Any] | None) -> str:
+    if outcome is None or not outcome.get("feasible"):
+        return "fails"
+    return "on_time" if outcome.get("on_time") else "late"
+
+
+def risk_outcomes(plan: Mapping[str, Any], lang: str = "en", *, limit: int = 12) -> Figure:
+    """Total cost after recourse per scenario (most likely first), today's plan beside the hedged plan.
+
+    Bars are coloured by outcome (on time, late or over budget, fails) and labelled with the finishing day; the
+    scenario's probability leads its label. An empty figure when the plan has no ``risk`` block.
+    """
+    lab = labels(lang)
+    risk = plan.get("risk") or {}
+    rows = sorted(risk.get("scenarios") or [], key=lambda s: -(s.get("probability") or 0.0))[:limit]
+    names = [f"{(s.get('probability') or 0):.1%} · {_short(s.get('name') or '')}" for s in reversed(rows)]
+    data: list[dict[str, Any]] = []
+    for key, label in (("base", lab["base_plan"]), ("hedged", lab["hedged_plan"])):
+        outs = [s.get(key) for s in reversed(rows)]
+        states = [_state(o) for o in outs]
+        data.append({
+            "type": "bar",
+            "orientation": "h",
+            "name": label,
+            "y": names,
+            "x": [None if o is None else o.get("total_cost") for o in outs],
+            "text": ["" if o is None or o.get("days") is None else f"{o['days']:.0f} d" for o in outs],
+            "textposition": "auto",
+            "marker": {"color": [_OUTCOME_COLOURS[st] for st in states],
+                       "pattern": {"shape": "" if key == "hedged" else "/"}},
+            "customdata": [[lab[st], s.get("name") or ""] for st, s in zip(states, reversed(rows), strict=True)],
+            "hovertemplate": "%{customdata[1]}<br>" + label + ": %{customdata[0]}, %{x:,.0f}<extra></extra>",
+        })
+    currency = risk.get("currency") or plan.get("currency", "")
+    return {
+        "data": data,
+        "layout": _layout(lab["risk_title"], barmode="group", height=max(320, 60 + 44 * len(rows)),
+                          xaxis={"title": {"text": f"{lab['cost']} ({currency})"}},
+                          yaxis={"automargin": True}),
+    }
+
+
+def _short(name: str, width: int = 60) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"

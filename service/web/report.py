@@ -16,7 +16,9 @@ from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 
 from service.presenters.reasons import STATUS_ZH, reason_text
+from service.presenters.risk import hedged_lines, scenario_lines, summary_lines
 from service.presenters.text import Lang, fmt_money
+from service.usecases import RiskReport
 from service.web import charts
 from service.web.assets import plotly_js
 
@@ -47,6 +49,14 @@ _TEXT: dict[str, dict[str, str]] = {
         "validation": "Independent re-check",
         "plots": "Plots",
         "none": "none",
+        "risk": "Risk scenarios and the hedged plan",
+        "scenario": "Scenario",
+        "probability": "Probability",
+        "base_plan": "Today's plan",
+        "hedged_plan": "Hedged plan",
+        "events": "Events of the scenario set",
+        "grade": "Grade",
+        "basis": "Basis",
     },
     "zh": {
         "title": "采购方案备忘录",
@@ -74,6 +84,14 @@ _TEXT: dict[str, dict[str, str]] = {
         "validation": "独立复核",
         "plots": "图表",
         "none": "无",
+        "risk": "风险情景与对冲方案",
+        "scenario": "情景",
+        "probability": "概率",
+        "base_plan": "当前方案",
+        "hedged_plan": "对冲方案",
+        "events": "情景集中的事件",
+        "grade": "等级",
+        "basis": "依据",
     },
 }
 
@@ -140,6 +158,9 @@ def render_report(
     figures = {"cost": charts.cost_breakdown(plan, lang)}
     if plan.get("pareto") or plan.get("time_days") is not None:
         figures["pareto"] = charts.pareto(plan, lang)
+    risk = risk_view(plan.get("risk"), lang)  # type: ignore[arg-type]
+    if risk is not None:
+        figures["risk"] = charts.risk_outcomes(plan, lang)
     generated = (generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     return (
         _env()
@@ -154,5 +175,25 @@ def render_report(
             plotly_js=plotly_js().replace("</script", "<\\/script"),
             data_version=data_version,
             generated=generated,
+            risk=risk,
         )
     )
+
+
+def risk_view(block: Mapping[str, Any] | None, lang: Lang) -> dict[str, Any] | None:
+    """What the memo's risk section shows: headline lines, hedged plan, scenario rows, events, assumptions."""
+    if not block:
+        return None
+    report = RiskReport.model_validate(block)
+    return {
+        "message": report.message,
+        "summary": summary_lines(report, lang),
+        "hedged": hedged_lines(report, lang),
+        "rows": scenario_lines(report, lang),
+        "events": report.events,
+        "assumptions": report.assumptions,
+        "validation": report.validation,
+        "objective": report.objective,
+        "method": report.method,
+        "count": len(report.scenarios),
+    }
