@@ -54,6 +54,10 @@ def _outlook(defaults: RiskDefaults, settings: RiskSettings, outlook: str) -> Ou
     changed = {k: v for k, v in override.model_dump().items() if v is not None}
     if "pause_days" in changed:
         changed["pause_days"] = override.pause_days
+    if override.pause is None and override.revoke is not None:
+        changed["pause"] = min(base.pause, 1.0 - override.revoke)  # a higher revocation leaves less room for pauses
+    if override.revoke is None and override.pause is not None:
+        changed["revoke"] = min(base.revoke, 1.0 - override.pause)
     return base.model_copy(update={**changed, "basis": "set by the request", "sources": ()})
 
 

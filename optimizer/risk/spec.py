@@ -128,6 +128,12 @@ class OutlookOverride(_Strict):
     pause_days: DayRange | None = None
     discovered_after_days: float | None = Field(None, ge=0, le=3650)
 
+    @model_validator(mode="after")
+    def _total(self) -> OutlookOverride:
+        if self.revoke is not None and self.pause is not None and self.revoke + self.pause > 1 + 1e-9:
+            raise ValueError("revoke + pause must not exceed 1")
+        return self
+
 
 class SwitchingOverride(_Strict):
     """Replacement switching terms for one target ecosystem (fields left out keep the embedded default)."""
