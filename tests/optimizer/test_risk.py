@@ -282,3 +282,54 @@ def test_the_editable_scenario_set_round_trips(catalog: Catalog, engine: Complia
                            cache=CACHE)
     assert [(s.name, s.probability) for s in again.scenarios] == [(s.name, s.probability) for s in out.scenarios]
     assert "h20" in out.candidates
+
+
+def test_a_cancelled_request_stops_the_hedge(catalog: Catalog, engine: ComplianceEngine) -> None:
+    import threading
+    import time
+
+    from optimizer.cancel import WorkCancelledError, WorkControl, controlled
+    from optimizer.risk.hedge import hedge
+
+    req = _req(workloads=[{"kind": "training", "name": "train", "params": 7e9, "tokens": 2e11, "deadline_days": 60},
+                          {"kind": "inference", "name": "serve", "params": 7e9, "requests_per_s": 10}])
+    table = build_table(catalog, engine, req, CACHE)
+    base = recommend(catalog, engine, req, cache=CACHE, table=table)
+    control = WorkControl()
+    control.cancel("client disconnected")
+    with controlled(control), pytest.raises(WorkCancelledError, match="client disconnected"):
+        hedge(catalog, engine, table, base, RiskSettings(samples=20), cache=CACHE)
+    # cancelled from another thread while the two-stage solves run: the hedge stops soon after
+    control = WorkControl()
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            with controlled(control):
+                hedge(catalog, engine, table, base, RiskSettings(samples=1500, method="saa"), cache=CACHE,
+                      time_limit_s=60)
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - the test inspects what ended the work
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    time.sleep(0.3)
+    start = time.perf_counter()
+    control.cancel("deadline")
+    worker.join(timeout=30)
+    assert not worker.is_alive() and time.perf_counter() - start < 30
+    assert outcome and (outcome[0] is None or isinstance(outcome[0], WorkCancelledError))
+
+
+def test_a_spent_solver_budget_reports_unknown_not_an_error(catalog: Catalog, engine: ComplianceEngine) -> None:
+    from optimizer.cancel import WorkControl, controlled
+
+    req = _req()
+    table = build_table(catalog, engine, req, CACHE)
+    base = recommend(catalog, engine, req, cache=CACHE, table=table)
+    from optimizer.risk.hedge import hedge
+
+    with controlled(WorkControl(solver_budget_s=0.0)):
+        report = hedge(catalog, engine, table, base, RiskSettings(samples=10), cache=CACHE)
+    assert report.status == "unknown" and report.items == [] and "unknown" in report.message
