@@ -56,6 +56,8 @@ class Figures(BaseModel):
     cost: dict[str, Any]
     pareto: dict[str, Any]
     considered: list[OptionText] = Field(default_factory=list, description="Same order as the plan's `considered`.")
+    risk: dict[str, Any] | None = Field(None, description="Outcome per scenario, today's plan beside the hedged plan "
+                                        "(only for a plan with a `risk` block).")
 
 
 @router.post("/v1/web/figures", response_model=Figures)
@@ -64,7 +66,8 @@ def create_figures(body: FiguresCreate, lang: Lang = "en") -> Figures:
     plan = body.plan.model_dump(mode="json")
     words = [OptionText(status=STATUS_ZH.get(o.status, o.status) if lang == "zh" else o.status,
                         reason=reason_text(o.why, o.reason, lang)) for o in body.plan.considered]
-    return Figures(cost=charts.cost_breakdown(plan, lang), pareto=charts.pareto(plan, lang), considered=words)
+    return Figures(cost=charts.cost_breakdown(plan, lang), pareto=charts.pareto(plan, lang), considered=words,
+                   risk=charts.risk_outcomes(plan, lang) if plan.get("risk") else None)
 
 
 class Passage(BaseModel):

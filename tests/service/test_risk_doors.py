@@ -215,3 +215,14 @@ def test_memo_and_chart_show_the_scenarios(ctx: AppContext) -> None:
     zh = render_report(plan, request=REQUEST, lang="zh")
     assert "风险情景与对冲方案" in zh and "当前方案" in zh
     assert charts.risk_outcomes({"items": []})["data"][0]["y"] == []
+
+
+def test_page_figures_and_http_memo_carry_the_risk_chart(client: TestClient) -> None:
+    plan = client.post("/v1/recommendations", json={**REQUEST, "risk": {"samples": 20}}).json()
+    figs = client.post("/v1/web/figures", json={"plan": plan})
+    assert figs.status_code == 200, figs.text
+    assert figs.json()["risk"]["data"][1]["name"] == "hedged plan"
+    plain = client.post("/v1/recommendations", json=REQUEST).json()
+    assert client.post("/v1/web/figures", json={"plan": plain}).json()["risk"] is None
+    memo = client.post("/v1/reports?lang=zh", json={"plan": plan, "request": REQUEST})
+    assert memo.status_code == 200 and "风险情景与对冲方案" in memo.text
