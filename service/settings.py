@@ -105,6 +105,9 @@ class LimitSettings(BaseModel):
         200, ge=1, le=100_000, description="Open connections + tasks before uvicorn answers 503 (keep under ulimit -n)."
     )
     graceful_shutdown_s: int = Field(10, ge=1, le=600, description="Longest wait for requests at shutdown.")
+    max_risk_samples: int = Field(
+        1000, ge=1, le=2000, description="Scenarios one hedged recommendation may draw (`risk.samples`)."
+    )
 
 
 class SecuritySettings(BaseModel):

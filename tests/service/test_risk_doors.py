@@ -226,3 +226,13 @@ def test_page_figures_and_http_memo_carry_the_risk_chart(client: TestClient) -> 
     assert client.post("/v1/web/figures", json={"plan": plain}).json()["risk"] is None
     memo = client.post("/v1/reports?lang=zh", json={"plan": plan, "request": REQUEST})
     assert memo.status_code == 200 and "风险情景与对冲方案" in memo.text
+
+
+def test_the_service_caps_the_scenarios_one_request_may_draw(tmp_path: Path) -> None:
+    small = build_context(Settings(data_dir=tmp_path, limits={"max_risk_samples": 10}))
+    req = PurchaseRequest.model_validate(usecases.coerce_numbers(PurchaseRequest, REQUEST))
+    with pytest.raises(InvalidInputError, match="at most 10"):
+        usecases.recommend(small, usecases.with_risk(req, usecases.RiskSettings(samples=11)))
+    with pytest.raises(InvalidInputError, match="at most 10"):
+        usecases.risk_scenarios(small, req, usecases.RiskSettings(samples=50))
+    assert usecases.recommend(small, usecases.with_risk(req, usecases.RiskSettings(samples=10))).risk is not None
