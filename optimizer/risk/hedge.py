@@ -26,6 +26,7 @@ from optimizer.risk.sizes import likely_slips, with_slip_sizes
 from optimizer.risk.solver import HedgeSolution, StageLimits, min_on_weight, solve_hedge
 from optimizer.risk.spec import RiskDefaults, RiskSettings
 from optimizer.risk.switching import ramp_table, resolve_switching
+from optimizer.solve import SolveStatus
 from optimizer.table import EstimateCache, OptionTable
 from optimizer.validate import revalidate
 
@@ -134,6 +135,10 @@ def solve_pair(co: Coefficients, base: Mapping[str, int] | None, limits: StageLi
         else:
             require = base_sol.on_weight if base_sol is not None and base_sol.status.ok else 0
     hedged = solve_hedge(co, require_on=require, hint=base, limits=limits)
+    if (base_sol is None or not base_sol.status.ok) and hedged.status.ok and hedged.on_weight == 0:
+        # No plan today and no plan on time in any scenario: a purchase that never meets the request is no hedge.
+        return base_sol, HedgeSolution(status=SolveStatus.infeasible, wall_time_s=hedged.wall_time_s,
+                                       stages=hedged.stages, variables=hedged.variables), False
     if base_sol is None or not base_sol.status.ok or (hedged.status.ok and hedged.objective < base_sol.objective):
         return base_sol, hedged, False
     kept = HedgeSolution(status=hedged.status if hedged.status.ok else base_sol.status,
@@ -212,6 +217,8 @@ def _report(catalog: Catalog, engine: ComplianceEngine, co: Coefficients, table:
 
 
 def _message(co: Coefficients, hedged: HedgeSolution, h: Summary | None, b: Summary | None, same: bool) -> str:
+    if hedged.status == SolveStatus.infeasible:
+        return "no hedged plan: no purchase finishes on time within the budget in any scenario"
     if not hedged.status.ok or h is None:
         return f"no hedged plan: the two-stage model returned {hedged.status.value}"
     parts = sorted({f"{co.by_id[i].accelerators * n} × {co.by_id[i].sku}" for i, n in hedged.selection.items()})

@@ -333,3 +333,12 @@ def test_a_spent_solver_budget_reports_unknown_not_an_error(catalog: Catalog, en
     with controlled(WorkControl(solver_budget_s=0.0)):
         report = hedge(catalog, engine, table, base, RiskSettings(samples=10), cache=CACHE)
     assert report.status == "unknown" and report.items == [] and "unknown" in report.message
+
+
+def test_an_impossible_request_gets_no_hedge(catalog: Catalog, engine: ComplianceEngine) -> None:
+    req = _req(budget={"amount": 1e5, "currency": "CNY"})  # ¥100K buys nothing
+    plan = recommend_hedged(catalog, engine, req, RiskSettings(samples=10), cache=CACHE)
+    assert plan.status == "infeasible" and plan.risk is not None
+    assert plan.risk.status == "infeasible" and plan.risk.items == []
+    assert "no purchase finishes on time" in plan.risk.message
+    assert all(s.base is None and s.hedged is None for s in plan.risk.scenarios)
