@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from optimizer.risk.report import Outcome, RiskReport, ScenarioResult, ScenarioSetOut
+from optimizer.risk.report import Outcome, RiskReport, ScenarioResult, ScenarioSetOut, Shock
 from optimizer.risk.spec import (
     DelayEvent,
     LicenceEvent,
@@ -41,6 +41,7 @@ __all__ = [
     "RiskSettings",
     "ScenarioResult",
     "ScenarioSetOut",
+    "Shock",
     "TighteningEvent",
     "hedge",
     "recommend_hedged",

@@ -20,7 +20,15 @@ from optimizer.risk.defaults import load_defaults
 from optimizer.risk.derive import scenario_events
 from optimizer.risk.evaluate import Evaluation, Summary, evaluate, summarise
 from optimizer.risk.explain import assumptions, citations, event_out, hedged_items, switching_report
-from optimizer.risk.report import BaseHedged, HedgeValue, RiskReport, RiskSolver, RiskValidation, ScenarioResult
+from optimizer.risk.report import (
+    BaseHedged,
+    HedgeValue,
+    RiskReport,
+    RiskSolver,
+    RiskValidation,
+    ScenarioResult,
+    Shock,
+)
 from optimizer.risk.sampling import ScenarioSet, build_scenarios
 from optimizer.risk.sizes import likely_slips, with_slip_sizes
 from optimizer.risk.solver import HedgeSolution, StageLimits, min_on_weight, solve_hedge
@@ -182,6 +190,7 @@ def _report(catalog: Catalog, engine: ComplianceEngine, co: Coefficients, table:
     for j, s in enumerate(sset.scenarios):
         rows.append(ScenarioResult(
             name=s.name, probability=sset.probability(s), events=list(s.labels),
+            shocks=[Shock(code=c, sku=k, days=d) for c, k, d in s.shocks],  # type: ignore[arg-type]
             base=base_evals[j].outcome if base_evals else None,
             hedged=hedged_evals[j].outcome if hedged_evals else None))
     base_nom = _nominal(co, base_sol.selection) if base_sol is not None and base_sol.status.ok else None

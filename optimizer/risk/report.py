@@ -42,12 +42,21 @@ class Outcome(_Out):
     recourse: list[RecourseItem] = Field(default_factory=list)
 
 
+class Shock(_Out):
+    """One event that fires in a scenario, as a code and its values (for wording it in any language)."""
+
+    code: Literal["revoked", "paused", "barred", "delayed", "price_high", "price_low"]
+    sku: str
+    days: float | None = None
+
+
 class ScenarioResult(_Out):
     """One scenario with the base and the hedged plan's outcomes."""
 
     name: str
     probability: float
     events: list[str] = Field(default_factory=list, description="What happens in it (empty: no shock).")
+    shocks: list[Shock] = Field(default_factory=list, description="The same events as codes and values.")
     base: Outcome | None = Field(None, description="Today's plan in this scenario (None: no plan today).")
     hedged: Outcome | None = None
 

@@ -43,6 +43,9 @@ class Outcome:
 
     label: str
     probability: float
+    code: str = ""
+    """revoked, paused, barred, delayed, price_high, price_low ("" = nothing happens)."""
+    days: float | None = None
     disrupted_at: float | None = None
     cause: str | None = None
     delay: float = 0.0
@@ -84,24 +87,25 @@ def variable(ev: RiskEvent) -> Variable:
     """The outcomes of one event (zero-probability outcomes dropped)."""
     out: list[Outcome] = []
     if isinstance(ev, LicenceEvent):
-        out.append(Outcome("licence revoked", ev.revoke, disrupted_at=ev.discovered_after_days,
+        out.append(Outcome("licence revoked", ev.revoke, "revoked", disrupted_at=ev.discovered_after_days,
                            cause="licence revoked"))
         points = ev.pause_days.points(3)
         for d in points:
-            out.append(Outcome(f"licence paused {_fmt_days(d)}", ev.pause / len(points), delay=d))
+            out.append(Outcome(f"licence paused {_fmt_days(d)}", ev.pause / len(points), "paused", d, delay=d))
         out.append(Outcome("", max(0.0, 1 - ev.revoke - ev.pause)))
     elif isinstance(ev, TighteningEvent):
-        out.append(Outcome("barred by a China-side measure", ev.probability,
+        out.append(Outcome("barred by a China-side measure", ev.probability, "barred",
                            disrupted_at=ev.discovered_after_days, cause="China-side measure"))
         out.append(Outcome("", 1 - ev.probability))
     elif isinstance(ev, DelayEvent):
         points = ev.days.points(ev.levels)
         for d in points:
-            out.append(Outcome(f"delivery {_fmt_days(d)} late", ev.probability / len(points), delay=d))
+            out.append(Outcome(f"delivery {_fmt_days(d)} late", ev.probability / len(points), "delayed", d, delay=d))
         out.append(Outcome("", 1 - ev.probability))
     else:
         assert isinstance(ev, PriceEvent)
-        out += [Outcome("price high", ev.high, price="high"), Outcome("price low", ev.low, price="low"),
+        out += [Outcome("price high", ev.high, "price_high", price="high"),
+                Outcome("price low", ev.low, "price_low", price="low"),
                 Outcome("", ev.base, price="base")]
     return Variable(ev, tuple(o for o in out if o.probability > 1e-12 or o.label == ""))
 
@@ -130,6 +134,8 @@ class Scenario:
     labels: tuple[str, ...]
     weight: int
     states: Mapping[str, SkuState] = field(default_factory=dict)
+    shocks: tuple[tuple[str, str, float | None], ...] = ()
+    """(code, SKU, days) of every event that fires, for wording the scenario in any language."""
 
     def state(self, sku: str) -> SkuState:
         """The part's state (nominal when the scenario does not touch it)."""
@@ -157,12 +163,14 @@ def _scenario(variables: Sequence[Variable], picks: Sequence[int], weight: int) 
     key = tuple((v.event.id, i) for v, i in zip(variables, picks, strict=True) if not v.outcomes[i].nominal)
     states: dict[str, SkuState] = {}
     labels = []
+    shocks = []
     by_what: dict[str, list[str]] = {}
     for v, i in zip(variables, picks, strict=True):
         o = v.outcomes[i]
         if o.nominal:
             continue
         labels.append(f"{v.event.sku}: {o.label}")
+        shocks.append((o.code, v.event.sku, o.days))
         by_what.setdefault(o.label, []).append(v.event.sku)
         cur = states.get(v.event.sku, NOMINAL)
         disrupted, cause = cur.disrupted_at, cur.cause
@@ -171,7 +179,8 @@ def _scenario(variables: Sequence[Variable], picks: Sequence[int], weight: int) 
         states[v.event.sku] = SkuState(disrupted_at=disrupted, cause=cause, delay=cur.delay + o.delay,
                                        price=o.price if o.price is not None else cur.price)
     name = "; ".join(f"{what}: {', '.join(dict.fromkeys(skus))}" for what, skus in by_what.items())
-    return Scenario(key=key, name=name or "no shock", labels=tuple(labels), weight=weight, states=states)
+    return Scenario(key=key, name=name or "no shock", labels=tuple(labels), weight=weight, states=states,
+                    shocks=tuple(shocks))
 
 
 def _group_intervals(group: Sequence[Variable]) -> list[tuple[float, tuple[int, ...]]]:

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from service.presenters.text import Lang, fmt_days, fmt_money, fmt_share
-from service.usecases import RiskReport
+from service.usecases import RiskReport, Shock
 
 SCENARIO_ROWS = 12
 """Scenarios listed one by one (most likely first); the rest are summed into one row."""
@@ -61,6 +61,30 @@ def w(key: str, lang: Lang) -> str:
     return _WORDS[key][lang]
 
 
+_SHOCKS: dict[str, dict[Lang, str]] = {
+    "revoked": {"en": "licence revoked", "zh": "许可被撤销"},
+    "paused": {"en": "licence paused {days}", "zh": "许可暂停{days}"},
+    "barred": {"en": "barred by a China-side measure", "zh": "被国内措施禁止"},
+    "delayed": {"en": "delivery {days} late", "zh": "交付延迟{days}"},
+    "price_high": {"en": "price high", "zh": "价格处于高位"},
+    "price_low": {"en": "price low", "zh": "价格处于低位"},
+}
+
+
+def scenario_name(shocks: Sequence[Shock], lang: Lang) -> str:
+    """A scenario in words: its events grouped by what happens (``licence revoked: h20, h200; …``)."""
+    if not shocks:
+        return w("no_shock", lang)
+    groups: dict[str, list[str]] = {}
+    for sh in shocks:
+        days = "" if sh.days is None else fmt_days(sh.days, lang)
+        what = _SHOCKS[sh.code][lang].format(days=days)
+        groups.setdefault(what, []).append(sh.sku)
+    sep = "；" if lang == "zh" else "; "
+    colon = "：" if lang == "zh" else ": "
+    return sep.join(f"{what}{colon}{', '.join(dict.fromkeys(skus))}" for what, skus in groups.items())
+
+
 def outcome_text(outcome: dict[str, object] | None, currency: str, lang: Lang) -> str:
     """One plan in one scenario: on time / late / fails, with its days and total cost."""
     if outcome is None:
@@ -95,7 +119,7 @@ def scenario_lines(report: RiskReport, lang: Lang, limit: int = SCENARIO_ROWS) -
     rows = sorted(report.scenarios, key=lambda s: -s.probability)
     out = []
     for s in rows[:limit]:
-        name = w("no_shock", lang) if s.name == "no shock" else s.name
+        name = scenario_name(s.shocks, lang) if s.shocks or s.name == "no shock" else s.name
         out.append(ScenarioLine(name=name, probability=s.probability,
                                 base=outcome_text(s.base.model_dump() if s.base else None, cur, lang),
                                 hedged=outcome_text(s.hedged.model_dump() if s.hedged else None, cur, lang)))
@@ -153,10 +177,24 @@ def hedged_lines(report: RiskReport, lang: Lang) -> list[str]:
     return out
 
 
+def headline(report: RiskReport, lang: Lang) -> str:
+    """The block's one-line summary in ``lang`` (the core's English message, or its figures worded in Chinese)."""
+    if lang == "en":
+        return report.message
+    if not report.items:
+        return "无可行的对冲方案：任何情景下都无法在预算内按期完成" if report.status == "infeasible" else \
+            f"无对冲方案（求解状态 {report.status}）"
+    parts = "、".join(f"{i.accelerators:,} × {i.sku}" for i in report.items)
+    head = w("same", lang) if report.same_as_base else f"{w('hedged', lang)}：{parts}"
+    pot = report.probability_on_time
+    return f"{head}；{w('on_time', lang)} {fmt_share(pot.base)} → {fmt_share(pot.hedged)}"
+
+
 def render_risk(console: Console, report: RiskReport, lang: Lang = "en") -> None:
     """Print the risk block: headline, hedged plan, switching, scenario table, re-check."""
     console.print(f"[bold]{w('title', lang)}[/] ({w('objective', lang)} {report.objective}, {report.method}, "
-                  f"{len(report.scenarios)} {w('scenarios', lang)}): {report.message}", highlight=False)
+                  f"{len(report.scenarios)} {w('scenarios', lang)}): {headline(report, lang)}", highlight=False,
+                  markup=True)
     for line in [*hedged_lines(report, lang), *summary_lines(report, lang)]:
         console.print(f"  {line}", highlight=False, markup=False)
     table = Table(show_lines=False, expand=False)

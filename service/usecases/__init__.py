@@ -38,7 +38,7 @@ from optimizer import (
 from optimizer.cancel import WorkCancelledError, WorkControl, controlled
 from optimizer.compliance.schema import OUTLOOK_TEXT
 from optimizer.reasons import Why
-from optimizer.risk import RiskReport, RiskSettings, ScenarioSetOut
+from optimizer.risk import RiskReport, RiskSettings, ScenarioSetOut, Shock
 from service.usecases.catalog import (
     AcceleratorDetail,
     CatalogEntry,
@@ -84,6 +84,7 @@ __all__ = [
     "RiskReport",
     "RiskSettings",
     "ScenarioSetOut",
+    "Shock",
     "OUTLOOK_TEXT",
     "MAX_K",
     "MAX_QUERY_CHARS",

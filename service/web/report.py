@@ -16,7 +16,7 @@ from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 
 from service.presenters.reasons import STATUS_ZH, reason_text
-from service.presenters.risk import hedged_lines, scenario_lines, summary_lines
+from service.presenters.risk import headline, hedged_lines, scenario_lines, summary_lines
 from service.presenters.text import Lang, fmt_money
 from service.usecases import RiskReport
 from service.web import charts
@@ -186,7 +186,7 @@ def risk_view(block: Mapping[str, Any] | None, lang: Lang) -> dict[str, Any] | N
         return None
     report = RiskReport.model_validate(block)
     return {
-        "message": report.message,
+        "message": headline(report, lang),
         "summary": summary_lines(report, lang),
         "hedged": hedged_lines(report, lang),
         "rows": scenario_lines(report, lang),

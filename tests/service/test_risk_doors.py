@@ -236,3 +236,13 @@ def test_the_service_caps_the_scenarios_one_request_may_draw(tmp_path: Path) -> 
     with pytest.raises(InvalidInputError, match="at most 10"):
         usecases.risk_scenarios(small, req, usecases.RiskSettings(samples=50))
     assert usecases.recommend(small, usecases.with_risk(req, usecases.RiskSettings(samples=10))).risk is not None
+
+
+def test_scenarios_are_worded_from_their_codes_in_either_language() -> None:
+    from service.presenters.risk import scenario_name
+
+    shocks = [usecases.Shock(code="revoked", sku="h20"), usecases.Shock(code="revoked", sku="h200"),
+              usecases.Shock(code="delayed", sku="ascend-910c", days=45.0)]
+    assert scenario_name(shocks, "en") == "licence revoked: h20, h200; delivery 45 days late: ascend-910c"
+    assert scenario_name(shocks, "zh") == "许可被撤销：h20, h200；交付延迟45 天：ascend-910c"
+    assert scenario_name([], "zh") == "无冲击"
