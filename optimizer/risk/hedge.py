@@ -21,6 +21,7 @@ from optimizer.risk.derive import scenario_events
 from optimizer.risk.evaluate import Evaluation, Summary, evaluate, summarise
 from optimizer.risk.explain import assumptions, citations, event_out, hedged_items, switching_report
 from optimizer.risk.report import (
+    Assumption,
     BaseHedged,
     HedgeValue,
     RiskReport,
@@ -121,11 +122,40 @@ def hedge(catalog: Catalog, engine: ComplianceEngine, table: OptionTable, base: 
         WorkCancelledError: the request was cancelled.
     """
     start = time.perf_counter()
+    table, targets = _time_targets(table, base, settings.time_slack)
     co = prepare(catalog, engine, table, settings, cache)
     limits = StageLimits(time_limit_s=time_limit_s, num_workers=num_workers)
     base_sel = {i.option_id: i.units for i in base.items} if base.items else None
     base_sol, hedged, same = solve_pair(co, base_sel, limits)
-    return _report(catalog, engine, co, table, settings, base_sol, hedged, same, time.perf_counter() - start)
+    report = _report(catalog, engine, co, table, settings, base_sol, hedged, same, time.perf_counter() - start)
+    return report.model_copy(update={"assumptions": report.assumptions + [
+        Assumption(name=f"target_days[{name}]", value=round(days, 1), unit="days from the order",
+                   basis=f"no deadline was given: on time means within today's plan's time × (1 + "
+                         f"{settings.time_slack:g})") for name, days in targets.items()]})
+
+
+def _time_targets(table: OptionTable, base: PurchasePlan, slack: float) -> tuple[OptionTable, dict[str, float]]:
+    """Deadlines for training workloads that have none, from today's plan (× 1 + ``slack``).
+
+    Without a deadline, "on time" would only mean "within budget", and the cheapest way to be within budget in
+    every scenario is a tiny cluster that trains for years: the hedge must keep today's plan's time in view.
+    """
+    req = table.request
+    lead = req.lead_time_days
+    targets: dict[str, float] = {}
+    for w in req.workloads:
+        if not isinstance(w, TrainingWorkload) or w.deadline_days is not None:
+            continue
+        times = [i.time_days for i in base.items if i.workload == w.name and i.time_days is not None]
+        if times:
+            targets[w.name] = (lead + max(times)) * (1 + slack)
+    if not targets:
+        return table, {}
+    workloads = [w.model_copy(update={"deadline_days": targets[w.name]}) if w.name in targets else w
+                 for w in req.workloads]
+    timed = req.model_copy(update={"workloads": workloads})
+    return OptionTable(request=timed, currency=table.currency, options=table.options, exclusions=table.exclusions,
+                       skus=table.skus, supply=dict(table.supply), notes=list(table.notes)), targets
 
 
 def solve_pair(co: Coefficients, base: Mapping[str, int] | None, limits: StageLimits = StageLimits()

@@ -174,6 +174,9 @@ class RiskSettings(_Strict):
                                       "request's lead time and the part's own delays.")
     service_deadline_days: float | None = Field(None, gt=0, le=3650, description="Days from the order by which "
                                                 "serving capacity must run (none: serving has no deadline).")
+    time_slack: float = Field(0.10, ge=0, le=10, description="A training workload without a deadline (a fastest-"
+                              "plan request) is judged on time when it finishes within today's plan's time × (1 + "
+                              "slack), so a hedge cannot buy certainty by buying a cluster that takes years.")
     min_probability_on_time: float | None = Field(None, ge=0, le=1, description="For expected_cost and cvar: the "
                                                   "hedged plan must be on time at least this often (default: as often "
                                                   "as today's plan).")

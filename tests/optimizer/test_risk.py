@@ -342,3 +342,25 @@ def test_an_impossible_request_gets_no_hedge(catalog: Catalog, engine: Complianc
     assert plan.risk.status == "infeasible" and plan.risk.items == []
     assert "no purchase finishes on time" in plan.risk.message
     assert all(s.base is None and s.hedged is None for s in plan.risk.scenarios)
+
+
+@pytest.mark.parametrize("slack", [0.0, 0.1, 0.5])
+def test_a_fastest_plan_request_is_judged_against_todays_time_not_only_its_budget(
+        catalog: Catalog, engine: ComplianceEngine, slack: float) -> None:
+    # With no deadline, "on time within budget" would reduce to "within budget", and a tiny cluster that trains for
+    # years would look certain. The hedge must finish within today's time × (1 + slack) in every on-time scenario.
+    req = _req(workloads=[{"kind": "training", "name": "train", "params": 7e9, "tokens": 2e11}], objective="min_time",
+               budget={"amount": 3e7, "currency": "CNY"})
+    today = recommend(catalog, engine, req, cache=CACHE)
+    assert today.time_days is not None
+    r = recommend_hedged(catalog, engine, req, RiskSettings(samples=40, seed=1, time_slack=slack), cache=CACHE).risk
+    assert r is not None and r.status in ("optimal", "feasible")
+    target = today.time_days * (1 + slack)
+    assert [a.value for a in r.assumptions if a.name == "target_days[train]"] == [pytest.approx(round(target, 1))]
+    for s in r.scenarios:
+        assert s.hedged is not None
+        if s.hedged.on_time:
+            assert s.hedged.days is not None and s.hedged.days <= target + 1e-6
+    no_shock = next(s for s in r.scenarios if s.name == "no shock")
+    assert no_shock.hedged is not None and no_shock.hedged.days is not None
+    assert no_shock.hedged.days <= target + 1e-6
