@@ -22,8 +22,8 @@ from optimizer.estimator import (
     infer_shape,
     load_efficiency,
 )
+from optimizer.estimator.comm import allreduce_s as _allreduce_s
 from optimizer.estimator.inference import decode_memory_s
-from optimizer.estimator.training import _allreduce_s
 
 LLAMA70 = {"params": 70e9, "n_layers": 80, "d_model": 8192}
 

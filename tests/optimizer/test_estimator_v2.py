@@ -13,7 +13,10 @@ from hypothesis import strategies as st
 from optimizer.catalog import Catalog
 from optimizer.errors import InvalidInputError
 from optimizer.estimator import PlanChoice, TrainingRequest, estimate_training, load_efficiency, model_preset
-from optimizer.estimator.training import _allreduce_s, _context, _dp_allreduce_s, _evaluate
+from optimizer.estimator.comm import allreduce_s as _allreduce_s
+from optimizer.estimator.step_time import dp_allreduce_s as _dp_allreduce_s
+from optimizer.estimator.step_time import evaluate as _evaluate
+from optimizer.estimator.training_context import build_context as _context
 
 LLAMA70 = {"params": 70e9, "n_layers": 80, "d_model": 8192}
 
