@@ -1,0 +1,66 @@
+"""Queueing for serving latency percentiles under a request rate (Poisson arrivals).
+
+Requests are spread evenly over the replicas and each replica keeps its own admission queue (round-robin
+dispatch, as benchmark harnesses and most gateways do), so a replica that completes ``mu`` requests per second at
+full load is an M/G/1 queue at rate λ/replicas; a pool behind one shared queue (join-shortest-queue routing) is
+the M/G/c case of the same formulas, with less waiting. The Allen–Cunneen approximation gives the waiting time:
+
+    P(wait) = Erlang C(c, a = λ/μ)
+    P(W > t) ≈ P(wait) · exp(−(cμ − λ) · t · 2 / (c_a² + c_s²))       c_a² = 1 (Poisson), c_s² = service spread
+
+so the q-quantile of the wait is ln(P(wait) / (1 − q)) · (c_a² + c_s²) / 2 / (cμ − λ) when P(wait) > 1 − q, else
+0. Once admitted, a request holds a decode slot for its lifetime; the number of requests decoding at once is then
+the occupancy of an M/G/∞ system, Poisson with mean λ·T, whose upper percentile sets the p99 step time.
+"""
+
+from __future__ import annotations
+
+import math
+
+Z = {0.5: 0.0, 0.9: 1.2816, 0.95: 1.6449, 0.99: 2.3263}
+"""Standard normal quantiles used for occupancy percentiles."""
+
+
+def erlang_c(servers: int, offered: float) -> float:
+    """Probability that an arrival waits in an M/M/c queue with ``offered`` = λ/μ erlangs (1 when saturated)."""
+    if offered <= 0:
+        return 0.0
+    if offered >= servers:
+        return 1.0
+    b = 1.0  # Erlang B by the stable recursion B(k) = a·B(k−1) / (k + a·B(k−1))
+    for k in range(1, servers + 1):
+        b = offered * b / (k + offered * b)
+    return servers * b / (servers - offered * (1.0 - b))
+
+
+def wait_quantile(q: float, *, servers: int, rate: float, mu: float, cs2: float, ca2: float = 1.0) -> float:
+    """The ``q``-quantile of the admission wait (seconds) at ``rate`` requests/s (inf when saturated)."""
+    if rate <= 0:
+        return 0.0
+    slack = servers * mu - rate
+    if slack <= 0:
+        return math.inf
+    p_wait = erlang_c(servers, rate / mu)
+    if p_wait <= 1.0 - q:
+        return 0.0
+    return math.log(p_wait / (1.0 - q)) * (ca2 + cs2) / 2.0 / slack
+
+
+def mean_wait(*, servers: int, rate: float, mu: float, cs2: float, ca2: float = 1.0) -> float:
+    """Mean admission wait (seconds), Allen–Cunneen."""
+    slack = servers * mu - rate
+    if slack <= 0:
+        return math.inf
+    return erlang_c(servers, rate / mu) / slack * (ca2 + cs2) / 2.0
+
+
+def occupancy_quantile(mean: float, q: float) -> float:
+    """Upper ``q``-quantile of a Poisson count with this mean (normal approximation, never below the mean)."""
+    if mean <= 0:
+        return 0.0
+    return mean + Z.get(q, 2.3263) * math.sqrt(mean)
+
+
+def quantile_of(basis: str) -> float:
+    """The probability a latency basis refers to: p50 → 0.5, p90 → 0.9, p99 → 0.99 (mean → 0.5 for waits)."""
+    return {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}.get(basis, 0.5)
