@@ -21,7 +21,7 @@ from optimizer.estimator.precision import KvPrecision, ServePrecision
 from optimizer.estimator.shapes import ModelShape
 
 LatencyBasis = Literal["p50", "p90", "p99", "mean"]
-Histogram = list[tuple[float, float]]
+Histogram = tuple[tuple[float, float], ...]
 
 
 class InferenceRequest(BaseModel):
@@ -163,3 +163,23 @@ class InferenceEstimate(BaseModel):
     weights_gb_per_device: float | None = None
     shape: ModelShape | None = None
     warnings: list[str] = Field(default_factory=list)
+
+
+class ServingAssumed(BaseModel):
+    """What a serving option's capacity assumes: engine, precisions, replica layout and latencies at the basis."""
+
+    model_config = ConfigDict(frozen=True)
+
+    engine: str
+    precision: str
+    kv_precision: str
+    tp: int
+    pp: int = 1
+    ep: int = 1
+    batch: int = Field(description="Concurrent sequences per replica at the planned load.")
+    replicas_per_unit: int = Field(description="Replicas in one purchase unit (a node, or the nodes one replica "
+                                   "spans).")
+    latency_basis: str = "p99"
+    ttft_s: float | None = None
+    tpot_s: float | None = None
+    output_tokens_per_s_per_accelerator: float = 0.0

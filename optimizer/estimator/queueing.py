@@ -1,9 +1,10 @@
 """Queueing for serving latency percentiles under a request rate (Poisson arrivals).
 
 Requests are spread evenly over the replicas and each replica keeps its own admission queue (round-robin
-dispatch, as benchmark harnesses and most gateways do), so a replica that completes ``mu`` requests per second at
-full load is an M/G/1 queue at rate λ/replicas; a pool behind one shared queue (join-shortest-queue routing) is
-the M/G/c case of the same formulas, with less waiting. The Allen–Cunneen approximation gives the waiting time:
+dispatch, as benchmark harnesses and most gateways do). A continuous-batching replica runs up to ``B`` requests at
+once, each holding its slot (KV cache and a place in the batch) from admission to its last token, so for admission
+it is an M/G/c queue with c = B slots, each serving one request per lifetime (prefill plus output tokens at the
+full-batch step time). The Allen–Cunneen approximation gives the waiting time:
 
     P(wait) = Erlang C(c, a = λ/μ)
     P(W > t) ≈ P(wait) · exp(−(cμ − λ) · t · 2 / (c_a² + c_s²))       c_a² = 1 (Poisson), c_s² = service spread
@@ -21,12 +22,25 @@ Z = {0.5: 0.0, 0.9: 1.2816, 0.95: 1.6449, 0.99: 2.3263}
 """Standard normal quantiles used for occupancy percentiles."""
 
 
+_EXACT_UP_TO = 64
+"""Erlang C by recursion up to this many servers; beyond, the Halfin–Whitt limit (error well under 1 % there)."""
+
+
 def erlang_c(servers: int, offered: float) -> float:
-    """Probability that an arrival waits in an M/M/c queue with ``offered`` = λ/μ erlangs (1 when saturated)."""
+    """Probability that an arrival waits in an M/M/c queue with ``offered`` = λ/μ erlangs (1 when saturated).
+
+    Exact recursion for small ``servers``; for many servers the Halfin–Whitt limit
+    C ≈ 1 / (1 + β·Φ(β)/φ(β)), β = (c − a)/√a, which a batch of hundreds of sequences needs to stay fast.
+    """
     if offered <= 0:
         return 0.0
     if offered >= servers:
         return 1.0
+    if servers > _EXACT_UP_TO:
+        beta = (servers - offered) / math.sqrt(offered)
+        phi = math.exp(-beta * beta / 2.0) / math.sqrt(2.0 * math.pi)
+        cdf = 0.5 * (1.0 + math.erf(beta / math.sqrt(2.0)))
+        return min(1.0, 1.0 / (1.0 + beta * cdf / phi))
     b = 1.0  # Erlang B by the stable recursion B(k) = a·B(k−1) / (k + a·B(k−1))
     for k in range(1, servers + 1):
         b = offered * b / (k + offered * b)

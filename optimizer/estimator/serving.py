@@ -310,16 +310,18 @@ def cycle_parts(m: ServeModel, p: ServePlan, n_dec: float, *, parts: bool = True
                      pp_comm=p.pp * p2p, overhead=overhead + exposed_host, bubble=(p.pp - mb) * t_s)
 
 
-def prefill_latency(m: ServeModel, p: ServePlan, prompt_tokens: float, n_dec: float) -> float:
+def prefill_latency(m: ServeModel, p: ServePlan, prompt_tokens: float, n_dec: float,
+                    cycle: float | None = None) -> float:
     """Seconds to prefill one prompt of ``prompt_tokens`` uncached tokens while ``n_dec`` sequences decode.
 
     Mixed batching gives each step the token budget left after the decode tokens, so the prompt takes
     ⌈tokens / budget⌉ cycles; separate prefill runs the prompt through every stage in one prefill step.
+    ``cycle`` is the step time at ``n_dec`` when the caller has it.
     """
     e = m.engine
     if e.mixed_batching:
         budget = max(e.max_num_tokens - n_dec, e.max_num_tokens / 8.0)
         steps = max(1.0, math.ceil(prompt_tokens / budget))
-        return steps * cycle_time(m, p, max(n_dec, 1.0))
+        return steps * (cycle if cycle is not None else cycle_time(m, p, max(n_dec, 1.0)))
     t_s, _ = stage_time(m, p, 0.0, prompt_tokens, 1.0)
     return p.pp * t_s + e.step_overhead_ms * 1e-3

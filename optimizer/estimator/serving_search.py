@@ -9,6 +9,7 @@ the most output tokens per accelerator is reported.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 
@@ -41,7 +42,7 @@ _PP_MENU = (1, 2, 4, 8)
 _MAX_REPLICAS = 1_000_000
 
 
-def _lengths(mean: int, std: float | None, hist: list[tuple[float, float]] | None) -> Lengths:
+def _lengths(mean: int, std: float | None, hist: tuple[tuple[float, float], ...] | None) -> Lengths:
     if hist is not None:
         return from_histogram(list(hist))
     return from_mean(float(mean), std or 0.0)
@@ -161,29 +162,43 @@ def _service_cv2(m: ServeModel, p: ServePlan, b_cap: int, cyc: float) -> float:
     return var / (mean * mean)
 
 
-def _ttft(q: float | None, *, servers: int, rate: float, mu: float, cs2: float, own: float) -> float:
-    """Time to first token at a total ``rate`` spread evenly over ``servers`` replicas, each with its own queue."""
-    lam = rate / servers
+def _ttft(q: float | None, *, slots: int, rate: float, mu: float, cs2: float, own: float) -> float:
+    """Time to first token at ``rate`` requests/s on one replica of ``slots`` batch slots.
+
+    The replica completes ``mu`` requests/s at full load; the answer is the admission wait (M/G/c over the slots)
+    plus the prefill of the request's own prompt.
+    """
+    per_slot = mu / slots
     if q is None:
-        return mean_wait(servers=1, rate=lam, mu=mu, cs2=cs2) + own
-    return wait_quantile(q, servers=1, rate=lam, mu=mu, cs2=cs2) + own
+        return mean_wait(servers=slots, rate=rate, mu=per_slot, cs2=cs2) + own
+    return wait_quantile(q, servers=slots, rate=rate, mu=per_slot, cs2=cs2) + own
 
 
-def _max_rate(req: InferenceRequest, q: float | None, servers: int, mu: float, cs2: float, own: float) -> float:
-    """Largest total rate ``servers`` replicas sustain within the TTFT limit and the utilisation ceiling."""
-    top = servers * mu * req.target_utilisation
-    if req.ttft_s is None or _ttft(q, servers=servers, rate=top, mu=mu, cs2=cs2, own=own) <= req.ttft_s:
+def _replica_rate(req: InferenceRequest, q: float | None, slots: int, mu: float, cs2: float, own: float) -> float:
+    """Largest rate one replica sustains within the TTFT limit and the utilisation ceiling (requests/s)."""
+    top = mu * req.target_utilisation
+    if req.ttft_s is None:
+        return top
+    budget = req.ttft_s - own
+    if budget <= 0:
+        return 0.0
+    if _ttft(q, slots=slots, rate=top, mu=mu, cs2=cs2, own=own) <= req.ttft_s:
         return top
     lo, hi = 0.0, top
-    for _ in range(40):
+    for _ in range(30):
         mid = (lo + hi) / 2
-        if _ttft(q, servers=servers, rate=mid, mu=mu, cs2=cs2, own=own) <= req.ttft_s:
+        if _ttft(q, slots=slots, rate=mid, mu=mu, cs2=cs2, own=own) <= req.ttft_s:
             lo = mid
         else:
             hi = mid
         if hi - lo < 1e-4 * top:
             break
     return lo
+
+
+_GRID = tuple(sorted({max(1, round(2 ** (k / 16))) for k in range(0, 321)}))
+"""Batch caps tried under a TTFT limit: a fixed geometric grid (ratio 2^(1/16), at most 4.4 % apart), the same for
+every request, so a tighter limit or a wider KV cache only removes candidates and never raises the capacity."""
 
 
 def _batch_caps(m: ServeModel, p: ServePlan, req: InferenceRequest) -> tuple[float, int, str, str | None]:
@@ -199,20 +214,24 @@ def _batch_caps(m: ServeModel, p: ServePlan, req: InferenceRequest) -> tuple[flo
         caps.append((m.engine.max_num_tokens * (p.tp if dep else 1) / (1.0 + rho), "step token budget"))
     value, why = min(caps)
     b_max = max(1, int(math.floor(value)))
-    if req.tpot_s is not None:
-        if cycle_time(m, p, 1.0) > req.tpot_s:
-            return b_mem, 0, "TPOT limit", (f"one sequence alone takes {cycle_time(m, p, 1.0) * 1e3:.1f} ms per "
-                                            f"token (limit {req.tpot_s * 1e3:g} ms)")
-        if cycle_time(m, p, float(b_max)) > req.tpot_s:
-            lo, hi = 1, b_max
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if cycle_time(m, p, float(mid)) <= req.tpot_s:
-                    lo = mid
-                else:
-                    hi = mid
-            return b_mem, lo, "TPOT limit", None
+    if req.tpot_s is not None and cycle_time(m, p, 1.0) > req.tpot_s:
+        return b_mem, 0, "TPOT limit", (f"one sequence alone takes {cycle_time(m, p, 1.0) * 1e3:.1f} ms per token "
+                                        f"(limit {req.tpot_s * 1e3:g} ms)")
     return b_mem, b_max, why, None
+
+
+def _largest_within_tpot(m: ServeModel, p: ServePlan, b_max: int, tpot: float) -> int:
+    """The largest batch up to ``b_max`` whose step meets the TPOT limit (the step time rises with the batch)."""
+    if cycle_time(m, p, float(b_max)) <= tpot:
+        return b_max
+    lo, hi = 1, b_max
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if cycle_time(m, p, float(mid)) <= tpot:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 def _operating(m: ServeModel, p: ServePlan, b_cap: int, rate: float, servers: int, cs2: float, mu: float,
@@ -237,52 +256,81 @@ def _operating(m: ServeModel, p: ServePlan, b_cap: int, rate: float, servers: in
     tpot = {"p50": cycle_time(m, p, max(b, 1.0)), "mean": cycle_time(m, p, max(b, 1.0))}
     for name, q in (("p90", 0.9), ("p99", 0.99)):
         tpot[name] = cycle_time(m, p, max(1.0, min(float(b_cap), occupancy_quantile(b, q))))
-    ttft = {"mean": _ttft(None, servers=servers, rate=rate, mu=mu, cs2=cs2, own=own)}
+    ttft = {"mean": _ttft(None, slots=b_cap, rate=lam, mu=mu, cs2=cs2, own=own)}
     for name, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99)):
-        ttft[name] = _ttft(q, servers=servers, rate=rate, mu=mu, cs2=cs2, own=own99 if q > 0.5 else own)
+        ttft[name] = _ttft(q, slots=b_cap, rate=lam, mu=mu, cs2=cs2, own=own99 if q > 0.5 else own)
     return ttft, tpot, b
 
 
 def evaluate_plan(m: ServeModel, p: ServePlan, req: InferenceRequest) -> Outcome | str:
-    """The best batch cap of one layout for the request, or why the layout cannot serve it."""
+    """The best batch cap of one layout for the request, or why the layout cannot serve it.
+
+    Without a TTFT limit the largest admissible batch is best (a replica's rate rises with its batch); with one,
+    a smaller batch may prefill sooner, so the caps of a fixed grid up to the admissible batch are compared.
+    """
     b_mem, b_max, why, fail = _batch_caps(m, p, req)
     if fail is not None:
         return fail
     q = None if req.latency_basis == "mean" else quantile_of(req.latency_basis)
     prompt_q = m.prompt.p99 if (q or 0.5) > 0.5 else m.prompt.mean
+    if req.ttft_s is None:
+        # The rate rises with the batch: the largest batch within the TPOT limit is best.
+        top = b_max if req.tpot_s is None else _largest_within_tpot(m, p, b_max, req.tpot_s)
+        caps = [top]
+        why = why if top == b_max else "TPOT limit"
+    else:
+        top = b_max if req.tpot_s is None else _largest_within_tpot(m, p, b_max, req.tpot_s)
+        why = why if top == b_max else "TPOT limit"
+        caps = list(_GRID[:bisect.bisect_right(_GRID, top)][::-1])
     best: Outcome | None = None
-    caps = [b_max] if req.ttft_s is None else sorted({b_max, max(1, b_max // 2), max(1, b_max // 4)}, reverse=True)
     reason = ""
-    for b_cap in caps:
+    rates: dict[int, float] = {}
+
+    def rate_at(b_cap: int) -> float:
+        nonlocal best, reason
+        if b_cap in rates:
+            return rates[b_cap]
         cyc = cycle_time(m, p, float(b_cap))
-        mu = b_cap / cyc / m.output.mean
-        own = prefill_latency(m, p, m.prompt.mean, float(b_cap))
-        own_q = prefill_latency(m, p, prompt_q, float(b_cap)) if prompt_q != m.prompt.mean else own
+        own_q = prefill_latency(m, p, prompt_q, float(b_cap), cyc)
+        rates[b_cap] = 0.0
         if req.ttft_s is not None and own_q > req.ttft_s:
             reason = (f"prefilling one {prompt_q:,.0f}-token prompt takes {own_q:.2f} s alone "
                       f"(limit {req.ttft_s:g} s)")
-            continue
+            return 0.0
+        own = prefill_latency(m, p, m.prompt.mean, float(b_cap), cyc) if prompt_q != m.prompt.mean else own_q
+        # A slot is held from admission through prefill to the last output token.
+        mu = b_cap / (own + m.output.mean * cyc)
         cs2 = _service_cv2(m, p, b_cap, cyc)
+        per_replica = _replica_rate(req, q, b_cap, mu, cs2, own_q)
+        rates[b_cap] = per_replica
+        if per_replica <= 0:
+            reason = "no load meets the TTFT limit"
+            return 0.0
+        if best is not None and per_replica <= best.capacity / best.replicas:
+            return per_replica
         if req.requests_per_s is not None:
-            per_replica = _max_rate(req, q, 1, mu, cs2, own_q)
-            if per_replica <= 0:
-                reason = "no load meets the TTFT limit"
-                continue
             n = min(_MAX_REPLICAS, max(1, math.ceil(req.requests_per_s / per_replica * (1 - 1e-9))))
             rate = req.requests_per_s
         else:
             n = max(1, (req.count or p.devices) // p.devices)
-            rate = 0.0
-        capacity = _max_rate(req, q, n, mu, cs2, own_q)
-        if req.requests_per_s is None:
-            rate = capacity
-        if capacity <= 0:
-            reason = "no load meets the TTFT limit"
-            continue
-        out = Outcome(plan=p, b_mem=b_mem, b_cap=b_cap, limited_by=why if b_cap == b_max else "TTFT limit", mu=mu,
-                      replicas=n, rate=rate, capacity=capacity, own=own, own_q=own_q, cs2=cs2)
-        if best is None or _better(req, out, best):
-            best = out
+            rate = per_replica * n
+        best = Outcome(plan=p, b_mem=b_mem, b_cap=b_cap, limited_by=why if b_cap == caps[0] else "TTFT limit",
+                       mu=mu, replicas=n, rate=rate, capacity=per_replica * n, own=own, own_q=own_q, cs2=cs2)
+        return per_replica
+
+    # Coarse pass (every 8th grid point, ratio √2) from the top while the rate holds up, then the fine grid
+    # around the best coarse point: the rate rises with the batch until the prompt's own prefill eats the TTFT.
+    coarse = caps[::8]
+    peak = 0
+    for i, b_cap in enumerate(coarse):
+        r = rate_at(b_cap)
+        if r > rate_at(coarse[peak]):
+            peak = i
+        elif r < 0.8 * rate_at(coarse[peak]) and rate_at(coarse[peak]) > 0:
+            break
+    centre = peak * 8
+    for b_cap in caps[max(0, centre - 8):centre + 9]:
+        rate_at(b_cap)
     return best if best is not None else (reason or "latency limits unmet")
 
 

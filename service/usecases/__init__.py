@@ -48,7 +48,13 @@ from service.usecases.catalog import (
     compare,
 )
 from service.usecases.context import AppContext, Domain, LazyDatabase, LazyDomain
-from service.usecases.estimates import estimate_cost, estimate_inference, estimate_training, validate_estimator
+from service.usecases.estimates import (
+    estimate_cost,
+    estimate_inference,
+    estimate_training,
+    validate_estimator,
+    validate_serving_estimator,
+)
 from service.usecases.numbers import coerce_numbers, day, fraction, human_numbers, money, quantity
 from service.usecases.planning import recommend, what_if, whatif_change
 from service.usecases.requests import (
@@ -137,6 +143,7 @@ __all__ = [
     "source_count",
     "training_request_from_flags",
     "validate_estimator",
+    "validate_serving_estimator",
     "what_if",
     "whatif_change",
     "with_license_risk",
