@@ -244,7 +244,14 @@ def stage_time(m: ServeModel, p: ServePlan, b_dec: float, b_pre: float, samples:
     t_att_p = b_pre * prefill_context(m) * m.pair_pre / tp / pp / (m.peak_attn * 1e12 * m.e_attn)
     # non-GEMM activation traffic
     h = s.d_model
-    act = s.n_layers / pp * 2.0 * (ACT_H * h * (tokens / tp if dep else tokens) + ACT_F * s.ffn_width * tokens / tp)
+    tok_h = tokens / tp if dep else tokens  # tokens whose full hidden vector this device touches
+    act = s.n_layers / pp * 2.0 * (ACT_H * h * tok_h + ACT_F * s.ffn_width * tokens / tp)
+    if m.weight_bytes <= 1.0 and m.peaks.gemm_factor < 1.0:
+        # W8A8/W4A4: every linear layer's input is quantised first (read 16-bit, write the narrow copy): the QKV
+        # and gate/up inputs (full hidden), the attention output (hidden / tp) and the down-projection input
+        # (FFN / tp), unless a fused norm+quant kernel does it (not assumed)
+        out = m.weight_bytes
+        act += s.n_layers / pp * (2.0 + out) * ((2.0 * h) * tok_h + (h + s.ffn_width) * tokens / tp)
     t_other = act / bw
     # communication inside the stage
     t_tp = t_ep = 0.0
