@@ -344,6 +344,8 @@ class RunSet(StrEnum):
 def validate(
     runs: Annotated[Path | None, typer.Option("--runs", help="Runs file (default: the shipped one).")] = None,
     which: Annotated[RunSet, typer.Option("--set")] = RunSet.all,
+    defaults_only: Annotated[bool, typer.Option("--defaults-only", help="Training: estimate each run from model, "
+                                                "tokens, part, count and precision alone (held-out style).")] = False,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -356,7 +358,7 @@ def validate(
         _validate_serving(catalog, runs, as_json)
         return
     training_set: Literal["all", "dev", "extra", "megatron"] = which.value  # type: ignore[assignment]
-    report = usecases.validate_estimator(context(catalog), runs=runs, which=training_set)
+    report = usecases.validate_estimator(context(catalog), runs=runs, which=training_set, defaults_only=defaults_only)
     if as_json:
         emit_json(report)
         return

@@ -78,10 +78,12 @@ def estimate_cost(ctx: AppContext, request: CostRequest | None = None, **fields:
 
 
 def validate_estimator(ctx: AppContext, *, runs: Path | None = None,
-                       which: Literal["all", "dev", "extra", "megatron"] = "all") -> ValidationReport:
+                       which: Literal["all", "dev", "extra", "megatron"] = "all",
+                       defaults_only: bool = False) -> ValidationReport:
     """Published runs (accelerator-hours) and Megatron-LM benchmarks (step time, TFLOP/s) vs predictions.
 
-    ``which="megatron"`` selects the benchmarks alone; ``"all"`` includes them.
+    ``which="megatron"`` selects the benchmarks alone; ``"all"`` includes them. ``defaults_only`` estimates each
+    run from its model, tokens, part, count and precision alone (held-out style: the range must carry the rest).
 
     Raises:
         InvalidInputError: no run selected.
@@ -90,7 +92,7 @@ def validate_estimator(ctx: AppContext, *, runs: Path | None = None,
     benches = load_benchmarks(runs) if which in ("all", "megatron") else []
     if not loaded and not benches:
         raise InvalidInputError("no runs selected")
-    return validate_runs(ctx.domain.catalog, loaded, benches)
+    return validate_runs(ctx.domain.catalog, loaded, benches, minimal=defaults_only)
 
 
 def validate_serving_estimator(ctx: AppContext, *, runs: Path | None = None) -> ServingReport:
