@@ -38,6 +38,8 @@ class EngineProfile(BaseModel):
     host_us_per_sequence: float = Field(0.0, ge=0, description="Host time per running sequence per step.")
     host_overlap: bool = Field(False, description="Host work runs behind the GPU step (overlap scheduler).")
     allreduce_latency_us: float = Field(ge=0)
+    attention_dp_balance: bool = Field(False, description="Data-parallel attention ranks take new prompts together "
+                                       "(no rank prefills alone while the others wait at the MoE all-to-all).")
     provenance: dict[str, str] = Field(default_factory=dict)
     sources: tuple[str, ...] = ()
 

@@ -67,6 +67,9 @@ class InferenceRequest(BaseModel):
                                          "default when omitted).")
     memory_fraction: float | None = Field(None, gt=0.1, le=1.0, description="Share of memory the engine gives the "
                                           "KV cache (engine default when omitted).")
+    attention_dp_balance: bool | None = Field(None, description="With data-parallel attention (MoE expert "
+                                              "parallelism), ranks take new prompts together (engine default "
+                                              "when omitted: each rank on its own).")
     count: int | None = Field(None, ge=1, le=1_048_576, description="Serve on exactly this many accelerators: "
                               "report their capacity at the limits.")
     n_layers: int | None = Field(None, ge=1, le=1000)

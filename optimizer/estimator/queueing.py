@@ -17,6 +17,7 @@ the occupancy of an M/G/∞ system, Poisson with mean λ·T, whose upper percent
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 Z = {0.5: 0.0, 0.9: 1.2816, 0.95: 1.6449, 0.99: 2.3263}
 """Standard normal quantiles used for occupancy percentiles."""
@@ -39,6 +40,8 @@ def erlang_c(servers: int, offered: float) -> float:
         return 1.0
     if servers > _EXACT_UP_TO:
         beta = (servers - offered) / math.sqrt(offered)
+        if beta > 30.0:  # φ(β) underflows; C < 1e-190
+            return 0.0
         phi = math.exp(-beta * beta / 2.0) / math.sqrt(2.0 * math.pi)
         cdf = 0.5 * (1.0 + math.erf(beta / math.sqrt(2.0)))
         return min(1.0, 1.0 / (1.0 + beta * cdf / phi))
@@ -67,6 +70,28 @@ def mean_wait(*, servers: int, rate: float, mu: float, cs2: float, ca2: float = 
     if slack <= 0:
         return math.inf
     return erlang_c(servers, rate / mu) / slack * (ca2 + cs2) / 2.0
+
+
+def expected_max_poisson(mean: float, n: int) -> float:
+    """E[max of ``n`` independent Poisson(``mean``) counts]: Σ_k P(max ≥ k) = Σ_k 1 − F(k−1)ⁿ (exact sum).
+
+    The busiest of ``n`` data-parallel attention ranks when each receives new prompts at random.
+    """
+    if mean <= 0 or n < 1:
+        return 0.0
+    if n == 1:
+        return mean
+    if mean > 50.0:  # normal limit; Blom's approximation of the expected maximum of n standard normals
+        return mean + NormalDist().inv_cdf((n - 0.375) / (n + 0.25)) * math.sqrt(mean)
+    total, cdf, pmf, k = 0.0, 0.0, math.exp(-mean), 0
+    while True:
+        cdf += pmf  # F(k)
+        tail = 1.0 - cdf**n  # P(max ≥ k + 1)
+        if tail < 1e-9 or k > 10_000:
+            return total
+        total += tail
+        k += 1
+        pmf *= mean / k
 
 
 def occupancy_quantile(mean: float, q: float) -> float:

@@ -35,6 +35,7 @@ from optimizer.estimator.engines import EngineProfile
 from optimizer.estimator.lengths import Lengths
 from optimizer.estimator.memory import kv_heads_per_device, paged_tokens
 from optimizer.estimator.precision import ServingPeaks
+from optimizer.estimator.queueing import expected_max_poisson
 from optimizer.estimator.shapes import ModelShape
 
 MoeMode = Literal["tp", "dep"]
@@ -217,11 +218,15 @@ def stage_time(m: ServeModel, p: ServePlan, b_dec: float, b_pre: float, samples:
     dep = p.moe_mode == "dep"
     bw = m.bw
     tokens = b_dec + b_pre
-    # dense GEMMs: every device does 1/tp of the FLOPs; TP splits the weights, DEP replicates them
+    # Tokens on this device's attention side: under TP all of them (split by heads); under DEP the busiest rank's
+    # own (the MoE all-to-all waits for it every layer).
+    tok_rank = b_dec / tp + dep_straggler_prefill(m, tp, b_dec, b_pre) if dep else tokens
+    # dense GEMMs: every device does 1/tp of the FLOPs (DEP: its rank's tokens); TP splits the weights, DEP
+    # replicates them
     peak_lin = m.peaks.linear * 1e12
-    tok_gemm = tokens / tp if dep else tokens
+    tok_gemm = tok_rank
     w_dense = m.n_dense * m.weight_bytes / (1 if dep else tp) / pp
-    f_dense = 2.0 * m.n_dense * tokens / tp / pp
+    f_dense = 2.0 * m.n_dense * (tok_rank if dep else tokens / tp) / pp
     t_dense = roof(w_dense / bw, f_dense / (peak_lin * _gemm_e(m, p.e_dense, max(tok_gemm, 1.0))))
     # routed experts: distinct experts touched by the micro-batch are read once
     t_exp = 0.0
@@ -241,10 +246,11 @@ def stage_time(m: ServeModel, p: ServePlan, b_dec: float, b_pre: float, samples:
     kv_bytes = b_dec * p.seq_share * ctx_d * p.kv_tok_dev
     f_att_d = b_dec * ctx_d * m.pair_dec / tp / pp
     t_att_d = roof(kv_bytes / (bw * m.engine.attention_bw_scale), f_att_d / (m.peak_attn * 1e12 * m.e_attn))
-    t_att_p = b_pre * prefill_context(m) * m.pair_pre / tp / pp / (m.peak_attn * 1e12 * m.e_attn)
+    pre_dev = tok_rank - b_dec / tp if dep else b_pre / tp  # prefill queries on this device (DEP: whole heads)
+    t_att_p = pre_dev * prefill_context(m) * m.pair_pre / pp / (m.peak_attn * 1e12 * m.e_attn)
     # non-GEMM activation traffic
     h = s.d_model
-    tok_h = tokens / tp if dep else tokens  # tokens whose full hidden vector this device touches
+    tok_h = tok_rank  # tokens whose full hidden vector this device touches
     act = s.n_layers / pp * 2.0 * (ACT_H * h * tok_h + ACT_F * s.ffn_width * tokens / tp)
     if m.weight_bytes <= 1.0 and m.peaks.gemm_factor < 1.0:
         # W8A8/W4A4: every linear layer's input is quantised first (read 16-bit, write the narrow copy): the QKV
@@ -263,12 +269,28 @@ def stage_time(m: ServeModel, p: ServePlan, b_dec: float, b_pre: float, samples:
             t_tp = 2.0 * s.n_layers / pp * (allreduce_s(tokens * h * 2.0, tp, link / 1e9, 0.0) + lat)
         else:
             disp = h * (1.0 if m.weight_bytes <= 1.0 else 2.0)
-            per_rank = tokens / tp * m.top_k * (tp - 1) / tp
+            per_rank = tok_rank * m.top_k * (tp - 1) / tp  # the busiest rank's tokens leave last
             t_ep = m.moe_layers / pp * (per_rank * m.eff.expert_imbalance * (disp + 2.0 * h) / link + 2.0 * lat)
     t = t_dense + t_exp + t_head + t_att_d + t_att_p + t_other + t_tp + t_ep
     if not parts:
         return t, ()
     return t, (t_dense, t_exp, t_head, t_att_d, t_att_p, t_other, t_tp, t_ep)
+
+
+def dep_straggler_prefill(m: ServeModel, ranks: int, b_dec: float, b_pre: float) -> float:
+    """Prefill tokens on the busiest of ``ranks`` data-parallel attention ranks in one step.
+
+    Each rank admits whole prompts on its own, ``b_pre / prompt`` of them per step spread at random over the ranks
+    (Poisson), so the busiest rank holds E[max of ``ranks`` Poisson counts] prompts, within its token budget.
+    With the engine's balancer (``attention_dp_balance``) the ranks take prompts together: the mean.
+    """
+    mean = b_pre / ranks
+    if ranks <= 1 or b_pre <= 0 or m.engine.attention_dp_balance:
+        return mean
+    prompt = max(m.prompt.mean, 1.0)
+    busiest = expected_max_poisson(b_pre / prompt / ranks, ranks) * prompt
+    room = m.engine.max_num_tokens - b_dec / ranks
+    return max(mean, min(busiest, room))
 
 
 def cycle_time(m: ServeModel, p: ServePlan, n_dec: float) -> float:

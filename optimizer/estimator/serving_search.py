@@ -78,6 +78,8 @@ def build_model(catalog: Catalog, req: InferenceRequest) -> ServeModel:
         over["mixed_batching"] = req.chunked_prefill
     if req.memory_fraction is not None:
         over["memory_fraction"] = req.memory_fraction
+    if req.attention_dp_balance is not None:
+        over["attention_dp_balance"] = req.attention_dp_balance
     if over:
         engine = engine.model_copy(update=over)
     peaks = serving_peaks(acc, req.precision, eff)
@@ -93,7 +95,10 @@ def build_model(catalog: Catalog, req: InferenceRequest) -> ServeModel:
     fabric = choose_fabric(catalog, acc, fabric=None, buyer_country=None,
                            era_default=eff.default_fabrics.get(eff.profile_name(acc)))
     prof = eff.profile(acc)
-    fp8_attn = engine.fp8_context_attention and kv == "fp8" and acc.dense.fp8.value is not None
+    # An FP8 KV cache runs the context FMHA in FP8; an NVFP4 cache is dequantised to FP8 before attention (NVIDIA,
+    # developer blog 2025-12-08, https://developer.nvidia.com/blog/?p=109878), so it gets the same rate; INT8 KV runs
+    # attention in 16 bits.
+    fp8_attn = engine.fp8_context_attention and kv in ("fp8", "fp4") and acc.dense.fp8.value is not None
     h, layers = shape.d_model, shape.n_layers
     n_head = float(shape.vocab * h)
     if shape.moe:
@@ -191,7 +196,7 @@ def _replica_rate(req: InferenceRequest, q: float | None, slots: int, mu: float,
             lo = mid
         else:
             hi = mid
-        if hi - lo < 1e-4 * top:
+        if hi - lo < 1e-3 * top:
             break
     return lo
 
@@ -320,16 +325,18 @@ def evaluate_plan(m: ServeModel, p: ServePlan, req: InferenceRequest) -> Outcome
 
     # Coarse pass (every 8th grid point, ratio √2) from the top while the rate holds up, then the fine grid
     # around the best coarse point: the rate rises with the batch until the prompt's own prefill eats the TTFT.
-    coarse = caps[::8]
+    # Coarse points sit on fixed grid indices (every 8th from the bottom, plus the top), so a larger admissible
+    # batch only adds points above: a wider KV cache or a looser limit cannot move the search off a better peak.
+    top_index = len(caps) - 1
+    coarse = [0] + [i for i in range(1, len(caps)) if (top_index - i) % 8 == 0]
     peak = 0
-    for i, b_cap in enumerate(coarse):
-        r = rate_at(b_cap)
-        if r > rate_at(coarse[peak]):
+    for i in coarse:
+        r = rate_at(caps[i])
+        if r > rate_at(caps[peak]):
             peak = i
-        elif r < 0.8 * rate_at(coarse[peak]) and rate_at(coarse[peak]) > 0:
+        elif r < 0.8 * rate_at(caps[peak]) and rate_at(caps[peak]) > 0:
             break
-    centre = peak * 8
-    for b_cap in caps[max(0, centre - 8):centre + 9]:
+    for b_cap in caps[max(0, peak - 8):peak + 9]:
         rate_at(b_cap)
     return best if best is not None else (reason or "latency limits unmet")
 

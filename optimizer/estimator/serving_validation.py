@@ -23,7 +23,7 @@ from optimizer.estimator.serving_search import run_estimate
 
 _REQUEST_FIELDS = ("model", "accelerator", "precision", "kv_precision", "prompt_tokens", "output_tokens",
                    "prompt_tokens_std", "output_tokens_std", "prefix_cache_hit", "tp", "pp", "ep", "engine",
-                   "max_batch", "max_num_tokens", "chunked_prefill", "memory_fraction")
+                   "max_batch", "max_num_tokens", "chunked_prefill", "memory_fraction", "attention_dp_balance")
 
 
 class ServingRun(BaseModel):
@@ -47,6 +47,7 @@ class ServingRun(BaseModel):
     max_num_tokens: int | None = None
     chunked_prefill: bool | None = None
     memory_fraction: float | None = None
+    attention_dp_balance: bool | None = None
     prompt_tokens: float
     output_tokens: float
     prompt_tokens_std: float | None = None

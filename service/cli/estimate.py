@@ -239,6 +239,9 @@ def inference(
                                                          "prefill chunks into decode steps.")] = None,
     memory_fraction: Annotated[str | None, typer.Option("--memory-fraction", help="Share of memory for the KV "
                                                         "cache (engine default).")] = None,
+    attention_dp_balance: Annotated[bool | None, typer.Option(
+        "--attention-dp-balance/--no-attention-dp-balance", help="MoE expert parallelism: data-parallel attention "
+        "ranks take new prompts together (engine default: each on its own).")] = None,
     target_utilisation: Annotated[str | None, typer.Option("--target-utilisation", help="Load ceiling per "
                                                            "replica (default 0.8).")] = None,
     catalog: CatalogOpt = None,
@@ -254,10 +257,11 @@ def inference(
         output_histogram=output_histogram,
         prefix_cache_hit=None if prefix_cache_hit is None else usecases.fraction(prefix_cache_hit,
                                                                                  what="prefix_cache_hit"),
-        ttft_s=None if offline else ttft, tpot_s=None if offline else tpot, latency_basis=latency_basis.value,
+        ttft_s=None if offline else ttft, tpot_s=None if offline else tpot, offline=offline,
+        latency_basis=latency_basis.value,
         precision=precision.value, kv_precision=kv_precision.value if kv_precision else None,
         engine=engine.value if engine else None, tp=tp, pp=pp, ep=ep, max_batch=max_batch,
-        max_num_tokens=max_num_tokens, chunked_prefill=chunked_prefill,
+        max_num_tokens=max_num_tokens, chunked_prefill=chunked_prefill, attention_dp_balance=attention_dp_balance,
         memory_fraction=None if memory_fraction is None else usecases.fraction(memory_fraction,
                                                                                what="memory_fraction"),
         target_utilisation=1.0 if offline and target_utilisation is None else target_utilisation,

@@ -45,11 +45,15 @@ def estimate_inference(ctx: AppContext, request: InferenceRequest | None = None,
     Engine, weight and KV precision, TP/PP/EP and length distributions are fields of the request.
 
     Histograms may be written ``"128:0.3,1024:0.7"`` (tokens:weight pairs) as well as lists of pairs.
+    ``offline=True`` removes both latency limits (a ``None`` field otherwise means "default").
     """
+    offline = bool(fields.pop("offline", False))
     for key in ("prompt_histogram", "output_histogram"):
         if isinstance(fields.get(key), str):
             fields[key] = histogram(fields[key], what=key)
     req = request if request is not None else _build(InferenceRequest, fields)
+    if offline:
+        req = req.model_copy(update={"ttft_s": None, "tpot_s": None})
     return _inference(ctx.domain.catalog, req)
 
 

@@ -15,11 +15,18 @@ from optimizer.estimator import InferenceRequest, estimate_inference, load_engin
 from optimizer.estimator.lengths import from_histogram, from_mean
 from optimizer.estimator.memory import kv_bytes_per_token_device, paged_tokens
 from optimizer.estimator.precision import KV_BYTES, WEIGHT_BYTES
-from optimizer.estimator.queueing import erlang_c, mean_wait, occupancy_quantile, wait_quantile
+from optimizer.estimator.queueing import (
+    erlang_c,
+    expected_max_poisson,
+    mean_wait,
+    occupancy_quantile,
+    wait_quantile,
+)
 from optimizer.estimator.serving import (
     build_plan,
     cycle_parts,
     cycle_time,
+    dep_straggler_prefill,
     prefill_latency,
     stage_time,
     tokens_per_sequence,
@@ -133,6 +140,8 @@ def test_halfin_whitt_matches_the_exact_erlang_c() -> None:
         b = a * b / (k + a * b)
     exact = c * b / (c - a * (1 - b))
     assert erlang_c(c, a) == pytest.approx(exact, rel=0.06)
+    # A lightly loaded large batch: φ(β) underflows, and no arrival waits (no division by zero).
+    assert erlang_c(4096, 10.0) == 0.0
 
 
 def test_lengths_as_distributions() -> None:
@@ -199,6 +208,28 @@ def test_pipeline_and_expert_parallel_layouts(catalog: Catalog) -> None:
                                               ttft_s=None, tpot_s=None))
     # tensor-parallel MLA keeps the whole latent on every rank: far fewer sequences fit than with DEP
     assert tp_moe.moe_mode == "tp" and (tp_moe.max_sequences_memory or 0) < (dep.max_sequences_memory or 0)
+
+
+def test_busiest_attention_rank_sets_the_dep_step(catalog: Catalog) -> None:
+    """E[max of 2 Poisson(1)] = Σ_k 1 − F(k−1)² = 0.8647 + 0.4587 + 0.1542 + 0.0376 + 0.0074 + 0.0012 + 0.0002."""
+    assert expected_max_poisson(1.0, 2) == pytest.approx(1.524, abs=1e-3)
+    assert expected_max_poisson(3.0, 1) == 3.0 and expected_max_poisson(0.0, 8) == 0.0
+    # Rare prompts: nearly every prompt stalls all n ranks alone, E[max] → n·λ, i.e. n times the mean per rank.
+    assert expected_max_poisson(1e-4, 8) == pytest.approx(8e-4, rel=1e-3)
+    req = _req(model="qwen3-235b-a22b", ep=8, count=8, prompt_tokens=1000, output_tokens=1000, ttft_s=None,
+               tpot_s=None, engine="trtllm")
+    m = build_model(catalog, req)
+    # 8 ranks, 4,000 prefill tokens a step = 4 prompts of 1,000, λ = 0.5 per rank: E[max] = 1.6 prompts, within
+    # the 8,192-token budget less the rank's 500 decode tokens
+    busiest = dep_straggler_prefill(m, 8, 4000.0, 4000.0)
+    assert busiest == pytest.approx(expected_max_poisson(0.5, 8) * 1000.0)
+    assert 1500 < busiest < 1700
+    assert dep_straggler_prefill(m, 8, 64000.0, 64000.0) <= 8192 - 8000 + 64000 / 8  # never below the mean
+    balanced = build_model(catalog, req.model_copy(update={"attention_dp_balance": True}))
+    assert dep_straggler_prefill(balanced, 8, 4000.0, 4000.0) == 500.0
+    alone = estimate_inference(catalog, req)
+    together = estimate_inference(catalog, req.model_copy(update={"attention_dp_balance": True}))
+    assert (alone.output_tokens_per_s_per_accelerator or 0) < (together.output_tokens_per_s_per_accelerator or 0)
 
 
 def test_prefix_cache_and_p99_basis(catalog: Catalog) -> None:

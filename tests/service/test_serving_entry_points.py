@@ -46,6 +46,7 @@ def test_estimate_inference_offline_text_and_errors() -> None:
     code, out, _ = run("estimate", "inference", "--model", "llama-3-8b", "--accelerator", "h100", "--precision",
                        "fp8", "--offline", "--count", "8")
     assert code == 0 and "output tokens/s per accelerator" in out and "cycle" in out
+    assert "unbounded at full load" in out and "TPOT limit" not in out
     code, out, err = run("estimate", "inference", "--model", "llama-3-70b", "--accelerator", "h100",
                          "--precision", "fp4")
     assert code == 2 and out == "" and "FP4" in err and "Traceback" not in err
