@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from importlib import resources
@@ -163,6 +164,8 @@ class ValidationRow(BaseModel):
     goodput: float = 1.0
     goodput_published: bool = False
     modelled: bool = True
+    widened_by: list[str] = Field(default_factory=list, description="The inputs that widen this run's range most "
+                                  "(largest first).")
 
 
 class ValidationReport(BaseModel):
@@ -322,6 +325,9 @@ def validate_runs(catalog: Catalog, runs: Sequence[PublishedRun], benchmarks: Se
                  f"rc{pl.recompute_fraction:.2f} mb{pl.micro_batch}",
             goodput=est.goodput, goodput_published=run.goodput is not None and run.basis != "steady-state",
             modelled=run.modelled,
+            widened_by=[d.input for d in sorted(est.range_drivers, key=lambda d: -math.log(d.high_factor
+                                                                                             / d.low_factor))
+                        if d.high_factor / d.low_factor > 1.01][:3],
         ))
     errors = [r.error for r in rows]
     overall = _stats(errors)
