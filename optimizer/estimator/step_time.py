@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 
 from optimizer.estimator.comm import all_to_all_s, allreduce_s, expert_copies, node_allreduce_s
-from optimizer.estimator.memory import fit_recompute, params_per_device, training_state_bytes, usable_bytes
+from optimizer.estimator.memory import fit_recompute, params_per_device, training_state_bytes
 from optimizer.estimator.shapes import ModelShape
 from optimizer.estimator.training_context import TrainContext
 from optimizer.estimator.training_types import MemoryBreakdown, Plan, Recompute, StepBreakdown
@@ -100,10 +100,18 @@ def gemm_eff(c: TrainContext, width: float, tokens: float, scale: float) -> floa
 
 
 def dp_allreduce_s(c: TrainContext, nbytes: float, dp: int, local: int) -> float:
-    """Node-level all-reduce of ``nbytes`` per device among ``dp`` replicas, ``local`` of them per node."""
-    e = c.eff
-    return node_allreduce_s(nbytes, dp, local, intra_bw=c.intra_bw, nic_bw=c.nic_bw,
-                            latency_intra=e.latency_intra_s, latency_inter=e.latency_inter_s)
+    """Node-level all-reduce of ``nbytes`` per device among ``dp`` replicas, ``local`` of them per node.
+
+    Cached in the context: the plan search asks for the same (bytes, dp, local) once per micro-batch and ZeRO stage.
+    """
+    key = (nbytes, dp, local)
+    v = c.comm_cache.get(key)
+    if v is None:
+        e = c.eff
+        v = node_allreduce_s(nbytes, dp, local, intra_bw=c.intra_bw, nic_bw=c.nic_bw,
+                             latency_intra=e.latency_intra_s, latency_inter=e.latency_inter_s)
+        c.comm_cache[key] = v
+    return v
 
 
 def _compute_s(c: TrainContext, tp: int, pp: int, ep: int, tokens_dev: float, f: float, sel: bool,
@@ -183,7 +191,7 @@ def evaluate(c: TrainContext, tp: int, pp: int, dp: int, zero: int, mb: int, bat
     fit = fit_recompute(fixed=w + g + o + logits, stored=layers_stage * min(pp, m),
                         act_none=(c.act_coef + scores) * sbh / tp, act_sel=c.act_coef * sbh / tp,
                         act_full=e.full_recompute_coefficient * sbh / tp, layers_stage=layers_stage,
-                        cap=usable_bytes(c.capacity_gb, e.memory_overhead_gb, e.memory_fragmentation),
+                        cap=c.usable,
                         has_scores=scores > 0, recompute=recompute, selective=selective)
     if fit is None:
         return None

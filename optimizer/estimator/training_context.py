@@ -7,12 +7,13 @@ non-GEMM coefficient, link rates, activation bytes), so the plan search stays ch
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from optimizer.catalog import Accelerator, Catalog
 from optimizer.errors import InvalidInputError
 from optimizer.estimator.common import Fabric, Peaks, TrainPrecision, choose_fabric, node_size, peaks_for, require
 from optimizer.estimator.efficiency import EfficiencyModel, Stack
+from optimizer.estimator.memory import usable_bytes
 from optimizer.estimator.models import model_preset
 from optimizer.estimator.shapes import ModelShape, infer_shape
 from optimizer.estimator.training_types import DEFAULT_SEQ, TrainingRequest
@@ -53,6 +54,8 @@ class TrainContext:
     intra_bw: float = 0.0  # achieved per-direction bandwidth of the fast intra-node link (B/s)
     nic_bw: float | None = None  # achieved scale-out bandwidth per accelerator (B/s), None without a fabric
     weight_bytes: float = 2.0  # bytes of weights per parameter (16-bit, plus a 1-byte copy under FP8)
+    comm_cache: dict[tuple[float, ...], float] = field(default_factory=dict, init=False, repr=False, compare=False)
+    usable: float = field(default=0.0, init=False)  # bytes of device memory the model may use (memory.usable_bytes)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "moe", self.shape.moe)
@@ -61,6 +64,8 @@ class TrainContext:
                            - (self.shape.fp8_activation_saving() if fp8_saved else 0.0))
         object.__setattr__(self, "intra_bw", (self.link_gbs_dir or 16.0) * self.eff.link_efficiency * 1e9)
         object.__setattr__(self, "weight_bytes", 3.0 if self.precision == "fp8" else 2.0)
+        object.__setattr__(self, "usable", usable_bytes(self.capacity_gb, self.eff.memory_overhead_gb,
+                                                        self.eff.memory_fragmentation))
         object.__setattr__(self, "nic_bw", self.fabric.gbit_per_accelerator / 8.0 * self.fabric_eff * 1e9
                            if self.fabric else None)
 
