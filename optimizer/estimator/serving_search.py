@@ -347,6 +347,23 @@ def _better(req: InferenceRequest, a: Outcome, b: Outcome) -> bool:
     return a.capacity / (a.replicas * a.plan.devices) > b.capacity / (b.replicas * b.plan.devices) * 1.0001
 
 
+def _cannot_beat(m: ServeModel, p: ServePlan, req: InferenceRequest, best: Outcome) -> bool:
+    """True when this layout cannot beat ``best``, so its batch-cap search can be skipped.
+
+    The bound is the decode rate at the largest admissible batch with no prefill, queueing or latency limit:
+    b / cycle(b) never falls as the batch grows (every step term is affine or a soft roofline in the batch), so no
+    batch cap of the layout does better.
+    """
+    _, b_max, _, fail = _batch_caps(m, p, req)
+    if fail is not None or b_max < 1:
+        return True
+    bound = b_max / (m.output.mean * cycle_time(m, p, float(b_max))) * req.target_utilisation
+    if req.requests_per_s is not None:
+        n = min(_MAX_REPLICAS, max(1, math.ceil(req.requests_per_s / bound * (1 - 1e-9))))
+        return n * p.devices > best.replicas * best.plan.devices
+    return bound / p.devices <= best.capacity / (best.replicas * best.plan.devices) * 1.0001
+
+
 def _layouts(m: ServeModel, req: InferenceRequest) -> list[tuple[int, int, MoeMode]]:
     """Replica layouts to try: TP inside the fast-link domain, PP when needed, TP or DEP experts for MoE."""
     s = m.shape
@@ -399,6 +416,8 @@ def run_estimate(catalog: Catalog, req: InferenceRequest) -> InferenceEstimate:
         plan = build_plan(m, t, pp, mode)
         if max_sequences(m, plan) >= 1:
             fit_any = True
+        if best is not None and _cannot_beat(m, plan, req, best):
+            continue
         out = evaluate_plan(m, plan, req)
         if isinstance(out, str):
             reasons.append(f"TP{t}×PP{pp}{' DEP' if plan.moe_mode == 'dep' else ''}: {out}")
