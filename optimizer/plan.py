@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from optimizer.estimator.inference import ServingAssumed
 from optimizer.reasons import Why
 from optimizer.risk.report import RiskReport
 from optimizer.validate import ValidationResult
@@ -49,6 +50,8 @@ class PlanItem(_Out):
     license_outlook: str | None = None
     risk_premium: float = 0.0
     fee_fraction: float = 0.0
+    serving: ServingAssumed | None = Field(None, description="Inference items: the engine, precisions, layout and "
+                                           "latencies the capacity assumes.")
 
 
 class ConsideredOption(_Out):

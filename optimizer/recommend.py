@@ -149,7 +149,7 @@ def _items(table: OptionTable, sel: dict[str, int]) -> list[PlanItem]:
             capacity_rps=None if o.capacity_rps is None else o.capacity_rps * units, power_kw=o.power_kw * units,
             network=o.network * units, hosting=o.hosting * units, hardware=o.hardware * units,
             plan=o.plan, mfu=o.mfu, verdict=c.verdict, license_outlook=c.license_outlook,
-            risk_premium=info.decision.premium, fee_fraction=c.fee_fraction,
+            risk_premium=info.decision.premium, fee_fraction=c.fee_fraction, serving=o.serving,
         ))
     items.sort(key=lambda i: (i.workload, i.sku))
     return items

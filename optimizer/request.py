@@ -89,7 +89,23 @@ class InferenceWorkload(_Strict):
     output_tokens: int = Field(512, ge=1, le=1_000_000)
     ttft_s: float = Field(2.0, gt=0, le=3600)
     tpot_s: float = Field(0.10, gt=0, le=60)
-    precision: Literal["bf16", "fp16", "fp8", "int8"] = "bf16"
+    precision: Literal["bf16", "fp16", "fp8", "int8", "fp4", "int4"] = Field(
+        "bf16", description="Weights: bf16/fp16, fp8 or int8 (W8A8), fp4 (W4A4, Blackwell), int4 (weight-only).")
+    kv_precision: Literal["bf16", "fp16", "fp8", "int8", "fp4"] | None = Field(
+        None, description="KV-cache precision (default 16-bit).")
+    engine: Literal["generic", "trtllm", "vllm", "sglang", "mindie"] | None = Field(
+        None, description="Serving engine profile (default: MindIE on Ascend, else generic).")
+    tp: int | None = Field(None, ge=1, le=64, description="Tensor parallelism per replica (searched when omitted).")
+    pp: int | None = Field(None, ge=1, le=64, description="Pipeline stages per replica (searched when omitted).")
+    ep: int | None = Field(None, ge=1, le=1024, description="Expert parallelism for MoE (= tp, data-parallel "
+                           "attention); 1 keeps experts tensor-parallel.")
+    latency_basis: Literal["p50", "p90", "p99", "mean"] = Field("p99", description="Statistic the TTFT/TPOT limits "
+                                                                "bound.")
+    prompt_tokens_std: float | None = Field(None, ge=0, le=2_000_000, description="Spread of prompt lengths.")
+    output_tokens_std: float | None = Field(None, ge=0, le=1_000_000, description="Spread of output lengths.")
+    prefix_cache_hit: float = Field(0.0, ge=0, le=0.99, description="Share of prompt tokens served from the "
+                                    "prefix cache.")
+    max_batch: int | None = Field(None, ge=1, le=1_000_000, description="Concurrent sequences per replica.")
 
     @model_validator(mode="before")
     @classmethod

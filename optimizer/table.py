@@ -24,6 +24,7 @@ from optimizer.compliance import OUTLOOK_TEXT, Buyer, ComplianceEngine, Complian
 from optimizer.errors import InvalidInputError, OptimizerError, UnpricedError, UnsupportedPrecisionError
 from optimizer.estimator import (
     CostRequest,
+    InferenceEstimate,
     InferenceRequest,
     TrainingEstimate,
     TrainingRequest,
@@ -33,6 +34,7 @@ from optimizer.estimator import (
 )
 from optimizer.estimator.common import choose_fabric, node_size, peaks_for
 from optimizer.estimator.cost import price_grade
+from optimizer.estimator.inference import ServingAssumed
 from optimizer.reasons import Why
 from optimizer.request import FAVOURABLE_OUTLOOKS, InferenceWorkload, PurchaseRequest, TrainingWorkload
 
@@ -99,6 +101,8 @@ class Option:
     """Scale-out network capex (included in cost and capex; multi-node training pools only)."""
     hosting: float = 0.0
     """Hosting/maintenance over the horizon (included in cost and opex)."""
+    serving: ServingAssumed | None = None
+    """Inference options: the engine, precisions, layout and latencies the capacity assumes."""
 
 
 @dataclass(frozen=True)
@@ -184,13 +188,14 @@ class EstimateCache:
             raise ValueError("max_entries must be at least 1")
         self.max_entries = max_entries
         self._training: OrderedDict[TrainingRequest, TrainingEstimate] = OrderedDict()
+        self._inference: OrderedDict[InferenceRequest, InferenceEstimate] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
         self.evictions = 0
 
     def __len__(self) -> int:
-        return len(self._training)
+        return len(self._training) + len(self._inference)
 
     def __bool__(self) -> bool:
         return True  # an empty cache is still a cache (callers write `cache or EstimateCache()`)
@@ -211,6 +216,25 @@ class EstimateCache:
             self._training.move_to_end(req)
             while len(self._training) > self.max_entries:
                 self._training.popitem(last=False)
+                self.evictions += 1
+        return est
+
+    def inference(self, catalog: Catalog, req: InferenceRequest) -> InferenceEstimate:
+        """Cached :func:`estimate_inference` (what-ifs and repeated requests re-use serving estimates)."""
+        check_cancelled()
+        with self._lock:
+            hit = self._inference.get(req)
+            if hit is not None:
+                self._inference.move_to_end(req)
+                self.hits += 1
+                return hit
+            self.misses += 1
+        est = estimate_inference(catalog, req)
+        with self._lock:
+            self._inference[req] = est
+            self._inference.move_to_end(req)
+            while len(self._inference) > self.max_entries:
+                self._inference.popitem(last=False)
                 self.evictions += 1
         return est
 
@@ -358,7 +382,7 @@ def build_table(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest
                     table.options.extend(_training_options(catalog, req, w, acc, info, blocked, supply.get(sku),
                                                            cache, table))
                 else:
-                    table.options.extend(_inference_options(catalog, req, w, acc, info, blocked, table))
+                    table.options.extend(_inference_options(catalog, req, w, acc, info, blocked, table, cache))
             except (UnsupportedPrecisionError, InvalidInputError) as exc:
                 table.exclusions.append(Exclusion(sku, exc.message, "data", workload=w.name))
     return table
@@ -559,26 +583,50 @@ def bisect_first(ok: Callable[[int], bool], bad: int, good: int, *, tight: bool 
     return good
 
 
+def _inference_request(w: InferenceWorkload, sku: str) -> InferenceRequest:
+    """The estimator request of a serving workload on one part (every serving knob of the workload passed)."""
+    fields = {"model": w.model, "params": w.params, "active_params": None if w.model else w.active_params,
+              "accelerator": sku, "precision": w.precision, "kv_precision": w.kv_precision, "engine": w.engine,
+              "tp": w.tp, "pp": w.pp, "ep": w.ep, "prompt_tokens": w.prompt_tokens, "output_tokens": w.output_tokens,
+              "prompt_tokens_std": w.prompt_tokens_std, "output_tokens_std": w.output_tokens_std,
+              "prefix_cache_hit": w.prefix_cache_hit, "requests_per_s": w.requests_per_s, "ttft_s": w.ttft_s,
+              "tpot_s": w.tpot_s, "latency_basis": w.latency_basis, "max_batch": w.max_batch}
+    return InferenceRequest.model_validate({k: v for k, v in fields.items() if v is not None})
+
+
 def _inference_options(catalog: Catalog, req: PurchaseRequest, w: InferenceWorkload, acc: Accelerator,
-                       info: SkuInfo, blocked: str | None, table: OptionTable) -> list[Option]:
-    e = estimate_inference(catalog, InferenceRequest(
-        params=w.params, active_params=w.active_params, accelerator=acc.id, precision=w.precision,
-        prompt_tokens=w.prompt_tokens, output_tokens=w.output_tokens, requests_per_s=w.requests_per_s,
-        ttft_s=w.ttft_s, tpot_s=w.tpot_s,
-    ))
+                       info: SkuInfo, blocked: str | None, table: OptionTable, cache: EstimateCache) -> list[Option]:
+    e = cache.inference(catalog, _inference_request(w, acc.id))
     if e.status != "ok" or e.tp is None or e.requests_per_s_per_replica is None:
         category: ExclusionCategory = "fit" if e.status == "does_not_fit" else "latency"
         table.exclusions.append(Exclusion(acc.id, e.message, category, workload=w.name))
         return []
-    replicas_per_node = max(1, info.node_size // e.tp)
-    cap = e.requests_per_s_per_replica * 0.8 * replicas_per_node  # planned load 80%
+    devices = e.tp * (e.pp or 1)
+    unit_nodes = max(1, math.ceil(devices / info.node_size))  # a replica wider than a node buys whole nodes
+    if unit_nodes > 1 and info.fabric is None:
+        table.exclusions.append(Exclusion(acc.id, f"a replica needs {devices} accelerators ({unit_nodes} nodes) but "
+                                          f"{info.fabric_note}", "fabric", workload=w.name))
+        return []
+    replicas_per_unit = max(1, unit_nodes * info.node_size // devices)
+    # The estimate's per-replica rate already meets the latency limits and the utilisation ceiling.
+    cap = e.requests_per_s_per_replica * replicas_per_unit
     units = math.ceil(w.requests_per_s / cap)
-    costs = _unit_costs(info, 1)
+    costs = _unit_costs(info, unit_nodes, network=unit_nodes > 1)
+    serving = ServingAssumed(
+        engine=e.engine, precision=e.precision, kv_precision=e.kv_precision, tp=e.tp, pp=e.pp or 1, ep=e.ep or 1,
+        batch=e.batch or 0, replicas_per_unit=replicas_per_unit, latency_basis=e.latency_basis, ttft_s=e.ttft_s,
+        tpot_s=e.tpot_s, output_tokens_per_s_per_accelerator=e.output_tokens_per_s_per_accelerator or 0.0)
+    layout = f"TP{e.tp}" + (f"×PP{e.pp}" if (e.pp or 1) > 1 else "") + (" DEP" if e.moe_mode == "dep" else "")
+    ttft = "—" if e.ttft_s is None else f"{e.ttft_s:.2f}s"
     return [Option(
         id=f"{w.name}:{acc.id}:node", workload=w.name, kind="inference", sku=acc.id, vendor=acc.vendor,
-        domestic=acc.domestic_china, nodes=1, accelerators=info.node_size, max_units=units, capacity_rps=cap,
-        blocked=blocked, plan=f"TP{e.tp}, {replicas_per_node} replica(s)/node, batch {e.batch}, "
-                              f"TTFT {e.ttft_s or 0:.2f}s, TPOT {(e.tpot_s or 0) * 1000:.0f} ms",
+        domestic=acc.domestic_china, nodes=unit_nodes, accelerators=unit_nodes * info.node_size, max_units=units,
+        capacity_rps=cap, blocked=blocked, serving=serving,
+        fabric=info.fabric if unit_nodes > 1 else None,
+        plan=f"{layout}, {e.engine} {e.precision}/{e.kv_precision} KV, {replicas_per_unit} replica(s)/"
+             + ("node" if unit_nodes == 1 else f"{unit_nodes} nodes")
+             + f", batch {e.batch}, TTFT {e.latency_basis} {ttft}, "
+               f"TPOT {e.latency_basis} {(e.tpot_s or 0) * 1000:.0f} ms",
         **costs,  # type: ignore[arg-type]
     )]
 

@@ -152,11 +152,19 @@ class DensePeaks(_Frozen):
     tf32: TflopsFig
     fp32: TflopsFig
     int8: TflopsFig
+    fp4: TflopsFig | None = Field(
+        None, description="Dense FP4 (NVFP4/MXFP4) tensor throughput; absent when the part has no FP4 tensor cores "
+        "or no source gives it. Used by the serving estimator, not by TPP (an FP4 figure at 4 bits never exceeds "
+        "the FP8 one at 8 on parts that have both).")
 
     def get(self, precision: Precision) -> Figure:
         """Figure for one precision."""
         fig: Figure = getattr(self, precision)
         return fig
+
+    def low_precision(self, name: str) -> Figure | None:
+        """Figure for a serving precision (``fp4`` included); None when the catalog has no record of it."""
+        return self.fp4 if name == "fp4" else getattr(self, name, None)
 
 
 class SparsePeaks(_Frozen):

@@ -3,8 +3,10 @@
 from optimizer.estimator.common import Assumption
 from optimizer.estimator.cost import CostEstimate, CostRequest, MoneyRange, estimate_cost, node_power_kw, node_price
 from optimizer.estimator.efficiency import EfficiencyModel, load_efficiency
-from optimizer.estimator.inference import InferenceEstimate, InferenceRequest, estimate_inference
+from optimizer.estimator.engines import EngineProfile, load_engines
+from optimizer.estimator.inference import InferenceEstimate, InferenceRequest, ServingStep
 from optimizer.estimator.models import ModelPreset, load_models, model_preset, preset_ids
+from optimizer.estimator.serving_search import run_estimate as estimate_inference
 from optimizer.estimator.shapes import ModelShape, infer_shape
 from optimizer.estimator.training import (
     Plan,
@@ -33,11 +35,13 @@ __all__ = [
     "CostEstimate",
     "CostRequest",
     "EfficiencyModel",
+    "EngineProfile",
     "InferenceEstimate",
     "InferenceRequest",
     "ModelShape",
     "MoneyRange",
     "Plan",
+    "ServingStep",
     "PlanChoice",
     "PublishedRun",
     "TrainingEstimate",
@@ -49,6 +53,7 @@ __all__ = [
     "infer_shape",
     "load_benchmarks",
     "load_efficiency",
+    "load_engines",
     "load_models",
     "load_runs",
     "model_preset",

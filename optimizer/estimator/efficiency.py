@@ -118,6 +118,7 @@ class EfficiencyModel(_M):
     default_fabrics: dict[str, str]
     goodput_model: GoodputModel
     optimizer_bytes: dict[str, float]
+    expert_imbalance: float = 1.0
 
     def stack_for(self, acc: Accelerator, name: str | None) -> tuple[str, Stack]:
         """The declared stack, else the profile's default."""
@@ -233,4 +234,5 @@ def load_efficiency() -> EfficiencyModel:
         default_fabrics={k: v for k, v in raw["default_fabrics"].items() if isinstance(v, str)},
         goodput_model=GoodputModel(**{k: _ranged(v) for k, v in raw["goodput_model"].items()}),
         optimizer_bytes={k: float(v) for k, v in raw["optimizers"].items() if isinstance(v, int | float)},
+        expert_imbalance=float((raw.get("moe_serving") or {}).get("expert_imbalance", 1.0)),
     )

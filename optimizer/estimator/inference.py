@@ -1,36 +1,31 @@
-"""Inference estimator: prefill is compute-bound, decode is memory-bandwidth-bound.
+"""Inference estimator: the request and the answer of ``estimate inference`` (the search is in ``serving_search``).
 
-Per replica (tensor parallel degree t, batch B, continuous batching):
-
-    TPOT(B)  = max(bytes_read(B) / (t·HBM·f_bw), 2·N_active·B / (t·peak·e)) + TP all-reduces
-    prefill  = (2·N_active·P + 2·layers·P²·hidden) / (t·peak·e_block)
-    R(B)     = 1 / (prefill + output·TPOT(B)/B)         requests/s at full load
-
-where f_bw is the measured decode bandwidth fraction (0.79–0.84 on an H200). Replicas are sized so each
-runs at ``target_utilisation`` of R; TTFT adds M/D/1 queueing to the prefill time.
+For a model, an accelerator, an engine and precisions, each replica layout (TP × PP, and for MoE tensor- or
+expert-parallel experts) is sized from first principles (:mod:`optimizer.estimator.serving`): weights and a paged
+KV cache set the sequences a replica can hold, the engine's step (decode plus prefill chunks) sets the time per
+output token, and a queueing model (:mod:`optimizer.estimator.queueing`) turns the request rate into p50/p99 time
+to first token. With a rate, the cheapest layout that meets the limits is sized in replicas; without one, the
+layout with the most output tokens per accelerator at the limits is reported (for ``count`` accelerators when given).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from optimizer.catalog import Catalog
-from optimizer.errors import InvalidInputError, UnsupportedPrecisionError
-from optimizer.estimator.common import Assumption, node_size, require
-from optimizer.estimator.efficiency import load_efficiency
-from optimizer.estimator.models import fill_from_preset, model_preset
-from optimizer.estimator.shapes import ModelShape, infer_shape
+from optimizer.estimator.common import Assumption
+from optimizer.estimator.engines import EngineName
+from optimizer.estimator.models import fill_from_preset
+from optimizer.estimator.precision import KvPrecision, ServePrecision
+from optimizer.estimator.shapes import ModelShape
 
-ServePrecision = Literal["bf16", "fp16", "fp8", "int8"]
-_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0}
+LatencyBasis = Literal["p50", "p90", "p99", "mean"]
+Histogram = tuple[tuple[float, float], ...]
 
 
 class InferenceRequest(BaseModel):
-    """A model to serve at a request rate under latency limits."""
+    """A model to serve at a request rate under latency limits, with the serving stack's knobs."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
@@ -39,15 +34,44 @@ class InferenceRequest(BaseModel):
                               description="Model preset (fills params, layers, hidden and KV heads).")
     active_params: float | None = Field(None, gt=0, le=1e14)
     accelerator: str = Field(min_length=1)
-    precision: ServePrecision = "bf16"
-    kv_precision: Literal["bf16", "fp8"] = "bf16"
-    prompt_tokens: int = Field(2048, ge=1, le=2_000_000)
-    output_tokens: int = Field(512, ge=1, le=1_000_000)
+    precision: ServePrecision = Field("bf16", description="Weights: bf16/fp16, fp8 or int8 (W8A8), fp4 (W4A4, "
+                                      "Blackwell), int4 (4-bit weights, 16-bit compute).")
+    kv_precision: KvPrecision | None = Field(None, description="KV cache: bf16/fp16, fp8, int8 or fp4; default "
+                                             "16-bit (the engines' 'auto').")
+    prompt_tokens: int = Field(2048, ge=1, le=2_000_000, description="Mean prompt length.")
+    output_tokens: int = Field(512, ge=1, le=1_000_000, description="Mean output length.")
+    prompt_tokens_std: float | None = Field(None, ge=0, le=2_000_000, description="Spread of prompt lengths.")
+    output_tokens_std: float | None = Field(None, ge=0, le=1_000_000, description="Spread of output lengths.")
+    prompt_histogram: Histogram | None = Field(None, max_length=200,
+                                               description="Prompt lengths as [tokens, weight] pairs.")
+    output_histogram: Histogram | None = Field(None, max_length=200,
+                                               description="Output lengths as [tokens, weight] pairs.")
+    prefix_cache_hit: float = Field(0.0, ge=0, le=0.99, description="Share of prompt tokens found in the prefix "
+                                    "cache (not prefilled again).")
     requests_per_s: float | None = Field(None, gt=0, le=1e7)
-    ttft_s: float = Field(2.0, gt=0, le=3600, description="Time-to-first-token limit.")
-    tpot_s: float = Field(0.10, gt=0, le=60, description="Time-per-output-token limit.")
-    target_utilisation: float = Field(0.8, gt=0.05, le=1.0)
+    ttft_s: float | None = Field(2.0, gt=0, le=3600, description="Time-to-first-token limit (None: no limit).")
+    tpot_s: float | None = Field(0.10, gt=0, le=60, description="Time-per-output-token limit (None: no limit).")
+    latency_basis: LatencyBasis = Field("p99", description="Which statistic the limits bound: p50, p90, p99 or "
+                                        "mean.")
+    target_utilisation: float = Field(0.8, gt=0.05, le=1.0, description="Load ceiling per replica (headroom).")
     tp: int | None = Field(None, ge=1, le=64)
+    pp: int | None = Field(None, ge=1, le=64, description="Pipeline stages per replica.")
+    ep: int | None = Field(None, ge=1, le=1024, description="Expert parallelism (MoE): ep > 1 runs experts "
+                           "expert-parallel with data-parallel attention over ep = tp ranks; 1 keeps experts TP.")
+    engine: EngineName | None = Field(None, description="Serving engine profile (default: MindIE on Ascend, "
+                                      "else generic).")
+    max_batch: int | None = Field(None, ge=1, le=1_000_000, description="Concurrent sequences per replica "
+                                  "(engine default when omitted).")
+    max_num_tokens: int | None = Field(None, ge=64, le=1_000_000, description="Tokens per engine step.")
+    chunked_prefill: bool | None = Field(None, description="Mix prefill chunks into decode steps (engine "
+                                         "default when omitted).")
+    memory_fraction: float | None = Field(None, gt=0.1, le=1.0, description="Share of memory the engine gives the "
+                                          "KV cache (engine default when omitted).")
+    attention_dp_balance: bool | None = Field(None, description="With data-parallel attention (MoE expert "
+                                              "parallelism), ranks take new prompts together (engine default "
+                                              "when omitted: each rank on its own).")
+    count: int | None = Field(None, ge=1, le=1_048_576, description="Serve on exactly this many accelerators: "
+                              "report their capacity at the limits.")
     n_layers: int | None = Field(None, ge=1, le=1000)
     d_model: int | None = Field(None, ge=64, le=131072)
     n_kv_heads: int | None = Field(None, ge=1, le=1024)
@@ -57,22 +81,44 @@ class InferenceRequest(BaseModel):
     def _preset(cls, data: object) -> object:
         return fill_from_preset(data, shape_fields=True)
 
+    @model_validator(mode="after")
+    def _consistent(self) -> InferenceRequest:
+        if self.prompt_histogram is not None and self.prompt_tokens_std is not None:
+            raise ValueError("give the prompt spread as a standard deviation or a histogram, not both")
+        if self.output_histogram is not None and self.output_tokens_std is not None:
+            raise ValueError("give the output spread as a standard deviation or a histogram, not both")
+        for name, hist in (("prompt_histogram", self.prompt_histogram), ("output_histogram", self.output_histogram)):
+            if hist is not None and (not hist or any(n < 1 or w < 0 for n, w in hist) or sum(w for _, w in hist) <= 0):
+                raise ValueError(f"{name} needs [tokens ≥ 1, weight ≥ 0] pairs with a positive total weight")
+        if self.ep is not None and self.ep > 1 and self.tp is not None and self.tp != self.ep:
+            raise ValueError("expert parallelism runs over the tensor-parallel ranks: give ep equal to tp (or "
+                             "leave tp out)")
+        if self.active_params is not None and self.active_params > self.params * 1.0001:
+            raise ValueError("active_params cannot exceed params")
+        return self
 
-@dataclass(frozen=True)
-class _Option:
-    per_acc: float
-    t: int
-    batch: int
-    prefill: float
-    ttft: float
-    tpot: float
-    mem_dev: float
-    compute_bound: bool
-    e_prefill: float
+
+class ServingStep(BaseModel):
+    """Where one decode cycle of a replica spends its time (seconds per device, at the reported batch)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cycle_s: float
+    dense_gemm_s: float
+    expert_gemm_s: float
+    lm_head_s: float
+    attention_decode_s: float
+    attention_prefill_s: float
+    other_s: float = Field(description="Norms, residuals, rotary and activations (memory-bound).")
+    tp_comm_s: float
+    ep_comm_s: float
+    pp_comm_s: float
+    pipeline_bubble_s: float
+    host_overhead_s: float
 
 
 class InferenceEstimate(BaseModel):
-    """Replicas and accelerators for the target, with per-replica performance."""
+    """Replicas and accelerators for the target, with per-replica performance and latency percentiles."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -80,148 +126,63 @@ class InferenceEstimate(BaseModel):
     message: str
     accelerator: str
     tp: int | None = None
-    batch: int | None = None
+    batch: int | None = Field(None, description="Concurrent sequences per replica at the planned load.")
     replicas: int | None = None
     accelerators: int | None = None
     nodes: int | None = None
-    ttft_s: float | None = None
-    tpot_s: float | None = None
+    ttft_s: float | None = Field(None, description="Time to first token at the latency basis (p99 by default).")
+    tpot_s: float | None = Field(None, description="Time per output token at the latency basis.")
     prefill_s: float | None = None
-    requests_per_s_per_replica: float | None = None
-    output_tokens_per_s_per_accelerator: float | None = None
+    requests_per_s_per_replica: float | None = Field(None, description="Sustainable rate per replica at the "
+                                                     "limits.")
+    output_tokens_per_s_per_accelerator: float | None = Field(None, description="Output tokens/s per accelerator "
+                                                              "at the sustainable rate.")
     weights_gb: float
     kv_cache_gb_per_replica: float | None = None
     kv_bytes_per_token: float
     memory_per_device_gb: float | None = None
     bound: str | None = None
     assumptions: list[Assumption] = Field(default_factory=list)
+    engine: str = "generic"
+    precision: str = "bf16"
+    kv_precision: str = "bf16"
+    pp: int | None = None
+    ep: int | None = None
+    moe_mode: str | None = Field(None, description="tp: experts tensor-parallel; dep: expert-parallel experts "
+                                 "with data-parallel attention.")
+    latency_basis: str = "p99"
+    ttft_p50_s: float | None = None
+    ttft_p99_s: float | None = None
+    tpot_p50_s: float | None = None
+    tpot_p99_s: float | None = None
+    max_batch: int | None = Field(None, description="Concurrent sequences per replica allowed (memory, engine "
+                                  "cap, step budget, TPOT limit).")
+    max_sequences_memory: int | None = Field(None, description="Sequences the KV cache of a replica holds.")
+    requests_per_s_capacity: float | None = Field(None, description="Sustainable rate of the whole deployment.")
+    utilisation: float | None = Field(None, description="Planned load / capacity at the batch cap.")
+    limited_by: str | None = Field(None, description="What caps a replica: memory, engine batch, step budget, "
+                                   "TPOT or TTFT limit.")
+    step: ServingStep | None = None
+    weights_gb_per_device: float | None = None
+    shape: ModelShape | None = None
+    warnings: list[str] = Field(default_factory=list)
 
 
-def decode_memory_s(shape: ModelShape, *, batch: int, context: float, tp: int, hbm_tbps: float,
-                    bandwidth_fraction: float, weight_bytes: float, kv_bytes_per_token: float) -> float:
-    """Seconds per decode step when memory-bound.
+class ServingAssumed(BaseModel):
+    """What a serving option's capacity assumes: engine, precisions, replica layout and latencies at the basis."""
 
-    Weights (MoE: the experts touched) plus the batch's KV cache are read once per step across ``tp``
-    devices at ``bandwidth_fraction`` of peak HBM bandwidth.
-    """
-    w_read = (min(shape.params, shape.active_params * batch) if shape.moe else shape.params) * weight_bytes
-    return (w_read + batch * context * kv_bytes_per_token) / (tp * hbm_tbps * 1e12 * bandwidth_fraction)
+    model_config = ConfigDict(frozen=True)
 
-
-def estimate_inference(catalog: Catalog, req: InferenceRequest) -> InferenceEstimate:
-    """Size a serving deployment (or report one replica's capacity when no rate is given).
-
-    Raises:
-        UnknownSkuError, UnsupportedPrecisionError, InvalidInputError: bad input.
-    """
-    eff = load_efficiency()
-    acc = catalog.accelerator(req.accelerator)
-    peak = acc.dense.get(req.precision)
-    if not peak.known and req.precision in ("bf16", "fp16"):
-        peak = acc.dense.fp16 if req.precision == "bf16" else acc.dense.bf16
-    if peak.value is None:
-        raise UnsupportedPrecisionError(f"{acc.id} has no sourced {req.precision} peak ({peak.reason})")
-    peak_tf = float(peak.value)
-    sixteen = acc.dense.bf16.value or acc.dense.fp16.value or peak_tf
-    capacity = require(acc, "memory_gb", "memory capacity")
-    hbm = require(acc, "memory_bandwidth_tbps", "memory bandwidth")
-    if req.model is not None:  # the preset's own shape (MLA's latent KV cache, head sizes)
-        shape = model_preset(req.model).shape()
-    else:
-        shape = infer_shape(req.params, active_params=req.active_params, n_layers=req.n_layers, d_model=req.d_model,
-                            n_kv_heads=req.n_kv_heads)
-    wbytes = _BYTES[req.precision]
-    weights = shape.params * wbytes
-    kv_tok = shape.kv_bytes_per_token(2.0 if req.kv_precision == "bf16" else 1.0)
-    ctx_max = req.prompt_tokens + req.output_tokens
-    ctx_avg = req.prompt_tokens + req.output_tokens / 2
-    link = acc.intra_node_link_gbps.value
-    node = node_size(catalog, acc)
-    domain = min(acc.intra_node_domain, node) if link else 1
-    tps = [t for t in (1, 2, 4, 8, 16, 32, 64) if t <= domain]
-    if req.tp is not None:
-        if req.tp > domain:
-            raise InvalidInputError(f"tp {req.tp} exceeds {acc.id}'s fast-link domain of {domain}")
-        tps = [req.tp]
-    f_bw = eff.decode_bandwidth.value
-    usable = capacity * (1 - eff.memory_fragmentation) - eff.memory_overhead_gb
-    best: _Option | None = None
-    fit_any = False
-    for t in tps:
-        w_dev = weights / t / 1e9
-        if w_dev >= usable:
-            continue
-        fit_any = True
-        width = shape.d_model / t**0.25
-        e_pre = eff.block_efficiency(acc, width=width, peak16_tflops=sixteen, precision="bf16",
-                                     attention_share=0.0) * (peak_tf / sixteen if wbytes == 1 else 1.0)
-        e_pre = min(e_pre, 0.9)
-        pre_flops = (2 * shape.active_params * req.prompt_tokens
-                     + 2 * shape.n_layers * req.prompt_tokens**2 * shape.d_model)
-        t_tp_pre = 0.0
-        t_tp_tok = 0.0
-        if t > 1 and link:
-            bw = link / 2 * eff.link_efficiency * 1e9
-            t_tp_pre = 2 * shape.n_layers * (2 * (t - 1) / t * req.prompt_tokens * shape.d_model * 2 / bw
-                                             + eff.collective_latency_s)
-            t_tp_tok = 2 * shape.n_layers * eff.collective_latency_s
-        prefill = pre_flops / (t * peak_tf * 1e12 * e_pre) + t_tp_pre
-        b = 1
-        while b <= 4096:
-            kv_dev = b * ctx_max * kv_tok / t / 1e9
-            if w_dev + kv_dev > usable:
-                break
-            t_mem = decode_memory_s(shape, batch=b, context=ctx_avg, tp=t, hbm_tbps=hbm, bandwidth_fraction=f_bw,
-                                    weight_bytes=wbytes, kv_bytes_per_token=kv_tok)
-            t_cmp = 2 * shape.active_params * b / (t * peak_tf * 1e12 * e_pre)
-            tpot0 = max(t_mem, t_cmp) + t_tp_tok
-            rate = 1.0 / (prefill + req.output_tokens * tpot0 / b)
-            rho = req.target_utilisation
-            # Prefill shares the device: decode slows by the prefill share at the planned load.
-            tpot = tpot0 / max(1e-6, 1 - rho * rate * prefill)
-            ttft = prefill * (1 + rho / (2 * (1 - rho))) if rho < 1 else prefill * 10
-            if tpot <= req.tpot_s and ttft <= req.ttft_s:
-                per_acc = rate / t
-                if best is None or per_acc > best.per_acc:
-                    best = _Option(per_acc=per_acc, t=t, batch=b, prefill=prefill, ttft=ttft, tpot=tpot,
-                                   mem_dev=w_dev + kv_dev, compute_bound=t_cmp > t_mem, e_prefill=e_pre)
-            b *= 2
-    common: dict[str, object] = {"accelerator": acc.id, "weights_gb": weights / 1e9, "kv_bytes_per_token": kv_tok}
-    if not fit_any:
-        need = math.ceil(weights / 1e9 / usable)
-        return InferenceEstimate(status="does_not_fit", message=(
-            f"{weights / 1e9:.0f} GB of weights do not fit on {max(tps)} × {acc.id} ({capacity:.0f} GB each, "
-            f"the largest tensor-parallel group tried); about {need} devices would be needed for the weights "
-            "alone"), **common)  # type: ignore[arg-type]
-    if best is None:
-        return InferenceEstimate(status="latency_unmet", message=(
-            f"no batch size meets TTFT ≤ {req.ttft_s:g}s and TPOT ≤ {req.tpot_s:g}s on {acc.id}"),
-            **common)  # type: ignore[arg-type]
-    per_acc, t, b, prefill, ttft, tpot = best.per_acc, best.t, best.batch, best.prefill, best.ttft, best.tpot
-    rate_replica = per_acc * t
-    replicas = (math.ceil(req.requests_per_s / (rate_replica * req.target_utilisation))
-                if req.requests_per_s else 1)
-    accelerators = replicas * t
-    assumptions = [
-        Assumption(name="decode bandwidth", value=f"{f_bw:.2f} of peak HBM bandwidth",
-                   source="measured 0.79–0.84 on an H200 decode layer (CAL-H200-DECODE)"),
-        Assumption(name="KV cache", value=f"{kv_tok / 1e3:.1f} kB per token ({shape.n_layers} layers × "
-                   f"{shape.n_kv_heads} KV heads × {shape.head_dim} × 2 × {2 if req.kv_precision == 'bf16' else 1} B)",
-                   source="model shape (inferred or given)"),
-        Assumption(name="prefill efficiency", value=f"{best.e_prefill:.2f} of the dense peak used",
-                   source="block efficiency model (CAL-H200-TRAIN)"),
-        Assumption(name="load", value=f"replicas run at {req.target_utilisation:.0%} of capacity; "
-                   "TTFT includes M/D/1 queueing", source="assumption"),
-    ]
-    return InferenceEstimate(
-        status="ok",
-        message=(f"{replicas} replica(s) × TP{t} = {accelerators} × {acc.id}; batch {b}, TTFT {ttft:.2f}s, "
-                 f"TPOT {tpot * 1000:.0f} ms"),
-        tp=t, batch=b, replicas=replicas, accelerators=accelerators, nodes=math.ceil(accelerators / node),
-        ttft_s=ttft, tpot_s=tpot, prefill_s=prefill, requests_per_s_per_replica=rate_replica,
-        output_tokens_per_s_per_accelerator=per_acc * req.output_tokens,
-        kv_cache_gb_per_replica=b * ctx_max * kv_tok / 1e9,
-        memory_per_device_gb=best.mem_dev + eff.memory_overhead_gb,
-        bound=f"decode {'compute' if best.compute_bound else 'memory-bandwidth'}-bound", assumptions=assumptions,
-        **common,  # type: ignore[arg-type]
-    )
+    engine: str
+    precision: str
+    kv_precision: str
+    tp: int
+    pp: int = 1
+    ep: int = 1
+    batch: int = Field(description="Concurrent sequences per replica at the planned load.")
+    replicas_per_unit: int = Field(description="Replicas in one purchase unit (a node, or the nodes one replica "
+                                   "spans).")
+    latency_basis: str = "p99"
+    ttft_s: float | None = None
+    tpot_s: float | None = None
+    output_tokens_per_s_per_accelerator: float = 0.0

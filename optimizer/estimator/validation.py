@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from importlib import resources
@@ -163,6 +164,8 @@ class ValidationRow(BaseModel):
     goodput: float = 1.0
     goodput_published: bool = False
     modelled: bool = True
+    widened_by: list[str] = Field(default_factory=list, description="The inputs that widen this run's range most "
+                                  "(largest first).")
 
 
 class ValidationReport(BaseModel):
@@ -183,6 +186,10 @@ class ValidationReport(BaseModel):
     n_modelled: int = Field(0, description="Runs whose architecture the estimator models (``modelled``).")
     within_factor_1_5_modelled: int = 0
     in_range_modelled: int = 0
+    conditions: Literal["published", "minimal"] = Field(
+        "published", description="published: each run's published plan, batch, sequence, fabric, stack and goodput "
+        "are passed; minimal: only model, tokens, part, count and precision (held-out style: the rest defaulted, the "
+        "range has to carry it).")
 
 
 def _load_raw(path: Path | str | None) -> dict[str, object]:
@@ -277,25 +284,30 @@ def _stats(errors: Sequence[float]) -> dict[str, float]:
     }
 
 
-def validate_runs(catalog: Catalog, runs: Sequence[PublishedRun],
-                  benchmarks: Sequence[Benchmark] = ()) -> ValidationReport:
+def validate_runs(catalog: Catalog, runs: Sequence[PublishedRun], benchmarks: Sequence[Benchmark] = (), *,
+                  minimal: bool = False) -> ValidationReport:
     """Estimate every run at its published scale (and plan, where published) and compare hours.
 
     Steady-state runs are estimated with goodput 1; whole-run figures with the goodput model. Megatron-LM
-    benchmarks, when given, are reported as their own sets (``benchmark_sets``).
+    benchmarks, when given, are reported as their own sets (``benchmark_sets``). ``minimal`` passes only the model,
+    tokens, part, count and precision, as a held-out table typically states them.
     """
     rows: list[ValidationRow] = []
     for run in runs:
         count = run.count or ASSUMED_COUNT
         shape = run.shape.model_dump() if run.shape else {}
-        req = TrainingRequest(
-            params=None if run.model else run.params, model=run.model,
-            active_params=None if run.model else run.active_params, tokens=run.tokens, accelerator=run.accelerator,
-            count=count, precision=run.precision, seq_len=run.seq_len or 4096,
-            global_batch_tokens=run.global_batch_tokens, global_batch_seqs=run.global_batch_seqs, plan=run.plan,
-            fabric=run.fabric, fabric_gbit=run.fabric_gbit, steady_state=run.basis == "steady-state", stack=run.stack,
-            goodput=None if run.basis == "steady-state" else run.goodput, count_assumed=run.count is None, **shape,
-        )
+        common = {"params": None if run.model else run.params, "model": run.model,
+                  "active_params": None if run.model else run.active_params, "tokens": run.tokens,
+                  "accelerator": run.accelerator, "count": count, "precision": run.precision,
+                  "steady_state": run.basis == "steady-state", "count_assumed": run.count is None}
+        if minimal:
+            req = TrainingRequest(**common, **shape)  # type: ignore[arg-type]
+        else:
+            req = TrainingRequest(
+                **common, seq_len=run.seq_len or 4096, global_batch_tokens=run.global_batch_tokens,  # type: ignore[arg-type]
+                global_batch_seqs=run.global_batch_seqs, plan=run.plan, fabric=run.fabric, fabric_gbit=run.fabric_gbit,
+                stack=run.stack, goodput=None if run.basis == "steady-state" else run.goodput, **shape,
+            )
         est = estimate_training(catalog, req)
         if est.accelerator_hours is None or est.plan is None:
             raise CatalogError(f"run {run.id}: {est.message}", path="training_runs.yaml")
@@ -313,6 +325,9 @@ def validate_runs(catalog: Catalog, runs: Sequence[PublishedRun],
                  f"rc{pl.recompute_fraction:.2f} mb{pl.micro_batch}",
             goodput=est.goodput, goodput_published=run.goodput is not None and run.basis != "steady-state",
             modelled=run.modelled,
+            widened_by=[d.input for d in sorted(est.range_drivers, key=lambda d: -math.log(d.high_factor
+                                                                                             / d.low_factor))
+                        if d.high_factor / d.low_factor > 1.01][:3],
         ))
     errors = [r.error for r in rows]
     overall = _stats(errors)
@@ -327,6 +342,7 @@ def validate_runs(catalog: Catalog, runs: Sequence[PublishedRun],
         n_modelled=sum(1 for r in rows if r.modelled),
         within_factor_1_5_modelled=sum(1 for r in rows if r.modelled and _within(r)),
         in_range_modelled=sum(1 for r in rows if r.modelled and r.in_range),
+        conditions="minimal" if minimal else "published",
     )
 
 

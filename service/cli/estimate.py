@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.table import Table
@@ -52,12 +52,43 @@ class OptimizerChoice(StrEnum):
 
 
 class ServePrecisionChoice(StrEnum):
-    """Serving precisions."""
+    """Serving weight precisions (fp4 needs FP4 tensor cores; int4 is 4-bit weights with 16-bit compute)."""
 
     bf16 = "bf16"
     fp16 = "fp16"
     fp8 = "fp8"
     int8 = "int8"
+    fp4 = "fp4"
+    int4 = "int4"
+
+
+class KvPrecisionChoice(StrEnum):
+    """KV-cache precisions."""
+
+    bf16 = "bf16"
+    fp16 = "fp16"
+    fp8 = "fp8"
+    int8 = "int8"
+    fp4 = "fp4"
+
+
+class EngineChoice(StrEnum):
+    """Serving-engine profiles (optimizer/data/engines.yaml)."""
+
+    generic = "generic"
+    trtllm = "trtllm"
+    vllm = "vllm"
+    sglang = "sglang"
+    mindie = "mindie"
+
+
+class BasisChoice(StrEnum):
+    """Which statistic latency limits bound."""
+
+    p50 = "p50"
+    p90 = "p90"
+    p99 = "p99"
+    mean = "mean"
 
 
 class CurrencyChoice(StrEnum):
@@ -173,33 +204,95 @@ def inference(
     params: Annotated[str | None, typer.Option("--params", help="Model parameters (72B).")] = None,
     model: Annotated[str | None, typer.Option("--model", help="Model preset instead of --params.")] = None,
     requests_per_s: Annotated[str | None, typer.Option("--requests-per-s", help="Target request rate.")] = None,
-    prompt_tokens: Annotated[str, typer.Option("--prompt-tokens", help="2048, 8K")] = "2048",
-    output_tokens: Annotated[str, typer.Option("--output-tokens")] = "512",
+    count: Annotated[str | None, typer.Option("--count", help="Serve on this many accelerators: report their "
+                                              "capacity at the limits.")] = None,
+    prompt_tokens: Annotated[str, typer.Option("--prompt-tokens", help="Mean prompt length (2048, 8K).")] = "2048",
+    output_tokens: Annotated[str, typer.Option("--output-tokens", help="Mean output length.")] = "512",
+    prompt_std: Annotated[str | None, typer.Option("--prompt-std", help="Spread of prompt lengths (tokens).")] = None,
+    output_std: Annotated[str | None, typer.Option("--output-std", help="Spread of output lengths (tokens).")] = None,
+    prompt_histogram: Annotated[str | None, typer.Option("--prompt-histogram", help="Prompt lengths as "
+                                                         "tokens:weight pairs, e.g. 128:0.3,1024:0.5,8K:0.2.")] = None,
+    output_histogram: Annotated[str | None, typer.Option("--output-histogram", help="Output lengths as "
+                                                         "tokens:weight pairs.")] = None,
+    prefix_cache_hit: Annotated[str | None, typer.Option("--prefix-cache-hit", help="Share of prompt tokens "
+                                                         "served from the prefix cache (0.3 or 30%).")] = None,
     ttft: Annotated[str, typer.Option("--ttft", help="TTFT limit, seconds.")] = "2.0",
     tpot: Annotated[str, typer.Option("--tpot", help="TPOT limit, seconds per token.")] = "0.10",
+    latency_basis: Annotated[BasisChoice, typer.Option("--latency-basis", help="Statistic the limits bound.")
+                             ] = BasisChoice.p99,
+    offline: Annotated[bool, typer.Option("--offline", help="No latency limits: maximum throughput.")] = False,
     active_params: Annotated[str | None, typer.Option("--active-params")] = None,
-    precision: Annotated[ServePrecisionChoice, typer.Option("--precision")] = ServePrecisionChoice.bf16,
-    tp: Annotated[int | None, typer.Option("--tp")] = None,
+    precision: Annotated[ServePrecisionChoice, typer.Option("--precision", help="Weight precision.")
+                         ] = ServePrecisionChoice.bf16,
+    kv_precision: Annotated[KvPrecisionChoice | None, typer.Option("--kv-precision", help="KV-cache precision "
+                                                                   "(default 16-bit).")] = None,
+    engine: Annotated[EngineChoice | None, typer.Option("--engine", help="Serving engine profile (default: "
+                                                        "mindie on Ascend, else generic).")] = None,
+    tp: Annotated[int | None, typer.Option("--tp", help="Tensor parallelism per replica.")] = None,
+    pp: Annotated[int | None, typer.Option("--pp", help="Pipeline stages per replica.")] = None,
+    ep: Annotated[int | None, typer.Option("--ep", help="Expert parallelism for MoE (= tp, with data-parallel "
+                                           "attention); 1 keeps experts tensor-parallel.")] = None,
+    max_batch: Annotated[int | None, typer.Option("--max-batch", help="Concurrent sequences per replica.")] = None,
+    max_num_tokens: Annotated[int | None, typer.Option("--max-num-tokens", help="Tokens per engine step.")
+                              ] = None,
+    chunked_prefill: Annotated[bool | None, typer.Option("--chunked-prefill/--no-chunked-prefill", help="Mix "
+                                                         "prefill chunks into decode steps.")] = None,
+    memory_fraction: Annotated[str | None, typer.Option("--memory-fraction", help="Share of memory for the KV "
+                                                        "cache (engine default).")] = None,
+    attention_dp_balance: Annotated[bool | None, typer.Option(
+        "--attention-dp-balance/--no-attention-dp-balance", help="MoE expert parallelism: data-parallel attention "
+        "ranks take new prompts together (engine default: each on its own).")] = None,
+    target_utilisation: Annotated[str | None, typer.Option("--target-utilisation", help="Load ceiling per "
+                                                           "replica (default 0.8).")] = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Replicas and accelerators for a request rate under TTFT/TPOT limits."""
+    """Replicas and accelerators for a request rate under TTFT/TPOT limits, or a deployment's capacity."""
     if params is None and model is None:
         raise usecases.InvalidInputError("give --params (e.g. 72B) or --model (e.g. qwen2.5-72b)")
     est = usecases.estimate_inference(
         context(catalog), params=params, model=model, active_params=active_params, accelerator=accelerator,
-        requests_per_s=requests_per_s, prompt_tokens=prompt_tokens, output_tokens=output_tokens, ttft_s=ttft,
-        tpot_s=tpot, precision=precision.value, tp=tp,
+        requests_per_s=requests_per_s, count=count, prompt_tokens=prompt_tokens, output_tokens=output_tokens,
+        prompt_tokens_std=prompt_std, output_tokens_std=output_std, prompt_histogram=prompt_histogram,
+        output_histogram=output_histogram,
+        prefix_cache_hit=None if prefix_cache_hit is None else usecases.fraction(prefix_cache_hit,
+                                                                                 what="prefix_cache_hit"),
+        ttft_s=None if offline else ttft, tpot_s=None if offline else tpot, offline=offline,
+        latency_basis=latency_basis.value,
+        precision=precision.value, kv_precision=kv_precision.value if kv_precision else None,
+        engine=engine.value if engine else None, tp=tp, pp=pp, ep=ep, max_batch=max_batch,
+        max_num_tokens=max_num_tokens, chunked_prefill=chunked_prefill, attention_dp_balance=attention_dp_balance,
+        memory_fraction=None if memory_fraction is None else usecases.fraction(memory_fraction,
+                                                                               what="memory_fraction"),
+        target_utilisation=1.0 if offline and target_utilisation is None else target_utilisation,
     )
     if as_json:
         emit_json(est)
         return
     console.print(f"[bold]{est.message}[/]")
-    if est.status == "ok":
-        console.print(f"  {est.requests_per_s_per_replica:.2f} req/s per replica, "
-                      f"{est.output_tokens_per_s_per_accelerator:,.0f} output tokens/s per accelerator; "
-                      f"{est.bound}; KV cache {est.kv_cache_gb_per_replica:.1f} GB per replica; "
-                      f"{est.memory_per_device_gb:.1f} GB per device", highlight=False)
+    if est.status != "ok":
+        return
+    table = Table(show_header=False, box=None)
+    table.add_row("engine / precision", f"{est.engine}, weights {est.precision}, KV cache {est.kv_precision}")
+    table.add_row("capacity", f"{est.requests_per_s_per_replica:.2f} req/s per replica, "
+                  f"{est.output_tokens_per_s_per_accelerator:,.0f} output tokens/s per accelerator")
+    table.add_row("batch", f"{est.batch} running (cap {est.max_batch}: {est.limited_by}; KV cache holds "
+                  f"{est.max_sequences_memory:,})")
+    for name, p50, p99 in (("TTFT", est.ttft_p50_s, est.ttft_p99_s), ("TPOT", est.tpot_p50_s, est.tpot_p99_s)):
+        scale, unit = (1.0, "s") if name == "TTFT" else (1e3, "ms")
+        table.add_row(name, "p50 " + ("—" if p50 is None else f"{p50 * scale:.3g} {unit}") + ", p99 "
+                      + ("—" if p99 is None else f"{p99 * scale:.3g} {unit}"))
+    table.add_row("memory/device", f"{est.memory_per_device_gb:.1f} GB (weights {est.weights_gb_per_device:.1f} GB)")
+    table.add_row("bound", est.bound or "—")
+    console.print(table)
+    if est.step is not None:
+        s = est.step
+        parts = {"dense GEMMs": s.dense_gemm_s, "expert GEMMs": s.expert_gemm_s, "attention (decode)":
+                 s.attention_decode_s, "attention (prefill)": s.attention_prefill_s, "TP all-reduce": s.tp_comm_s,
+                 "EP dispatch/combine": s.ep_comm_s, "PP sends": s.pp_comm_s, "pipeline bubble": s.pipeline_bubble_s,
+                 "host": s.host_overhead_s, "other": s.other_s + s.lm_head_s}
+        shares = ", ".join(f"{k} {v / s.cycle_s:.0%}" for k, v in parts.items() if v / s.cycle_s >= 0.02)
+        console.print(f"  cycle {s.cycle_s * 1e3:.1f} ms: {shares}", highlight=False)
 
 
 @app.command("cost")
@@ -249,16 +342,27 @@ class RunSet(StrEnum):
     dev = "dev"
     extra = "extra"
     megatron = "megatron"
+    serving = "serving"
 
 
 def validate(
     runs: Annotated[Path | None, typer.Option("--runs", help="Runs file (default: the shipped one).")] = None,
     which: Annotated[RunSet, typer.Option("--set")] = RunSet.all,
+    defaults_only: Annotated[bool, typer.Option("--defaults-only", help="Training: estimate each run from model, "
+                                                "tokens, part, count and precision alone (held-out style).")] = False,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Predicted vs reported accelerator-hours for published training runs, with error statistics."""
-    report = usecases.validate_estimator(context(catalog), runs=runs, which=which.value)
+    """Predicted vs published results with error statistics: training accelerator-hours, or serving throughput.
+
+    ``--set serving`` compares output tokens/s per accelerator with published serving results (MLPerf, engine
+    tables) under their stated conditions.
+    """
+    if which == RunSet.serving:
+        _validate_serving(catalog, runs, as_json)
+        return
+    training_set: Literal["all", "dev", "extra", "megatron"] = which.value  # type: ignore[assignment]
+    report = usecases.validate_estimator(context(catalog), runs=runs, which=training_set, defaults_only=defaults_only)
     if as_json:
         emit_json(report)
         return
@@ -296,3 +400,26 @@ def validate(
     for name, st in report.by_set.items():
         console.print(f"  {name}: n={st['n']:.0f}, mean {st['mean_abs_error']:.1%}, median "
                       f"{st['median_abs_error']:.1%}, max {st['max_abs_error']:.1%}")
+
+
+def _validate_serving(catalog: list[Path] | None, runs: Path | None, as_json: bool) -> None:
+    report = usecases.validate_serving_estimator(context(catalog), runs=runs)
+    if as_json:
+        emit_json(report)
+        return
+    table = Table(title=f"Serving estimator vs {len(report.rows)} published results (output tokens/s per "
+                  "accelerator)", header_style="bold")
+    for col in ("result", "set", "accelerator", "engine", "weights/KV", "scenario", "reported", "predicted", "error"):
+        table.add_column(col, justify="right" if col in ("reported", "predicted", "error") else "left")
+    for r in report.rows:
+        if r.error is None:
+            err = f"[red]{r.status}[/]"
+        else:
+            colour = "green" if abs(r.error) <= 0.10 else ("yellow" if abs(r.error) <= 0.25 else "red")
+            err = f"[{colour}]{r.error:+.1%}[/]"
+        table.add_row(r.id, r.set, r.accelerator, r.engine, f"{r.precision}/{r.kv_precision}", r.scenario,
+                      f"{r.reported:,.0f}", "—" if r.predicted is None else f"{r.predicted:,.0f}", err)
+    console.print(table)
+    for name, st in [*report.by_set.items(), ("all", report.overall)]:
+        console.print(f"  {name}: n={st['n']:.0f}, median |error| {st['median_abs_error']:.1%}, max "
+                      f"{st['max_abs_error']:.1%}, median signed {st['median_error']:+.1%}")

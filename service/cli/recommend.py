@@ -97,7 +97,8 @@ def recommend(
     on: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default today)")] = None,
     deadline_days: Annotated[str | None, typer.Option("--deadline-days", help="e.g. 180")] = None,
     objective: Annotated[ObjectiveChoice | None, typer.Option("--objective")] = None,
-    precision: Annotated[str | None, typer.Option("--precision", help="bf16 | fp8")] = None,
+    precision: Annotated[str | None, typer.Option("--precision", help="bf16 | fp8 (training); serving also int8, "
+                                                  "fp4, int4")] = None,
     license_required: Annotated[LicenceChoice | None, typer.Option("--license-required")] = None,
     accept_license_risk: AcceptRiskOpt = False,
     min_domestic_share: Annotated[str | None, typer.Option("--min-domestic-share", help="0.5 or 50%")] = None,
@@ -115,6 +116,22 @@ def recommend(
     current_stack: StackOpt = None,
     as_json: JsonOpt = False,
     lang: LangOpt = LangChoice.en,
+    engine: Annotated[str | None, typer.Option("--engine", help="Serving engine: generic | trtllm | vllm | sglang | "
+                                               "mindie (inference).")] = None,
+    kv_precision: Annotated[str | None, typer.Option("--kv-precision", help="KV cache: bf16 | fp8 | int8 | fp4 "
+                                                     "(inference).")] = None,
+    tp: Annotated[int | None, typer.Option("--tp", help="Tensor parallelism per replica (inference).")] = None,
+    pp: Annotated[int | None, typer.Option("--pp", help="Pipeline stages per replica (inference).")] = None,
+    ep: Annotated[int | None, typer.Option("--ep", help="Expert parallelism, MoE (inference).")] = None,
+    ttft: Annotated[str | None, typer.Option("--ttft", help="TTFT limit in seconds (inference, default 2).")] = None,
+    tpot: Annotated[str | None, typer.Option("--tpot", help="TPOT limit in seconds (inference, default 0.1).")
+                    ] = None,
+    latency_basis: Annotated[str | None, typer.Option("--latency-basis", help="p50 | p90 | p99 | mean (default "
+                                                      "p99).")] = None,
+    prompt_tokens: Annotated[str | None, typer.Option("--prompt-tokens", help="Mean prompt length (inference).")
+                             ] = None,
+    output_tokens: Annotated[str | None, typer.Option("--output-tokens", help="Mean output length (inference).")
+                             ] = None,
 ) -> None:
     """Choose a purchase plan (OR-Tools CP-SAT) for one workload (flags) or a portfolio (--request)."""
     req: PurchaseRequest
@@ -129,7 +146,9 @@ def recommend(
             license_required=None if license_required is None else license_required.value,
             accept_license_risk=accept_license_risk, min_domestic_share=min_domestic_share,
             vendor_allow=vendor_allow or (), vendor_deny=vendor_deny or (), allow_restricted=allow_restricted,
-            power_kw=power_kw, skus=() if skus is None else skus.split(","), alternatives=alternatives, pareto=pareto)
+            power_kw=power_kw, skus=() if skus is None else skus.split(","), alternatives=alternatives, pareto=pareto,
+            engine=engine, kv_precision=kv_precision, tp=tp, pp=pp, ep=ep, ttft_s=ttft, tpot_s=tpot,
+            latency_basis=latency_basis, prompt_tokens=prompt_tokens, output_tokens=output_tokens)
     req = usecases.with_risk(req, usecases.risk_settings(
         risk, objective=None if risk_objective is None else risk_objective.value, current_stack=current_stack,
         base=req.risk))

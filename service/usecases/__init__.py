@@ -49,7 +49,13 @@ from service.usecases.catalog import (
     compare,
 )
 from service.usecases.context import AppContext, Domain, LazyDatabase, LazyDomain
-from service.usecases.estimates import estimate_cost, estimate_inference, estimate_training, validate_estimator
+from service.usecases.estimates import (
+    estimate_cost,
+    estimate_inference,
+    estimate_training,
+    validate_estimator,
+    validate_serving_estimator,
+)
 from service.usecases.hedging import (
     DEFAULT_RISK,
     RISK_OBJECTIVES,
@@ -160,6 +166,7 @@ __all__ = [
     "source_count",
     "training_request_from_flags",
     "validate_estimator",
+    "validate_serving_estimator",
     "what_if",
     "whatif_change",
     "with_license_risk",

@@ -74,6 +74,16 @@ def single_workload_request(
     skus: Sequence[str] = (),
     alternatives: int = 3,
     pareto: bool = False,
+    engine: str | None = None,
+    kv_precision: str | None = None,
+    tp: int | None = None,
+    pp: int | None = None,
+    ep: int | None = None,
+    ttft_s: str | float | None = None,
+    tpot_s: str | float | None = None,
+    latency_basis: str | None = None,
+    prompt_tokens: str | float | None = None,
+    output_tokens: str | float | None = None,
 ) -> PurchaseRequest:
     """Build a one-workload request from flat fields written in the shared number notation.
 
@@ -94,7 +104,20 @@ def single_workload_request(
         if requests_per_s is None:
             raise InvalidInputError("an inference workload needs --requests-per-s")
         work["requests_per_s"] = quantity(requests_per_s, what="requests_per_s")
+        if precision:
+            work["precision"] = precision
+        serving = {"engine": engine, "kv_precision": kv_precision, "tp": tp, "pp": pp, "ep": ep,
+                   "latency_basis": latency_basis}
+        work.update({k: v for k, v in serving.items() if v is not None})
+        for key, value in (("ttft_s", ttft_s), ("tpot_s", tpot_s), ("prompt_tokens", prompt_tokens),
+                           ("output_tokens", output_tokens)):
+            if value is not None:
+                number = quantity(value, what=key)
+                work[key] = round(number) if key.endswith("tokens") else number
     else:
+        if any(v is not None for v in (engine, kv_precision, tp, pp, ep, ttft_s, tpot_s, latency_basis)):
+            raise InvalidInputError("--engine, --kv-precision, --tp, --pp, --ep, --ttft, --tpot and --latency-basis "
+                                    "apply to --workload inference")
         if tokens is None:
             raise InvalidInputError(f"a {workload} workload needs --tokens")
         work["tokens"] = quantity(tokens, what="tokens")

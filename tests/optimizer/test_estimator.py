@@ -22,8 +22,7 @@ from optimizer.estimator import (
     infer_shape,
     load_efficiency,
 )
-from optimizer.estimator.inference import decode_memory_s
-from optimizer.estimator.training import _allreduce_s
+from optimizer.estimator.comm import allreduce_s as _allreduce_s
 
 LLAMA70 = {"params": 70e9, "n_layers": 80, "d_model": 8192}
 
@@ -110,15 +109,10 @@ def test_dp_allreduce_time_in_a_plan_by_hand(catalog: Catalog) -> None:
 
 
 # ------------------------------------------------------------------ inference
-def test_decode_step_by_hand(catalog: Catalog) -> None:
+def test_kv_bytes_per_token_of_a_gqa_model() -> None:
     shape = infer_shape(70e9, n_layers=80, d_model=8192)
-    kv = shape.kv_bytes_per_token(2.0)
-    assert kv == 2 * 80 * 8 * 128 * 2  # 327,680 bytes: GQA with 8 KV heads
-    t = decode_memory_s(shape, batch=1, context=4224, tp=2, hbm_tbps=4.8, bandwidth_fraction=0.82,
-                        weight_bytes=2.0, kv_bytes_per_token=kv)
-    expected = (140e9 + 4224 * 327_680) / (2 * 4.8e12 * 0.82)
-    assert t == pytest.approx(expected)
-    assert 1 / t == pytest.approx(55.7, rel=0.01)  # tokens/s for one sequence
+    assert shape.kv_bytes_per_token(2.0) == 2 * 80 * 8 * 128 * 2  # 327,680 bytes: GQA with 8 KV heads
+    assert shape.kv_bytes_per_token(1.0) == 163_840  # FP8
 
 
 def test_inference_sizes_replicas_for_rate(catalog: Catalog) -> None:
@@ -126,9 +120,12 @@ def test_inference_sizes_replicas_for_rate(catalog: Catalog) -> None:
                            output_tokens=256, n_layers=80, d_model=8192)
     est = estimate_inference(catalog, req)
     assert est.status == "ok" and est.replicas and est.tp and est.requests_per_s_per_replica
-    assert est.replicas == math.ceil(50 / (est.requests_per_s_per_replica * 0.8))
-    assert est.accelerators == est.replicas * est.tp
+    # the replicas carry the rate at their sustainable per-replica rate (limits and the 80 % ceiling included)
+    assert est.replicas == math.ceil(50 / est.requests_per_s_per_replica - 1e-9)
+    assert est.accelerators == est.replicas * est.tp * (est.pp or 1)
     assert est.tpot_s is not None and est.tpot_s <= 0.10 and est.ttft_s is not None and est.ttft_s <= 2.0
+    assert est.latency_basis == "p99" and est.ttft_p99_s is not None and est.ttft_p50_s is not None
+    assert est.ttft_p50_s <= est.ttft_p99_s and est.tpot_p50_s is not None and est.tpot_p99_s is not None
 
 
 def test_inference_does_not_fit_and_latency(catalog: Catalog) -> None:

@@ -13,7 +13,10 @@ from hypothesis import strategies as st
 from optimizer.catalog import Catalog
 from optimizer.errors import InvalidInputError
 from optimizer.estimator import PlanChoice, TrainingRequest, estimate_training, load_efficiency, model_preset
-from optimizer.estimator.training import _allreduce_s, _context, _dp_allreduce_s, _evaluate
+from optimizer.estimator.comm import allreduce_s as _allreduce_s
+from optimizer.estimator.step_time import dp_allreduce_s as _dp_allreduce_s
+from optimizer.estimator.step_time import evaluate as _evaluate
+from optimizer.estimator.training_context import build_context as _context
 
 LLAMA70 = {"params": 70e9, "n_layers": 80, "d_model": 8192}
 
@@ -178,7 +181,8 @@ def test_goodput_model_by_hand(catalog: Catalog) -> None:
     # Llama 3: >90% effective training time at 16K GPUs (failures only), before checkpoint/eval time.
     assert 1 / (1 + 1.97e-5 * 16384 * 0.225) > 0.93
     assert 0.85 <= gm.goodput(2048) <= 0.95  # RUNS-DEV: 0.85-0.95 for well-run jobs
-    assert gm.goodput(16384, band="low") == pytest.approx(1 / (1 + 0.15 + 4e-5 * 16384 * 0.5))  # ~0.68
+    # pessimistic end: checkpoint/eval/rollback share 0.35 reaches the published whole-run low (OPT-175B 0.61)
+    assert gm.goodput(16384, band="low") == pytest.approx(1 / (1 + 0.35 + 4e-5 * 16384 * 0.5))  # ~0.60
     assert gm.goodput(16384, band="low") < gm.goodput(2048, band="low") < gm.goodput(2048)
     est = estimate_training(catalog, _req(steady_state=True))
     assert est.goodput == 1.0 and "steady-state" in est.goodput_basis

@@ -40,6 +40,23 @@ def test_published_run_set_levels(catalog: Catalog) -> None:
     assert {"nemotron4-15b", "llama1-65b", "deepseek-v3"} <= steady
 
 
+def test_held_out_style_range_contains_the_reported_hours(catalog: Catalog) -> None:
+    """Held-out tables state model, tokens, part, count and precision; everything else is defaulted. The 80 %
+    interval has to hold the published hours for at least 80 % of those runs, keep the median near target, and
+    say which inputs widened it (defaulted batch, plan and goodput each appear as a driver)."""
+    report = validate_runs(catalog, load_runs(), minimal=True)
+    assert report.conditions == "minimal"
+    assert report.in_range >= 0.8 * report.n
+    assert report.median_abs_error <= 0.15
+    est = estimate_training(catalog, TrainingRequest(model="llama-2-70b", tokens=2e12, accelerator="a100-80gb",
+                                                     count=2048))
+    assert est.accelerator_hours_low is not None and est.accelerator_hours_high is not None
+    drivers = {d.input for d in est.range_drivers}
+    assert {"goodput"} <= drivers and est.defaulted
+    for d in est.range_drivers:
+        assert d.low_factor <= 1.0 <= d.high_factor, d.input
+
+
 def test_published_goodput_and_scope_are_carried(catalog: Catalog) -> None:
     """A run's own published goodput replaces the goodput model (hours ∝ 1 / goodput); out-of-scope
     architectures are reported but kept out of the modelled statistics."""
