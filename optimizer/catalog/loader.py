@@ -21,6 +21,7 @@ from optimizer.catalog.schema import (
     NodeType,
     PriceRange,
     Source,
+    SystemType,
 )
 from optimizer.errors import CatalogError, UnknownSkuError
 from optimizer.packs import PackHeader, PackInfo, PackText, parse_yaml, with_embedded
@@ -60,6 +61,7 @@ class CatalogFile(BaseModel):
     accelerators: list[dict[str, Any]] = Field(default_factory=list)
     nodes: list[dict[str, Any]] = Field(default_factory=list)
     networks: list[dict[str, Any]] = Field(default_factory=list)
+    systems: list[dict[str, Any]] = Field(default_factory=list)
     exchange_rate: dict[str, Any] | None = None
     cost_assumptions: dict[str, Any] | None = None
 
@@ -80,6 +82,7 @@ class Catalog:
     cost_assumptions: CostAssumptions
     sources: Mapping[str, Source]
     origin: tuple[str, ...] = ()
+    systems: Mapping[str, SystemType] = field(default_factory=dict)
     packs: tuple[PackInfo, ...] = ()
     """Headers of the catalog and prices packs this catalog was built from."""
     _aliases: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -188,7 +191,7 @@ def _figures_of(obj: BaseModel, where: str) -> Iterable[tuple[str, Figure | Pric
 
 def _check_prices_pack(f: CatalogFile, origin: str) -> None:
     """A prices pack carries prices only: ids with ``price``/``price_reason``, node prices, the exchange rate."""
-    for kind, records in (("accelerators", f.accelerators), ("nodes", f.nodes)):
+    for kind, records in (("accelerators", f.accelerators), ("nodes", f.nodes), ("systems", f.systems)):
         for r in records:
             extra = sorted(set(r) - _PRICE_FIELDS)
             if extra:
@@ -246,13 +249,15 @@ def load_catalog(extra: Sequence[Path | str] = (), *, include_base: bool = True,
     acc_raw: dict[str, dict[str, Any]] = {}
     node_raw: dict[str, dict[str, Any]] = {}
     net_raw: dict[str, dict[str, Any]] = {}
+    sys_raw: dict[str, dict[str, Any]] = {}
     fx_raw: dict[str, Any] | None = None
     cost_raw: dict[str, Any] = {}
     origin_of: dict[str, str] = {}
     for origin, f in files:
         sources.update(f.sources)
         if f.pack is not None and f.pack.name == "prices":
-            for kind, known, records in (("accelerators", acc_raw, f.accelerators), ("nodes", node_raw, f.nodes)):
+            for kind, known, records in (("accelerators", acc_raw, f.accelerators), ("nodes", node_raw, f.nodes),
+                                         ("systems", sys_raw, f.systems)):
                 for r in records:
                     if str(r.get("id", "")).strip().lower() not in known:
                         raise CatalogError(f"{kind}[{r.get('id')}]: the prices pack prices an id the catalog lacks",
@@ -261,6 +266,7 @@ def load_catalog(extra: Sequence[Path | str] = (), *, include_base: bool = True,
             ("accelerators", acc_raw, f.accelerators),
             ("nodes", node_raw, f.nodes),
             ("networks", net_raw, f.networks),
+            ("systems", sys_raw, f.systems),
         ):
             _merge_records(kind, target, records, origin)
             for r in records:
@@ -284,6 +290,9 @@ def load_catalog(extra: Sequence[Path | str] = (), *, include_base: bool = True,
     networks: dict[str, NetworkOption] = {}
     for rid, rec in net_raw.items():
         networks.update(_validate_records("networks", NetworkOption, {rid: rec}, _origin(f"networks:{rid}")))
+    systems: dict[str, SystemType] = {}
+    for rid, rec in sys_raw.items():
+        systems.update(_validate_records("systems", SystemType, {rid: rec}, _origin(f"systems:{rid}")))
     if fx_raw is None:
         raise CatalogError("no `exchange_rate` given", path=_origin("exchange_rate"))
     try:
@@ -307,10 +316,15 @@ def load_catalog(extra: Sequence[Path | str] = (), *, include_base: bool = True,
                 f"nodes[{node.id}].default_network: unknown network {node.default_network!r}",
                 path=_origin(f"nodes:{node.id}"),
             )
+    for system in systems.values():
+        if system.accelerator not in accelerators:
+            raise CatalogError(f"systems[{system.id}].accelerator: unknown accelerator {system.accelerator!r}",
+                               path=_origin(f"systems:{system.id}"))
     checked: list[tuple[str, str, BaseModel]] = [
         *((f"accelerators[{k}]", f"accelerators:{k}", v) for k, v in accelerators.items()),
         *((f"nodes[{k}]", f"nodes:{k}", v) for k, v in nodes.items()),
         *((f"networks[{k}]", f"networks:{k}", v) for k, v in networks.items()),
+        *((f"systems[{k}]", f"systems:{k}", v) for k, v in systems.items()),
         ("cost_assumptions", "cost_assumptions", cost),
     ]
     for where, key, record in checked:
@@ -345,5 +359,6 @@ def load_catalog(extra: Sequence[Path | str] = (), *, include_base: bool = True,
         sources=sources,
         origin=tuple(o for o, _ in files),
         packs=tuple(infos),
+        systems=systems,
         _aliases=aliases,
     )

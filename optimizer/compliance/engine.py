@@ -260,6 +260,12 @@ class ComplianceEngine:
             return False
         return st.hq_d5 and self.in_group(rule, rule.destinations, st.buyer.headquarters_country, st.buyer.on)
 
+    def via(self, rule: Rule, st: EvalState) -> bool:
+        """The items pass through the rule's ``via_destinations`` (no such group: always true)."""
+        if rule.via_destinations is None:
+            return True
+        return self.in_group(rule, rule.via_destinations, st.buyer.via_country, st.buyer.on)
+
     def membership_line(self, rule: Rule, st: EvalState) -> str:
         """The line of :meth:`membership`."""
         return self.membership(rule, st)[0]

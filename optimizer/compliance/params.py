@@ -70,4 +70,4 @@ class HbmParams(_Frozen):
 class ScreeningParams(_Frozen):
     """How close a name must be to a listed one to be reported as a possible match."""
 
-    possible_match_score: float = Field(0.82, gt=0, le=1, description="Similarity from which a name may match.")
+    possible_match_score: float = Field(0.85, gt=0, le=1, description="Similarity from which a name may match.")

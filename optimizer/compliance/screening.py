@@ -127,6 +127,36 @@ def _significant(core: str) -> bool:
     return len(compact) >= (2 if _CJK.search(compact) else 4)
 
 
+def jaro_winkler(a: str, b: str, prefix_weight: float = 0.1) -> float:
+    """Jaro-Winkler similarity in [0, 1]: tolerant of typos and transpositions, rewarding a shared prefix."""
+    if a == b:
+        return 1.0
+    if not a or not b:
+        return 0.0
+    window = max(0, max(len(a), len(b)) // 2 - 1)
+    a_hit = [False] * len(a)
+    b_hit = [False] * len(b)
+    matches = 0
+    for i, ch in enumerate(a):
+        for j in range(max(0, i - window), min(len(b), i + window + 1)):
+            if not b_hit[j] and b[j] == ch:
+                a_hit[i] = b_hit[j] = True
+                matches += 1
+                break
+    if not matches:
+        return 0.0
+    a_seq = [c for c, hit in zip(a, a_hit, strict=True) if hit]
+    b_seq = [c for c, hit in zip(b, b_hit, strict=True) if hit]
+    transpositions = sum(x != y for x, y in zip(a_seq, b_seq, strict=True)) / 2
+    jaro = (matches / len(a) + matches / len(b) + (matches - transpositions) / matches) / 3
+    prefix = 0
+    for x, y in zip(a[:4], b[:4], strict=False):
+        if x != y:
+            break
+        prefix += 1
+    return jaro + prefix * prefix_weight * (1 - jaro)
+
+
 def similarity(given: str, listed: str) -> float:
     """Similarity of two normalised names in [0, 1]: 1 when equal, high for typos and for one name inside the other."""
     a, b = _compact(given), _compact(listed)
@@ -134,7 +164,7 @@ def similarity(given: str, listed: str) -> float:
         return 0.0
     if a == b:
         return 1.0
-    ratio = difflib.SequenceMatcher(None, a, b).ratio()
+    ratio = max(difflib.SequenceMatcher(None, a, b).ratio(), jaro_winkler(a, b) if min(len(a), len(b)) >= 4 else 0.0)
     short, long_ = (given, listed) if len(a) <= len(b) else (listed, given)
     if _significant(short):
         if _CJK.search(short):
@@ -190,4 +220,5 @@ def exact(hits: Iterable[NameHit]) -> list[NameHit]:
     return [h for h in hits if h.match != "possible"]
 
 
-__all__ = ["ListedEntity", "NameHit", "Notice", "ScreeningPack", "exact", "normalise", "screen_name", "similarity"]
+__all__ = ["ListedEntity", "NameHit", "Notice", "ScreeningPack", "exact", "jaro_winkler", "normalise", "screen_name",
+           "similarity"]

@@ -56,6 +56,20 @@ def warn(st: EvalState, rule: Rule, severity: str | None, text: str | None = Non
     )
 
 
+def applies(rule: Rule, st: EvalState) -> bool:
+    """The rule's ``applies_to`` filter holds for this part (no filter: it holds)."""
+    f = rule.applies_to
+    if f is None:
+        return True
+    if f.skus and st.acc.id not in f.skus:
+        return False
+    if f.us_origin is not None and f.us_origin != st.subject:
+        return False
+    if f.classification and st.classification not in f.classification:
+        return False
+    return f.datacenter is None or f.datacenter == st.acc.datacenter
+
+
 def replace_firing(st: EvalState, old: RuleFiring, new: RuleFiring) -> None:
     """Put ``new`` where ``old`` was (a later rule modifies an earlier firing)."""
     st.firings[st.firings.index(old)] = new
@@ -66,4 +80,4 @@ def fmt(v: float | None, digits: int = 0) -> str:
     return "unknown" if v is None else f"{v:.{digits}f}"
 
 
-__all__ = ["EvalState", "firing", "fmt", "replace_firing", "warn"]
+__all__ = ["EvalState", "applies", "firing", "fmt", "replace_firing", "warn"]

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from optimizer.compliance.registry import rule_kind
 from optimizer.compliance.schema import Rule
-from optimizer.compliance.state import EvalState, warn
+from optimizer.compliance.state import EvalState, applies, warn
 
 if TYPE_CHECKING:
     from optimizer.compliance.engine import ComplianceEngine
@@ -14,10 +14,11 @@ if TYPE_CHECKING:
 
 @rule_kind("cn_guidance", order=150, needs=("severity",))
 def _eval_cn_guidance(engine: ComplianceEngine, rule: Rule, st: EvalState) -> None:
-    """Guidance against buying named parts or vendors, for buyers located in China."""
+    """Guidance against buying named parts or vendors (or parts matching ``applies_to``), for buyers in China."""
     if not engine.dest(rule, st, located_only=True):
         return
-    if not (st.acc.id in rule.skus or st.acc.vendor in rule.vendors):
+    named = st.acc.id in rule.skus or st.acc.vendor in rule.vendors
+    if not (named or (rule.applies_to is not None and not rule.skus and not rule.vendors)) or not applies(rule, st):
         return
     warn(st, rule, rule.severity_for(st.buyer.kind))
 

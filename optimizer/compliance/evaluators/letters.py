@@ -8,7 +8,7 @@ from optimizer.compliance.params import CaseByCaseParams
 from optimizer.compliance.registry import rule_kind
 from optimizer.compliance.results import OUTLOOK_TEXT
 from optimizer.compliance.schema import Rule
-from optimizer.compliance.state import EvalState, firing, fmt, replace_firing
+from optimizer.compliance.state import EvalState, firing, fmt, replace_firing, warn
 
 if TYPE_CHECKING:
     from optimizer.compliance.engine import ComplianceEngine
@@ -69,12 +69,19 @@ def _eval_case_by_case(engine: ComplianceEngine, rule: Rule, st: EvalState) -> N
     eligible = m.tpp is not None and m.tpp < p.tpp_below and m.dram_gbps is not None and m.dram_gbps < p.dram_gbps_below
     if rule.requires_us_commercial_availability:
         sold = st.acc.us_commercially_available
-        lines.append("sold commercially in the US" if sold else "not sold commercially in the US")
+        lines.append({True: "sold commercially in the US", False: "not sold commercially in the US",
+                      None: "US commercial availability not sourced"}[sold])
         eligible = eligible and bool(sold)
     located = engine.dest(rule, st, located_only=True)
     if not located:
         lines.append(f"buyer not located in the eligible destinations ({st.buyer.country})")
         eligible = False
+    via = st.buyer.via_country
+    if p.reexport_denial and via is not None and via != "US":
+        lines.append(f"shipped from abroad (re-export or trans-shipment via {via}): presumption of denial kept")
+        eligible = False
+    if eligible and p.conditions:
+        lines.append("conditions: " + "; ".join(p.conditions))
     if eligible:
         replace_firing(
             st,
@@ -96,6 +103,8 @@ def _eval_case_by_case(engine: ComplianceEngine, rule: Rule, st: EvalState) -> N
                 text=rule.text or "case-by-case review",
             )
         )
+        if p.volume_cap:
+            warn(st, rule, "caution", f"{st.acc.name}: {p.volume_cap}.")
     else:
         st.firings.append(
             firing(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from optimizer.compliance.params import HbmParams
 from optimizer.compliance.registry import rule_kind
 from optimizer.compliance.schema import Rule
-from optimizer.compliance.state import EvalState, firing, warn
+from optimizer.compliance.state import EvalState, applies, firing, warn
 from optimizer.reasons import Why
 
 if TYPE_CHECKING:
@@ -16,16 +16,15 @@ if TYPE_CHECKING:
 
 @rule_kind("notice", order=120, needs=("severity",))
 def _eval_notice(engine: ComplianceEngine, rule: Rule, st: EvalState) -> None:
-    """A dated notice shown as a warning for the parts and destinations it concerns."""
-    f = rule.applies_to
-    if f is not None:
-        if f.skus and st.acc.id not in f.skus:
-            return
-        if f.us_origin is not None and f.us_origin != st.subject:
-            return
-        if f.classification and st.classification not in f.classification:
-            return
+    """A dated notice shown as a warning for the parts, destinations and shipping routes it concerns."""
+    if not applies(rule, st):
+        return
     if rule.destinations is not None and not engine.dest(rule, st):
+        return
+    if rule.exempt_destinations is not None and engine.in_group(rule, rule.exempt_destinations, st.buyer.country,
+                                                                 st.buyer.on):
+        return
+    if not engine.via(rule, st):
         return
     warn(st, rule, rule.severity_for(st.buyer.kind))
 
