@@ -105,11 +105,14 @@ def missing_figures(catalog: Catalog, acc: Accelerator, request: PurchaseRequest
 
 
 def _how_to_supply(acc: Accelerator, missing: list[str]) -> str:
-    fields = ", ".join(m.split(" ")[0] for m in missing)
-    return (f"add {fields} for {acc.id} to a catalog file (each figure with value, source and grade, e.g. "
-            f"`accelerators: [{{id: {acc.id}, memory_gb: {{value: 64, source: [MYSRC], grade: W}}}}]` with "
-            "`sources: {MYSRC: {title: ...}}`) and pass it with --catalog (HTTP and request files: the "
-            "PROCURE_CATALOG_FILES setting); then the break-even price is computed")
+    fields = [m.split(" ")[0] for m in missing]
+    figure = "{value: <number>, source: [MYSRC], grade: <P|S|W>}"
+    first = fields[0]
+    entry = f"dense: {{{first.split('.', 1)[1]}: {figure}}}" if first.startswith("dense.") else f"{first}: {figure}"
+    return (f"add {', '.join(fields)} for {acc.id} to a catalog file, each figure with its value, source and grade "
+            f"(e.g. `accelerators: [{{id: {acc.id}, {entry}}}]` with `sources: {{MYSRC: {{title: ...}}}}`), and pass "
+            "it with --catalog (or the PROCURE_CATALOG_FILES setting for the service); the break-even price is then "
+            "computed")
 
 
 def candidates(table: OptionTable) -> list[str]:

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from optimizer.compliance.results import Screening
 from optimizer.packs import DataCurrency
 from optimizer.reasons import Why
 from optimizer.validate import ValidationResult
@@ -216,3 +217,4 @@ class PurchasePlan(_Out):
         "would enter the plan, or the figures missing to say.")
     data: DataCurrency | None = Field(None, description="As-of dates of the data packs used; cautions when the "
                                       "buyer's date lies more than 90 days past them.")
+    screening: Screening | None = Field(None, description="Entity screening of buyer.name / buyer.parent.")

@@ -126,9 +126,10 @@ def _with_data_and_break_even(catalog: Catalog, engine: ComplianceEngine, table:
                             time_limit_s=time_limit_s, num_workers=num_workers)
           if table.request.break_even_prices and plan.items and max_parts > 0 else [])
     warnings = list(plan.warnings)
-    if data.caution:
-        warnings.append(f"data as of {data.as_of}: {data.caution}")
-    return plan.model_copy(update={"data": data, "break_even": be, "warnings": warnings})
+    screening = next((info.compliance.screening for info in table.skus.values()), None)
+    if screening is not None and screening.status in ("listed", "affiliate", "possible_match"):
+        warnings.append(f"entity screening: {screening.text}")
+    return plan.model_copy(update={"data": data, "break_even": be, "warnings": warnings, "screening": screening})
 
 
 def _cost_line_notes(catalog: Catalog, table: OptionTable, items: list[PlanItem]) -> list[str]:

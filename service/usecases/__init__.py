@@ -36,7 +36,11 @@ from optimizer import (
     ValidationReport,
 )
 from optimizer.cancel import WorkCancelledError, WorkControl, controlled
+from optimizer.compliance import Screening, ScreeningMatch
 from optimizer.compliance.schema import OUTLOOK_TEXT
+from optimizer.packdiff import PackDiff
+from optimizer.packs import DataCurrency
+from optimizer.plan import BreakEvenPrice
 from optimizer.reasons import Why
 from service.usecases.catalog import (
     AcceleratorDetail,
@@ -48,6 +52,18 @@ from service.usecases.catalog import (
     compare,
 )
 from service.usecases.context import AppContext, Domain, LazyDatabase, LazyDomain
+from service.usecases.data import (
+    DataStatus,
+    ImportResult,
+    PackChange,
+    PackStatus,
+    RollbackResult,
+    data_diff,
+    data_import,
+    data_rollback,
+    data_status,
+    read_pack_file,
+)
 from service.usecases.estimates import estimate_cost, estimate_inference, estimate_training, validate_estimator
 from service.usecases.numbers import coerce_numbers, day, fraction, human_numbers, money, quantity
 from service.usecases.planning import recommend, what_if, whatif_change
@@ -55,6 +71,7 @@ from service.usecases.requests import (
     ACCEPT_LICENSE_RISK,
     load_request_file,
     single_workload_request,
+    with_buyer_names,
     with_license_risk,
 )
 from service.usecases.retrieval import evaluate_retrieval, ingest, scrub_paths, search, source_count
@@ -76,6 +93,7 @@ __all__ = [
     "AcceleratorDetail",
     "AppContext",
     "BreakEven",
+    "BreakEvenPrice",
     "CatalogEntry",
     "Comparison",
     "ComplianceResult",
@@ -84,10 +102,13 @@ __all__ = [
     "CorpusError",
     "CostEstimate",
     "CostRequest",
+    "DataCurrency",
+    "DataStatus",
     "Domain",
     "Figure",
     "InferenceEstimate",
     "InferenceRequest",
+    "ImportResult",
     "IngestReport",
     "InvalidInputError",
     "Kind",
@@ -95,12 +116,18 @@ __all__ = [
     "LazyDatabase",
     "LazyDomain",
     "OptimizerError",
+    "PackChange",
+    "PackDiff",
+    "PackStatus",
     "Passage",
     "PlanChoice",
     "PriceRange",
     "PurchasePlan",
     "PurchaseRequest",
     "Relaxation",
+    "RollbackResult",
+    "Screening",
+    "ScreeningMatch",
     "SearchFilters",
     "TrainingEstimate",
     "TrainingRequest",
@@ -115,6 +142,10 @@ __all__ = [
     "coerce_numbers",
     "compare",
     "compliance_timeline",
+    "data_diff",
+    "data_import",
+    "data_rollback",
+    "data_status",
     "data_version",
     "day",
     "estimate_cost",
@@ -130,6 +161,7 @@ __all__ = [
     "month_starts",
     "parse_global_batch",
     "quantity",
+    "read_pack_file",
     "recommend",
     "scrub_paths",
     "search",
@@ -139,6 +171,7 @@ __all__ = [
     "validate_estimator",
     "what_if",
     "whatif_change",
+    "with_buyer_names",
     "with_license_risk",
     "WorkCancelledError",
     "WorkControl",

@@ -108,11 +108,18 @@ def catalog_show(ctx: AppContext, sku: str) -> AcceleratorDetail:
 
 
 def check_compliance(ctx: AppContext, sku: str, *, buyer_country: str, date: dt.date | str | None = None,
-                     buyer_kind: str = "commercial", headquarters_country: str | None = None) -> ComplianceResult:
-    """Export-control verdict for an accelerator, buyer and date (default today), with every rule that fired."""
+                     buyer_kind: str = "commercial", headquarters_country: str | None = None,
+                     buyer_name: str | None = None, buyer_parent: str | None = None,
+                     via_country: str | None = None) -> ComplianceResult:
+    """Export-control verdict for an accelerator, buyer and date (default today), with every rule that fired.
+
+    ``buyer_name`` and ``buyer_parent`` are screened against the Entity List parties of the screening pack (and the
+    Affiliates rule); ``via_country`` is the country the items are re-exported or trans-shipped from.
+    """
     when = dt.date.today() if date is None else day(date, what="date")
     buyer = Buyer(country=buyer_country, kind=buyer_kind,  # type: ignore[arg-type]
-                  headquarters_country=headquarters_country, on=when)
+                  headquarters_country=headquarters_country, on=when, name=buyer_name, parent=buyer_parent,
+                  via_country=via_country)
     return ctx.domain.engine.check(sku, buyer)
 
 

@@ -87,7 +87,7 @@ def _eval_entity_list(engine: ComplianceEngine, rule: Rule, st: EvalState) -> No
                 rule, m.citations, effect=rule.effect, outlook=rule.outlook, arithmetic=(line,),
                 text=f"Entity List: licence required for {m.license_requirement}, {m.review_policy}"))
         else:
-            warn(st, rule, "restrictive",
+            warn(st, rule, "caution",
                  f"buyer is on the Entity List ({m.entity}, {m.notice}); {st.acc.name} is not US-origin, but foreign-"
                  "made items can still be subject to the EAR (foreign-direct-product rules are not decided here)",
                  extra_citations=m.citations)
@@ -130,7 +130,7 @@ def _eval_affiliates(engine: ComplianceEngine, rule: Rule, st: EvalState) -> Non
                 text=("Affiliates rule: the parent's Entity List licence requirement extends to the buyer"
                       + (f" (status after {rule.status_unknown_after} unconfirmed)" if unknown else ""))))
         else:
-            warn(st, rule, "restrictive",
+            warn(st, rule, "caution",
                  f"{line}; {st.acc.name} is not US-origin (foreign-direct-product status is not decided here)",
                  extra_citations=m.citations)
 
