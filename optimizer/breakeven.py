@@ -5,8 +5,10 @@ source ``BREAK-EVEN``); its options are rebuilt by the same table code as every 
 accelerators plus the server overhead, as for any part priced per accelerator) and spliced into the request's
 option table, which does not depend on the part's price otherwise. The request is then re-solved. Whether the part
 is chosen falls from "yes" to "no" as its price rises, so a bracket found from a linear first guess is narrowed
-by geometric bisection until the two prices are within 1 %; both ends are re-solved with the plan's own solver
-settings (lexicographic objective) to verify them, and the plan at the lower price is reported.
+by geometric bisection until the two prices are within 1 %. Every probe solves like the plan itself (the
+lexicographic objective: the cheapest, then the fastest; or the fastest, then the cheapest), so a part that only ties
+the plan on the first objective is not counted as chosen; both ends are solved once more to verify them, and the plan
+at the lower price is reported.
 
 A part whose performance or power figures are unknown gets no price: the figures missing are named instead, with
 how to supply them (a user catalog file).
@@ -64,12 +66,12 @@ class _Search:
             exclusions=[e for e in base.exclusions if e.sku != self.sku] + part.exclusions,
             skus={**base.skus, self.sku: part.skus[self.sku]}, supply=dict(base.supply), notes=list(base.notes))
 
-    def solve_at(self, price: float, *, lexicographic: bool = False) -> tuple[OptionTable, SolveResult]:
+    def solve_at(self, price: float, *, lexicographic: bool = True) -> tuple[OptionTable, SolveResult]:
         self.probes += 1
         table = self.table_at(price)
         return table, solve(table, objective=self.objective, lexicographic=lexicographic, **self.kw)  # type: ignore[arg-type]
 
-    def chosen(self, price: float, *, lexicographic: bool = False) -> bool:
+    def chosen(self, price: float, *, lexicographic: bool = True) -> bool:
         table, r = self.solve_at(price, lexicographic=lexicographic)
         return r.status.ok and any(o.sku == self.sku for o in table.options if o.id in r.selection)
 
@@ -247,6 +249,22 @@ def _why_not(search: _Search, plan: PurchasePlan, price: float) -> str:
             best = min(fast, key=lambda o: o.days or math.inf)
             return (f"even at this price its fastest pool within the limits ({best.accelerators:,} accelerators) takes "
                     f"{best.days:,.1f} days against the plan's {plan.time_days:,.1f}")
+    for w in req.workloads:
+        limit = req.run_deadline(w) if isinstance(w, TrainingWorkload) else None
+        if limit is None:
+            continue
+        mine_w = [o for o in mine if o.workload == w.name and o.days is not None]
+        meets = [o for o in mine_w if (o.days or 0) <= limit]
+        if mine_w and not meets:
+            fastest = min(mine_w, key=lambda o: o.days or math.inf)
+            return (f"even at this price no pool meets the {limit:,.0f}-day deadline of {w.name} (fastest within the "
+                    f"limits: {fastest.days:,.1f} days on {fastest.accelerators:,} accelerators)")
+        spent = sum(i.total_cost for i in plan.items if i.workload == w.name)
+        if meets and search.objective == "min_cost":
+            best = min(meets, key=lambda o: o.cost)
+            return (f"even at this price its cheapest pool meeting the {limit:,.0f}-day deadline of {w.name} "
+                    f"({best.accelerators:,} accelerators) costs {best.cost:,.0f} {probe.currency} (servers, network, "
+                    f"power, hosting) against {spent:,.0f} in the plan")
     cheapest = min(mine, key=lambda o: o.cost)
     return (f"even at this price its cheapest option costs {cheapest.cost:,.0f} {probe.currency} (servers, power and "
             f"hosting) against the plan's {plan.total_cost or 0:,.0f}, or it misses a limit the plan meets")
@@ -289,10 +307,10 @@ def _one(catalog: Catalog, engine: ComplianceEngine, table: OptionTable, plan: P
     if lo is None:
         return BreakEvenPrice(sku=sku, name=acc.name, status="not_chosen", currency=cur, price=ref * _FLOOR,
                               reason=_why_not(search, plan, ref * _FLOOR), probes=search.probes)
-    # Verify both ends with the plan's own (lexicographic) solve, and report the plan at the lower price.
-    at_lo, r_lo = search.solve_at(lo, lexicographic=True)
+    # Verify both ends by solving again from freshly built tables, and report the plan at the lower price.
+    at_lo, r_lo = search.solve_at(lo)
     chosen_lo = r_lo.status.ok and any(o.sku == sku for o in at_lo.options if o.id in r_lo.selection)
-    chosen_hi = hi is not None and search.chosen(hi, lexicographic=True)
+    chosen_hi = hi is not None and search.chosen(hi)
     verified = chosen_lo and (hi is None or not chosen_hi)
     opts = {o.id: o for o in at_lo.options}
     items = sorted((AlternativeItem(workload=opts[i].workload, sku=opts[i].sku, accelerators=opts[i].accelerators * n)

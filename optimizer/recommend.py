@@ -124,7 +124,7 @@ def _with_data_and_break_even(catalog: Catalog, engine: ComplianceEngine, table:
     data = data_currency([*engine.packs, *catalog.packs], table.request.buyer.date)
     be = (break_even_prices(catalog, engine, table, plan, objective, cache=cache, max_parts=max_parts,
                             time_limit_s=time_limit_s, num_workers=num_workers)
-          if table.request.break_even_prices and plan.items and max_parts > 0 else [])
+          if table.request.break_even_prices and plan.items else [])
     warnings = list(plan.warnings)
     screening = next((info.compliance.screening for info in table.skus.values()), None)
     if screening is not None and screening.status in ("listed", "affiliate", "possible_match"):

@@ -1,10 +1,11 @@
 """Installed data packs under ``<data_dir>/packs``: find them, install a set atomically, keep the previous, roll back.
 
-Layout: ``<name>.yaml`` is the installed pack, ``<name>.previous.yaml`` the one it replaced (absent when it replaced
-the embedded pack) and ``journal.json`` the last imports (what each replaced). A pack not installed is the one
-shipped in the package. Every write goes to a temporary file in the same folder, is flushed to disk and then
-renamed over its target, so a crash leaves each pack either old or new, never half written; a lock file
-serialises imports and rollbacks between processes.
+Each import writes a complete *generation* folder (``gen-…``) holding every installed pack (the ones it brings plus
+the ones already installed) and a ``meta.json`` naming the generation it replaces. Files are flushed to disk, then
+the ``current`` link is switched to the new folder in one rename: a crash leaves the old set or the new set in
+use, never a mix, and a multi-pack import is all or nothing. A pack not installed is the one shipped in the
+package. Rollback points ``current`` back at the generation the last import replaced (or removes it, back to the
+shipped packs). A lock file serialises imports and rollbacks between processes. The last few generations are kept.
 """
 
 from __future__ import annotations
@@ -14,17 +15,20 @@ import datetime as dt
 import fcntl
 import json
 import os
-import tempfile
+import secrets
+import shutil
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from optimizer.packs import PACK_NAMES, PackText
 
-_JOURNAL = "journal.json"
+_CURRENT = "current"
+_META = "meta.json"
 _LOCK = ".lock"
-_MAX_JOURNAL = 50
+_KEEP = 3
+"""Generations kept (the one in use, the one it replaced, one more)."""
 
 
 @dataclass(frozen=True)
@@ -49,40 +53,58 @@ class PackStore:
         self.root = root
 
     # ------------------------------------------------------------------ reading
-    def path(self, name: str) -> Path:
-        """Where the installed pack of that name lives."""
-        return self.root / f"{name}.yaml"
+    def _current_dir(self) -> Path | None:
+        link = self.root / _CURRENT
+        if not link.is_symlink() and not link.is_dir():
+            return None
+        target = link.resolve()
+        return target if target.is_dir() else None
 
-    def previous_path(self, name: str) -> Path:
-        """Where the pack it replaced is kept."""
-        return self.root / f"{name}.previous.yaml"
+    def _meta(self, gen: Path | None) -> dict[str, Any]:
+        if gen is None:
+            return {}
+        try:
+            data = json.loads((gen / _META).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _read(self, gen: Path | None, origin: str) -> dict[str, PackText]:
+        out: dict[str, PackText] = {}
+        if gen is None:
+            return out
+        for name in PACK_NAMES:
+            p = gen / f"{name}.yaml"
+            if p.is_file():
+                out[name] = PackText(name=name, text=p.read_text(encoding="utf-8"), origin=origin)
+        return out
 
     def installed(self) -> dict[str, PackText]:
         """Installed packs by name (origin ``installed``)."""
-        out: dict[str, PackText] = {}
-        for name in PACK_NAMES:
-            p = self.path(name)
-            if p.is_file():
-                out[name] = PackText(name=name, text=p.read_text(encoding="utf-8"), origin="installed")
-        return out
+        return self._read(self._current_dir(), "installed")
+
+    def _previous_dir(self) -> Path | None:
+        prev = self._meta(self._current_dir()).get("previous")
+        if not isinstance(prev, str):
+            return None
+        path = self.root / prev
+        return path if path.is_dir() else None
 
     def previous(self, name: str) -> PackText | None:
-        """The pack the installed one replaced, if it was not the embedded one."""
-        p = self.previous_path(name)
-        if not p.is_file():
-            return None
-        return PackText(name=name, text=p.read_text(encoding="utf-8"), origin="previous")  # type: ignore[arg-type]
+        """The installed pack the last import replaced (None: it replaced the embedded one, or nothing is kept)."""
+        return self._read(self._previous_dir(), "previous").get(name)
 
-    def journal(self) -> list[dict[str, Any]]:
-        """The imports recorded, oldest first."""
-        p = self.root / _JOURNAL
-        if not p.is_file():
-            return []
-        try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return []
-        return data if isinstance(data, list) else []
+    def last_import(self) -> dict[str, Any]:
+        """The meta of the generation in use (what the last import installed and replaced)."""
+        return self._meta(self._current_dir())
+
+    def can_roll_back(self) -> bool:
+        """The generation in use came from an import whose predecessor is still kept (or was the embedded set)."""
+        meta = self.last_import()
+        if not meta:
+            return False
+        prev = meta.get("previous")
+        return prev is None or (isinstance(prev, str) and (self.root / prev).is_dir())
 
     # ------------------------------------------------------------------ writing
     @contextlib.contextmanager
@@ -96,77 +118,86 @@ class PackStore:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def _write(self, target: Path, text: str) -> None:
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        self._sync_dir()
-
-    def _sync_dir(self) -> None:
+    @staticmethod
+    def _sync(path: Path) -> None:
         with contextlib.suppress(OSError):
-            fd = os.open(self.root, os.O_RDONLY)
+            fd = os.open(path, os.O_RDONLY)
             try:
                 os.fsync(fd)
             finally:
                 os.close(fd)
 
-    def install(self, packs: Sequence[PackText], records: Sequence[Replaced]) -> None:
-        """Install validated packs, keeping each replaced installed pack as ``previous`` (call under :meth:`locked`).
+    def _write(self, target: Path, text: str) -> None:
+        with open(target, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
 
-        The previous copies are written first; then each pack replaces its installed file in one rename.
-        """
-        current = self.installed()
-        for pack in packs:
-            if pack.name in current:
-                self._write(self.previous_path(pack.name), current[pack.name].text)
-            else:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.previous_path(pack.name))
-        for pack in packs:
-            self._write(self.path(pack.name), pack.text)
-        entry = {"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                 "packs": [r.__dict__ for r in records]}
-        self._write(self.root / _JOURNAL, json.dumps([*self.journal(), entry][-_MAX_JOURNAL:], indent=2))
+    def _point(self, gen: str | None) -> None:
+        """Switch ``current`` to ``gen`` (None: remove it) in one rename."""
+        link = self.root / _CURRENT
+        if gen is None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(link)
+        else:
+            tmp = self.root / f".{_CURRENT}-{secrets.token_hex(4)}"
+            os.symlink(gen, tmp)
+            os.replace(tmp, link)
+        self._sync(self.root)
+
+    def install(self, packs: Sequence[PackText], records: Sequence[Replaced]) -> None:
+        """Install validated packs as a new generation (call under :meth:`locked`): all of them or none."""
+        current_dir = self._current_dir()
+        files = {name: p.text for name, p in self.installed().items()}
+        files.update({p.name: p.text for p in packs})
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+        gen = f"gen-{stamp}-{secrets.token_hex(3)}"
+        work = self.root / f".{gen}.tmp"
+        work.mkdir(parents=True)
+        try:
+            for name, text in files.items():
+                self._write(work / f"{name}.yaml", text)
+            meta = {"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    "previous": current_dir.name if current_dir is not None else None,
+                    "packs": [asdict(r) for r in records]}
+            self._write(work / _META, json.dumps(meta, indent=2))
+            self._sync(work)
+            os.replace(work, self.root / gen)
+            self._sync(self.root)
+            self._point(gen)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        self._prune()
 
     def rollback(self) -> list[Replaced]:
-        """Undo the last import (call under :meth:`locked`): each pack it installed goes back to what it replaced.
-
-        Only the last import can be undone (one previous version is kept per pack); a second rollback finds
-        nothing to undo.
+        """Undo the last import (call under :meth:`locked`): back to the generation it replaced.
 
         Returns:
             What was undone (empty when there is nothing to undo).
         """
-        journal = self.journal()
-        if not journal or journal[-1].get("rolled_back"):
+        if not self.can_roll_back():
             return []
-        last = journal[-1]
-        undone: list[Replaced] = []
-        for rec in last.get("packs", []):
-            name = str(rec.get("name"))
-            if name not in PACK_NAMES:
-                continue
-            prev = self.previous_path(name)
-            if rec.get("replaced_version") is not None and prev.is_file():
-                os.replace(prev, self.path(name))
-            else:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.path(name))  # it replaced the embedded pack: remove it
-            undone.append(Replaced(name=name, version=str(rec.get("version")), as_of=str(rec.get("as_of")),
-                                   replaced_version=rec.get("replaced_version"),
-                                   replaced_as_of=rec.get("replaced_as_of")))
-        self._sync_dir()
-        last = {**last, "rolled_back": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-        self._write(self.root / _JOURNAL, json.dumps([*journal[:-1], last], indent=2))
-        return undone
+        current = self._current_dir()
+        meta = self._meta(current)
+        prev = meta.get("previous")
+        self._point(prev if isinstance(prev, str) else None)
+        if current is not None:
+            shutil.rmtree(current, ignore_errors=True)
+        return [Replaced(name=str(r.get("name")), version=str(r.get("version")), as_of=str(r.get("as_of")),
+                         replaced_version=r.get("replaced_version"), replaced_as_of=r.get("replaced_as_of"))
+                for r in meta.get("packs", []) if isinstance(r, dict)]
+
+    def _prune(self) -> None:
+        keep: list[str] = []
+        gen = self._current_dir()
+        while gen is not None and len(keep) < _KEEP:
+            keep.append(gen.name)
+            prev = self._meta(gen).get("previous")
+            gen = self.root / prev if isinstance(prev, str) and (self.root / prev).is_dir() else None
+        for child in self.root.iterdir():
+            if child.is_dir() and child.name.startswith("gen-") and child.name not in keep:
+                shutil.rmtree(child, ignore_errors=True)
 
 
 def effective(installed: Mapping[str, PackText], embedded: Mapping[str, PackText]) -> dict[str, PackText]:

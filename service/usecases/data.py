@@ -199,9 +199,8 @@ def data_status(ctx: AppContext, *, today: dt.date | str | None = None) -> DataS
             stale=age > STALE_AFTER_DAYS, origin=pack.origin, records=_counts(pack), sources=list(info.sources),
             previous=_ref(info_of(prev)) if prev is not None else None,
         ))
-    journal = store.journal()
     return DataStatus(today=when, oldest_as_of=min(r.as_of for r in rows), packs=rows, folder=str(store.root),
-                      can_roll_back=bool(journal) and not journal[-1].get("rolled_back"))
+                      can_roll_back=store.can_roll_back())
 
 
 def data_import(ctx: AppContext, files: Sequence[tuple[str, str]], *, force: bool = False,
@@ -272,7 +271,7 @@ def data_rollback(ctx: AppContext) -> RollbackResult:
     with store.locked():
         undone = store.rollback()
     if not undone:
-        return RollbackResult(message="nothing to roll back: only the last import can be undone, and there is none")
+        return RollbackResult(message="nothing to roll back: no import is in use whose previous packs are kept")
     ctx.domain_holder.reload()
     current = packs_in_use(ctx.settings)
     restored = []
