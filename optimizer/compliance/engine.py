@@ -15,8 +15,10 @@ from datetime import date
 from optimizer.catalog import Accelerator, Catalog
 from optimizer.compliance import registry
 from optimizer.compliance.evaluators.eccn import classify_2023
+from optimizer.compliance.evaluators.screening import summarise
 from optimizer.compliance.groups import CountryGroups
 from optimizer.compliance.metrics import ChipMetrics, compute_metrics
+from optimizer.compliance.policy import decide
 from optimizer.compliance.results import (
     OUTLOOK_ORDER,
     OUTLOOK_TEXT,
@@ -24,14 +26,12 @@ from optimizer.compliance.results import (
     BuyerPolicy,
     ComplianceResult,
     PolicyDecision,
-    Screening,
 )
 from optimizer.compliance.schema import CountryGroup, CountryGroupPack, Review, Rule, RulePack
 from optimizer.compliance.screening import ScreeningPack
 from optimizer.compliance.state import EvalState
 from optimizer.errors import CatalogError, InvalidInputError, UnknownCountryError
 from optimizer.packs import DataCurrency, PackInfo, data_currency
-from optimizer.reasons import Why
 
 _RULE_PACKS = ("us_rules", "cn_measures", "country_groups", "screening")
 """Packs whose as-of dates a verdict depends on."""
@@ -189,32 +189,7 @@ class ComplianceEngine:
 
     def decide(self, result: ComplianceResult, policy: BuyerPolicy) -> PolicyDecision:
         """Apply a buyer policy to a verdict: may the part be recommended, and at what risk premium?"""
-        vendor = self.catalog.accelerators[result.sku].vendor
-        if result.verdict == "prohibited":
-            return PolicyDecision(admissible=False, reason=f"prohibited: {result.reasons[0] if result.reasons else ''}")
-        if policy.vendor_allow is not None and vendor not in policy.vendor_allow:
-            return PolicyDecision(admissible=False, reason=f"vendor {vendor} is not in the allowed vendors",
-                                  why=Why(code="vendor_not_allowed", args={"vendor": vendor}))
-        if vendor in policy.vendor_deny:
-            return PolicyDecision(admissible=False, reason=f"vendor {vendor} is denied by the buyer policy",
-                                  why=Why(code="vendor_denied", args={"vendor": vendor}))
-        restrictive = [w for w in result.warnings if w.severity == "restrictive"]
-        if restrictive and not policy.allow_restricted:
-            return PolicyDecision(admissible=False, reason=f"restricted: {restrictive[0].text}")
-        premium = 0.0
-        reason = "allowed"
-        if result.verdict == "license_required":
-            if policy.license_required == "exclude":
-                return PolicyDecision(
-                    admissible=False, reason=f"licence required ({result.license_outlook}); policy excludes such parts",
-                    why=Why(code="licence_excluded", args={"outlook": result.license_outlook or ""}),
-                )
-            if policy.license_required == "allow_with_risk_premium" and result.license_outlook is not None:
-                premium = policy.risk_premium.get(result.license_outlook, 0.0)
-            reason = f"licence required ({result.license_outlook}); risk premium {premium:.0%}"
-        if any(w.severity == "caution" for w in result.warnings):
-            premium += policy.caution_premium
-        return PolicyDecision(admissible=True, premium=premium, reason=reason)
+        return decide(self.catalog.accelerators[result.sku].vendor, result, policy)
 
     # ------------------------------------------------------------------ country groups
     def members(self, group: str, on: date, jurisdiction: str = "US") -> frozenset[str]:
@@ -311,35 +286,6 @@ class ComplianceEngine:
         return None if name is None else self.country_group_set.title(rule.jurisdiction, name)
 
     # ------------------------------------------------------------------ the result
-    def _screening(self, st: EvalState) -> Screening:
-        b = st.buyer
-        if not (b.name or b.parent):
-            return Screening(status="not_screened", text="no buyer name given; not screened")
-        pack = self.screening
-        as_of = next((p.as_of for p in self.packs if p.name == "screening"), None)
-        if pack is None:
-            return Screening(status="not_screened", buyer_name=b.name, buyer_parent=b.parent,
-                             text="no screening list is loaded")
-        matches = tuple(st.matches)
-        firm = [m for m in matches if m.match != "possible" and m.in_force]
-        if any(m.query == "buyer_name" for m in firm):
-            status = "listed"
-        elif any(m.query == "buyer_parent" for m in firm):
-            status = "affiliate"
-        elif any(m.match == "possible" for m in matches):
-            status = "possible_match"
-        else:
-            status = "clear"
-        text = {
-            "listed": "the buyer is on the Entity List",
-            "affiliate": "the buyer's parent is on the Entity List (Affiliates rule)",
-            "possible_match": "possible match — verify before any export",
-            "clear": f"no match among {len(pack.entities)} listed parties",
-        }[status]
-        return Screening(status=status, buyer_name=b.name, buyer_parent=b.parent,  # type: ignore[arg-type]
-                         matches=matches, affiliates_rule=st.affiliates, list_as_of=as_of,  # type: ignore[arg-type]
-                         text=text)
-
     def _combine(self, st: EvalState) -> ComplianceResult:
         prohibited = [f for f in st.firings if f.effect == "prohibited"]
         licensed = [f for f in st.firings if f.effect == "license_required"]
@@ -391,7 +337,7 @@ class ComplianceEngine:
             cost_adders=tuple(st.adders),
             citations=tuple(cites),
             via_country=st.buyer.via_country,
-            screening=self._screening(st),
+            screening=summarise(self, st),
             unknowns=tuple(st.unknowns),
             data=self.data_currency(st.buyer.on) if self.packs else None,
         )

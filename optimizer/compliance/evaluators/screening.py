@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from optimizer.compliance.params import ScreeningParams
 from optimizer.compliance.registry import rule_kind
-from optimizer.compliance.results import ScreeningMatch
+from optimizer.compliance.results import Screening, ScreeningMatch
 from optimizer.compliance.schema import Rule
 from optimizer.compliance.screening import NameHit, ScreeningPack, screen_name
 from optimizer.compliance.state import EvalState, firing, warn
@@ -135,4 +135,35 @@ def _eval_affiliates(engine: ComplianceEngine, rule: Rule, st: EvalState) -> Non
                  extra_citations=m.citations)
 
 
-__all__: list[str] = []
+def summarise(engine: ComplianceEngine, st: EvalState) -> Screening:
+    """The screening result of one check: status, matches, the Affiliates rule's state and the list's date."""
+    b = st.buyer
+    if not (b.name or b.parent):
+        return Screening(status="not_screened", text="no buyer name given; not screened")
+    pack = engine.screening
+    as_of = next((p.as_of for p in engine.packs if p.name == "screening"), None)
+    if pack is None:
+        return Screening(status="not_screened", buyer_name=b.name, buyer_parent=b.parent,
+                         text="no screening list is loaded")
+    matches = tuple(st.matches)
+    firm = [m for m in matches if m.match != "possible" and m.in_force]
+    if any(m.query == "buyer_name" for m in firm):
+        status = "listed"
+    elif any(m.query == "buyer_parent" for m in firm):
+        status = "affiliate"
+    elif any(m.match == "possible" for m in matches):
+        status = "possible_match"
+    else:
+        status = "clear"
+    text = {
+        "listed": "the buyer is on the Entity List",
+        "affiliate": "the buyer's parent is on the Entity List (Affiliates rule)",
+        "possible_match": "possible match — verify before any export",
+        "clear": f"no match among {len(pack.entities)} listed parties",
+    }[status]
+    return Screening(status=status, buyer_name=b.name, buyer_parent=b.parent,  # type: ignore[arg-type]
+                     matches=matches, affiliates_rule=st.affiliates, list_as_of=as_of,  # type: ignore[arg-type]
+                     text=text)
+
+
+__all__ = ["summarise"]
