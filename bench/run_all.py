@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, str] = {
     "jobs_bench": "batch scenarios/min, store cost SQLite vs PostgreSQL, Ray vs local (results/jobs.*)",
     "usecases_bench": "application-layer overhead: core vs usecases vs HTTP, CLI start-up (results/usecases.*)",
     "ask_bench": "deterministic ask over HTTP on a warm service, p50/p95 per intent (results/ask.*)",
+    "data_bench": "break-even prices on top of recommend(), data-pack import/diff, screening (results/data.*)",
 }
 
 
