@@ -78,6 +78,7 @@ class AcceleratorDetail(BaseModel):
     computed: dict[str, Any]
     nodes: list[dict[str, Any]]
     networks: list[str]
+    systems: list[dict[str, Any]] = Field(default_factory=list, description="Rack-scale systems built on the part.")
 
     def figures(self) -> list[tuple[str, Figure]]:
         """(name, figure) pairs in display order."""
@@ -104,6 +105,7 @@ def catalog_show(ctx: AppContext, sku: str) -> AcceleratorDetail:
                   "tpp_precision": m.precision, "performance_density": _round(m.pd, 3)},
         nodes=[n.model_dump(mode="json", exclude_none=True) for n in cat.nodes_for(acc.id)],
         networks=[n.id for n in cat.networks_for(acc.vendor)],
+        systems=[x.model_dump(mode="json", exclude_none=True) for x in cat.systems.values() if x.accelerator == acc.id],
     )
 
 
