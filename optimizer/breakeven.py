@@ -32,6 +32,7 @@ from optimizer.request import InferenceWorkload, PurchaseRequest, TrainingWorklo
 from optimizer.selection import selection_cost
 from optimizer.solve import SolveResult, makespan_of, solve
 from optimizer.table import EstimateCache, OptionTable, build_table
+from optimizer.whatif import _bisect_geometric
 
 BREAK_EVEN_SOURCE = "BREAK-EVEN"
 """Source id of the hypothetical prices probed by the search (never shown as a sourced price)."""
@@ -226,12 +227,9 @@ def _bracket(chosen: Callable[[float], bool], guess: float, floor: float, ceil: 
             else:
                 hi, step = nxt, step * step
         lo = lo_found
-    while hi / lo > 1 + TOLERANCE:
-        mid = math.sqrt(lo * hi)
-        if chosen(mid):
-            lo = mid
-        else:
-            hi = mid
+    if hi / lo > 1 + TOLERANCE:  # halve the log-ratio until it is within the tolerance
+        steps = math.ceil(math.log2(math.log(hi / lo) / math.log1p(TOLERANCE)))
+        lo, hi = _bisect_geometric(chosen, lo, hi, steps=steps)
     return lo, hi
 
 
