@@ -71,6 +71,7 @@ class PackDiff(_Out):
     rules_added: list[RuleChange] = Field(default_factory=list)
     rules_removed: list[RuleChange] = Field(default_factory=list)
     rules_changed: list[RuleChange] = Field(default_factory=list)
+    rules_ended: list[RuleChange] = Field(default_factory=list, description="Rules the new pack gives an end date.")
     verdict_flips: list[VerdictFlip] = Field(default_factory=list)
     verdicts_sampled: int = 0
     price_moves: list[PriceMove] = Field(default_factory=list)
@@ -167,7 +168,8 @@ def diff_domains(old: tuple[Catalog, ComplianceEngine], new: tuple[Catalog, Comp
                     if _dump(eng_a.groups.get(k)) != _dump(eng_b.groups.get(k)))
     return PackDiff(
         old=list(old_packs), new=list(new_packs), date=on, countries=codes, rules_added=added, rules_removed=removed,
-        rules_changed=changed, verdict_flips=flips, verdicts_sampled=len(sample) * len(codes),
+        rules_changed=changed, rules_ended=[c for c in changed if "effective_to" in c.fields and c.effective_to],
+        verdict_flips=flips, verdicts_sampled=len(sample) * len(codes),
         price_moves=_prices(cat_a, cat_b), parts_added=p_added, parts_removed=p_removed, parts_changed=p_changed,
         parties_added=sorted(ents_b - ents_a), parties_removed=sorted(ents_a - ents_b), groups_changed=groups,
     )

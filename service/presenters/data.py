@@ -122,6 +122,8 @@ def render_diff(console: Console, diff: PackDiff) -> None:
             end = f" to {r.effective_to}" if r.effective_to else ""
             console.print(f"  {title}: {r.id} ({r.kind}, from {r.effective_from}{end}) — {r.title}",
                           highlight=False, markup=False)
+    for r in diff.rules_ended:
+        console.print(f"  rule ended: {r.id} (last day {r.effective_to}) — {r.title}", highlight=False, markup=False)
     for r in diff.rules_changed:
         console.print(f"  rule changed: {r.id}: {', '.join(r.fields)}", highlight=False, markup=False)
     if diff.verdict_flips:

@@ -97,6 +97,13 @@ def test_import_diff_and_rollback(tmp_path: Path) -> None:
     assert {"sku": "l20", "country": "CN", "old": "allowed", "new": "license_required"}.items() <= next(
         f for f in diff["verdict_flips"] if f["sku"] == "l20").items()
     assert not diff["rules_removed"] and verdict() == "allowed"
+    ended = tmp_path / "ended.yaml"  # the GAO caution given an end date: a rule that ends
+    ended.write_text(new.read_text(encoding="utf-8").replace(
+        "    effective_from: 2026-05-12\n", "    effective_from: 2026-05-12\n    effective_to: 2026-11-30\n", 1),
+        encoding="utf-8")
+    code, out, err = run("data", "diff", "us_rules", str(ended), "--country", "DE", "--sku", "h100", "--json")
+    assert code == 0, err
+    assert [r["id"] for r in json.loads(out)["rules_ended"]] == ["us-2026-05-gao-ai-diffusion"]
 
     code, out, err = run("data", "import", str(new), "--json")
     assert code == 0, err
