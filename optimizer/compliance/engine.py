@@ -138,7 +138,7 @@ class ComplianceEngine:
                 if rule.effective_to is not None and when > rule.effective_to:
                     raise InvalidInputError(f"rule {rule.id}: new date {when} is after its end {rule.effective_to}")
                 moved[rule.id] = when
-        clone = object.__new__(type(self))
+        clone = object.__new__(ComplianceEngine)  # a plain engine: a subclass's remembered checks must not leak
         clone.__dict__.update(self.__dict__)
         clone.rules = [r.model_copy(update={"effective_from": moved[r.id]}) if r.id in moved else r
                        for r in self.rules]

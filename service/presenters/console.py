@@ -175,7 +175,7 @@ def considered_table(console: Console, plan: PurchasePlan, lang: Lang = "en") ->
     if not narrow:
         table.add_column("Δ cost", justify="right", no_wrap=True)
         table.add_column("Δ days", justify="right", no_wrap=True)
-    be = {b.sku: b for b in plan.break_even}
+    be = {} if narrow else {b.sku: b for b in plan.break_even}  # narrow: the break-even lines below the table
     if be:
         table.add_column("break-even" if lang == "en" else "盈亏平衡价", justify="right", overflow="fold")
     table.add_column(_w("why", lang), overflow="fold", ratio=1, min_width=16)

@@ -28,6 +28,7 @@ from optimizer.packs import (
     embedded_packs,
     info_of,
     parse_yaml,
+    read_header,
 )
 from service.datapacks import PackStore, Replaced, effective
 from service.settings import Settings
@@ -157,8 +158,7 @@ def _parse(label: str, text: str) -> PackText:
     return PackText(name=header.name, text=text, origin=label)
 
 
-def _counts(pack: PackText) -> dict[str, int]:
-    raw: dict[str, Any] = parse_yaml(pack.text, pack.origin)
+def _counts(pack: PackText, raw: dict[str, Any]) -> dict[str, int]:
 
     def n(key: str) -> int:
         v = raw.get(key)
@@ -191,12 +191,13 @@ def data_status(ctx: AppContext, *, today: dt.date | str | None = None) -> DataS
     rows = []
     for name in PACK_NAMES:
         pack = packs[name]
-        info = info_of(pack)
+        raw = parse_yaml(pack.text, pack.origin)
+        info = PackInfo.of(read_header(pack.text, pack.origin, raw), pack.origin)
         prev = store.previous(name) if pack.origin == "installed" else None
         age = (when - info.as_of).days
         rows.append(PackStatus(
             name=name, title=info.title or PACK_TITLES[name], version=info.version, as_of=info.as_of, age_days=age,
-            stale=age > STALE_AFTER_DAYS, origin=pack.origin, records=_counts(pack), sources=list(info.sources),
+            stale=age > STALE_AFTER_DAYS, origin=pack.origin, records=_counts(pack, raw), sources=list(info.sources),
             previous=_ref(info_of(prev)) if prev is not None else None,
         ))
     return DataStatus(today=when, oldest_as_of=min(r.as_of for r in rows), packs=rows, folder=str(store.root),
