@@ -175,8 +175,17 @@ def _linear_guess(search: _Search, plan: PurchasePlan, ref: float) -> tuple[floa
             if slope <= 0:
                 continue
             if isinstance(w, InferenceWorkload):
-                units = math.ceil(w.requests_per_s / (o.capacity_rps or 1))
-                guesses.append((spent - fixed * units) / (slope * units))
+                # capacity is bought in units: the part first replaces the plan's dearest capacity per request/s
+                # (the plan may keep other parts for the rest)
+                per_rps = max((i.total_cost / i.capacity_rps for i in planned if i.capacity_rps), default=None)
+                if per_rps is not None and o.capacity_rps:
+                    guesses.append((per_rps * o.capacity_rps - fixed) / slope)
+                surplus = sum(i.capacity_rps or 0 for i in planned) - w.requests_per_s
+                for i in planned:  # or enough units of the part replace all units of one planned part
+                    need = max(0.0, (i.capacity_rps or 0) - surplus)
+                    k = math.ceil(need / o.capacity_rps) if o.capacity_rps else 0
+                    if k > 0:
+                        guesses.append((i.total_cost - k * fixed) / (k * slope))
             elif search.objective == "min_time" and req.budget is not None:
                 target = max((i.time_days or 0) for i in planned)
                 if o.days is None or o.nodes < 2 or target <= 0:

@@ -28,7 +28,7 @@ from optimizer.compliance.results import (
     PolicyDecision,
 )
 from optimizer.compliance.schema import CountryGroup, CountryGroupPack, Review, Rule, RulePack
-from optimizer.compliance.screening import ScreeningPack
+from optimizer.compliance.screening import NameHit, ScreeningPack, screen_name
 from optimizer.compliance.state import EvalState
 from optimizer.errors import CatalogError, InvalidInputError, UnknownCountryError
 from optimizer.packs import DataCurrency, PackInfo, data_currency
@@ -73,6 +73,7 @@ class ComplianceEngine:
             self.sources.update(pack.sources)
             groups_by_key.update({f"{pack.jurisdiction}:{n}": g for n, g in pack.country_groups.items()})
             self.rules.extend(rule.model_copy(update={"jurisdiction": pack.jurisdiction}) for rule in pack.rules)
+        self._screen_cache: dict[tuple[str, float], list[NameHit]] = {}
         self.country_group_set = CountryGroups(groups_by_key, self.countries)
         self.groups = self.country_group_set.groups
         self._check_rules()
@@ -234,6 +235,17 @@ class ComplianceEngine:
         if located_only or rule.destinations is None:
             return False
         return st.hq_d5 and self.in_group(rule, rule.destinations, st.buyer.headquarters_country, st.buyer.on)
+
+    def screen_hits(self, given: str, threshold: float) -> list[NameHit]:
+        """Listed parties a name matches or may match (memoised: the same buyer is checked for every part)."""
+        key = (given, threshold)
+        hits = self._screen_cache.get(key)
+        if hits is None:
+            if len(self._screen_cache) > 10_000:
+                self._screen_cache.clear()
+            entities = self.screening.entities if self.screening is not None else ()
+            hits = self._screen_cache[key] = screen_name(given, entities, threshold=threshold)
+        return hits
 
     def via(self, rule: Rule, st: EvalState) -> bool:
         """The items pass through the rule's ``via_destinations`` (no such group: always true)."""

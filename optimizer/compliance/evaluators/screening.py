@@ -16,7 +16,7 @@ from optimizer.compliance.params import ScreeningParams
 from optimizer.compliance.registry import rule_kind
 from optimizer.compliance.results import Screening, ScreeningMatch
 from optimizer.compliance.schema import Rule
-from optimizer.compliance.screening import NameHit, ScreeningPack, screen_name
+from optimizer.compliance.screening import NameHit, ScreeningPack
 from optimizer.compliance.state import EvalState, firing, warn
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def _hits(engine: ComplianceEngine, rule: Rule, st: EvalState, query: str, given
     if pack is None or not given:
         return []
     out = []
-    for hit in screen_name(given, pack.entities, threshold=_threshold(rule)):
+    for hit in engine.screen_hits(given, _threshold(rule)):
         m = _match(pack, st, query, given, hit)
         _record(st, m)
         if m.match == "possible":
