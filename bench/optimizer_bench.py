@@ -125,7 +125,13 @@ def _scale_price(price: Any, factor: float) -> Any:
 def write_synthetic_catalog(folder: Path, bases: Sequence[str], clones_per_sku: int, seed: int = 7) -> tuple[
         Path, list[str]]:
     """Write a user catalog with ``clones_per_sku`` perturbed clones of each base SKU (and of its node types)."""
-    raw = yaml.safe_load(resources.files("optimizer.data").joinpath("catalog.yaml").read_text(encoding="utf-8"))
+    data = resources.files("optimizer.data")
+    raw = yaml.safe_load(data.joinpath("catalog.yaml").read_text(encoding="utf-8"))
+    prices = yaml.safe_load(data.joinpath("prices.yaml").read_text(encoding="utf-8"))  # prices are a pack of their own
+    for kind in ("accelerators", "nodes"):
+        priced = {r["id"]: r for r in prices.get(kind, [])}
+        for rec in raw[kind]:
+            rec.update({k: v for k, v in priced.get(rec["id"], {}).items() if k != "id"})
     accs = {a["id"]: a for a in raw["accelerators"]}
     nodes = raw["nodes"]
     rng = random.Random(seed)
@@ -198,12 +204,12 @@ def single_requests(buyer: dict[str, Any], skus: list[str] | None, n: int = 32) 
         deadline = round(45 + i * (180 - 45) / max(1, half - 1))
         out.append(PurchaseRequest.model_validate({
             "workloads": [training(deadline=deadline)], "buyer": buyer, "objective": "min_cost",
-            "budget": {"amount": 5e8, "currency": "CNY"}, "skus": skus}))
+            "budget": {"amount": 5e8, "currency": "CNY"}, "skus": skus, "break_even_prices": False}))
     for i in range(n - half):
         budget = 2e7 * (300e6 / 2e7) ** (i / max(1, n - half - 1))
         out.append(PurchaseRequest.model_validate({
             "workloads": [training()], "buyer": buyer, "objective": "min_time",
-            "budget": {"amount": round(budget, -4), "currency": "CNY"}, "skus": skus}))
+            "budget": {"amount": round(budget, -4), "currency": "CNY"}, "skus": skus, "break_even_prices": False}))
     return out
 
 
@@ -221,7 +227,8 @@ def portfolio_requests(buyer: dict[str, Any], skus: list[str] | None, k: int, n:
             ws.append(w)
         out.append(PurchaseRequest.model_validate({
             "workloads": ws, "buyer": buyer, "objective": "min_cost", "skus": skus,
-            "budget": {"amount": 2e9 * stretch, "currency": "CNY"}, "policy": policy or {}}))
+            "budget": {"amount": 2e9 * stretch, "currency": "CNY"}, "policy": policy or {},
+            "break_even_prices": False}))  # the core plan; break-even prices are measured apart (data_bench)
     return out
 
 

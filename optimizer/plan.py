@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from optimizer.compliance.results import Screening
 from optimizer.estimator.inference import ServingAssumed
+from optimizer.packs import DataCurrency
 from optimizer.reasons import Why
 from optimizer.risk.report import RiskReport
 from optimizer.validate import ValidationResult
@@ -128,6 +130,33 @@ class Relaxation(_Out):
     limit: float | None = Field(None, description="The bound up to which the change was tried (e.g. 3,650 days).")
 
 
+class BreakEvenPrice(_Out):
+    """The highest price per accelerator at which an unpriced part would enter the plan, verified by re-solving.
+
+    ``status`` is ``found`` (``price`` enters the plan, ``price_above`` does not; both re-solved), ``not_chosen``
+    (not chosen even at ``price``, the search floor), ``chosen_at_limit`` (still chosen at ``price``, the search
+    ceiling), or ``missing_figures`` (performance or power figures are unknown: ``missing`` names them and
+    ``how_to_supply`` says how to add them).
+    """
+
+    sku: str
+    name: str
+    status: Literal["found", "not_chosen", "chosen_at_limit", "missing_figures"]
+    currency: str
+    price: float | None = Field(None, description="Per accelerator: the highest price found at which it is chosen.")
+    price_above: float | None = Field(None, description="A price a little higher at which it is no longer chosen.")
+    node_price: float | None = Field(None, description="Node price at `price` (accelerators + server overhead).")
+    accelerators_per_node: int | None = None
+    verified: bool = Field(False, description="Both prices were re-solved on the real model with the plan's solver.")
+    items: list[AlternativeItem] = Field(default_factory=list, description="The plan at `price`.")
+    total_cost: float | None = Field(None, description="Total cost of the plan at `price`.")
+    time_days: float | None = None
+    missing: list[str] = Field(default_factory=list, description="Catalog figures that are unknown.")
+    how_to_supply: str | None = None
+    reason: str = Field("", description="Why it is not chosen (status not_chosen), from the option table.")
+    probes: int = Field(0, description="Re-solves the search used.")
+
+
 class Exclusion(_Out):
     """An accelerator that no plan may use, and why."""
 
@@ -189,3 +218,9 @@ class PurchasePlan(_Out):
     solver: SolverInfo | None = None
     risk: RiskReport | None = Field(None, description="Today's plan and the hedged plan under risk scenarios "
                                     "(present when the request asks for a hedge).")
+    break_even: list[BreakEvenPrice] = Field(
+        default_factory=list, description="Unpriced admissible parts: the price per accelerator below which each "
+        "would enter the plan, or the figures missing to say.")
+    data: DataCurrency | None = Field(None, description="As-of dates of the data packs used; cautions when the "
+                                      "buyer's date lies more than 90 days past them.")
+    screening: Screening | None = Field(None, description="Entity screening of buyer.name / buyer.parent.")

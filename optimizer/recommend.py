@@ -11,6 +11,7 @@ import math
 from optimizer.catalog import Catalog
 from optimizer.compliance import ComplianceEngine
 from optimizer.model.objectives import ModelObjective
+from optimizer.packs import data_currency
 from optimizer.plan import (
     Alternative,
     AlternativeItem,
@@ -51,6 +52,7 @@ def recommend(
     num_workers: int = 1,
     table: OptionTable | None = None,
     pareto_points: int = 15,
+    max_break_even_parts: int = 8,
 ) -> PurchasePlan:
     """Choose a purchase plan for ``request`` and explain it.
 
@@ -71,12 +73,14 @@ def recommend(
         relax = (relaxations(catalog, engine, table, objective, cache=cache, time_limit_s=time_limit_s,
                              num_workers=num_workers)
                  if result.status == SolveStatus.infeasible else [])
-        return PurchasePlan(
+        failed = PurchasePlan(
             status=result.status.value, objective=objective, currency=table.currency,
             message=_infeasible_message(result, relax), considered=considered(table, None),
             excluded=excluded, relaxations=relax, citations=_citations(catalog, table, {}), solver=info,
             budget=request.budget.amount if request.budget else None, warnings=warnings,
         )
+        return _with_data_and_break_even(catalog, engine, table, failed, objective, cache=cache,
+                                         time_limit_s=time_limit_s, num_workers=num_workers, max_parts=0)
     sel = result.selection
     items = _items(table, sel)
     validation = revalidate(catalog, engine, table, sel)
@@ -107,7 +111,25 @@ def recommend(
         alternatives=alts, excluded=excluded, pareto=pareto, citations=_citations(catalog, table, sel),
         warnings=list(dict.fromkeys(warnings)), validation=validation, solver=info,
     )
-    return plan
+    return _with_data_and_break_even(catalog, engine, table, plan, objective, cache=cache, time_limit_s=time_limit_s,
+                                     num_workers=num_workers, max_parts=max_break_even_parts)
+
+
+def _with_data_and_break_even(catalog: Catalog, engine: ComplianceEngine, table: OptionTable, plan: PurchasePlan,
+                              objective: ModelObjective, *, cache: EstimateCache | None, time_limit_s: float,
+                              num_workers: int, max_parts: int) -> PurchasePlan:
+    """The plan with the as-of dates of the data it used and the break-even prices of unpriced admissible parts."""
+    from optimizer.breakeven import break_even_prices
+
+    data = data_currency([*engine.packs, *catalog.packs], table.request.buyer.date)
+    be = (break_even_prices(catalog, engine, table, plan, objective, cache=cache, max_parts=max_parts,
+                            time_limit_s=time_limit_s, num_workers=num_workers)
+          if table.request.break_even_prices and plan.items else [])
+    warnings = list(plan.warnings)
+    screening = next((info.compliance.screening for info in table.skus.values()), None)
+    if screening is not None and screening.status in ("listed", "affiliate", "possible_match"):
+        warnings.append(f"entity screening: {screening.text}")
+    return plan.model_copy(update={"data": data, "break_even": be, "warnings": warnings, "screening": screening})
 
 
 def _cost_line_notes(catalog: Catalog, table: OptionTable, items: list[PlanItem]) -> list[str]:

@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from optimizer.compliance import BuyerKind, BuyerPolicy
+from optimizer.compliance import Buyer, BuyerKind, BuyerPolicy
 from optimizer.errors import InvalidInputError
 from optimizer.estimator.models import fill_from_preset
 from optimizer.risk.spec import RiskSettings
@@ -135,11 +135,27 @@ class BuyerSpec(_Strict):
     kind: BuyerKind = "commercial"
     headquarters_country: str | None = Field(None, min_length=2, max_length=2)
     date: dt.date = Field(default_factory=dt.date.today)
+    name: str | None = Field(None, min_length=1, max_length=200,
+                             description="Legal name of the buying entity (screened against the Entity List).")
+    parent: str | None = Field(None, min_length=1, max_length=200,
+                               description="Name of the buyer's parent, owner of 50 % or more (Affiliates rule).")
+    via_country: str | None = Field(None, min_length=2, max_length=2, description="Country the items are re-exported "
+                                    "or trans-shipped from (none: shipped directly by the US exporter).")
 
     @field_validator("country", "headquarters_country")
     @classmethod
     def _upper(cls, v: str | None) -> str | None:
         return v.upper() if v else v
+
+    @field_validator("via_country")
+    @classmethod
+    def _upper_via(cls, v: str | None) -> str | None:
+        return v.upper() if v else v
+
+    def as_buyer(self) -> Buyer:
+        """The buyer as the compliance engine checks it (location, kind, headquarters, date, names, route)."""
+        return Buyer(country=self.country, kind=self.kind, headquarters_country=self.headquarters_country,
+                     on=self.date, name=self.name, parent=self.parent, via_country=self.via_country)
 
 
 class Budget(_Strict):
@@ -212,6 +228,8 @@ class PurchaseRequest(_Strict):
     risk: RiskSettings | None = Field(None, description="Hedge the plan against policy shocks: scenario set, "
                                       "objective (on_time, expected_cost, cvar) and the buyer's current software "
                                       "stack; the plan then carries a `risk` block (optimizer/risk).")
+    break_even_prices: bool = Field(True, description="Search the break-even price of each admissible part that has "
+                                    "no sourced price (a few extra solves).")
 
     @model_validator(mode="after")
     def _consistent(self) -> PurchaseRequest:

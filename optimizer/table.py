@@ -20,7 +20,7 @@ from typing import Literal
 
 from optimizer.cancel import check_cancelled
 from optimizer.catalog import Accelerator, Catalog
-from optimizer.compliance import OUTLOOK_TEXT, Buyer, ComplianceEngine, ComplianceResult, PolicyDecision
+from optimizer.compliance import OUTLOOK_TEXT, ComplianceEngine, ComplianceResult, PolicyDecision
 from optimizer.errors import InvalidInputError, OptimizerError, UnpricedError, UnsupportedPrecisionError
 from optimizer.estimator import (
     CostRequest,
@@ -252,8 +252,7 @@ def _training_request(w: TrainingWorkload, sku: str, count: int, fabric: str | N
 
 def _sku_info(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest, acc: Accelerator
               ) -> tuple[SkuInfo, list[Exclusion]]:
-    buyer = Buyer(country=req.buyer.country, kind=req.buyer.kind,
-                  headquarters_country=req.buyer.headquarters_country, on=req.buyer.date)
+    buyer = req.buyer.as_buyer()
     result = engine.check(acc.id, buyer)
     decision = engine.decide(result, req.policy)
     exclusions: list[Exclusion] = []

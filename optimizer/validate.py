@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pydantic import BaseModel, ConfigDict, Field
 
 from optimizer.catalog import Catalog
-from optimizer.compliance import Buyer, ComplianceEngine
+from optimizer.compliance import ComplianceEngine
 from optimizer.estimator import (
     CostRequest,
     InferenceRequest,
@@ -115,8 +115,7 @@ def revalidate(catalog: Catalog, engine: ComplianceEngine, table: OptionTable,
     base = check_selection(table, selection)
     problems = list(base.problems)
     opts = {o.id: o for o in table.options}
-    buyer = Buyer(country=req.buyer.country, kind=req.buyer.kind,
-                  headquarters_country=req.buyer.headquarters_country, on=req.buyer.date)
+    buyer = req.buyer.as_buyer()
     workloads = {w.name: w for w in req.workloads}
     for oid, units in selection.items():
         if not units or oid not in opts:

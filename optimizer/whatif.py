@@ -216,7 +216,8 @@ def break_even(catalog: Catalog, engine: ComplianceEngine, request: PurchaseRequ
 
     def chosen_with(sku: str, factor: float) -> set[str]:
         scaled = scale_prices(catalog, {sku: factor})
-        plan = recommend(scaled, _rebind(engine, scaled), request.model_copy(update={"alternatives": 0}),
+        plan = recommend(scaled, _rebind(engine, scaled), request.model_copy(update={"alternatives": 0,
+                                                                                   "break_even_prices": False}),
                          cache=cache, time_limit_s=time_limit_s, num_workers=num_workers)
         return _skus(plan)
 

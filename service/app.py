@@ -13,7 +13,7 @@ from service.api import metrics
 from service.api.errors import install_error_handlers
 from service.api.middleware import InputLimitMiddleware, RequestContextMiddleware, WorkMiddleware, cancel_all, in_flight
 from service.api.openapi import install_openapi
-from service.api.routes import catalog, chat, compliance, estimates, health, jobs, recommendations
+from service.api.routes import catalog, chat, compliance, data, estimates, health, jobs, recommendations
 from service.api.routes import corpus as corpus_routes
 from service.api.security import AUTH, RateLimits, keys_required
 from service.container import build_context
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     app.include_router(corpus_routes.router, dependencies=AUTH)
     app.include_router(chat.router, dependencies=AUTH)
     app.include_router(jobs.router, dependencies=AUTH)
+    app.include_router(data.router, dependencies=AUTH)
     app.include_router(web_routes.router, dependencies=AUTH)
     app.include_router(web_routes.page_router)  # the page and its scripts are public; its API calls carry the key
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

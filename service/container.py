@@ -10,20 +10,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from optimizer.catalog import load_catalog
-from optimizer.compliance import load_engine
 from optimizer.table import EstimateCache
 from service.corpus_wiring import LazyCorpus
 from service.settings import Settings
 from service.usecases.context import AppContext, Domain, LazyDatabase, LazyDomain
+from service.usecases.data import build_domain_from, packs_in_use
 
 __all__ = ["AppContext", "Domain", "build_context", "build_domain"]
 
 
 def build_domain(settings: Settings, extra_catalogs: Sequence[Path] = ()) -> Domain:
-    """Load the catalog (embedded + settings files + extra files) and the rule packs."""
-    catalog = load_catalog([*settings.catalog_files, *extra_catalogs])
-    engine = load_engine(catalog, settings.rule_files)
+    """Load the data packs in use (installed, else embedded) with the settings' and the extra catalog files."""
+    catalog, engine = build_domain_from(settings, packs_in_use(settings), extra_catalogs)
     cache = EstimateCache(max_entries=settings.limits.estimate_cache_entries)
     return Domain(catalog=catalog, engine=engine, cache=cache)
 
@@ -38,6 +36,6 @@ def build_context(settings: Settings, extra_catalogs: Sequence[Path] = (), *, la
             by default they load now, so a bad catalog file fails at start-up.
     """
     domain = (LazyDomain(lambda: build_domain(settings, extra_catalogs)) if lazy_domain
-              else LazyDomain.ready(build_domain(settings, extra_catalogs)))
+              else LazyDomain.loaded(lambda: build_domain(settings, extra_catalogs)))
     return AppContext(settings=settings, domain_holder=domain, corpus=LazyCorpus(settings),
                       database=LazyDatabase(settings))

@@ -77,6 +77,10 @@ class SolverSettings(BaseModel):
     num_workers: int = Field(
         1, ge=1, le=64, description="CP-SAT workers; the models are small, one worker is fastest and deterministic."
     )
+    break_even_parts: int = Field(
+        8, ge=0, le=50, description="Unpriced admissible parts whose break-even price a recommendation searches "
+        "(0 turns the search off; parts missing figures are always listed)."
+    )
 
 
 class LimitSettings(BaseModel):

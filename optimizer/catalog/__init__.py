@@ -11,6 +11,7 @@ from optimizer.catalog.schema import (
     NodeType,
     Precision,
     PriceRange,
+    SystemType,
 )
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "NodeType",
     "Precision",
     "PriceRange",
+    "SystemType",
     "load_catalog",
     "normalise_alias",
 ]

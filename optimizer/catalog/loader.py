@@ -10,7 +10,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from optimizer.catalog.schema import (
@@ -22,13 +21,17 @@ from optimizer.catalog.schema import (
     NodeType,
     PriceRange,
     Source,
+    SystemType,
 )
 from optimizer.errors import CatalogError, UnknownSkuError
+from optimizer.packs import PackHeader, PackInfo, PackText, parse_yaml, with_embedded
 
 CATALOG_SCHEMA_VERSION = 1
 _T = TypeVar("_T", bound=BaseModel)
 _DATA_PACKAGE = "optimizer.data"
-_BASE_FILES = ("sources.yaml", "catalog.yaml")
+_REGISTRY_FILE = "sources.yaml"
+_CATALOG_PACKS = ("catalog", "prices")
+_PRICE_FIELDS = frozenset({"id", "price", "price_reason"})
 _VENDOR_PREFIXES = (
     "nvidia",
     "huawei",
@@ -52,11 +55,13 @@ class CatalogFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    pack: PackHeader | None = Field(None, description="Header of a dated data pack (catalog or prices).")
     schema_version: int = Field(CATALOG_SCHEMA_VERSION)
     sources: dict[str, Source] = Field(default_factory=dict)
     accelerators: list[dict[str, Any]] = Field(default_factory=list)
     nodes: list[dict[str, Any]] = Field(default_factory=list)
     networks: list[dict[str, Any]] = Field(default_factory=list)
+    systems: list[dict[str, Any]] = Field(default_factory=list)
     exchange_rate: dict[str, Any] | None = None
     cost_assumptions: dict[str, Any] | None = None
 
@@ -77,6 +82,9 @@ class Catalog:
     cost_assumptions: CostAssumptions
     sources: Mapping[str, Source]
     origin: tuple[str, ...] = ()
+    systems: Mapping[str, SystemType] = field(default_factory=dict)
+    packs: tuple[PackInfo, ...] = ()
+    """Headers of the catalog and prices packs this catalog was built from."""
     _aliases: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def resolve(self, name: str) -> str:
@@ -113,16 +121,7 @@ class Catalog:
 
 
 def _read_yaml(text: str, origin: str) -> CatalogFile:
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise CatalogError(f"not valid YAML{where}", path=origin) from None
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise CatalogError("top level must be a mapping with keys like `accelerators`, `nodes`", path=origin)
+    raw = parse_yaml(text, origin, shape="top level must be a mapping with keys like `accelerators`, `nodes`")
     try:
         parsed = CatalogFile.model_validate(raw)
     except ValidationError as exc:
@@ -190,15 +189,29 @@ def _figures_of(obj: BaseModel, where: str) -> Iterable[tuple[str, Figure | Pric
             yield from _figures_of(value, f"{where}.{name}")
 
 
-def load_catalog(extra: Sequence[Path | str] = (), *, include_base: bool = True) -> Catalog:
-    """Load the embedded catalog, then apply user files in order (later files win).
+def _check_prices_pack(f: CatalogFile, origin: str) -> None:
+    """A prices pack carries prices only: ids with ``price``/``price_reason``, node prices, the exchange rate."""
+    for kind, records in (("accelerators", f.accelerators), ("nodes", f.nodes), ("systems", f.systems)):
+        for r in records:
+            extra = sorted(set(r) - _PRICE_FIELDS)
+            if extra:
+                raise CatalogError(f"{kind}[{r.get('id')}]: a prices pack may only give id, price and price_reason "
+                                   f"(found {', '.join(extra)})", path=origin)
+    if f.networks or f.cost_assumptions:
+        raise CatalogError("a prices pack may not carry networks or cost_assumptions", path=origin)
+
+
+def load_catalog(extra: Sequence[Path | str] = (), *, include_base: bool = True,
+                 packs: Mapping[str, PackText] | None = None) -> Catalog:
+    """Load the catalog and prices packs (embedded unless given), then apply user files in order (later files win).
 
     A user file may add records or patch existing ones by id (only the fields it gives change);
     the merged records are validated exactly like the embedded ones.
 
     Args:
         extra: paths of user catalog files (YAML).
-        include_base: load the embedded catalog first (tests may turn it off).
+        include_base: load the packs first (tests may turn it off).
+        packs: the ``catalog`` and ``prices`` packs as values (missing ones come from the package).
 
     Returns:
         The validated :class:`Catalog`.
@@ -207,10 +220,21 @@ def load_catalog(extra: Sequence[Path | str] = (), *, include_base: bool = True)
         CatalogError: a file is missing, unreadable or invalid; the message names the file and field.
     """
     files: list[tuple[str, CatalogFile]] = []
+    infos: list[PackInfo] = []
     if include_base:
-        pkg = resources.files(_DATA_PACKAGE)
-        for name in _BASE_FILES:
-            files.append((name, _read_yaml(pkg.joinpath(name).read_text(encoding="utf-8"), name)))
+        registry = resources.files(_DATA_PACKAGE).joinpath(_REGISTRY_FILE).read_text(encoding="utf-8")
+        files.append((_REGISTRY_FILE, _read_yaml(registry, _REGISTRY_FILE)))
+        chosen = with_embedded(packs)
+        for name in _CATALOG_PACKS:
+            pack = chosen[name]
+            origin = f"{name}.yaml" if pack.origin == "embedded" else pack.origin
+            parsed = _read_yaml(pack.text, origin)
+            if parsed.pack is None or parsed.pack.name != name:
+                raise CatalogError(f"expected a `pack:` header naming the {name!r} pack", path=origin)
+            if name == "prices":
+                _check_prices_pack(parsed, origin)
+            files.append((origin, parsed))
+            infos.append(PackInfo.of(parsed.pack, pack.origin))
     for path in extra:
         p = Path(path)
         try:
@@ -225,15 +249,24 @@ def load_catalog(extra: Sequence[Path | str] = (), *, include_base: bool = True)
     acc_raw: dict[str, dict[str, Any]] = {}
     node_raw: dict[str, dict[str, Any]] = {}
     net_raw: dict[str, dict[str, Any]] = {}
+    sys_raw: dict[str, dict[str, Any]] = {}
     fx_raw: dict[str, Any] | None = None
     cost_raw: dict[str, Any] = {}
     origin_of: dict[str, str] = {}
     for origin, f in files:
         sources.update(f.sources)
+        if f.pack is not None and f.pack.name == "prices":
+            for kind, known, records in (("accelerators", acc_raw, f.accelerators), ("nodes", node_raw, f.nodes),
+                                         ("systems", sys_raw, f.systems)):
+                for r in records:
+                    if str(r.get("id", "")).strip().lower() not in known:
+                        raise CatalogError(f"{kind}[{r.get('id')}]: the prices pack prices an id the catalog lacks",
+                                           path=origin)
         for kind, target, records in (
             ("accelerators", acc_raw, f.accelerators),
             ("nodes", node_raw, f.nodes),
             ("networks", net_raw, f.networks),
+            ("systems", sys_raw, f.systems),
         ):
             _merge_records(kind, target, records, origin)
             for r in records:
@@ -257,6 +290,9 @@ def load_catalog(extra: Sequence[Path | str] = (), *, include_base: bool = True)
     networks: dict[str, NetworkOption] = {}
     for rid, rec in net_raw.items():
         networks.update(_validate_records("networks", NetworkOption, {rid: rec}, _origin(f"networks:{rid}")))
+    systems: dict[str, SystemType] = {}
+    for rid, rec in sys_raw.items():
+        systems.update(_validate_records("systems", SystemType, {rid: rec}, _origin(f"systems:{rid}")))
     if fx_raw is None:
         raise CatalogError("no `exchange_rate` given", path=_origin("exchange_rate"))
     try:
@@ -280,10 +316,15 @@ def load_catalog(extra: Sequence[Path | str] = (), *, include_base: bool = True)
                 f"nodes[{node.id}].default_network: unknown network {node.default_network!r}",
                 path=_origin(f"nodes:{node.id}"),
             )
+    for system in systems.values():
+        if system.accelerator not in accelerators:
+            raise CatalogError(f"systems[{system.id}].accelerator: unknown accelerator {system.accelerator!r}",
+                               path=_origin(f"systems:{system.id}"))
     checked: list[tuple[str, str, BaseModel]] = [
         *((f"accelerators[{k}]", f"accelerators:{k}", v) for k, v in accelerators.items()),
         *((f"nodes[{k}]", f"nodes:{k}", v) for k, v in nodes.items()),
         *((f"networks[{k}]", f"networks:{k}", v) for k, v in networks.items()),
+        *((f"systems[{k}]", f"systems:{k}", v) for k, v in systems.items()),
         ("cost_assumptions", "cost_assumptions", cost),
     ]
     for where, key, record in checked:
@@ -317,5 +358,7 @@ def load_catalog(extra: Sequence[Path | str] = (), *, include_base: bool = True)
         cost_assumptions=cost,
         sources=sources,
         origin=tuple(o for o, _ in files),
+        packs=tuple(infos),
+        systems=systems,
         _aliases=aliases,
     )

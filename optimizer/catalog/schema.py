@@ -184,7 +184,7 @@ class PriceRange(_Frozen):
     low: float = Field(gt=0, description="Low end of reported prices.")
     base: float = Field(gt=0, description="Central estimate used by default.")
     high: float = Field(gt=0, description="High end of reported prices.")
-    basis: Literal["per_accelerator", "per_node"]
+    basis: Literal["per_accelerator", "per_node", "per_system"]
     date: str = Field(description="When the price was reported: YYYY, YYYY-MM or YYYY-MM-DD.")
     source: tuple[str, ...] = Field(min_length=1)
     grade: Grade
@@ -205,6 +205,7 @@ class SourcedDate(_Frozen):
     date: str
     source: tuple[str, ...] = Field(min_length=1)
     grade: Grade
+    planned: bool = Field(False, description="A roadmap date, not a report that the event happened.")
     note: str | None = None
 
     @field_validator("date")
@@ -260,8 +261,16 @@ class SkuAvailability(_Frozen):
     """When a part could be bought: announcement, volume shipments, halts and end of sale, each sourced."""
 
     announced: SourcedDate | None = None
-    volume_shipments: SourcedDate = Field(description="First month of volume shipments: purchasable from then.")
+    volume_shipments: SourcedDate | None = Field(
+        description="First month of volume shipments: purchasable from then (None: no shipments reported).")
+    not_shipping: str | None = Field(None, description="Why no volume shipments are known (when none are).")
     halts: tuple[SaleWindow, ...] = Field((), description="Periods (and buyer countries) in which sales stopped.")
+
+    @model_validator(mode="after")
+    def _shipping(self) -> SkuAvailability:
+        if self.volume_shipments is None and not self.not_shipping:
+            raise ValueError("give `volume_shipments` or `not_shipping` (why no shipments are known)")
+        return self
 
     def blocked(self, on: dt.date, country: str) -> str | None:
         """Why the part cannot be bought on ``on`` by a buyer in ``country`` (None = purchasable)."""
@@ -270,7 +279,16 @@ class SkuAvailability(_Frozen):
 
     def block(self, on: dt.date, country: str) -> tuple[str, Why] | None:
         """``blocked`` as (English sentence, machine-readable reason)."""
+        ann = self.announced.date if self.announced else ""
+        if self.volume_shipments is None:
+            return (f"no volume shipments reported ({self.not_shipping})",
+                    Why(code="not_shipping", args={"date": on.isoformat(), "from": "", "announced": ann}))
         first = self.volume_shipments.as_date()
+        if self.volume_shipments.planned:
+            return (f"roadmap date only: volume shipments planned from {self.volume_shipments.date} "
+                    f"({', '.join(self.volume_shipments.source)}); no report that shipments began",
+                    Why(code="not_shipping", args={"date": on.isoformat(), "from": self.volume_shipments.date,
+                                                   "announced": ann}))
         if on < first:
             ann = f"announced {self.announced.date}, " if self.announced else ""
             return (f"not yet shipping on {on} ({ann}volume shipments from {self.volume_shipments.date}, "
@@ -382,6 +400,26 @@ class NodeType(_Frozen):
             raise ValueError("give a `price` or a `price_reason` explaining why none is sourced")
         if self.price is not None and self.price.basis != "per_node":
             raise ValueError("a node price must have basis per_node")
+        return self
+
+
+class SystemType(_Frozen):
+    """A rack-scale system of many accelerators (a SuperPoD), listed for reference; plans buy nodes, not systems."""
+
+    id: SkuId
+    name: str
+    accelerator: SkuId
+    accelerators: Figure = Field(description="Accelerators in one system.")
+    availability: SkuAvailability | None = None
+    power_kw: PowerKwFig
+    price: PriceRange | None = None
+    price_reason: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _price_or_reason(self) -> SystemType:
+        if self.price is None and not self.price_reason:
+            raise ValueError("give a `price` or a `price_reason` explaining why none is sourced")
         return self
 
 

@@ -1,8 +1,9 @@
-"""Export-compliance engine: rule packs as data, TPP/PD arithmetic, verdicts and buyer policy."""
+"""Export-compliance engine: rule packs as data, TPP/PD arithmetic, verdicts, entity screening and buyer policy."""
 
-from optimizer.compliance.engine import ComplianceEngine, load_countries, load_engine
+from optimizer.compliance.engine import ComplianceEngine
+from optimizer.compliance.loading import engine_from_packs, load_countries, load_engine
 from optimizer.compliance.metrics import ChipMetrics, compute_metrics
-from optimizer.compliance.schema import (
+from optimizer.compliance.results import (
     OUTLOOK_TEXT,
     Buyer,
     BuyerKind,
@@ -11,6 +12,8 @@ from optimizer.compliance.schema import (
     ComplianceWarning,
     Outlook,
     PolicyDecision,
+    Screening,
+    ScreeningMatch,
     Verdict,
 )
 
@@ -25,8 +28,11 @@ __all__ = [
     "ComplianceWarning",
     "Outlook",
     "PolicyDecision",
+    "Screening",
+    "ScreeningMatch",
     "Verdict",
     "compute_metrics",
+    "engine_from_packs",
     "load_countries",
     "load_engine",
 ]

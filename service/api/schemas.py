@@ -36,6 +36,12 @@ class ComplianceCheckCreate(BaseModel):
     buyer_kind: Literal["commercial", "state_funded"] = "commercial"
     headquarters_country: str | None = Field(None, min_length=2, max_length=60)
     date: date
+    buyer_name: str | None = Field(None, min_length=1, max_length=200,
+                                   description="Buyer's legal name, screened against the Entity List.")
+    buyer_parent: str | None = Field(None, min_length=1, max_length=200,
+                                     description="Buyer's parent (50 % owner), screened for the Affiliates rule.")
+    via_country: str | None = Field(None, min_length=2, max_length=2,
+                                    description="Country the items are re-exported or trans-shipped from.")
 
 
 class RecommendationCreate(human_numbers(PurchaseRequest, "PurchaseRequestBody")):  # type: ignore[misc]

@@ -39,6 +39,7 @@ SCOPE_BY_PREFIX: tuple[tuple[str | None, str, str], ...] = (
     ("POST", "/v1/chat", "plan"),
     (None, "/v1/keys", "admin"),
     (None, "/v1/audit", "admin"),
+    ("POST", "/v1/data", "admin"),
 )
 """(method or any, path prefix, scope); anything else under /v1 (and /metrics) needs ``read``."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from service.cli import ask as ask_cli
-from service.cli import batch, catalog, compliance, estimate, keys, recommend
+from service.cli import batch, catalog, compliance, data, estimate, keys, recommend
 from service.cli import corpus as corpus_cli
 from service.cli import risk as risk_cli
 from service.cli._common import ProcureGroup
@@ -34,6 +34,7 @@ app.add_typer(keys.app, name="keys")
 ask_cli.register(app)
 app.add_typer(batch.app, name="batch")
 app.add_typer(risk_cli.app, name="risk")
+app.add_typer(data.app, name="data")
 
 
 def main() -> None:

@@ -70,6 +70,16 @@ def show_accelerator(
         )
     else:
         console.print(f"price unknown: {acc.price_reason}", highlight=False, markup=False)
+    if acc.availability is not None:
+        ship = acc.availability.volume_shipments
+        when = "no shipments reported: " + (acc.availability.not_shipping or "") if ship is None else (
+            f"volume shipments {'planned ' if ship.planned else ''}from {ship.date} ({', '.join(ship.source)})")
+        console.print(when, highlight=False, markup=False)
+    for note in acc.notes:
+        console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+    for system in detail.systems:
+        console.print(f"system: {system['name']} ({system['accelerators'].get('value', '?')} × {acc.id})",
+                      highlight=False, markup=False)
 
 
 def compare(

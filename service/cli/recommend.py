@@ -95,6 +95,12 @@ def recommend(
     buyer_country: Annotated[str, typer.Option("--buyer-country")] = "CN",
     buyer_kind: Annotated[str, typer.Option("--buyer-kind", help="commercial | state_funded")] = "commercial",
     on: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default today)")] = None,
+    buyer_name: Annotated[str | None, typer.Option("--buyer-name", help="Buyer's legal name (Entity List "
+                                                   "screening).")] = None,
+    buyer_parent: Annotated[str | None, typer.Option("--buyer-parent", help="Buyer's parent (Affiliates rule).")
+                            ] = None,
+    via: Annotated[str | None, typer.Option("--via", help="Country the items are re-exported from (ISO code).")
+                   ] = None,
     deadline_days: Annotated[str | None, typer.Option("--deadline-days", help="e.g. 180")] = None,
     objective: Annotated[ObjectiveChoice | None, typer.Option("--objective")] = None,
     precision: Annotated[str | None, typer.Option("--precision", help="bf16 | fp8 (training); serving also int8, "
@@ -137,11 +143,13 @@ def recommend(
     req: PurchaseRequest
     if request is not None:
         req = usecases.with_license_risk(usecases.load_request_file(request), accept_license_risk)
+        req = usecases.with_buyer_names(req, name=buyer_name, parent=buyer_parent, via_country=via)
     else:
         req = usecases.single_workload_request(
             workload=workload.value, params=params, model=model, active_params=active_params, tokens=tokens,
             requests_per_s=requests_per_s, deadline_days=deadline_days, precision=precision, budget=budget,
-            currency=currency, buyer_country=buyer_country, buyer_kind=buyer_kind, on=on,
+            currency=currency, buyer_country=buyer_country, buyer_kind=buyer_kind, on=on, buyer_name=buyer_name,
+            buyer_parent=buyer_parent, via_country=via,
             objective=None if objective is None else objective.value,
             license_required=None if license_required is None else license_required.value,
             accept_license_risk=accept_license_risk, min_domestic_share=min_domestic_share,

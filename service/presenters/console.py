@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from service.presenters.data import break_even_cell, break_even_text, data_line, screening_line
 from service.presenters.reasons import STATUS_ZH, reason_text
 from service.presenters.relaxations import describe as relaxation_text
 from service.presenters.text import Lang, fmt_days, fmt_money, fmt_share
@@ -97,6 +98,7 @@ def render_plan(console: Console, plan: PurchasePlan, lang: Lang = "en") -> None
     for r in plan.relaxations:
         words = relaxation_text(r, lang)
         console.print(Text.assemble("  ", (_w("relax", lang), "yellow"), f" {r.constraint}: {words}"))
+    render_break_even(console, plan, lang)
     for warning in plan.warnings:
         console.print(f"  ! {warning}", style="yellow", highlight=False, markup=False)
     if plan.validation is not None:
@@ -106,6 +108,27 @@ def render_plan(console: Console, plan: PurchasePlan, lang: Lang = "en") -> None
     if plan.citations:
         console.print(f"{_w('sources', lang)}: " + ", ".join(c.id for c in plan.citations),
                       highlight=False, markup=False)
+    screening = screening_line(plan.screening, lang) if plan.screening is not None else None
+    if screening:
+        console.print(screening, highlight=False, markup=False)
+    data = data_line(plan.data, lang)
+    if data:
+        console.print(data, highlight=False, markup=False)
+
+
+def render_break_even(console: Console, plan: PurchasePlan, lang: Lang = "en") -> None:
+    """One line per unpriced part: its break-even price and the plan at it, or the figures it lacks."""
+    if not plan.break_even:
+        return
+    title = "盈亏平衡价格（无来源价格的部件）" if lang == "zh" else "break-even prices (parts with no sourced price)"
+    console.print(title, style="bold")
+    for b in plan.break_even:
+        console.print(f"  {b.sku}: {break_even_text(b, lang)}", highlight=False, markup=False)
+    if any(b.status == "missing_figures" for b in plan.break_even):
+        hint = ("  缺少数据的部件：在目录文件中补充（数值、来源、等级）并用 --catalog 传入；--json 中有示例"
+                if lang == "zh" else "  to price a part with missing figures, add them (value, source, grade) in a "
+                "catalog file and pass it with --catalog; --json gives an example per part (how_to_supply)")
+        console.print(hint, highlight=False, markup=False)
 
 
 def cost_lines(plan: PurchasePlan, lang: Lang = "en") -> str | None:
@@ -152,6 +175,9 @@ def considered_table(console: Console, plan: PurchasePlan, lang: Lang = "en") ->
     if not narrow:
         table.add_column("Δ cost", justify="right", no_wrap=True)
         table.add_column("Δ days", justify="right", no_wrap=True)
+    be = {} if narrow else {b.sku: b for b in plan.break_even}  # narrow: the break-even lines below the table
+    if be:
+        table.add_column("break-even" if lang == "en" else "盈亏平衡价", justify="right", overflow="fold")
     table.add_column(_w("why", lang), overflow="fold", ratio=1, min_width=16)
     for c in rows:
         cells = [c.workload] if several else []
@@ -161,6 +187,8 @@ def considered_table(console: Console, plan: PurchasePlan, lang: Lang = "en") ->
         if not narrow:
             cells += [fmt_money(c.delta_cost, cur, lang, signed=True),
                       "—" if c.delta_days is None else f"{c.delta_days:+,.0f}"]
+        if be:
+            cells.append(break_even_cell(be[c.sku], lang) if c.sku in be else "")
         cells.append(reason_text(c.why, c.reason, lang))
         table.add_row(*cells)
     return table

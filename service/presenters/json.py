@@ -23,6 +23,8 @@ def accelerator_detail(detail: AcceleratorDetail) -> dict[str, Any]:
     out["computed"] = detail.computed
     out["nodes"] = detail.nodes
     out["networks"] = detail.networks
+    if detail.systems:
+        out["systems"] = detail.systems
     return out
 
 

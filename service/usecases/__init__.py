@@ -36,7 +36,11 @@ from optimizer import (
     ValidationReport,
 )
 from optimizer.cancel import WorkCancelledError, WorkControl, controlled
+from optimizer.compliance import Screening, ScreeningMatch
 from optimizer.compliance.schema import OUTLOOK_TEXT
+from optimizer.packdiff import PackDiff
+from optimizer.packs import DataCurrency
+from optimizer.plan import BreakEvenPrice
 from optimizer.reasons import Why
 from optimizer.risk import RiskReport, RiskSettings, ScenarioSetOut, Shock
 from service.usecases.catalog import (
@@ -49,6 +53,18 @@ from service.usecases.catalog import (
     compare,
 )
 from service.usecases.context import AppContext, Domain, LazyDatabase, LazyDomain
+from service.usecases.data import (
+    DataStatus,
+    ImportResult,
+    PackChange,
+    PackStatus,
+    RollbackResult,
+    data_diff,
+    data_import,
+    data_rollback,
+    data_status,
+    read_pack_file,
+)
 from service.usecases.estimates import (
     estimate_cost,
     estimate_inference,
@@ -72,6 +88,7 @@ from service.usecases.requests import (
     ACCEPT_LICENSE_RISK,
     load_request_file,
     single_workload_request,
+    with_buyer_names,
     with_license_risk,
 )
 from service.usecases.retrieval import evaluate_retrieval, ingest, scrub_paths, search, source_count
@@ -99,6 +116,7 @@ __all__ = [
     "AcceleratorDetail",
     "AppContext",
     "BreakEven",
+    "BreakEvenPrice",
     "CatalogEntry",
     "Comparison",
     "ComplianceResult",
@@ -107,10 +125,13 @@ __all__ = [
     "CorpusError",
     "CostEstimate",
     "CostRequest",
+    "DataCurrency",
+    "DataStatus",
     "Domain",
     "Figure",
     "InferenceEstimate",
     "InferenceRequest",
+    "ImportResult",
     "IngestReport",
     "InvalidInputError",
     "Kind",
@@ -118,12 +139,18 @@ __all__ = [
     "LazyDatabase",
     "LazyDomain",
     "OptimizerError",
+    "PackChange",
+    "PackDiff",
+    "PackStatus",
     "Passage",
     "PlanChoice",
     "PriceRange",
     "PurchasePlan",
     "PurchaseRequest",
     "Relaxation",
+    "RollbackResult",
+    "Screening",
+    "ScreeningMatch",
     "SearchFilters",
     "TrainingEstimate",
     "TrainingRequest",
@@ -138,6 +165,10 @@ __all__ = [
     "coerce_numbers",
     "compare",
     "compliance_timeline",
+    "data_diff",
+    "data_import",
+    "data_rollback",
+    "data_status",
     "data_version",
     "day",
     "estimate_cost",
@@ -159,6 +190,7 @@ __all__ = [
     "month_starts",
     "parse_global_batch",
     "quantity",
+    "read_pack_file",
     "recommend",
     "scrub_paths",
     "search",
@@ -169,6 +201,7 @@ __all__ = [
     "validate_serving_estimator",
     "what_if",
     "whatif_change",
+    "with_buyer_names",
     "with_license_risk",
     "WorkCancelledError",
     "WorkControl",

@@ -87,6 +87,8 @@ def recommend_scenario(ctx: ScenarioContext, request: PurchaseRequest, change: W
         OptimizerError: unknown SKU or country, a change that leaves nothing to choose, or a refused value.
     """
     app = ctx.app
+    if "break_even_prices" not in request.model_fields_set:  # a sweep summarises plans: skip the extra solves
+        request = request.model_copy(update={"break_even_prices": False})
     if change is not None:
         from optimizer.whatif import apply_change
 

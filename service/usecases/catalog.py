@@ -78,6 +78,7 @@ class AcceleratorDetail(BaseModel):
     computed: dict[str, Any]
     nodes: list[dict[str, Any]]
     networks: list[str]
+    systems: list[dict[str, Any]] = Field(default_factory=list, description="Rack-scale systems built on the part.")
 
     def figures(self) -> list[tuple[str, Figure]]:
         """(name, figure) pairs in display order."""
@@ -104,15 +105,23 @@ def catalog_show(ctx: AppContext, sku: str) -> AcceleratorDetail:
                   "tpp_precision": m.precision, "performance_density": _round(m.pd, 3)},
         nodes=[n.model_dump(mode="json", exclude_none=True) for n in cat.nodes_for(acc.id)],
         networks=[n.id for n in cat.networks_for(acc.vendor)],
+        systems=[x.model_dump(mode="json", exclude_none=True) for x in cat.systems.values() if x.accelerator == acc.id],
     )
 
 
 def check_compliance(ctx: AppContext, sku: str, *, buyer_country: str, date: dt.date | str | None = None,
-                     buyer_kind: str = "commercial", headquarters_country: str | None = None) -> ComplianceResult:
-    """Export-control verdict for an accelerator, buyer and date (default today), with every rule that fired."""
+                     buyer_kind: str = "commercial", headquarters_country: str | None = None,
+                     buyer_name: str | None = None, buyer_parent: str | None = None,
+                     via_country: str | None = None) -> ComplianceResult:
+    """Export-control verdict for an accelerator, buyer and date (default today), with every rule that fired.
+
+    ``buyer_name`` and ``buyer_parent`` are screened against the Entity List parties of the screening pack (and the
+    Affiliates rule); ``via_country`` is the country the items are re-exported or trans-shipped from.
+    """
     when = dt.date.today() if date is None else day(date, what="date")
     buyer = Buyer(country=buyer_country, kind=buyer_kind,  # type: ignore[arg-type]
-                  headquarters_country=headquarters_country, on=when)
+                  headquarters_country=headquarters_country, on=when, name=buyer_name, parent=buyer_parent,
+                  via_country=via_country)
     return ctx.domain.engine.check(sku, buyer)
 
 

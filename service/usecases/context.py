@@ -45,6 +45,18 @@ class LazyDomain:
         holder._domain = domain
         return holder
 
+    @classmethod
+    def loaded(cls, load: Callable[[], Domain]) -> LazyDomain:
+        """A holder loaded now that can :meth:`reload` from the same loader (a bad catalog fails at once)."""
+        holder = cls(load)
+        holder.get()
+        return holder
+
+    def reload(self) -> None:
+        """Drop the loaded domain; the next :meth:`get` loads it again (after data packs change)."""
+        with self._lock:
+            self._domain = None
+
     def get(self) -> Domain:
         """The domain, loaded once."""
         if self._domain is None:

@@ -38,7 +38,8 @@ def recommend(ctx: AppContext, request: PurchaseRequest) -> PurchasePlan:
         return recommend_hedged(ctx, request)
     dom, s = ctx.domain, ctx.settings.solver
     return solve(dom.catalog, dom.engine, request, cache=dom.cache, time_limit_s=s.time_limit_s,
-                 num_workers=s.num_workers, pareto_points=ctx.settings.limits.max_pareto_points)
+                 num_workers=s.num_workers, pareto_points=ctx.settings.limits.max_pareto_points,
+                 max_break_even_parts=s.break_even_parts)
 
 
 def what_if(ctx: AppContext, request: PurchaseRequest, changes: WhatIfChange) -> WhatIfResult:

@@ -63,6 +63,9 @@ def single_workload_request(
     buyer_country: str = "CN",
     buyer_kind: str = "commercial",
     on: str | dt.date | None = None,
+    buyer_name: str | None = None,
+    buyer_parent: str | None = None,
+    via_country: str | None = None,
     objective: str | None = None,
     license_required: str | None = None,
     accept_license_risk: bool = False,
@@ -128,6 +131,9 @@ def single_workload_request(
     buyer: dict[str, Any] = {"country": buyer_country, "kind": buyer_kind}
     if on is not None:
         buyer["date"] = day(on, what="date")
+    for key, value in (("name", buyer_name), ("parent", buyer_parent), ("via_country", via_country)):
+        if value is not None and value.strip():
+            buyer[key] = value.strip()
     policy: dict[str, Any] = {"vendor_deny": list(vendor_deny), "allow_restricted": allow_restricted}
     if license_required is not None:
         policy["license_required"] = license_required
@@ -167,4 +173,16 @@ def with_license_risk(request: PurchaseRequest, accept: bool) -> PurchaseRequest
         data["accept_license_risk"] = True
     elif accept and "license_required" not in request.policy.model_fields_set:
         data["policy"] = {**data["policy"], "license_required": ACCEPT_LICENSE_RISK}
+    return PurchaseRequest.model_validate(data)
+
+
+def with_buyer_names(request: PurchaseRequest, *, name: str | None = None, parent: str | None = None,
+                     via_country: str | None = None) -> PurchaseRequest:
+    """The request with the buyer's name, parent and shipping route replaced where given (flags over a file)."""
+    updates = {k: v.strip() for k, v in (("name", name), ("parent", parent), ("via_country", via_country))
+               if v is not None and v.strip()}
+    if not updates:
+        return request
+    data = request.model_dump(include=set(PurchaseRequest.model_fields))
+    data["buyer"] = {**data["buyer"], **updates}
     return PurchaseRequest.model_validate(data)

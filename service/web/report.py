@@ -57,6 +57,12 @@ _TEXT: dict[str, dict[str, str]] = {
         "events": "Events of the scenario set",
         "grade": "Grade",
         "basis": "Basis",
+        "data_as_of": "Data as of",
+        "break_even": "Break-even prices of parts with no sourced price",
+        "be_price": "Chosen below (per accelerator)",
+        "be_plan": "Plan at that price",
+        "be_missing": "Missing figures",
+        "screening": "Entity screening",
     },
     "zh": {
         "title": "采购方案备忘录",
@@ -92,6 +98,12 @@ _TEXT: dict[str, dict[str, str]] = {
         "events": "情景集中的事件",
         "grade": "等级",
         "basis": "依据",
+        "data_as_of": "数据截至",
+        "break_even": "无来源价格部件的盈亏平衡价格",
+        "be_price": "低于此单卡价格时入选",
+        "be_plan": "届时方案",
+        "be_missing": "缺失数据",
+        "screening": "实体清单筛查",
     },
 }
 

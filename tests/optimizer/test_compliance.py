@@ -8,8 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from optimizer.catalog import Catalog
-from optimizer.compliance import Buyer, BuyerPolicy, ComplianceEngine, load_engine
-from optimizer.compliance.engine import load_countries
+from optimizer.compliance import Buyer, BuyerPolicy, ComplianceEngine, load_countries, load_engine
 from optimizer.compliance.schema import RulePack
 from optimizer.errors import CatalogError, UnknownCountryError, UnknownSkuError
 

@@ -125,6 +125,28 @@ CLAIMS: list[Claim] = [
      lambda e: _band(e, 1)),
     ("rule-2025-2026-h200-case-by-case-en", r"imposes a (\d+)% tariff",
      lambda e: (_p(e, "us-2026-01-chip-tariff", "fraction") * 100,)),
+    # 2025-2026 events: the Affiliates rule and its suspension, the conditions of 91 FR 1684, Malaysia's permit
+    ("rule-2025-2026-affiliates-entity-list-en", r"On (\d{4}-\d{2}-\d{2}) an interim final rule",
+     lambda e: (str(_rule(e, "us-2025-09-affiliates-rule").effective_from),)),
+    ("rule-2025-2026-affiliates-entity-list-en", r"suspended the Affiliates rule for one year, to (\d{4}-\d{2}-\d{2})",
+     lambda e: (str(_rule(e, "us-2025-09-affiliates-rule").suspensions[0].until),)),
+    ("rule-2025-2026-affiliates-entity-list-en", r"On (\d{4}-\d{2}-\d{2}), as part of the US–China trade",
+     lambda e: (str(_rule(e, "us-2025-09-affiliates-rule").suspensions[0].since),)),
+    ("rule-2025-2026-affiliates-entity-list-en", r"after 9 November 2026 the status of the rule is (unknown)",
+     lambda e: ("unknown" if str(_rule(e, "us-2025-09-affiliates-rule").status_unknown_after) == "2026-11-09"
+                else "?",)),
+    ("rule-2025-2026-affiliates-entity-list-zh", r"暂停一年，至(\d{4})年(\d+)月(\d+)日",
+     lambda e: tuple(int(x) for x in str(_rule(e, "us-2025-09-affiliates-rule").suspensions[0].until).split("-"))),
+    ("events-2025-2026-supply-transit-en", r"under TPP ([\d,]+) and DRAM bandwidth ([\d,]+) GB/s",
+     lambda e: (_p(e, "us-2026-01-case-by-case", "tpp_below"), _p(e, "us-2026-01-case-by-case", "dram_gbps_below"))),
+    ("events-2025-2026-supply-transit-en", r"China volumes stay at or below (\d+)% of US shipments",
+     lambda e: (50 if "50%" in (_rule(e, "us-2026-01-case-by-case").params.volume_cap or "") else -1,)),
+    ("events-2025-2026-supply-transit-en", r"\*\*(\d{4}-\d{2}-\d{2}):\*\* Malaysia",
+     lambda e: (str(_rule(e, "my-2025-07-strategic-trade-permit").effective_from),)),
+    ("events-2025-2026-supply-transit-en", r"\*\*(\d{4}-\d{2}-\d{2}): AI Diffusion is still law",
+     lambda e: (str(_rule(e, "us-2026-05-gao-ai-diffusion").effective_from),)),
+    ("events-2025-2026-supply-transit-en", r"\*\*(\d{4}-\d{2}-\d{2}): customs checks",
+     lambda e: (str(_rule(e, "cn-2025-10-customs-checks").effective_from),)),
 ]
 
 

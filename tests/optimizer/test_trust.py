@@ -192,13 +192,15 @@ def test_h20_in_may_2025_is_not_recommended_by_default(catalog: Catalog, engine:
 
 def test_case_by_case_licences_need_the_buyer_to_accept_the_risk(catalog: Catalog, engine: ComplianceEngine,
                                                                  cache: EstimateCache) -> None:
-    req = _req("CN", "2026-02-15", skus=["h200", "h20"])
+    req = _req("CN", "2026-02-15", skus=["h200", "h20", "ascend-910c"])
     assert engine.check("h200", _buyer(req)).license_outlook == "case_by_case"
     default = _plan(catalog, engine, cache, req)
     row = _row(default, "h200")
     assert row.status == "blocked by policy" and "accept-license-risk" in row.reason
     assert "h200" not in {i.sku for i in default.items}
-    assert _row(default, "h20").status in ("chosen", "feasible")  # licences assured: admitted by default
+    assert _row(default, "ascend-910c").status == "chosen"
+    h20 = _row(default, "h20")  # licences granted, but NVIDIA stopped H20 production in Aug 2025 (facts.md U2)
+    assert h20.status == "excluded" and "U2" in h20.reason and "2025-08-22" in h20.reason
     opted = _plan(catalog, engine, cache, req.model_copy(update={"accept_license_risk": True}))
     assert "h200" in {i.sku for i in opted.items}
     assert opted.time_days is not None and default.time_days is not None and opted.time_days < default.time_days
@@ -213,13 +215,14 @@ def _buyer(req: PurchaseRequest) -> Any:
 # ------------------------------------------------------------------ 5. weakly priced parts
 def test_buyer_can_exclude_weakly_priced_parts(catalog: Catalog, engine: ComplianceEngine,
                                                cache: EstimateCache) -> None:
-    req = _req("CN", "2026-02-15", skus=["h200", "ascend-910b"], accept_license_risk=True)
+    req = _req("CN", "2026-02-15", skus=["mi300x", "h200", "ascend-910b"], accept_license_risk=True)
     table = build_table(catalog, engine, req, cache)
-    assert table.skus["h200"].price_grade == "W"  # the only H200 China price is a social-media post
+    assert table.skus["mi300x"].price_grade == "W"  # street pricing from a spec aggregator only
+    assert table.skus["h200"].price_grade == "S"  # Reuters, 2025-12-31 (facts.md U16)
     strict = build_table(catalog, engine, req.model_copy(update={"exclude_weak_prices": True}), cache)
-    assert not [o for o in strict.options if o.sku == "h200"]
-    assert any(e.sku == "h200" and "grade W" in e.reason for e in strict.exclusions)
-    assert [o for o in strict.options if o.sku == "ascend-910b"]
+    assert not [o for o in strict.options if o.sku == "mi300x"]
+    assert any(e.sku == "mi300x" and "grade W" in e.reason for e in strict.exclusions)
+    assert [o for o in strict.options if o.sku == "ascend-910b"] and [o for o in strict.options if o.sku == "h200"]
 
 
 # ------------------------------------------------------------------ 4. correct relaxations
