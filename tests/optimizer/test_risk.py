@@ -40,27 +40,35 @@ def _selection(items: Any) -> dict[str, int]:
 # ------------------------------------------------------------------------------------------ derivation
 def test_events_follow_the_licence_outlooks_and_china_side_measures(catalog: Catalog, engine: ComplianceEngine
                                                                    ) -> None:
-    req = _req()
+    # August 2025: the H20 sells under a granted licence (production stops on 2025-08-22), before the customs checks
+    req = _req(buyer={"country": "CN", "date": "2025-08-15"})
     table = build_table(catalog, engine, req, CACHE)
     events = {e.id: e for e in scenario_events(table, catalog, engine, load_defaults(), RiskSettings())}
     d = load_defaults().outlooks
     h20 = events["licence:h20"]
     assert isinstance(h20, LicenceEvent) and h20.outlook == "granted"
     assert (h20.revoke, h20.pause) == (d["granted"].revoke, d["granted"].pause)
-    h200 = events["licence:h200"]
-    assert isinstance(h200, LicenceEvent) and h200.outlook == "case_by_case" and h200.revoke == 0.30
-    assert h200.group == h20.group == "us-licences"  # declared correlated: the April 2025 letters came together
     assert "licence:ascend-910c" not in events  # domestic, no licence
     tight = events["tightening:h20"]  # China-side guidance on the H20 (caution for a commercial buyer)
     assert isinstance(tight, TighteningEvent) and tight.probability == 0.20
-    customs = events["delay:h20"]  # US-origin part into China after the customs checks of October 2025
-    assert isinstance(customs, DelayEvent) and customs.group == "cn-customs" and customs.probability == 0.30
+    ordinary = events["delay:h20"]  # no customs checks yet: an ordinary delivery slip
+    assert isinstance(ordinary, DelayEvent) and ordinary.group != "cn-customs"
     hbm = events["delay:ascend-910c"]  # the engine's imported-HBM warning
     assert isinstance(hbm, DelayEvent) and hbm.group == "hbm-supply"
     assert isinstance(events["price:h20"], PriceEvent)
     ranged = {o.sku for o in table.options if o.blocked is None and o.cost_high > o.cost_low}
     assert {e.sku for e in events.values() if isinstance(e, PriceEvent)} == ranged  # a single figure: no event
     assert all(e.grade == "A" for e in events.values())
+
+    # March 2026: the H20 is no longer made; the H200 is reviewed case by case and meets China's customs checks
+    table = build_table(catalog, engine, _req(), CACHE)
+    later = {e.id: e for e in scenario_events(table, catalog, engine, load_defaults(), RiskSettings())}
+    assert not any(k.endswith(":h20") for k in later)
+    h200 = later["licence:h200"]
+    assert isinstance(h200, LicenceEvent) and h200.outlook == "case_by_case" and h200.revoke == 0.30
+    assert h200.group == h20.group == "us-licences"  # declared correlated: the April 2025 letters came together
+    customs = later["delay:h200"]  # US-origin part into China after the customs checks of October 2025
+    assert isinstance(customs, DelayEvent) and customs.group == "cn-customs" and customs.probability == 0.30
 
 
 def test_state_funded_buyers_face_tightening_on_every_foreign_part(catalog: Catalog, engine: ComplianceEngine
@@ -77,17 +85,17 @@ def test_state_funded_buyers_face_tightening_on_every_foreign_part(catalog: Cata
 def test_settings_override_drop_replace_and_scale_events(catalog: Catalog, engine: ComplianceEngine) -> None:
     table = build_table(catalog, engine, _req(), CACHE)
     settings = RiskSettings(
-        outlooks={"case_by_case": {"revoke": 0.5, "pause": 0.0}}, drop=["tightening:h20"],
+        outlooks={"case_by_case": {"revoke": 0.5, "pause": 0.0}}, drop=["tightening:h200"],
         events=[DelayEvent(id="delay:h200", sku="H200", probability=0.9, days=DayRange(low=1, high=2))],
         probability_scale=0.5)
     events = {e.id: e for e in scenario_events(table, catalog, engine, load_defaults(), settings)}
     h200 = events["licence:h200"]
     assert isinstance(h200, LicenceEvent) and math.isclose(h200.revoke, 0.25) and h200.pause == 0
     assert h200.basis == "set by the request"
-    assert "tightening:h20" not in events
+    assert "tightening:h200" not in events
     delay = events["delay:h200"]
     assert isinstance(delay, DelayEvent) and delay.sku == "h200" and math.isclose(delay.probability, 0.45)
-    price = events["price:h20"]
+    price = events["price:h200"]
     assert isinstance(price, PriceEvent) and math.isclose(price.low + price.base + price.high, 1.0)
     with pytest.raises(UnknownSkuError):
         scenario_events(table, catalog, engine, load_defaults(),
@@ -255,13 +263,13 @@ def test_the_same_seed_gives_the_same_result(catalog: Catalog, engine: Complianc
 
 def test_a_hedge_against_likely_revocation_leaves_the_revocable_part(catalog: Catalog, engine: ComplianceEngine
                                                                     ) -> None:
-    req = _req(skus=["h200", "ascend-910c"])
+    req = _req(skus=["h200", "ascend-910b"])
     today = recommend(catalog, engine, req, cache=CACHE)
     assert {i.sku for i in today.items} == {"h200"}  # cheaper, licence case by case
     plan = recommend_hedged(catalog, engine, req, RiskSettings(outlooks={"case_by_case": {"revoke": 0.9}},
                                                                 samples=40), cache=CACHE)
     r = plan.risk
-    assert r is not None and {i.sku for i in r.items} == {"ascend-910c"}
+    assert r is not None and {i.sku for i in r.items} == {"ascend-910b"}
     assert r.probability_on_time.hedged is not None and r.probability_on_time.base is not None
     assert r.probability_on_time.hedged > r.probability_on_time.base
     assert r.value_of_hedging is not None and r.value_of_hedging.probability_on_time_gain > 0
@@ -281,7 +289,7 @@ def test_the_editable_scenario_set_round_trips(catalog: Catalog, engine: Complia
     again = risk_scenarios(catalog, engine, req, RiskSettings.model_validate(out.settings.model_dump(mode="json")),
                            cache=CACHE)
     assert [(s.name, s.probability) for s in again.scenarios] == [(s.name, s.probability) for s in out.scenarios]
-    assert "h20" in out.candidates
+    assert "h200" in out.candidates and "h20" not in out.candidates  # no longer made by March 2026
 
 
 def test_a_cancelled_request_stops_the_hedge(catalog: Catalog, engine: ComplianceEngine) -> None:
