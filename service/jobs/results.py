@@ -14,12 +14,15 @@ from service.usecases import InvalidInputError
 PLAN_FIELDS = ("plan_status", "parts", "items", "nodes", "accelerators", "total_cost_low", "total_cost",
                "total_cost_high", "currency", "time_days", "binding_constraints", "domestic_share", "country", "date",
                "objective", "budget_amount", "message")
-TAIL_FIELDS = ("error", "duration_ms", "attempts")
+TAIL_FIELDS = ("error", "duration_ms", "attempts", "worker")
 FORMATS = ("jsonl", "csv", "parquet")
 
 
 def result_row(stored: dict[str, Any]) -> dict[str, Any]:
-    """One flat row: ``scenario_id``, the swept values (keyed by their paths), ``status``, the plan, the error."""
+    """One flat row: ``scenario_id``, the swept values, ``status``, the plan, the error and the ``worker``.
+
+    The swept values are keyed by their paths; ``worker`` names the host, Ray node and process that computed it.
+    """
     result = stored.get("result") or {}
     row: dict[str, Any] = {"scenario_id": stored["scenario_id"]}
     row.update(stored.get("swept") or {})
@@ -29,6 +32,7 @@ def result_row(stored: dict[str, Any]) -> dict[str, Any]:
     row["error"] = stored.get("error")
     row["duration_ms"] = round(stored["duration_ms"], 2) if stored.get("duration_ms") is not None else None
     row["attempts"] = stored.get("attempts")
+    row["worker"] = stored.get("worker")  # <coordinator token>@<host>[/<ray node ip>/node:<id>]/pid:<pid>
     return row
 
 

@@ -35,9 +35,10 @@ from optimizer import (
     UnknownSkuError,
     ValidationReport,
 )
-from optimizer.cancel import WorkCancelledError, WorkControl, controlled
+from optimizer.cancel import WorkCancelledError, WorkControl, check_cancelled, checker, commit_point, controlled
 from optimizer.compliance.schema import OUTLOOK_TEXT
 from optimizer.reasons import Why
+from service.usecases.bounds import PHYSICAL_BOUNDS, Bound
 from service.usecases.catalog import (
     AcceleratorDetail,
     CatalogEntry,
@@ -49,7 +50,8 @@ from service.usecases.catalog import (
 )
 from service.usecases.context import AppContext, Domain, LazyDatabase, LazyDomain
 from service.usecases.estimates import estimate_cost, estimate_inference, estimate_training, validate_estimator
-from service.usecases.numbers import coerce_numbers, day, fraction, human_numbers, money, quantity
+from service.usecases.limits import LimitExceededError, check_sweep_size, check_work_limits
+from service.usecases.numbers import IsoDate, coerce_numbers, day, fraction, human_numbers, money, quantity, strict_date
 from service.usecases.planning import recommend, what_if, whatif_change
 from service.usecases.requests import (
     ACCEPT_LICENSE_RISK,
@@ -143,6 +145,16 @@ __all__ = [
     "WorkCancelledError",
     "WorkControl",
     "controlled",
+    "Bound",
+    "IsoDate",
+    "PHYSICAL_BOUNDS",
+    "strict_date",
+    "LimitExceededError",
+    "check_sweep_size",
+    "check_work_limits",
+    "check_cancelled",
+    "checker",
+    "commit_point",
 ]
 
 
