@@ -20,6 +20,17 @@ Only chunks listed in the manifest are ever returned, which makes ingestion atom
 :mod:`corpus.manifest`). Ingestions are serialised across processes by a lock file next to the manifest
 (:mod:`corpus.locking`), so one never takes another's uncommitted vectors for crash leftovers.
 
+Cancellation: :meth:`CorpusIndex.ingest` takes a ``check`` callable, called while it waits for the lock, between
+files, every few hundred chunks it tokenizes and between embedding batches; when it raises (the request was
+cancelled), the vectors written but not committed are deleted and the lock is released at once. A
+``before_commit`` callable is called just before the final manifest commit (the request's commit point).
+
+Shared index: with a Chroma server several instances share the vectors, so the manifest lives in the shared
+database (:mod:`corpus.shared_manifest`) and every instance sees one index. The collection is marked with the id
+of the manifest that manages it; an instance whose manifest is another one (a fresh data folder, a different
+database) refuses to read or write it instead of taking the other's vectors for leftovers. A read-only index
+(``procure search``) never creates, marks or cleans anything.
+
 Live index: every search compares the manifest's generation number with the one its state was built from.
 When another process (``procure ingest`` next to a running service) has committed, the state is rebuilt and,
 for the embedded store, the Chroma client is reopened (given a ``client_factory``), because an embedded
@@ -49,6 +60,7 @@ from corpus.loaders import find_sources, read_document
 from corpus.locking import IngestLock, WaitCallback
 from corpus.manifest import ChunkRecord, DocumentUpdate, Manifest, pipeline_signature
 from corpus.rerank import Candidate, ConceptCoverageReranker, Reranker
+from corpus.shared_manifest import AdvisoryLock, SqlManifest
 from corpus.text import cjk_ratio, is_identifier
 from corpus.types import (
     KINDS,
@@ -98,6 +110,28 @@ MIN_DENSE_PER_LANGUAGE = 10
 """When the approximate neighbours hold fewer rows of a language, that language is scored exactly."""
 SUBSET_SHARE = 0.25
 """A filter that keeps less than this share of the rows is scored on the gathered rows, not the whole matrix."""
+CHECK_EVERY_CHUNKS = 256
+"""Chunks tokenized or embedded between two cancellation checks during ingestion."""
+OWNER_KEY = "procure_manifest"
+"""Chroma collection metadata key naming the manifest that manages the collection (shared indexes)."""
+
+Check = Callable[[], None]
+"""Raises to stop an ingestion (a cancelled request); called at safe points."""
+
+
+class _NoCollection:
+    """A Chroma collection that does not exist yet, seen by a read-only index (opening it would create it)."""
+
+    metadata: dict[str, Any] | None = None
+
+    def count(self) -> int:
+        return 0
+
+    def get(self, **_: Any) -> dict[str, Any]:
+        return {"ids": [], "embeddings": []}
+
+    def query(self, **_: Any) -> dict[str, Any]:
+        return {"ids": [[]]}
 
 ProgressCallback = Callable[[int, int, str], None]
 """Called as ``progress(done, total, current_file_name)`` while ingesting."""
@@ -290,7 +324,7 @@ class CorpusIndex:
     Build one with :func:`open_index`; it is safe to share between threads.
 
     Args:
-        manifest: The SQLite manifest.
+        manifest: The SQLite manifest, or the shared one in the service database (:class:`SqlManifest`).
         client: A Chroma client (PersistentClient, HttpClient or EphemeralClient).
         collection: Base name of the Chroma collection (the embedding signature is appended).
         embedder: Embedding function for passages and queries.
@@ -304,12 +338,17 @@ class CorpusIndex:
             :class:`~corpus.rerank.Reranker` (e.g. a cross-encoder) or None for fused order.
         rerank_weight: Weight of the reranker's relevance next to the scaled fused score.
         mix_languages: Without a language filter, reserve places in the top k for the other language.
+        lock: The ingestion lock (default a lock file at ``lock_path``); :func:`corpus.shared_manifest.database_lock`
+            for a shared manifest.
+        shared: The vectors are shared with other instances (a Chroma server): the collection is marked with this
+            manifest's id, and a collection marked by another manifest is refused.
+        read_only: Searching only: nothing is created, marked or cleaned; :meth:`ingest` is refused.
     """
 
     def __init__(
         self,
         *,
-        manifest: Manifest,
+        manifest: Manifest | SqlManifest,
         client: ClientAPI,
         collection: str,
         embedder: Embedder,
@@ -321,15 +360,20 @@ class CorpusIndex:
         reranker: Reranker | None | Literal["heuristic"] = "heuristic",
         rerank_weight: float = RERANK_WEIGHT,
         mix_languages: bool = True,
+        lock: IngestLock | AdvisoryLock | None = None,
+        shared: bool = False,
+        read_only: bool = False,
     ) -> None:
         self.manifest = manifest
+        self.shared = shared
+        self.read_only = read_only
         self.reranker: Reranker | None = (
             ConceptCoverageReranker(tokenizer, glossary) if reranker == "heuristic" else reranker  # type: ignore[assignment]
         )
         self.rerank_weight = rerank_weight
         self.mix_languages = mix_languages
         self._title_tokens: dict[str, Counter[str]] = {}
-        self.ingest_lock = IngestLock(lock_path or manifest.path.with_name(f"{manifest.path.stem}.ingest.lock"))
+        self.ingest_lock = lock or IngestLock(lock_path or manifest.path.with_name(f"{manifest.path.stem}.ingest.lock"))
         self.ingest_wait_s = ingest_wait_s
         self.embedder = embedder
         self.tokenizer = tokenizer
@@ -339,7 +383,12 @@ class CorpusIndex:
         self._client_factory = client_factory
         self._collection_base = collection
         self.collection: Collection = self._open_collection(client)
+        self._guard(writing=False)
         self._own_generations: set[int] = set()
+        self._written: set[str] = set()
+        """Chunk ids whose vectors the running ingestion wrote (deleted again if it stops before committing)."""
+        self._check: Check | None = None
+        """The running ingestion's cancellation check."""
         self.reopened = 0
         """How many times the Chroma client was reopened to see another process's ingestion."""
         self._state_lock = threading.Lock()
@@ -354,6 +403,8 @@ class CorpusIndex:
             try:  # an existing collection is opened without writing to it
                 return client.get_collection(name, embedding_function=function)  # type: ignore[arg-type]
             except Exception:  # chromadb raises NotFoundError or ValueError depending on the version
+                if self.read_only:
+                    return _NoCollection()  # type: ignore[return-value]
                 return client.get_or_create_collection(
                     name,
                     embedding_function=function,  # type: ignore[arg-type]
@@ -361,6 +412,28 @@ class CorpusIndex:
                 )
         except Exception as exc:  # chromadb raises many types (connection, validation, sqlite)
             raise IndexUnavailableError(f"cannot open the Chroma collection {self._collection_base!r}: {exc}") from None
+
+    def _guard(self, *, writing: bool) -> None:
+        """Refuse a shared collection that another manifest manages; claim an unmarked one before writing.
+
+        Raises:
+            IndexUnavailableError: the collection is marked with another manifest's id.
+        """
+        if not self.shared:
+            return
+        marker = (self.collection.metadata or {}).get(OWNER_KEY)
+        mine = self.manifest.get_meta("manifest_id")
+        if marker is not None and marker != mine:
+            raise IndexUnavailableError(
+                f"the Chroma collection {self.collection.name!r} holds another index's vectors (managed by manifest "
+                f"{marker}, this one is {mine or 'new'}); every instance that shares a Chroma server must share its "
+                "database: point PROCURE_DATABASE_URL at the one that holds that index")
+        if marker is None and writing:
+            mine = mine or self.manifest.ensure_id()
+            try:
+                self.collection.modify(metadata={**(self.collection.metadata or {}), OWNER_KEY: mine})
+            except Exception as exc:  # chromadb raises many types (connection, validation)
+                raise IndexUnavailableError(f"cannot mark the Chroma collection as this index's: {exc}") from None
 
     def _reopen_client(self) -> None:
         """Open Chroma afresh: an embedded client only sees another process's writes after a reopen."""
@@ -416,6 +489,8 @@ class CorpusIndex:
         wait_s: float | None = None,
         on_wait: WaitCallback | None = None,
         atomic: bool = False,
+        check: Check | None = None,
+        before_commit: Check | None = None,
     ) -> IngestReport:
         """Ingest a file or a folder, incrementally and atomically per document (or as a whole with ``atomic``).
 
@@ -435,6 +510,10 @@ class CorpusIndex:
             atomic: Commit the whole run in one manifest transaction, so searches see all of it or none of it
                 (the HTTP route does this); by default every ``WRITE_BATCH_CHUNKS`` chunks are committed as they
                 are written, so an interrupted ingestion of a large folder keeps what it finished.
+            check: Called at safe points (waiting for the lock, between files, every ``CHECK_EVERY_CHUNKS``
+                chunks); when it raises, the uncommitted vectors are deleted, the lock released and the error
+                propagates.
+            before_commit: Called just before the last manifest commit; when it raises nothing is committed.
 
         Returns:
             What changed.
@@ -442,87 +521,125 @@ class CorpusIndex:
         Raises:
             SourceError: The path is missing or outside ``allowed_root``, or a single file cannot be parsed.
             IndexBusyError: Another ingestion held the write lock for longer than ``wait_s``.
+            IndexUnavailableError: A read-only index, or a shared collection managed by another manifest.
         """
+        if self.read_only:
+            raise IndexUnavailableError("this index was opened read-only (for searching); ingest from `procure "
+                                        "ingest` or the service")
         started = time.perf_counter()
         root = self._check_path(path, allowed_root)
         files = find_sources(root)
-        single = root.is_file()
         report = IngestReport(root=str(root))
-        with self.ingest_lock.hold(timeout=self.ingest_wait_s if wait_s is None else wait_s, on_wait=on_wait):
-            self._current()  # another process may have ingested: see its vectors before writing next to them
-            # Under the lock nobody else has uncommitted vectors, so every vector the manifest lacks is a leftover.
-            stored = self._collect_garbage()
-            lacking = {r.doc_id for r in self._reload().records if r.chunk_id not in stored}
-            staged: list[DocumentUpdate] = []
-            known = self.manifest.documents()
-            seen: dict[str, str] = {}
-            kept_paths: set[str] = set()
-            pending: list[DocumentUpdate] = []
-            for done, file in enumerate(files):
-                if progress:
-                    progress(done, len(files), file.name)
-                if not file.resolve().is_relative_to(root if root.is_dir() else root.parent):
-                    # a symbolic link (or a link inside a linked folder) leading out of the ingested folder
-                    report.failed.append(IngestFailure(path=str(file), error="links outside the ingested folder"))
-                    kept_paths.add(str(file.resolve()))
-                    continue
-                try:
-                    doc = read_document(file)
-                except SourceError as exc:
-                    if single:
-                        raise
-                    report.failed.append(IngestFailure(path=str(file), error=exc.message))
-                    kept_paths.add(str(file.resolve()))
-                    continue
-                if doc.doc_id in seen:
-                    clash = f"document id {doc.doc_id!r} is also used by {seen[doc.doc_id]}"
-                    report.failed.append(IngestFailure(path=str(file), error=clash))
-                    continue
-                seen[doc.doc_id] = doc.path or str(file)
-                old = known.get(doc.doc_id)
-                same = old is not None and (old.content_hash, old.pipeline, old.path) == (
-                    doc.content_hash,
-                    self.pipeline,
-                    doc.path,
-                )
-                if same and doc.doc_id in lacking:
-                    report.repaired.append(doc.doc_id)  # vectors lost (deleted or damaged store): embed again
-                elif same:
-                    report.unchanged.append(doc.doc_id)
-                    continue
-                chunks = chunk_document(doc)
-                tokens = [self.tokenizer.words(index_text(doc, c)) for c in chunks]
-                pending.append(DocumentUpdate(doc, chunks, tokens))
-                if not same:
-                    (report.updated if old else report.added).append(doc.doc_id)
-                if sum(len(u.chunks) for u in pending) >= WRITE_BATCH_CHUNKS:
-                    report.chunks_written += self._store_vectors(pending)
-                    staged.extend(pending)
-                    pending = []
-                    if not atomic:
-                        self._commit(staged, [])
-                        staged = []
-            report.chunks_written += self._store_vectors(pending)
-            staged.extend(pending)
-            gone: list[str] = []
-            if progress:
-                progress(len(files), len(files), "")
-            if not single:
-                gone = [
-                    rec.doc_id
-                    for rec in known.values()
-                    if rec.path
-                    and Path(rec.path).is_relative_to(root)
-                    and rec.doc_id not in seen
-                    and rec.path not in kept_paths
-                ]
-                report.removed.extend(gone)
-            self._commit(staged, gone)
+        with self.ingest_lock.hold(timeout=self.ingest_wait_s if wait_s is None else wait_s, on_wait=on_wait,
+                                   check=check):
+            self._guard(writing=True)
+            self._written, self._check = set(), check
+            try:
+                self._ingest_locked(root, files, report, progress=progress, atomic=atomic, check=check,
+                                    before_commit=before_commit)
+            except Exception:  # a cancelled request, a failed write (a power cut leaves them to the next GC)
+                self._drop_uncommitted()
+                raise
+            finally:
+                self._check = None
         state = self._reload()
         report.documents_total = len({r.doc_id for r in state.records})
         report.chunks_total = len(state.records)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
+
+    def _drop_uncommitted(self) -> None:
+        """Delete the vectors this (stopped) ingestion wrote that no manifest lists; best effort, GC does the rest."""
+        try:
+            stale = self._written - self.manifest.chunk_ids()
+            if stale:
+                self._delete_vectors(stale)
+        except Exception:  # noqa: S110 - the next ingestion collects what is left
+            pass
+        self._written = set()
+
+    def _ingest_locked(self, root: Path, files: list[Path], report: IngestReport, *,
+                       progress: ProgressCallback | None, atomic: bool, check: Check | None,
+                       before_commit: Check | None) -> None:
+        """The body of :meth:`ingest`, run under the write lock."""
+        single = root.is_file()
+        self._current()  # another process may have ingested: see its vectors before writing next to them
+        # Under the lock nobody else has uncommitted vectors, so every vector the manifest lacks is a leftover.
+        stored = self._collect_garbage()
+        lacking = {r.doc_id for r in self._reload().records if r.chunk_id not in stored}
+        staged: list[DocumentUpdate] = []
+        known = self.manifest.documents()
+        seen: dict[str, str] = {}
+        kept_paths: set[str] = set()
+        pending: list[DocumentUpdate] = []
+        for done, file in enumerate(files):
+            if check is not None:
+                check()
+            if progress:
+                progress(done, len(files), file.name)
+            if not file.resolve().is_relative_to(root if root.is_dir() else root.parent):
+                # a symbolic link (or a link inside a linked folder) leading out of the ingested folder
+                report.failed.append(IngestFailure(path=str(file), error="links outside the ingested folder"))
+                kept_paths.add(str(file.resolve()))
+                continue
+            try:
+                doc = read_document(file)
+            except SourceError as exc:
+                if single:
+                    raise
+                report.failed.append(IngestFailure(path=str(file), error=exc.message))
+                kept_paths.add(str(file.resolve()))
+                continue
+            if doc.doc_id in seen:
+                clash = f"document id {doc.doc_id!r} is also used by {seen[doc.doc_id]}"
+                report.failed.append(IngestFailure(path=str(file), error=clash))
+                continue
+            seen[doc.doc_id] = doc.path or str(file)
+            old = known.get(doc.doc_id)
+            same = old is not None and (old.content_hash, old.pipeline, old.path) == (
+                doc.content_hash,
+                self.pipeline,
+                doc.path,
+            )
+            if same and doc.doc_id in lacking:
+                report.repaired.append(doc.doc_id)  # vectors lost (deleted or damaged store): embed again
+            elif same:
+                report.unchanged.append(doc.doc_id)
+                continue
+            chunks = chunk_document(doc)
+            tokens = []
+            for i, c in enumerate(chunks):
+                if check is not None and i % CHECK_EVERY_CHUNKS == 0:
+                    check()
+                tokens.append(self.tokenizer.words(index_text(doc, c)))
+            pending.append(DocumentUpdate(doc, chunks, tokens))
+            if not same:
+                (report.updated if old else report.added).append(doc.doc_id)
+            if sum(len(u.chunks) for u in pending) >= WRITE_BATCH_CHUNKS:
+                report.chunks_written += self._store_vectors(pending)
+                staged.extend(pending)
+                pending = []
+                if not atomic:
+                    self._commit(staged, [])
+                    staged = []
+        report.chunks_written += self._store_vectors(pending)
+        staged.extend(pending)
+        gone: list[str] = []
+        if progress:
+            progress(len(files), len(files), "")
+        if not single:
+            gone = [
+                rec.doc_id
+                for rec in known.values()
+                if rec.path
+                and Path(rec.path).is_relative_to(root)
+                and rec.doc_id not in seen
+                and rec.path not in kept_paths
+            ]
+            report.removed.extend(gone)
+        if before_commit is not None and (staged or gone):
+            before_commit()
+        self._commit(staged, gone)
 
     @staticmethod
     def _check_path(path: Path, allowed_root: Path | None) -> Path:
@@ -543,7 +660,11 @@ class CorpusIndex:
         return root
 
     def _store_vectors(self, pending: list[DocumentUpdate]) -> int:
-        """Embed and upsert the chunks of ``pending`` (invisible to searches until :meth:`_commit`)."""
+        """Embed and upsert the chunks of ``pending`` (invisible to searches until :meth:`_commit`).
+
+        The running ingestion's ``check`` is called between embedding batches.
+        """
+        check = self._check
         if not pending:
             return 0
         ids: list[str] = []
@@ -567,12 +688,14 @@ class CorpusIndex:
                         "end": chunk.end,
                     }
                 )
-        vectors = self.embedder.embed_documents(texts) if texts else None
         for i in range(0, len(ids), CHROMA_BATCH):
-            assert vectors is not None
+            if check is not None:
+                check()
+            vectors = self.embedder.embed_documents(texts[i : i + CHROMA_BATCH])
+            self._written.update(ids[i : i + CHROMA_BATCH])
             self.collection.upsert(
                 ids=ids[i : i + CHROMA_BATCH],
-                embeddings=vectors[i : i + CHROMA_BATCH],
+                embeddings=vectors,
                 documents=documents[i : i + CHROMA_BATCH],
                 metadatas=metadatas[i : i + CHROMA_BATCH],  # type: ignore[arg-type]
             )
@@ -988,7 +1111,7 @@ class CorpusIndex:
 
 def open_index(
     *,
-    manifest_path: Path,
+    manifest_path: Path | None = None,
     client: ClientAPI,
     collection: str,
     embedder: Embedder,
@@ -1000,14 +1123,24 @@ def open_index(
     reranker: Reranker | None | Literal["heuristic"] = "heuristic",
     rerank_weight: float = RERANK_WEIGHT,
     mix_languages: bool = True,
+    manifest: Manifest | SqlManifest | None = None,
+    lock: IngestLock | AdvisoryLock | None = None,
+    shared: bool = False,
+    read_only: bool = False,
 ) -> CorpusIndex:
     """Open (or create) the index; see :class:`CorpusIndex` for the arguments.
+
+    Give ``manifest_path`` (a SQLite manifest file) or an opened ``manifest`` (the shared one).
 
     Raises:
         IndexUnavailableError: The manifest or the Chroma collection cannot be opened.
     """
+    if manifest is None:
+        if manifest_path is None:
+            raise IndexUnavailableError("open_index needs a manifest_path or a manifest")
+        manifest = Manifest(manifest_path)
     return CorpusIndex(
-        manifest=Manifest(manifest_path),
+        manifest=manifest,
         client=client,
         collection=collection,
         embedder=embedder,
@@ -1019,6 +1152,9 @@ def open_index(
         reranker=reranker,
         rerank_weight=rerank_weight,
         mix_languages=mix_languages,
+        lock=lock,
+        shared=shared,
+        read_only=read_only,
     )
 
 
