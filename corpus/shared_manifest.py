@@ -217,6 +217,8 @@ class SqlManifest:
         docs = local.documents()
         if not docs:
             return 0
+        meta = {key: local.get_meta(key) for key in ("embedding", "manifest_id")}
+        generation = local.generation()
         with self.engine.begin() as conn, local.reading() as db:
             for row in db.execute("SELECT doc_id, path, content_hash, pipeline, title, kind, language, published, "
                                   "author, url, body, ingested_at, date_source, details FROM documents"):
@@ -234,11 +236,10 @@ class SqlManifest:
                     batch = []
             if batch:
                 conn.execute(insert(corpus_chunks), batch)
-            for key in ("embedding", "manifest_id"):
-                value = local.get_meta(key)
+            for key, value in meta.items():
                 if value is not None:
                     self._put(conn, key, value)
-            self._put(conn, "generation", str(local.generation() + 1))
+            self._put(conn, "generation", str(generation + 1))
         return len(docs)
 
 

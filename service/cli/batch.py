@@ -251,17 +251,24 @@ def worker(
     Database and Ray outages are waited out with backoff (PROCURE_JOBS__RETRY_MAX_S); the worker's state is
     reported for `procure batch worker-health`.
     """
+    import signal
+    import threading
+
     from service.jobs.daemon import WorkerState, serve, state_path
 
     settings = get_settings()
     state = WorkerState(state_path(settings))
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # `docker stop`, Ctrl-C: leave the job to be resumed, then exit
+        signal.signal(sig, lambda *_: stop.set())
 
     def finished(st: JobStatus) -> None:
         err_console.print(f"job {st.id}: {st.state} ({st.finished}/{st.total})", highlight=False)
 
     err_console.print(f"batch worker: reporting its state to {state.path}", highlight=False)
     serve(settings, executor=executor.value if executor else None, workers=workers, once=once, idle_s=idle_s,
-          state=state, on_finished=finished)
+          state=state, on_finished=finished, stop=stop)
+    state.report("stopped", force=True)
 
 
 @app.command("worker-health")

@@ -86,7 +86,7 @@ def _iso(t: float) -> str:
 
 def serve(settings: Settings, *, executor: str | None = None, workers: int | None = None, once: bool = False,
           idle_s: float = 5.0, state: WorkerState | None = None, stop: threading.Event | None = None,
-          on_finished: Callable[[JobStatus], None] | None = None) -> None:
+          on_finished: Callable[[JobStatus], None] | None = None, runner: str | None = None) -> None:
     """Run unfinished jobs until stopped (or, with ``once``, until a pass finds none left).
 
     Args:
@@ -98,6 +98,7 @@ def serve(settings: Settings, *, executor: str | None = None, workers: int | Non
         state: Where to report (default :func:`state_path`).
         stop: Set it to make the loop return at its next look.
         on_finished: Called with each job's final status.
+        runner: ``module:function`` replacing the scenario runner (fault tests slow it down).
     """
     from service.jobs import manage
 
@@ -121,7 +122,7 @@ def serve(settings: Settings, *, executor: str | None = None, workers: int | Non
                     state.report(f"waiting_for_{what_failed(exc)}", job=job, error=_one_line(exc))
 
                 final = manage.execute(settings, store, job_id, executor=executor, workers=workers,
-                                       on_progress=progress, stop=stop, on_outage=outage)
+                                       on_progress=progress, stop=stop, on_outage=outage, runner=runner)
                 if on_finished is not None:
                     on_finished(final)
             backoff.reset()
@@ -161,4 +162,4 @@ def health(path: Path, max_age_s: float) -> tuple[bool, dict[str, Any]]:
         return False, {"state": "unknown", "error": f"no state report at {path}"}
     age = time.time() - float(data.get("updated", 0))
     data["age_s"] = round(age, 1)
-    return age <= max_age_s and data.get("state") != "failed", data
+    return age <= max_age_s and data.get("state") not in ("failed", "stopped"), data

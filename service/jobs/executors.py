@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
+import socket
 import tempfile
 import threading
 import time
@@ -125,6 +126,8 @@ class RayExecutor:
         self._ray = ray
         self._owns = False
         if not ray.is_initialized():
+            if address:
+                _probe(address)  # ray.init waits minutes for an absent cluster; fail (and back off) at once
             try:
                 if address:
                     ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
@@ -184,6 +187,17 @@ class RayExecutor:
                 self._ray.shutdown()
             except Exception:  # noqa: S110 - the cluster is already gone
                 pass
+
+
+def _probe(address: str, timeout_s: float = 3.0) -> None:
+    """Raise :class:`ExecutorUnavailableError` when nothing listens at a ``[ray://]host:port`` cluster address."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return  # "auto" or another form Ray resolves itself
+    try:
+        socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise ExecutorUnavailableError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}") from None
 
 
 def worker_config(settings: Settings, db_url: str, job_id: str, *, runner: str | None = None) -> WorkerConfig:
