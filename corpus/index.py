@@ -20,16 +20,9 @@ Only chunks listed in the manifest are ever returned, which makes ingestion atom
 :mod:`corpus.manifest`). Ingestions are serialised across processes by a lock file next to the manifest
 (:mod:`corpus.locking`), so one never takes another's uncommitted vectors for crash leftovers.
 
-Cancellation: :meth:`CorpusIndex.ingest` takes a ``check`` callable, called while it waits for the lock, between
-files, every few hundred chunks it tokenizes and between embedding batches; when it raises (the request was
-cancelled), the vectors written but not committed are deleted and the lock is released at once. A
-``before_commit`` callable is called just before the final manifest commit (the request's commit point).
 
-Shared index: with a Chroma server several instances share the vectors, so the manifest lives in the shared
-database (:mod:`corpus.shared_manifest`) and every instance sees one index. The collection is marked with the id
-of the manifest that manages it; an instance whose manifest is another one (a fresh data folder, a different
-database) refuses to read or write it instead of taking the other's vectors for leftovers. A read-only index
-(``procure search``) never creates, marks or cleans anything.
+Ingestion (writing vectors, the manifest commit, cancellation, the shared-collection guard) lives in
+:mod:`corpus.ingestion`; :class:`CorpusIndex` inherits it.
 
 Live index: every search compares the manifest's generation number with the one its state was built from.
 When another process (``procure ingest`` next to a running service) has committed, the state is rebuilt and,
@@ -43,9 +36,8 @@ import hashlib
 import math
 import re
 import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -53,12 +45,17 @@ from typing import TYPE_CHECKING, Any, Literal
 import bm25s
 import numpy as np
 
-from corpus.chunking import chunk_document
 from corpus.embeddings import ChromaEmbeddingFunction, Embedder
-from corpus.errors import IndexUnavailableError, InvalidQueryError, SourceError
-from corpus.loaders import find_sources, read_document
-from corpus.locking import IngestLock, WaitCallback
-from corpus.manifest import ChunkRecord, DocumentUpdate, Manifest, pipeline_signature
+from corpus.errors import IndexUnavailableError, InvalidQueryError
+from corpus.ingestion import (
+    CHROMA_BATCH,
+    INGEST_WAIT_S,
+    Check,
+    IndexWriter,
+    days,
+)
+from corpus.locking import IngestLock
+from corpus.manifest import ChunkRecord, Manifest, pipeline_signature
 from corpus.rerank import Candidate, ConceptCoverageReranker, Reranker
 from corpus.shared_manifest import AdvisoryLock, SqlManifest
 from corpus.text import cjk_ratio, is_identifier
@@ -67,12 +64,8 @@ from corpus.types import (
     LANGUAGES,
     MAX_K,
     MAX_QUERY_CHARS,
-    Chunk,
-    IngestFailure,
-    IngestReport,
     Passage,
     SearchFilters,
-    SourceDocument,
 )
 
 if TYPE_CHECKING:
@@ -92,11 +85,6 @@ ENTITY_BOOST = 0.5
 """A chunk that names every product/identifier of the query (H20, 910B, 3A090) scores up to 1.5× after fusion."""
 EXPANSION_WEIGHT = 0.5
 """Glossary terms count half as much as the user's own words, so a translation never outweighs the question."""
-WRITE_BATCH_CHUNKS = 256
-"""Chunks embedded and committed together; each document is still replaced in one transaction."""
-CHROMA_BATCH = 1_000
-INGEST_WAIT_S = 60.0
-"""Default time an ingestion waits for another one (any process) to release the index's write lock."""
 MIN_OTHER_RELEVANCE = 0.2
 """Least reranker relevance (weighted concept coverage) for a place reserved for the other language."""
 EXACT_MAX_ROWS = 200_000
@@ -110,13 +98,6 @@ MIN_DENSE_PER_LANGUAGE = 10
 """When the approximate neighbours hold fewer rows of a language, that language is scored exactly."""
 SUBSET_SHARE = 0.25
 """A filter that keeps less than this share of the rows is scored on the gathered rows, not the whole matrix."""
-CHECK_EVERY_CHUNKS = 256
-"""Chunks tokenized or embedded between two cancellation checks during ingestion."""
-OWNER_KEY = "procure_manifest"
-"""Chroma collection metadata key naming the manifest that manages the collection (shared indexes)."""
-
-Check = Callable[[], None]
-"""Raises to stop an ingestion (a cancelled request); called at safe points."""
 
 
 class _NoCollection:
@@ -133,12 +114,6 @@ class _NoCollection:
     def query(self, **_: Any) -> dict[str, Any]:
         return {"ids": [[]]}
 
-ProgressCallback = Callable[[int, int, str], None]
-"""Called as ``progress(done, total, current_file_name)`` while ingesting."""
-
-
-def _days(value: Any) -> int:
-    return -1 if value is None else int(value.toordinal())
 
 
 Matrix = np.ndarray[Any, np.dtype[np.float32]]
@@ -196,7 +171,7 @@ class _State:
             row_of={r.chunk_id: i for i, r in enumerate(records)},
             kind=np.array([KINDS.index(r.kind) for r in records], dtype=np.int8),
             language=np.array([LANGUAGES.index(r.language) for r in records], dtype=np.int8),
-            day=np.array([_days(r.date) for r in records], dtype=np.int32),
+            day=np.array([days(r.date) for r in records], dtype=np.int32),
             factual=np.array([r.factual for r in records], dtype=np.bool_),
             doc_index={d: doc_ids == d for d in dict.fromkeys(r.doc_id for r in records)},
             bm25=bm25,
@@ -292,11 +267,6 @@ def _unit_rows(rows: Any) -> Matrix:
     return matrix
 
 
-def index_text(doc: SourceDocument, chunk: Chunk) -> str:
-    """Text indexed for a chunk: document title, section and table header give it context."""
-    return "\n".join(p for p in (doc.title, chunk.section or "", chunk.context, chunk.text) if p)
-
-
 def collection_name(base: str, embedding_signature: str) -> str:
     """Chroma collection for one vector space: ``<base>-<8 hex of the embedding signature>``."""
     return f"{base}-{hashlib.sha1(embedding_signature.encode()).hexdigest()[:8]}"
@@ -318,7 +288,7 @@ def validate_query(query: str, k: int) -> str:
     return text
 
 
-class CorpusIndex:
+class CorpusIndex(IndexWriter):
     """The project's searchable corpus: manifest (truth) + Chroma (dense) + BM25 (lexical).
 
     Build one with :func:`open_index`; it is safe to share between threads.
@@ -413,28 +383,6 @@ class CorpusIndex:
         except Exception as exc:  # chromadb raises many types (connection, validation, sqlite)
             raise IndexUnavailableError(f"cannot open the Chroma collection {self._collection_base!r}: {exc}") from None
 
-    def _guard(self, *, writing: bool) -> None:
-        """Refuse a shared collection that another manifest manages; claim an unmarked one before writing.
-
-        Raises:
-            IndexUnavailableError: the collection is marked with another manifest's id.
-        """
-        if not self.shared:
-            return
-        marker = (self.collection.metadata or {}).get(OWNER_KEY)
-        mine = self.manifest.get_meta("manifest_id")
-        if marker is not None and marker != mine:
-            raise IndexUnavailableError(
-                f"the Chroma collection {self.collection.name!r} holds another index's vectors (managed by manifest "
-                f"{marker}, this one is {mine or 'new'}); every instance that shares a Chroma server must share its "
-                "database: point PROCURE_DATABASE_URL at the one that holds that index")
-        if marker is None and writing:
-            mine = mine or self.manifest.ensure_id()
-            try:
-                self.collection.modify(metadata={**(self.collection.metadata or {}), OWNER_KEY: mine})
-            except Exception as exc:  # chromadb raises many types (connection, validation)
-                raise IndexUnavailableError(f"cannot mark the Chroma collection as this index's: {exc}") from None
-
     def _reopen_client(self) -> None:
         """Open Chroma afresh: an embedded client only sees another process's writes after a reopen."""
         if self._client_factory is None:
@@ -477,265 +425,6 @@ class CorpusIndex:
     def document_text(self, doc_id: str) -> str | None:
         """Body of a document as stored; passage offsets index into it."""
         return self.manifest.body(doc_id)
-
-    # ------------------------------------------------------------------ ingestion
-
-    def ingest(
-        self,
-        path: Path,
-        *,
-        allowed_root: Path | None = None,
-        progress: ProgressCallback | None = None,
-        wait_s: float | None = None,
-        on_wait: WaitCallback | None = None,
-        atomic: bool = False,
-        check: Check | None = None,
-        before_commit: Check | None = None,
-    ) -> IngestReport:
-        """Ingest a file or a folder, incrementally and atomically per document (or as a whole with ``atomic``).
-
-        Unchanged files (same bytes, same pipeline) are skipped; changed files have their chunks replaced in
-        one transaction; documents that came from a file under the ingested folder that is gone (or now has
-        another id) are removed. A file that fails to parse keeps its previous version and is reported.
-
-        One ingestion at a time writes an index: this one first takes the index's inter-process lock, waiting
-        up to ``wait_s`` seconds for another ingestion (in any process) to finish.
-
-        Args:
-            path: A supported file or a folder searched recursively.
-            allowed_root: When given, ``path`` must resolve inside it (HTTP ingestion).
-            progress: Called with (done, total, file name) as files are processed.
-            wait_s: Longest wait for the write lock; default ``ingest_wait_s`` of the index, 0 to fail at once.
-            on_wait: Called once with a description of the holder if the lock is busy and we wait.
-            atomic: Commit the whole run in one manifest transaction, so searches see all of it or none of it
-                (the HTTP route does this); by default every ``WRITE_BATCH_CHUNKS`` chunks are committed as they
-                are written, so an interrupted ingestion of a large folder keeps what it finished.
-            check: Called at safe points (waiting for the lock, between files, every ``CHECK_EVERY_CHUNKS``
-                chunks); when it raises, the uncommitted vectors are deleted, the lock released and the error
-                propagates.
-            before_commit: Called just before the last manifest commit; when it raises nothing is committed.
-
-        Returns:
-            What changed.
-
-        Raises:
-            SourceError: The path is missing or outside ``allowed_root``, or a single file cannot be parsed.
-            IndexBusyError: Another ingestion held the write lock for longer than ``wait_s``.
-            IndexUnavailableError: A read-only index, or a shared collection managed by another manifest.
-        """
-        if self.read_only:
-            raise IndexUnavailableError("this index was opened read-only (for searching); ingest from `procure "
-                                        "ingest` or the service")
-        started = time.perf_counter()
-        root = self._check_path(path, allowed_root)
-        files = find_sources(root)
-        report = IngestReport(root=str(root))
-        with self.ingest_lock.hold(timeout=self.ingest_wait_s if wait_s is None else wait_s, on_wait=on_wait,
-                                   check=check):
-            self._guard(writing=True)
-            self._written, self._check = set(), check
-            try:
-                self._ingest_locked(root, files, report, progress=progress, atomic=atomic, check=check,
-                                    before_commit=before_commit)
-            except Exception:  # a cancelled request, a failed write (a power cut leaves them to the next GC)
-                self._drop_uncommitted()
-                raise
-            finally:
-                self._check = None
-        state = self._reload()
-        report.documents_total = len({r.doc_id for r in state.records})
-        report.chunks_total = len(state.records)
-        report.seconds = round(time.perf_counter() - started, 3)
-        return report
-
-    def _drop_uncommitted(self) -> None:
-        """Delete the vectors this (stopped) ingestion wrote that no manifest lists; best effort, GC does the rest."""
-        try:
-            stale = self._written - self.manifest.chunk_ids()
-            if stale:
-                self._delete_vectors(stale)
-        except Exception:  # noqa: S110 - the next ingestion collects what is left
-            pass
-        self._written = set()
-
-    def _ingest_locked(self, root: Path, files: list[Path], report: IngestReport, *,
-                       progress: ProgressCallback | None, atomic: bool, check: Check | None,
-                       before_commit: Check | None) -> None:
-        """The body of :meth:`ingest`, run under the write lock."""
-        single = root.is_file()
-        self._current()  # another process may have ingested: see its vectors before writing next to them
-        # Under the lock nobody else has uncommitted vectors, so every vector the manifest lacks is a leftover.
-        stored = self._collect_garbage()
-        lacking = {r.doc_id for r in self._reload().records if r.chunk_id not in stored}
-        staged: list[DocumentUpdate] = []
-        known = self.manifest.documents()
-        seen: dict[str, str] = {}
-        kept_paths: set[str] = set()
-        pending: list[DocumentUpdate] = []
-        for done, file in enumerate(files):
-            if check is not None:
-                check()
-            if progress:
-                progress(done, len(files), file.name)
-            if not file.resolve().is_relative_to(root if root.is_dir() else root.parent):
-                # a symbolic link (or a link inside a linked folder) leading out of the ingested folder
-                report.failed.append(IngestFailure(path=str(file), error="links outside the ingested folder"))
-                kept_paths.add(str(file.resolve()))
-                continue
-            try:
-                doc = read_document(file)
-            except SourceError as exc:
-                if single:
-                    raise
-                report.failed.append(IngestFailure(path=str(file), error=exc.message))
-                kept_paths.add(str(file.resolve()))
-                continue
-            if doc.doc_id in seen:
-                clash = f"document id {doc.doc_id!r} is also used by {seen[doc.doc_id]}"
-                report.failed.append(IngestFailure(path=str(file), error=clash))
-                continue
-            seen[doc.doc_id] = doc.path or str(file)
-            old = known.get(doc.doc_id)
-            same = old is not None and (old.content_hash, old.pipeline, old.path) == (
-                doc.content_hash,
-                self.pipeline,
-                doc.path,
-            )
-            if same and doc.doc_id in lacking:
-                report.repaired.append(doc.doc_id)  # vectors lost (deleted or damaged store): embed again
-            elif same:
-                report.unchanged.append(doc.doc_id)
-                continue
-            chunks = chunk_document(doc)
-            tokens = []
-            for i, c in enumerate(chunks):
-                if check is not None and i % CHECK_EVERY_CHUNKS == 0:
-                    check()
-                tokens.append(self.tokenizer.words(index_text(doc, c)))
-            pending.append(DocumentUpdate(doc, chunks, tokens))
-            if not same:
-                (report.updated if old else report.added).append(doc.doc_id)
-            if sum(len(u.chunks) for u in pending) >= WRITE_BATCH_CHUNKS:
-                report.chunks_written += self._store_vectors(pending)
-                staged.extend(pending)
-                pending = []
-                if not atomic:
-                    self._commit(staged, [])
-                    staged = []
-        report.chunks_written += self._store_vectors(pending)
-        staged.extend(pending)
-        gone: list[str] = []
-        if progress:
-            progress(len(files), len(files), "")
-        if not single:
-            gone = [
-                rec.doc_id
-                for rec in known.values()
-                if rec.path
-                and Path(rec.path).is_relative_to(root)
-                and rec.doc_id not in seen
-                and rec.path not in kept_paths
-            ]
-            report.removed.extend(gone)
-        if before_commit is not None and (staged or gone):
-            before_commit()
-        self._commit(staged, gone)
-
-    @staticmethod
-    def _check_path(path: Path, allowed_root: Path | None) -> Path:
-        try:
-            root = path.expanduser().resolve()
-        except (OSError, RuntimeError, ValueError) as exc:
-            raise SourceError(f"cannot resolve {path}: {exc}") from None
-        if allowed_root is not None:
-            allowed = allowed_root.expanduser().resolve()
-            if not root.is_relative_to(allowed):
-                raise SourceError(f"{path} is outside the folder allowed for ingestion ({allowed})")
-        try:
-            exists = root.exists()
-        except OSError as exc:  # e.g. a name longer than the file system allows
-            raise SourceError(f"cannot use {str(path)[:80]}…: {exc.strerror or exc.__class__.__name__}") from None
-        if not exists:
-            raise SourceError(f"{path} does not exist; give a file or a folder of .md/.txt/.html documents")
-        return root
-
-    def _store_vectors(self, pending: list[DocumentUpdate]) -> int:
-        """Embed and upsert the chunks of ``pending`` (invisible to searches until :meth:`_commit`).
-
-        The running ingestion's ``check`` is called between embedding batches.
-        """
-        check = self._check
-        if not pending:
-            return 0
-        ids: list[str] = []
-        texts: list[str] = []
-        documents: list[str] = []
-        metadatas: list[dict[str, str | int | float | bool]] = []
-        for update in pending:
-            doc = update.document
-            for chunk in update.chunks:
-                ids.append(chunk.chunk_id)
-                texts.append(index_text(doc, chunk))
-                documents.append(chunk.text)
-                metadatas.append(
-                    {
-                        "doc_id": doc.doc_id,
-                        "kind": doc.kind,
-                        "language": doc.language,
-                        "day": _days(doc.date),
-                        "factual": chunk.factual,
-                        "start": chunk.start,
-                        "end": chunk.end,
-                    }
-                )
-        for i in range(0, len(ids), CHROMA_BATCH):
-            if check is not None:
-                check()
-            vectors = self.embedder.embed_documents(texts[i : i + CHROMA_BATCH])
-            self._written.update(ids[i : i + CHROMA_BATCH])
-            self.collection.upsert(
-                ids=ids[i : i + CHROMA_BATCH],
-                embeddings=vectors,
-                documents=documents[i : i + CHROMA_BATCH],
-                metadatas=metadatas[i : i + CHROMA_BATCH],  # type: ignore[arg-type]
-            )
-        return len(ids)
-
-    def _commit(self, updates: list[DocumentUpdate], removals: list[str]) -> None:
-        """The manifest commit (the point where searches switch over), then deletion of replaced vectors."""
-        if not updates and not removals:
-            return
-        old_ids = self.manifest.chunk_ids([u.document.doc_id for u in updates] + removals)
-        self.manifest.commit(updates, removals, signature=self.embedder.signature)
-        self._own_generations.add(self.manifest.generation())  # under the ingest lock: nobody else committed
-        stale = old_ids - {c.chunk_id for u in updates for c in u.chunks}
-        if stale:
-            self._delete_vectors(stale)
-
-    def _delete_vectors(self, ids: Iterable[str]) -> None:
-        stale = sorted(ids)
-        for i in range(0, len(stale), CHROMA_BATCH):
-            self.collection.delete(ids=stale[i : i + CHROMA_BATCH])
-
-    def _collect_garbage(self) -> set[str]:
-        """Delete vectors the manifest does not list (left by an interrupted ingestion); the ids kept."""
-        stored = set(self.collection.get(include=[])["ids"])
-        orphans = stored - self.manifest.chunk_ids()
-        if orphans:
-            self._delete_vectors(orphans)
-        return stored - orphans
-
-    def missing_vectors(self) -> int:
-        """Chunks in the manifest whose vector the store lacks (a deleted or damaged store); 0 when intact."""
-        wanted = self.manifest.counts()[1]
-        try:
-            have = self.collection.count()
-        except Exception as exc:  # chromadb raises many types (sqlite, rust bindings)
-            raise IndexUnavailableError(f"cannot count vectors in Chroma: {exc}") from None
-        if have >= wanted:
-            return 0
-        stored = set(self.collection.get(include=[])["ids"])
-        return sum(1 for r in self._current().records if r.chunk_id not in stored)
 
     # ------------------------------------------------------------------ search
 

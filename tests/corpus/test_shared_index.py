@@ -22,7 +22,8 @@ import pytest
 from sqlalchemy import text
 
 from corpus.errors import IndexUnavailableError
-from corpus.index import OWNER_KEY, CorpusIndex, make_chroma_client, open_index
+from corpus.index import CorpusIndex, make_chroma_client, open_index
+from corpus.ingestion import OWNER_KEY
 from service.corpus_wiring import SHIPPED_SOURCES, build_corpus
 from service.settings import Settings
 from service.storage import make_engine
