@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from corpus.chunking import CHUNKER_VERSION
 from corpus.errors import IndexUnavailableError
@@ -233,11 +234,7 @@ class Manifest:
 
     def ensure_id(self) -> str:
         """This manifest's id (created once): what a Chroma collection it manages is marked with."""
-        found = self.get_meta("manifest_id")
-        if found is None:
-            found = uuid.uuid4().hex
-            self.set_meta("manifest_id", found)
-        return found
+        return ensure_manifest_id(self)
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
@@ -287,6 +284,23 @@ class Manifest:
                 (signature, signature),
             )
             self._bump(db)
+
+
+class MetaStore(Protocol):
+    """Anything with the manifest's meta table (the SQLite file, the shared database)."""
+
+    def get_meta(self, key: str) -> str | None: ...  # noqa: D102
+
+    def set_meta(self, key: str, value: str) -> None: ...  # noqa: D102
+
+
+def ensure_manifest_id(manifest: MetaStore) -> str:
+    """The manifest's id, created on first need (under the ingestion lock, so once)."""
+    found = manifest.get_meta("manifest_id")
+    if found is None:
+        found = uuid.uuid4().hex
+        manifest.set_meta("manifest_id", found)
+    return found
 
 
 def document_row(d: SourceDocument, signature: str, now: str) -> dict[str, object]:

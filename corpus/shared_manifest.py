@@ -24,7 +24,6 @@ import os
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,7 +51,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from corpus.errors import IndexBusyError, IndexUnavailableError
 from corpus.locking import POLL_S, IngestLock, WaitCallback, acquire_thread_lock
-from corpus.manifest import ChunkRecord, DocumentRecord, DocumentUpdate, Manifest, document_row
+from corpus.manifest import (
+    ChunkRecord,
+    DocumentRecord,
+    DocumentUpdate,
+    Manifest,
+    document_row,
+    ensure_manifest_id,
+)
 
 metadata = MetaData()
 corpus_meta = Table("corpus_meta", metadata, Column("key", String(64), primary_key=True),
@@ -125,11 +131,7 @@ class SqlManifest:
 
     def ensure_id(self) -> str:
         """This manifest's id (created once): what a Chroma collection it manages is marked with."""
-        found = self.get_meta("manifest_id")
-        if found is None:
-            found = uuid.uuid4().hex
-            self.set_meta("manifest_id", found)
-        return found
+        return ensure_manifest_id(self)
 
     @staticmethod
     def _put(conn: Connection, key: str, value: str) -> None:

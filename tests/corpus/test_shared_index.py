@@ -19,15 +19,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from corpus.errors import IndexUnavailableError
 from corpus.index import CorpusIndex, make_chroma_client, open_index
 from corpus.ingestion import OWNER_KEY
 from service.corpus_wiring import SHIPPED_SOURCES, build_corpus
 from service.settings import Settings
-from service.storage import make_engine
-from tests.pg import NO_POSTGRES, PG_URL, postgres_available
+from tests.pg import fresh_schema
 from tests.service.test_corpus_chroma_server import chroma_server
 
 __all__ = ["chroma_server"]
@@ -38,18 +36,8 @@ SOURCES = sorted(SHIPPED_SOURCES.glob("*.md"))[:4]
 @pytest.fixture
 def database() -> Iterator[str]:
     """A fresh schema in the test PostgreSQL (the shared store of the instances)."""
-    if not postgres_available():
-        pytest.skip(reason=NO_POSTGRES)
-    name = f"shared_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{name}"'))
-    try:
-        yield PG_URL + f"?options=-csearch_path%3D{name}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-        admin.dispose()
+    with fresh_schema("shared") as url:
+        yield url
 
 
 def _folder(root: Path, *files: Path | tuple[str, str]) -> Path:

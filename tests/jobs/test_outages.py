@@ -17,13 +17,12 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from service.jobs.daemon import health, read_state
 from service.jobs.models import job_results
@@ -31,34 +30,23 @@ from service.jobs.store import JobStore
 from service.storage import make_engine, upgrade
 from tests.jobs.conftest import make_spec
 from tests.jobs.tcp_proxy import TcpProxy
-from tests.pg import NO_POSTGRES, PG_URL, postgres_available
+from tests.pg import fresh_schema, schema_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 
 @pytest.fixture
 def schema() -> Iterator[str]:
-    """A fresh, migrated schema in the test database (other engineers' tests use the same server)."""
-    if not postgres_available():
-        pytest.skip(reason=NO_POSTGRES)
-    name = f"outage_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{name}"'))
-    engine = make_engine(_url(PG_URL, name))
-    upgrade(engine)
-    engine.dispose()
-    try:
-        yield name
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-        admin.dispose()
+    """A fresh, migrated schema in the test database; yields its name."""
+    with fresh_schema("outage") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url.rsplit("%3D", 1)[1]
 
 
-def _url(base: str, schema: str, port: int | None = None) -> str:
-    url = base if port is None else base.replace("127.0.0.1:5432", f"127.0.0.1:{port}")
-    return url + f"?options=-csearch_path%3D{schema}"
+def _url(schema: str, port: int | None = None) -> str:
+    return schema_url(schema, port or 5432)
 
 
 def _wait(pred: Callable[[], bool], timeout: float, what: str) -> None:
@@ -80,7 +68,7 @@ def _exactly_one_result_each(store: JobStore, job_id: str, total: int) -> list[s
 
 
 def test_a_database_outage_mid_job_is_waited_out(schema: str, tmp_path: Path) -> None:
-    direct = make_engine(_url(PG_URL, schema))
+    direct = make_engine(_url(schema))
     store = JobStore(direct)
     job, _ = store.create(make_spec(n_budgets=15, countries=("CN", "DE", "AE")))  # 45 scenarios, ~0.2 s each
     proxy = TcpProxy(("127.0.0.1", 5432))
@@ -88,7 +76,7 @@ def test_a_database_outage_mid_job_is_waited_out(schema: str, tmp_path: Path) ->
     state_file = tmp_path / "state.json"
     from tests.jobs.outage_worker import run_worker
 
-    proc = mp.get_context("spawn").Process(target=run_worker, args=(_url(PG_URL, schema, proxy.port),
+    proc = mp.get_context("spawn").Process(target=run_worker, args=(_url(schema, proxy.port),
                                                                       str(tmp_path / "data"), str(state_file)))
     proc.start()
     seen: set[str] = set()
@@ -121,7 +109,7 @@ def test_a_database_outage_mid_job_is_waited_out(schema: str, tmp_path: Path) ->
 
 def test_the_worker_command_waits_for_the_database_and_reports_it(schema: str, tmp_path: Path) -> None:
     proxy = TcpProxy(("127.0.0.1", 5432))  # not started: the database is "down" when the worker starts
-    env = {**os.environ, "PROCURE_DATABASE_URL": _url(PG_URL, schema, proxy.port),
+    env = {**os.environ, "PROCURE_DATABASE_URL": _url(schema, proxy.port),
            "PROCURE_DATA_DIR": str(tmp_path / "data"), "PROCURE_JOBS__RETRY_MAX_S": "1",
            "PROCURE_JOBS__STATE_FILE": str(tmp_path / "state.json"), "PROCURE_JOBS__WORKERS": "1"}
     exe = shutil.which("procure", path=str(Path(sys.executable).parent))
@@ -140,7 +128,7 @@ def test_the_worker_command_waits_for_the_database_and_reports_it(schema: str, t
               "the worker to report the outage")
         ok, report = healthy()
         assert ok and report["state"] == "waiting_for_database" and "error" in report  # alive, and says why
-        direct = make_engine(_url(PG_URL, schema))
+        direct = make_engine(_url(schema))
         store = JobStore(direct)
         job, _ = store.create(make_spec(n_budgets=2, countries=("CN",)))
         proxy.start()

@@ -6,7 +6,6 @@ corpus tables appear; the job store reads the old job, idempotency key included.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from sqlalchemy import inspect, text
 from service.jobs.store import JobStore
 from service.storage import make_engine, upgrade
 from service.storage.db import MIGRATIONS_DIR
-from tests.pg import NO_POSTGRES, PG_URL, postgres_available
+from tests.pg import fresh_schema
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
@@ -26,18 +25,8 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'old.db'}"
         return
-    if not postgres_available():
-        pytest.skip(reason=NO_POSTGRES)
-    schema = f"mig_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield PG_URL + f"?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema("mig") as pg:
+        yield pg
 
 
 def test_0005_adds_owners_to_existing_rows_and_the_shared_corpus_tables(url: str) -> None:
