@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from service.agent.parse import ParsedQuestion
 from service.storage import Base, session_factory
+from service.usecases import commit_point
 
 
 def _now() -> dt.datetime:
@@ -97,7 +98,12 @@ class SessionStore:
 
     def append(self, session_id: str, message: str, answer: str, parsed: ParsedQuestion,
                summary: dict[str, Any] | None) -> None:
-        """Store a turn (creating the session row if needed)."""
+        """Store a turn (creating the session row if needed).
+
+        The turn is the request's commit point: a request already cancelled (its client told 503/504) stores
+        nothing, and one past this point is answered rather than cancelled.
+        """
+        commit_point()
         with self._factory.begin() as db:
             sess = db.get(ChatSession, session_id)
             if sess is None:
