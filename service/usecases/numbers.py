@@ -9,6 +9,7 @@ reads ``0`` or ``"0"`` as 1970-01-01), and fields without a bound of their own h
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import types
@@ -166,11 +167,16 @@ def coerce_numbers(model: type[BaseModel], data: Any, *, prefix: str = "") -> An
     if not isinstance(data, dict):
         return data
     out = dict(data)
-    for name, info in model.model_fields.items():
-        key = info.alias or name
+    for name, key, leaves in _fields(model):
         if key in out:
-            out[key] = _convert(out[key], _leaves(info.annotation), f"{prefix}{key}", PHYSICAL_BOUNDS.get(name))
+            out[key] = _convert(out[key], leaves, f"{prefix}{key}", PHYSICAL_BOUNDS.get(name))
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _fields(model: type[BaseModel]) -> tuple[tuple[str, str, list[Any]], ...]:
+    """(name, key in the data, leaf types) of each field; walked once per model (sweeps read thousands of rows)."""
+    return tuple((name, info.alias or name, _leaves(info.annotation)) for name, info in model.model_fields.items())
 
 
 def human_numbers(model: type[M], name: str | None = None) -> type[M]:
