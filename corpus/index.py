@@ -20,6 +20,10 @@ Only chunks listed in the manifest are ever returned, which makes ingestion atom
 :mod:`corpus.manifest`). Ingestions are serialised across processes by a lock file next to the manifest
 (:mod:`corpus.locking`), so one never takes another's uncommitted vectors for crash leftovers.
 
+
+Ingestion (writing vectors, the manifest commit, cancellation, the shared-collection guard) lives in
+:mod:`corpus.ingestion`; :class:`CorpusIndex` inherits it.
+
 Live index: every search compares the manifest's generation number with the one its state was built from.
 When another process (``procure ingest`` next to a running service) has committed, the state is rebuilt and,
 for the embedded store, the Chroma client is reopened (given a ``client_factory``), because an embedded
@@ -32,9 +36,8 @@ import hashlib
 import math
 import re
 import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -42,25 +45,27 @@ from typing import TYPE_CHECKING, Any, Literal
 import bm25s
 import numpy as np
 
-from corpus.chunking import chunk_document
 from corpus.embeddings import ChromaEmbeddingFunction, Embedder
-from corpus.errors import IndexUnavailableError, InvalidQueryError, SourceError
-from corpus.loaders import find_sources, read_document
-from corpus.locking import IngestLock, WaitCallback
-from corpus.manifest import ChunkRecord, DocumentUpdate, Manifest, pipeline_signature
+from corpus.errors import IndexUnavailableError, InvalidQueryError
+from corpus.ingestion import (
+    CHROMA_BATCH,
+    INGEST_WAIT_S,
+    Check,
+    IndexWriter,
+    days,
+)
+from corpus.locking import IngestLock
+from corpus.manifest import ChunkRecord, Manifest, pipeline_signature
 from corpus.rerank import Candidate, ConceptCoverageReranker, Reranker
+from corpus.shared_manifest import AdvisoryLock, SqlManifest
 from corpus.text import cjk_ratio, is_identifier
 from corpus.types import (
     KINDS,
     LANGUAGES,
     MAX_K,
     MAX_QUERY_CHARS,
-    Chunk,
-    IngestFailure,
-    IngestReport,
     Passage,
     SearchFilters,
-    SourceDocument,
 )
 
 if TYPE_CHECKING:
@@ -80,11 +85,6 @@ ENTITY_BOOST = 0.5
 """A chunk that names every product/identifier of the query (H20, 910B, 3A090) scores up to 1.5× after fusion."""
 EXPANSION_WEIGHT = 0.5
 """Glossary terms count half as much as the user's own words, so a translation never outweighs the question."""
-WRITE_BATCH_CHUNKS = 256
-"""Chunks embedded and committed together; each document is still replaced in one transaction."""
-CHROMA_BATCH = 1_000
-INGEST_WAIT_S = 60.0
-"""Default time an ingestion waits for another one (any process) to release the index's write lock."""
 MIN_OTHER_RELEVANCE = 0.2
 """Least reranker relevance (weighted concept coverage) for a place reserved for the other language."""
 EXACT_MAX_ROWS = 200_000
@@ -99,12 +99,21 @@ MIN_DENSE_PER_LANGUAGE = 10
 SUBSET_SHARE = 0.25
 """A filter that keeps less than this share of the rows is scored on the gathered rows, not the whole matrix."""
 
-ProgressCallback = Callable[[int, int, str], None]
-"""Called as ``progress(done, total, current_file_name)`` while ingesting."""
 
+class _NoCollection:
+    """A Chroma collection that does not exist yet, seen by a read-only index (opening it would create it)."""
 
-def _days(value: Any) -> int:
-    return -1 if value is None else int(value.toordinal())
+    metadata: dict[str, Any] | None = None
+
+    def count(self) -> int:
+        return 0
+
+    def get(self, **_: Any) -> dict[str, Any]:
+        return {"ids": [], "embeddings": []}
+
+    def query(self, **_: Any) -> dict[str, Any]:
+        return {"ids": [[]]}
+
 
 
 Matrix = np.ndarray[Any, np.dtype[np.float32]]
@@ -162,7 +171,7 @@ class _State:
             row_of={r.chunk_id: i for i, r in enumerate(records)},
             kind=np.array([KINDS.index(r.kind) for r in records], dtype=np.int8),
             language=np.array([LANGUAGES.index(r.language) for r in records], dtype=np.int8),
-            day=np.array([_days(r.date) for r in records], dtype=np.int32),
+            day=np.array([days(r.date) for r in records], dtype=np.int32),
             factual=np.array([r.factual for r in records], dtype=np.bool_),
             doc_index={d: doc_ids == d for d in dict.fromkeys(r.doc_id for r in records)},
             bm25=bm25,
@@ -258,11 +267,6 @@ def _unit_rows(rows: Any) -> Matrix:
     return matrix
 
 
-def index_text(doc: SourceDocument, chunk: Chunk) -> str:
-    """Text indexed for a chunk: document title, section and table header give it context."""
-    return "\n".join(p for p in (doc.title, chunk.section or "", chunk.context, chunk.text) if p)
-
-
 def collection_name(base: str, embedding_signature: str) -> str:
     """Chroma collection for one vector space: ``<base>-<8 hex of the embedding signature>``."""
     return f"{base}-{hashlib.sha1(embedding_signature.encode()).hexdigest()[:8]}"
@@ -284,13 +288,13 @@ def validate_query(query: str, k: int) -> str:
     return text
 
 
-class CorpusIndex:
+class CorpusIndex(IndexWriter):
     """The project's searchable corpus: manifest (truth) + Chroma (dense) + BM25 (lexical).
 
     Build one with :func:`open_index`; it is safe to share between threads.
 
     Args:
-        manifest: The SQLite manifest.
+        manifest: The SQLite manifest, or the shared one in the service database (:class:`SqlManifest`).
         client: A Chroma client (PersistentClient, HttpClient or EphemeralClient).
         collection: Base name of the Chroma collection (the embedding signature is appended).
         embedder: Embedding function for passages and queries.
@@ -304,12 +308,17 @@ class CorpusIndex:
             :class:`~corpus.rerank.Reranker` (e.g. a cross-encoder) or None for fused order.
         rerank_weight: Weight of the reranker's relevance next to the scaled fused score.
         mix_languages: Without a language filter, reserve places in the top k for the other language.
+        lock: The ingestion lock (default a lock file at ``lock_path``); :func:`corpus.shared_manifest.database_lock`
+            for a shared manifest.
+        shared: The vectors are shared with other instances (a Chroma server): the collection is marked with this
+            manifest's id, and a collection marked by another manifest is refused.
+        read_only: Searching only: nothing is created, marked or cleaned; :meth:`ingest` is refused.
     """
 
     def __init__(
         self,
         *,
-        manifest: Manifest,
+        manifest: Manifest | SqlManifest,
         client: ClientAPI,
         collection: str,
         embedder: Embedder,
@@ -321,15 +330,20 @@ class CorpusIndex:
         reranker: Reranker | None | Literal["heuristic"] = "heuristic",
         rerank_weight: float = RERANK_WEIGHT,
         mix_languages: bool = True,
+        lock: IngestLock | AdvisoryLock | None = None,
+        shared: bool = False,
+        read_only: bool = False,
     ) -> None:
         self.manifest = manifest
+        self.shared = shared
+        self.read_only = read_only
         self.reranker: Reranker | None = (
             ConceptCoverageReranker(tokenizer, glossary) if reranker == "heuristic" else reranker  # type: ignore[assignment]
         )
         self.rerank_weight = rerank_weight
         self.mix_languages = mix_languages
         self._title_tokens: dict[str, Counter[str]] = {}
-        self.ingest_lock = IngestLock(lock_path or manifest.path.with_name(f"{manifest.path.stem}.ingest.lock"))
+        self.ingest_lock = lock or IngestLock(lock_path or manifest.path.with_name(f"{manifest.path.stem}.ingest.lock"))
         self.ingest_wait_s = ingest_wait_s
         self.embedder = embedder
         self.tokenizer = tokenizer
@@ -339,7 +353,12 @@ class CorpusIndex:
         self._client_factory = client_factory
         self._collection_base = collection
         self.collection: Collection = self._open_collection(client)
+        self._guard(writing=False)
         self._own_generations: set[int] = set()
+        self._written: set[str] = set()
+        """Chunk ids whose vectors the running ingestion wrote (deleted again if it stops before committing)."""
+        self._check: Check | None = None
+        """The running ingestion's cancellation check."""
         self.reopened = 0
         """How many times the Chroma client was reopened to see another process's ingestion."""
         self._state_lock = threading.Lock()
@@ -354,6 +373,8 @@ class CorpusIndex:
             try:  # an existing collection is opened without writing to it
                 return client.get_collection(name, embedding_function=function)  # type: ignore[arg-type]
             except Exception:  # chromadb raises NotFoundError or ValueError depending on the version
+                if self.read_only:
+                    return _NoCollection()  # type: ignore[return-value]
                 return client.get_or_create_collection(
                     name,
                     embedding_function=function,  # type: ignore[arg-type]
@@ -404,215 +425,6 @@ class CorpusIndex:
     def document_text(self, doc_id: str) -> str | None:
         """Body of a document as stored; passage offsets index into it."""
         return self.manifest.body(doc_id)
-
-    # ------------------------------------------------------------------ ingestion
-
-    def ingest(
-        self,
-        path: Path,
-        *,
-        allowed_root: Path | None = None,
-        progress: ProgressCallback | None = None,
-        wait_s: float | None = None,
-        on_wait: WaitCallback | None = None,
-        atomic: bool = False,
-    ) -> IngestReport:
-        """Ingest a file or a folder, incrementally and atomically per document (or as a whole with ``atomic``).
-
-        Unchanged files (same bytes, same pipeline) are skipped; changed files have their chunks replaced in
-        one transaction; documents that came from a file under the ingested folder that is gone (or now has
-        another id) are removed. A file that fails to parse keeps its previous version and is reported.
-
-        One ingestion at a time writes an index: this one first takes the index's inter-process lock, waiting
-        up to ``wait_s`` seconds for another ingestion (in any process) to finish.
-
-        Args:
-            path: A supported file or a folder searched recursively.
-            allowed_root: When given, ``path`` must resolve inside it (HTTP ingestion).
-            progress: Called with (done, total, file name) as files are processed.
-            wait_s: Longest wait for the write lock; default ``ingest_wait_s`` of the index, 0 to fail at once.
-            on_wait: Called once with a description of the holder if the lock is busy and we wait.
-            atomic: Commit the whole run in one manifest transaction, so searches see all of it or none of it
-                (the HTTP route does this); by default every ``WRITE_BATCH_CHUNKS`` chunks are committed as they
-                are written, so an interrupted ingestion of a large folder keeps what it finished.
-
-        Returns:
-            What changed.
-
-        Raises:
-            SourceError: The path is missing or outside ``allowed_root``, or a single file cannot be parsed.
-            IndexBusyError: Another ingestion held the write lock for longer than ``wait_s``.
-        """
-        started = time.perf_counter()
-        root = self._check_path(path, allowed_root)
-        files = find_sources(root)
-        single = root.is_file()
-        report = IngestReport(root=str(root))
-        with self.ingest_lock.hold(timeout=self.ingest_wait_s if wait_s is None else wait_s, on_wait=on_wait):
-            self._current()  # another process may have ingested: see its vectors before writing next to them
-            # Under the lock nobody else has uncommitted vectors, so every vector the manifest lacks is a leftover.
-            stored = self._collect_garbage()
-            lacking = {r.doc_id for r in self._reload().records if r.chunk_id not in stored}
-            staged: list[DocumentUpdate] = []
-            known = self.manifest.documents()
-            seen: dict[str, str] = {}
-            kept_paths: set[str] = set()
-            pending: list[DocumentUpdate] = []
-            for done, file in enumerate(files):
-                if progress:
-                    progress(done, len(files), file.name)
-                if not file.resolve().is_relative_to(root if root.is_dir() else root.parent):
-                    # a symbolic link (or a link inside a linked folder) leading out of the ingested folder
-                    report.failed.append(IngestFailure(path=str(file), error="links outside the ingested folder"))
-                    kept_paths.add(str(file.resolve()))
-                    continue
-                try:
-                    doc = read_document(file)
-                except SourceError as exc:
-                    if single:
-                        raise
-                    report.failed.append(IngestFailure(path=str(file), error=exc.message))
-                    kept_paths.add(str(file.resolve()))
-                    continue
-                if doc.doc_id in seen:
-                    clash = f"document id {doc.doc_id!r} is also used by {seen[doc.doc_id]}"
-                    report.failed.append(IngestFailure(path=str(file), error=clash))
-                    continue
-                seen[doc.doc_id] = doc.path or str(file)
-                old = known.get(doc.doc_id)
-                same = old is not None and (old.content_hash, old.pipeline, old.path) == (
-                    doc.content_hash,
-                    self.pipeline,
-                    doc.path,
-                )
-                if same and doc.doc_id in lacking:
-                    report.repaired.append(doc.doc_id)  # vectors lost (deleted or damaged store): embed again
-                elif same:
-                    report.unchanged.append(doc.doc_id)
-                    continue
-                chunks = chunk_document(doc)
-                tokens = [self.tokenizer.words(index_text(doc, c)) for c in chunks]
-                pending.append(DocumentUpdate(doc, chunks, tokens))
-                if not same:
-                    (report.updated if old else report.added).append(doc.doc_id)
-                if sum(len(u.chunks) for u in pending) >= WRITE_BATCH_CHUNKS:
-                    report.chunks_written += self._store_vectors(pending)
-                    staged.extend(pending)
-                    pending = []
-                    if not atomic:
-                        self._commit(staged, [])
-                        staged = []
-            report.chunks_written += self._store_vectors(pending)
-            staged.extend(pending)
-            gone: list[str] = []
-            if progress:
-                progress(len(files), len(files), "")
-            if not single:
-                gone = [
-                    rec.doc_id
-                    for rec in known.values()
-                    if rec.path
-                    and Path(rec.path).is_relative_to(root)
-                    and rec.doc_id not in seen
-                    and rec.path not in kept_paths
-                ]
-                report.removed.extend(gone)
-            self._commit(staged, gone)
-        state = self._reload()
-        report.documents_total = len({r.doc_id for r in state.records})
-        report.chunks_total = len(state.records)
-        report.seconds = round(time.perf_counter() - started, 3)
-        return report
-
-    @staticmethod
-    def _check_path(path: Path, allowed_root: Path | None) -> Path:
-        try:
-            root = path.expanduser().resolve()
-        except (OSError, RuntimeError, ValueError) as exc:
-            raise SourceError(f"cannot resolve {path}: {exc}") from None
-        if allowed_root is not None:
-            allowed = allowed_root.expanduser().resolve()
-            if not root.is_relative_to(allowed):
-                raise SourceError(f"{path} is outside the folder allowed for ingestion ({allowed})")
-        try:
-            exists = root.exists()
-        except OSError as exc:  # e.g. a name longer than the file system allows
-            raise SourceError(f"cannot use {str(path)[:80]}…: {exc.strerror or exc.__class__.__name__}") from None
-        if not exists:
-            raise SourceError(f"{path} does not exist; give a file or a folder of .md/.txt/.html documents")
-        return root
-
-    def _store_vectors(self, pending: list[DocumentUpdate]) -> int:
-        """Embed and upsert the chunks of ``pending`` (invisible to searches until :meth:`_commit`)."""
-        if not pending:
-            return 0
-        ids: list[str] = []
-        texts: list[str] = []
-        documents: list[str] = []
-        metadatas: list[dict[str, str | int | float | bool]] = []
-        for update in pending:
-            doc = update.document
-            for chunk in update.chunks:
-                ids.append(chunk.chunk_id)
-                texts.append(index_text(doc, chunk))
-                documents.append(chunk.text)
-                metadatas.append(
-                    {
-                        "doc_id": doc.doc_id,
-                        "kind": doc.kind,
-                        "language": doc.language,
-                        "day": _days(doc.date),
-                        "factual": chunk.factual,
-                        "start": chunk.start,
-                        "end": chunk.end,
-                    }
-                )
-        vectors = self.embedder.embed_documents(texts) if texts else None
-        for i in range(0, len(ids), CHROMA_BATCH):
-            assert vectors is not None
-            self.collection.upsert(
-                ids=ids[i : i + CHROMA_BATCH],
-                embeddings=vectors[i : i + CHROMA_BATCH],
-                documents=documents[i : i + CHROMA_BATCH],
-                metadatas=metadatas[i : i + CHROMA_BATCH],  # type: ignore[arg-type]
-            )
-        return len(ids)
-
-    def _commit(self, updates: list[DocumentUpdate], removals: list[str]) -> None:
-        """The manifest commit (the point where searches switch over), then deletion of replaced vectors."""
-        if not updates and not removals:
-            return
-        old_ids = self.manifest.chunk_ids([u.document.doc_id for u in updates] + removals)
-        self.manifest.commit(updates, removals, signature=self.embedder.signature)
-        self._own_generations.add(self.manifest.generation())  # under the ingest lock: nobody else committed
-        stale = old_ids - {c.chunk_id for u in updates for c in u.chunks}
-        if stale:
-            self._delete_vectors(stale)
-
-    def _delete_vectors(self, ids: Iterable[str]) -> None:
-        stale = sorted(ids)
-        for i in range(0, len(stale), CHROMA_BATCH):
-            self.collection.delete(ids=stale[i : i + CHROMA_BATCH])
-
-    def _collect_garbage(self) -> set[str]:
-        """Delete vectors the manifest does not list (left by an interrupted ingestion); the ids kept."""
-        stored = set(self.collection.get(include=[])["ids"])
-        orphans = stored - self.manifest.chunk_ids()
-        if orphans:
-            self._delete_vectors(orphans)
-        return stored - orphans
-
-    def missing_vectors(self) -> int:
-        """Chunks in the manifest whose vector the store lacks (a deleted or damaged store); 0 when intact."""
-        wanted = self.manifest.counts()[1]
-        try:
-            have = self.collection.count()
-        except Exception as exc:  # chromadb raises many types (sqlite, rust bindings)
-            raise IndexUnavailableError(f"cannot count vectors in Chroma: {exc}") from None
-        if have >= wanted:
-            return 0
-        stored = set(self.collection.get(include=[])["ids"])
-        return sum(1 for r in self._current().records if r.chunk_id not in stored)
 
     # ------------------------------------------------------------------ search
 
@@ -988,7 +800,7 @@ class CorpusIndex:
 
 def open_index(
     *,
-    manifest_path: Path,
+    manifest_path: Path | None = None,
     client: ClientAPI,
     collection: str,
     embedder: Embedder,
@@ -1000,14 +812,24 @@ def open_index(
     reranker: Reranker | None | Literal["heuristic"] = "heuristic",
     rerank_weight: float = RERANK_WEIGHT,
     mix_languages: bool = True,
+    manifest: Manifest | SqlManifest | None = None,
+    lock: IngestLock | AdvisoryLock | None = None,
+    shared: bool = False,
+    read_only: bool = False,
 ) -> CorpusIndex:
     """Open (or create) the index; see :class:`CorpusIndex` for the arguments.
+
+    Give ``manifest_path`` (a SQLite manifest file) or an opened ``manifest`` (the shared one).
 
     Raises:
         IndexUnavailableError: The manifest or the Chroma collection cannot be opened.
     """
+    if manifest is None:
+        if manifest_path is None:
+            raise IndexUnavailableError("open_index needs a manifest_path or a manifest")
+        manifest = Manifest(manifest_path)
     return CorpusIndex(
-        manifest=Manifest(manifest_path),
+        manifest=manifest,
         client=client,
         collection=collection,
         embedder=embedder,
@@ -1019,6 +841,9 @@ def open_index(
         reranker=reranker,
         rerank_weight=rerank_weight,
         mix_languages=mix_languages,
+        lock=lock,
+        shared=shared,
+        read_only=read_only,
     )
 
 

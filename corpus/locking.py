@@ -52,6 +52,18 @@ def _try_lock(fd: int) -> bool:
     return True
 
 
+def acquire_thread_lock(lock: threading.Lock, timeout: float, check: Callable[[], None] | None) -> bool:
+    """Take an in-process lock within ``timeout`` seconds, calling ``check`` between tries; False on timeout."""
+    deadline = time.monotonic() + timeout
+    while not lock.acquire(timeout=POLL_S if timeout == float("inf") else
+                           max(0.0, min(POLL_S, deadline - time.monotonic()))):
+        if check is not None:
+            check()
+        if time.monotonic() >= deadline:
+            return False
+    return True
+
+
 def _unlock(fd: int) -> None:
     if sys.platform == "win32":
         import msvcrt
@@ -86,24 +98,26 @@ class IngestLock:
         return f"pid {info['pid']} on {info.get('host', '?')} since {info.get('since', '?')}"
 
     @contextmanager
-    def hold(self, *, timeout: float, on_wait: WaitCallback | None = None) -> Iterator[None]:
+    def hold(self, *, timeout: float, on_wait: WaitCallback | None = None,
+             check: Callable[[], None] | None = None) -> Iterator[None]:
         """Hold the lock for the ``with`` block, waiting up to ``timeout`` seconds for the current holder.
 
         Args:
             timeout: Seconds to wait; 0 fails at once when the lock is held, ``math.inf`` waits for ever.
             on_wait: Called once with the holder's description if we have to wait.
+            check: Called between tries while waiting; it raises to give up (the request was cancelled).
 
         Raises:
             IndexBusyError: Another ingestion still held the lock after ``timeout`` seconds.
             IndexUnavailableError: The lock file cannot be created or locked.
         """
         deadline = time.monotonic() + timeout
-        if not self._local.acquire(timeout=-1 if timeout == float("inf") else max(timeout, 0.0)):
+        if not acquire_thread_lock(self._local, timeout, check):
             raise self._busy(timeout, "another thread of this process")
         try:
             fd = self._open()
             try:
-                self._acquire(fd, deadline, timeout, on_wait)
+                self._acquire(fd, deadline, timeout, on_wait, check)
                 try:
                     self._write_holder(fd)
                     yield
@@ -122,7 +136,8 @@ class IngestLock:
         except OSError as exc:
             raise IndexUnavailableError(f"cannot create the ingestion lock file {self.path}: {exc}") from None
 
-    def _acquire(self, fd: int, deadline: float, timeout: float, on_wait: WaitCallback | None) -> None:
+    def _acquire(self, fd: int, deadline: float, timeout: float, on_wait: WaitCallback | None,
+                 check: Callable[[], None] | None) -> None:
         told = False
         while True:
             try:
@@ -130,6 +145,8 @@ class IngestLock:
                     return
             except OSError as exc:
                 raise IndexUnavailableError(f"cannot lock {self.path}: {exc}") from None
+            if check is not None:
+                check()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise self._busy(timeout, self.holder())

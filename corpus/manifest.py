@@ -13,10 +13,12 @@ import datetime as dt
 import json
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from corpus.chunking import CHUNKER_VERSION
 from corpus.errors import IndexUnavailableError
@@ -224,6 +226,22 @@ class Manifest:
             for r in rows
         ]
 
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a meta value."""
+        with self._transaction() as db:
+            db.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = ?",
+                       (key, value, value))
+
+    def ensure_id(self) -> str:
+        """This manifest's id (created once): what a Chroma collection it manages is marked with."""
+        return ensure_manifest_id(self)
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection, held for a series of reads (copying this manifest into a shared one)."""
+        with self._lock:
+            yield self._db
+
     def commit(self, updates: list[DocumentUpdate], removals: Iterable[str] = (), *, signature: str) -> None:
         """Replace documents and remove others in one transaction (the commit point of ingestion).
 
@@ -237,35 +255,11 @@ class Manifest:
             for doc_id in removals:
                 db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
             for update in updates:
-                d = update.document
-                db.execute("DELETE FROM documents WHERE doc_id = ?", (d.doc_id,))
+                row = document_row(update.document, signature, now)
+                db.execute("DELETE FROM documents WHERE doc_id = ?", (row["doc_id"],))
                 db.execute(
-                    "INSERT INTO documents(doc_id, path, content_hash, pipeline, title, kind, language, published, "
-                    "author, url, body, ingested_at, date_source, details) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        d.doc_id,
-                        d.path,
-                        d.content_hash,
-                        pipeline_signature(signature),
-                        d.title,
-                        d.kind,
-                        d.language,
-                        d.date.isoformat() if d.date else None,
-                        d.author,
-                        d.urls[0] if d.urls else None,
-                        d.body,
-                        now,
-                        d.date_source,
-                        json.dumps(
-                            {
-                                "format": d.format,
-                                "authored": d.authored.isoformat() if d.authored else None,
-                                "source_dates": {k: v.isoformat() for k, v in d.source_dates.items()},
-                            },
-                            ensure_ascii=False,
-                        ),
-                    ),
+                    f"INSERT INTO documents({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+                    tuple(row.values()),
                 )
                 db.executemany(
                     "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -292,3 +286,45 @@ class Manifest:
             self._bump(db)
 
 
+class MetaStore(Protocol):
+    """Anything with the manifest's meta table (the SQLite file, the shared database)."""
+
+    def get_meta(self, key: str) -> str | None: ...  # noqa: D102
+
+    def set_meta(self, key: str, value: str) -> None: ...  # noqa: D102
+
+
+def ensure_manifest_id(manifest: MetaStore) -> str:
+    """The manifest's id, created on first need (under the ingestion lock, so once)."""
+    found = manifest.get_meta("manifest_id")
+    if found is None:
+        found = uuid.uuid4().hex
+        manifest.set_meta("manifest_id", found)
+    return found
+
+
+def document_row(d: SourceDocument, signature: str, now: str) -> dict[str, object]:
+    """The manifest row of a document (the same columns in the SQLite file and in the shared database)."""
+    return {
+        "doc_id": d.doc_id,
+        "path": d.path,
+        "content_hash": d.content_hash,
+        "pipeline": pipeline_signature(signature),
+        "title": d.title,
+        "kind": d.kind,
+        "language": d.language,
+        "published": d.date.isoformat() if d.date else None,
+        "author": d.author,
+        "url": d.urls[0] if d.urls else None,
+        "body": d.body,
+        "ingested_at": now,
+        "date_source": d.date_source,
+        "details": json.dumps(
+            {
+                "format": d.format,
+                "authored": d.authored.isoformat() if d.authored else None,
+                "source_dates": {k: v.isoformat() for k, v in d.source_dates.items()},
+            },
+            ensure_ascii=False,
+        ),
+    }

@@ -6,7 +6,14 @@ estimator call made in that context consults it:
 * a **solver budget**: the CP-SAT time all solves of the request may spend together; a solve that would start
   with nothing left returns ``unknown`` at once, and each one's limit is cut to what is left;
 * **cancellation** (deadline passed, client gone, server shutting down): :meth:`WorkControl.cancel` stops the
-  running CP-SAT search (``stop_search``) from any thread, and the next check raises :class:`WorkCancelledError`.
+  running CP-SAT search (``stop_search``) from any thread, and the next check raises :class:`WorkCancelledError`;
+* a **commit point**: work that makes something durable (a job row, an ingested document) calls
+  :func:`commit_point` just before its commit. It raises when the work was already cancelled, and otherwise marks the
+  work committed, after which :meth:`WorkControl.cancel` refuses (returns False): the supervisor then waits for the
+  answer instead of telling the client that the work failed. Nothing is ever created after the client was told so.
+
+Long loops outside CP-SAT (scenario expansion, ingestion, hedging scenarios) call :func:`check_cancelled` every
+few hundred items, or take a checker with :func:`checker` to hand to code that must not import this module.
 
 Without a control installed nothing changes: solves use their own time limits and are never cancelled.
 """
@@ -16,7 +23,7 @@ from __future__ import annotations
 import contextvars
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -49,6 +56,8 @@ class WorkControl:
         self.solver_seconds = 0.0
         self.solves = 0
         self.reason: str | None = None
+        self.committed = False
+        """True once the work passed its commit point (see :meth:`begin_commit`); it can no longer be cancelled."""
         self._lock = threading.Lock()
         self._running: set[_Stoppable] = set()
 
@@ -57,14 +66,33 @@ class WorkControl:
         """True once :meth:`cancel` was called."""
         return self.reason is not None
 
-    def cancel(self, reason: str) -> None:
-        """Stop running searches now and make every later check raise (idempotent; first reason wins)."""
+    def cancel(self, reason: str) -> bool:
+        """Stop running searches now and make every later check raise (idempotent; first reason wins).
+
+        Returns:
+            True when the work is (now or already) cancelled; False when it already passed its commit point, so
+            its effect stands and its caller should wait for its answer.
+        """
         with self._lock:
+            if self.committed:
+                return False
             if self.reason is None:
                 self.reason = reason
             running = list(self._running)
         for solver in running:
             solver.stop_search()
+        return True
+
+    def begin_commit(self) -> None:
+        """Pass the commit point: raise :class:`WorkCancelledError` if cancelled, else refuse later cancels.
+
+        Call it right before making the work's effect durable (committing a transaction); everything after it
+        should be short, because a supervisor whose deadline passes now waits for it.
+        """
+        with self._lock:
+            if self.reason is not None:
+                raise WorkCancelledError(self.reason)
+            self.committed = True
 
     def check(self) -> None:
         """Raise :class:`WorkCancelledError` if cancelled."""
@@ -110,6 +138,29 @@ def check_cancelled() -> None:
     control = _current.get()
     if control is not None:
         control.check()
+
+
+def commit_point() -> None:
+    """:meth:`WorkControl.begin_commit` of the current control (nothing without one)."""
+    control = _current.get()
+    if control is not None:
+        control.begin_commit()
+
+
+def checker() -> Callable[[], None]:
+    """A function that raises :class:`WorkCancelledError` once the current work is cancelled.
+
+    It keeps the control of the context it was made in, so it also works in threads that did not copy the
+    context, and it can be handed to packages that must not import this module (the corpus index).
+    """
+    control = _current.get()
+    if control is None:
+        return _never
+    return control.check
+
+
+def _never() -> None:
+    return None
 
 
 @contextmanager

@@ -35,6 +35,13 @@ def _number(value: object) -> object:
 
 Num = Annotated[float, BeforeValidator(_number)]
 
+
+def strict_date(value: object) -> object:
+    """Refuse numbers, booleans and all-digit strings where a date is expected (write YYYY-MM-DD)."""
+    if isinstance(value, bool | int | float) or (isinstance(value, str) and value.strip().lstrip("+-").isdigit()):
+        raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD")
+    return value
+
 MAX_MONEY = 1e15
 """Largest budget or amount accepted (10^15 in any currency is more than the world's annual output)."""
 MAX_POWER_KW = 1e8
@@ -156,6 +163,11 @@ class BuyerSpec(_Strict):
         """The buyer as the compliance engine checks it (location, kind, headquarters, date, names, route)."""
         return Buyer(country=self.country, kind=self.kind, headquarters_country=self.headquarters_country,
                      on=self.date, name=self.name, parent=self.parent, via_country=self.via_country)
+    @field_validator("date", mode="before")
+    @classmethod
+    def _a_date(cls, v: object) -> object:
+        """A date is a date: pydantic would read 0, "0" or 1.7e9 as a Unix time (0 is 1970-01-01)."""
+        return strict_date(v)
 
 
 class Budget(_Strict):

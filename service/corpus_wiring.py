@@ -2,6 +2,11 @@
 
 The index modules (Chroma, bm25s, jieba) are imported inside :func:`build_corpus`, not at import time, so
 ``procure --help`` and commands that never search do not pay for them.
+
+Where the manifest lives follows where the vectors live: next to an embedded Chroma folder, a SQLite file in the
+data folder; with a Chroma server (``chroma.mode=http``), the service database (``PROCURE_DATABASE_URL``), which
+every instance sharing the server must share too. One index then serves every instance; an instance pointed at
+another database refuses the server's collection instead of cleaning it (see :mod:`corpus.shared_manifest`).
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ if TYPE_CHECKING:
     from chromadb.api import ClientAPI
 
     from corpus.index import CorpusIndex
+    from corpus.locking import IngestLock
+    from corpus.shared_manifest import AdvisoryLock, SqlManifest
 
 log = logging.getLogger("procure.corpus")
 SHIPPED_SOURCES = Path(corpus.__file__).resolve().parent / "sources"
@@ -47,7 +54,8 @@ def build_corpus(settings: Settings, *, bootstrap: bool = False, read_only: bool
         settings: Service settings (data folder, Chroma mode, embedding provider).
         bootstrap: Ingest the default documents when the index has none yet (first run on a fresh data folder).
         read_only: Searching only: an existing embedded vector store is opened from a private copy, because
-            Chroma rewrites its files whenever a client opens them (the manifest is only read).
+            Chroma rewrites its files whenever a client opens them (the manifest is only read); a shared index
+            on a Chroma server is opened without creating, marking or cleaning anything (no bootstrap).
 
     Returns:
         The index, ready to search.
@@ -92,9 +100,16 @@ def build_corpus(settings: Settings, *, bootstrap: bool = False, read_only: bool
             mode=chroma.mode, path=chroma_path, host=chroma.host, port=chroma.port, ssl=chroma.ssl
         )
 
+    shared = settings.chroma.mode == "http"
+
     def _open() -> CorpusIndex:
+        manifest, lock = _shared_manifest(settings, adopt=not read_only) if shared else (None, None)
         return open_index(
             manifest_path=settings.data_dir / MANIFEST_FILE,
+            manifest=manifest,
+            lock=lock,
+            shared=shared,
+            read_only=read_only and shared,
             client=connect(),
             collection=settings.chroma.collection,
             embedder=embedder,
@@ -115,7 +130,7 @@ def build_corpus(settings: Settings, *, bootstrap: bool = False, read_only: bool
             raise
         log.warning("corpus index damaged (%s); the damaged files were set aside, rebuilding", exc.message)
         index = _open()
-    if bootstrap and corpus_dir(settings).is_dir():
+    if bootstrap and not (read_only and shared) and corpus_dir(settings).is_dir():
         if index.is_empty:
             index.ingest(corpus_dir(settings))
         elif index.missing_vectors():
@@ -123,6 +138,35 @@ def build_corpus(settings: Settings, *, bootstrap: bool = False, read_only: bool
             log.warning("vector store was missing %d document(s); re-embedded them from their sources",
                         len(report.repaired))
     return index
+
+
+def _shared_manifest(settings: Settings, *, adopt: bool) -> tuple[SqlManifest, AdvisoryLock | IngestLock]:
+    """The manifest and ingestion lock in the service database, for an index on a Chroma server.
+
+    With ``adopt``, a manifest this instance kept in its data folder before (older releases did) is copied in
+    once, while the shared one is still empty, so the vectors it wrote stay listed.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from corpus.manifest import Manifest
+    from corpus.shared_manifest import SqlManifest, database_lock
+    from service.storage import shared_engine
+
+    try:
+        engine = shared_engine(settings.resolved_database_url)
+    except (SQLAlchemyError, OSError) as exc:
+        raise IndexUnavailableError(f"the index on a Chroma server keeps its manifest in the service database, "
+                                    f"which cannot be opened: {str(exc).splitlines()[0]}") from None
+    manifest = SqlManifest(engine, engine.url.render_as_string(hide_password=True))
+    lock = database_lock(engine)
+    local = settings.data_dir / MANIFEST_FILE
+    if adopt and local.is_file() and manifest.counts()[0] == 0:
+        with lock.hold(timeout=settings.ingest_wait_s):
+            adopted = manifest.adopt(Manifest(local))
+        if adopted:
+            log.warning("moved the index manifest of %s (%d documents) into the service database, where every "
+                        "instance sharing the Chroma server sees it", local, adopted)
+    return manifest, lock
 
 
 def _snapshot(folder: Path) -> Path:

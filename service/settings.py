@@ -137,6 +137,16 @@ class JobSettings(BaseModel):
     poll_s: float = Field(0.5, gt=0, le=60, description="How often idle workers look for reclaimable scenarios.")
     max_attempts: int = Field(3, ge=1, le=100, description="Tries before a scenario that kills workers fails.")
     run_in_api: bool = Field(True, description="The API process runs submitted jobs (off when a worker service does).")
+    max_scenarios: int = Field(
+        20_000, ge=1, le=2_000_000,
+        description="Scenarios one sweep may expand to, checked from the spec before any work (422 above it). "
+        "20,000 runs in 2-7 minutes on 2 cores at the measured 3,000-12,000 scenarios/min and expands within the "
+        "request deadline on a loaded machine; raise it with the cores (the expansion streams, memory stays flat).")
+    retry_max_s: float = Field(
+        30.0, gt=0, le=3600, description="Longest pause between a worker's retries while the database or Ray is away.")
+    state_file: Path | None = Field(
+        None, description="Where `procure batch worker` reports its state for health checks; default "
+        "<data_dir>/worker-state.json.")
 
 
 class Settings(BaseSettings):

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
 from sqlalchemy import text
 
 from service.storage import make_engine
@@ -21,3 +26,28 @@ def postgres_available() -> bool:
         return True
     except Exception:
         return False
+
+
+@contextmanager
+def fresh_schema(prefix: str = "t") -> Iterator[str]:
+    """A new schema in the test database for one test (others' tests share the server); yields its URL.
+
+    Skips the test when PostgreSQL is not running; the schema is dropped afterwards.
+    """
+    if not postgres_available():
+        pytest.skip(reason=NO_POSTGRES)
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield schema_url(schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def schema_url(schema: str, port: int = 5432) -> str:
+    """The URL of the test database with ``schema`` first on the search path (through ``port``: a proxy)."""
+    return PG_URL.replace("127.0.0.1:5432", f"127.0.0.1:{port}") + f"?options=-csearch_path%3D{schema}"

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from service.agent.parse import ParsedQuestion
 from service.storage import Base, session_factory
+from service.usecases import commit_point
 
 
 def _now() -> dt.datetime:
@@ -30,6 +31,8 @@ class ChatSession(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    owner: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
+    """Id of the API key that started the conversation (migration 0005; None without a key)."""
 
 
 class ChatTurn(Base):
@@ -63,12 +66,18 @@ class SessionStore:
     def __init__(self, engine: Engine) -> None:
         self._factory = session_factory(engine)
 
-    def create(self) -> str:
-        """A new empty session; returns its id."""
+    def create(self, owner: str | None = None) -> str:
+        """A new empty session (owned by the API key id ``owner``, if any); returns its id."""
         sid = uuid.uuid4().hex
         with self._factory.begin() as db:
-            db.add(ChatSession(id=sid))
+            db.add(ChatSession(id=sid, owner=owner))
         return sid
+
+    def owner_of(self, session_id: str) -> tuple[bool, str | None]:
+        """Whether the session exists, and the API key id that owns it (None: started without a key)."""
+        with self._factory() as db:
+            row = db.get(ChatSession, session_id)
+        return (row is not None, row.owner if row is not None else None)
 
     def exists(self, session_id: str) -> bool:
         """True when the session is stored."""
@@ -89,7 +98,12 @@ class SessionStore:
 
     def append(self, session_id: str, message: str, answer: str, parsed: ParsedQuestion,
                summary: dict[str, Any] | None) -> None:
-        """Store a turn (creating the session row if needed)."""
+        """Store a turn (creating the session row if needed).
+
+        The turn is the request's commit point: a request already cancelled (its client told 503/504) stores
+        nothing, and one past this point is answered rather than cancelled.
+        """
+        commit_point()
         with self._factory.begin() as db:
             sess = db.get(ChatSession, session_id)
             if sess is None:

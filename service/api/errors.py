@@ -34,6 +34,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "work_cancelled": 503,
     "job_not_found": 404,
     "job_conflict": 409,
+    "limit_exceeded": 422,
 }
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 408: "request_timeout", 413: "payload_too_large", 414: "uri_too_long",

@@ -16,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from service.api.errors import Problem
 from service.api.security import keys_required
 from service.settings import Settings
+from service.usecases import PHYSICAL_BOUNDS
 
 _DESCRIPTIONS = {
     "400": "The body could not be parsed (for example, it is not UTF-8).",
@@ -84,7 +85,57 @@ def build_openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
                     param.setdefault("schema", {}).setdefault("maxLength", settings.limits.max_path_chars)
             if path.startswith("/v1/") or path == "/metrics":  # {}: no key needed (loopback, keys not forced)
                 op["security"] = ([] if keys_required(settings) else [{}]) + [{"bearer": []}, {"apiKey": []}]
+    state_bounds(schema)
     return schema
+
+
+def _refs(node: Any) -> set[str]:
+    """Component names referenced anywhere in ``node``."""
+    if isinstance(node, dict):
+        found = {node["$ref"].rsplit("/", 1)[-1]} if isinstance(node.get("$ref"), str) else set()
+        for value in node.values():
+            found |= _refs(value)
+        return found
+    if isinstance(node, list):
+        return set().union(*(_refs(item) for item in node)) if node else set()
+    return set()
+
+
+def _numeric_branches(prop: dict[str, Any]) -> list[dict[str, Any]]:
+    """The number/integer schemas of a property (itself, its anyOf branches, or its map values)."""
+    out = [b for b in [prop, *prop.get("anyOf", [])] if b.get("type") in ("number", "integer")]
+    values = prop.get("additionalProperties")
+    if isinstance(values, dict):
+        out += _numeric_branches(values)
+    return out
+
+
+def state_bounds(schema: dict[str, Any]) -> None:
+    """Write the physical bounds (:data:`service.usecases.PHYSICAL_BOUNDS`) into every request body schema.
+
+    The core models leave some numbers unbounded (their bound is enforced by the application layer); the document
+    says the bound as ``maximum`` and in the description, so clients and fuzzers see what is refused.
+    """
+    components = schema.get("components", {}).get("schemas", {})
+    bodies = _refs([op.get("requestBody", {}) for item in schema.get("paths", {}).values()
+                    for op in item.values() if isinstance(op, dict)])
+    seen: set[str] = set()
+    while bodies - seen:
+        name = (bodies - seen).pop()
+        seen.add(name)
+        component = components.get(name, {})
+        bodies |= _refs(component)
+        for prop_name, prop in component.get("properties", {}).items():
+            bound = PHYSICAL_BOUNDS.get(prop_name)
+            branches = _numeric_branches(prop) if bound is not None else []
+            if bound is None or not branches:
+                continue
+            for branch in branches:
+                if "maximum" not in branch and "exclusiveMaximum" not in branch:
+                    branch["maximum"] = bound.maximum
+            note = f"At most {bound.maximum:g} {bound.unit} (physical bound: {bound.why})."
+            if note not in prop.get("description", ""):
+                prop["description"] = f"{prop.get('description', '')} {note}".strip()
 
 
 def install_openapi(app: FastAPI, settings: Settings) -> None:

@@ -6,7 +6,6 @@ and non-finite numbers (JSON ``Infinity``, ``1e309``) are refused with 422.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -15,6 +14,7 @@ from service.usecases import (
     CostRequest,
     InferenceRequest,
     InvalidInputError,
+    IsoDate,
     PurchasePlan,
     PurchaseRequest,
     Relaxation,
@@ -35,7 +35,7 @@ class ComplianceCheckCreate(BaseModel):
     buyer_country: str = Field(min_length=2, max_length=60, description="ISO 3166-1 alpha-2 code.")
     buyer_kind: Literal["commercial", "state_funded"] = "commercial"
     headquarters_country: str | None = Field(None, min_length=2, max_length=60)
-    date: date
+    date: IsoDate
     buyer_name: str | None = Field(None, min_length=1, max_length=200,
                                    description="Buyer's legal name, screened against the Entity List.")
     buyer_parent: str | None = Field(None, min_length=1, max_length=200,

@@ -9,6 +9,8 @@
 * Each key (or, without a key, each client address) has a rate limit and a quota (``limits`` library, counters
   in memory or Redis by ``security.storage_url``); over either the answer is 429 with ``Retry-After``.
 * Requests made with a key and every ingestion are written to the audit log when answered.
+* The :class:`Principal` of a request (its key id, and whether it holds ``admin``) decides which jobs and chat
+  sessions it sees (:mod:`service.api.ownership`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import ipaddress
 import logging
 import math
 import time
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -42,6 +45,27 @@ SCOPE_BY_PREFIX: tuple[tuple[str | None, str, str], ...] = (
     ("POST", "/v1/data", "admin"),
 )
 """(method or any, path prefix, scope); anything else under /v1 (and /metrics) needs ``read``."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts for: the id of its API key (None without one) and whether the key holds ``admin``."""
+
+    key_id: str | None
+    admin: bool = False
+
+    def owns(self, owner: str | None) -> bool:
+        """True when a resource created by ``owner`` (a key id, or None) is visible to this principal."""
+        return self.admin or owner == self.key_id
+
+
+ANONYMOUS = Principal(None)
+
+
+def principal(request: Request) -> Principal:
+    """The principal :func:`authorize` recorded for this request (anonymous when none was)."""
+    found = request.scope.get("state", {}).get("principal")
+    return found if isinstance(found, Principal) else ANONYMOUS
 
 
 def is_loopback(host: str) -> bool:
@@ -128,6 +152,7 @@ def authorize(request: Request) -> ApiKey | None:
         if not key.allows(scope):
             raise ProblemError(403, "forbidden", f"this key lacks the {scope!r} scope ({', '.join(key.scopes)})")
         request.scope.setdefault("state", {})["audit_key"] = key.id
+        request.scope["state"]["principal"] = Principal(key.id, admin="admin" in key.scopes)
     elif app_state.keys_required:
         raise ProblemError(401, "unauthorized",
                            f"an API key with the {scope!r} scope is required (Authorization: Bearer pk_…; "

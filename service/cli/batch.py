@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from service.cli._common import CatalogOpt, JsonOpt, console, emit_json, err_console
+from service.cli._stdout import stdout_to_stderr
 from service.settings import get_settings
 
 if TYPE_CHECKING:
@@ -83,7 +84,11 @@ def run(
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run a sweep (or resume it: the same --job-id recomputes nothing that finished)."""
+    """Run a sweep (or resume it: the same --job-id recomputes nothing that finished).
+
+    The sweep may expand to at most PROCURE_JOBS__MAX_SCENARIOS scenarios (checked before any work). With --json,
+    stdout carries the JSON alone: whatever Ray or a solver prints while the job runs goes to stderr.
+    """
     from service.jobs import manage
     from service.jobs.results import columns, format_of, write_results
     from service.jobs.spec import load_spec
@@ -91,15 +96,18 @@ def run(
     if out is not None:
         format_of(out)  # a bad suffix fails before any work
     settings = get_settings()
-    spec = load_spec(spec_file)
+    cap = settings.jobs.max_scenarios
+    spec = load_spec(spec_file, max_scenarios=cap)
     store = manage.open_store(settings)
-    status, created = manage.submit(store, spec, job_id=job_id)
-    if not created:
-        err_console.print(f"resuming job {status.id}: {status.finished}/{status.total} finished", highlight=False)
-    bar = _Bar(status.total, enabled=sys.stderr.isatty() or not as_json)
-    with bar.progress:
-        final = manage.execute(settings, store, status.id, executor=executor.value if executor else None,
-                               workers=workers, on_progress=bar, resume_cancelled=True, extra_catalogs=catalog)
+    with stdout_to_stderr(as_json):
+        status, created = manage.submit(store, spec, job_id=job_id, max_scenarios=cap)
+        if not created:
+            err_console.print(f"resuming job {status.id}: {status.finished}/{status.total} finished",
+                              highlight=False)
+        bar = _Bar(status.total, enabled=sys.stderr.isatty() or not as_json)
+        with bar.progress:
+            final = manage.execute(settings, store, status.id, executor=executor.value if executor else None,
+                                   workers=workers, on_progress=bar, resume_cancelled=True, extra_catalogs=catalog)
     written = None
     if out is not None:
         written = write_results(out, manage.rows(store, final.id), columns(final.axes))
@@ -238,22 +246,47 @@ def worker(
     once: Annotated[bool, typer.Option("--once", help="Run the unfinished jobs, then exit.")] = False,
     idle_s: Annotated[float, typer.Option("--idle-s", min=0.1, help="Seconds between looks for new jobs.")] = 5.0,
 ) -> None:
-    """Run submitted jobs as they arrive (the worker service of a deployment; the API can leave jobs to it)."""
-    import time
+    """Run submitted jobs as they arrive (the worker service of a deployment; the API can leave jobs to it).
 
-    from service.jobs import manage
+    Database and Ray outages are waited out with backoff (PROCURE_JOBS__RETRY_MAX_S); the worker's state is
+    reported for `procure batch worker-health`.
+    """
+    import signal
+    import threading
+
+    from service.jobs.daemon import WorkerState, serve, state_path
 
     settings = get_settings()
-    store = manage.open_store(settings)
-    while True:
-        for job_id in store.unfinished():
-            st = manage.execute(settings, store, job_id, executor=executor.value if executor else None,
-                                workers=workers)
-            err_console.print(f"job {job_id}: {st.state} ({st.finished}/{st.total})", highlight=False)
-        if once:
-            return
-        time.sleep(idle_s)
+    state = WorkerState(state_path(settings))
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # `docker stop`, Ctrl-C: leave the job to be resumed, then exit
+        signal.signal(sig, lambda *_: stop.set())
+
+    def finished(st: JobStatus) -> None:
+        err_console.print(f"job {st.id}: {st.state} ({st.finished}/{st.total})", highlight=False)
+
+    err_console.print(f"batch worker: reporting its state to {state.path}", highlight=False)
+    serve(settings, executor=executor.value if executor else None, workers=workers, once=once, idle_s=idle_s,
+          state=state, on_finished=finished, stop=stop)
+    state.report("stopped", force=True)
 
 
+@app.command("worker-health")
+def worker_health(
+    max_age_s: Annotated[float, typer.Option("--max-age", min=1, help="Oldest acceptable state report, seconds.")]
+    = 60.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Exit 0 when this host's batch worker reported within --max-age seconds (its loop is alive), else 1."""
+    from service.jobs.daemon import health, state_path
 
-
+    ok, data = health(state_path(get_settings()), max_age_s)
+    if as_json:
+        emit_json({"healthy": ok, **data})
+    else:
+        (console if ok else err_console).print(
+            f"worker {'alive' if ok else 'NOT alive'}: {data.get('state')} "
+            f"(reported {data.get('age_s', '?')} s ago){' · ' + str(data['error']) if data.get('error') else ''}",
+            highlight=False)
+    if not ok:
+        raise typer.Exit(1)

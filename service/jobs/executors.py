@@ -2,6 +2,10 @@
 
 Both run the same worker loop (:func:`service.jobs.worker.work`) against the same store, so they give the
 same results; the store, not the executor, decides which scenario runs where.
+
+The coordinator (:func:`run_job`) outlives outages: while the database is away it keeps its workers running
+and looks again with backoff; a Ray cluster that cannot be reached or is lost raises
+:class:`~service.jobs.retry.ExecutorUnavailableError`, which ``procure batch worker`` waits out before resuming.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
+import socket
 import tempfile
 import threading
 import time
@@ -18,8 +23,9 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, Protocol
 
+from service.jobs.retry import Backoff, ExecutorUnavailableError, is_transient
 from service.jobs.store import JobStatus, JobStore
-from service.jobs.worker import WorkerConfig, new_owner, process_main, work
+from service.jobs.worker import WorkerConfig, new_token, process_main, work
 from service.settings import Settings
 
 ProgressFn = Callable[[JobStatus], None]
@@ -121,11 +127,18 @@ class RayExecutor:
         self._owns = False
         if not ray.is_initialized():
             if address:
-                ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
-            else:
-                tmp = temp_dir or Path(tempfile.gettempdir()) / "procure-ray"
-                ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
-                         logging_level=logging.WARNING, _node_ip_address="127.0.0.1", _temp_dir=str(tmp))
+                _probe(address)  # ray.init waits minutes for an absent cluster; fail (and back off) at once
+            try:
+                if address:
+                    ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+                else:
+                    tmp = temp_dir or Path(tempfile.gettempdir()) / "procure-ray"
+                    ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
+                             logging_level=logging.WARNING, _node_ip_address="127.0.0.1", _temp_dir=str(tmp))
+            except Exception as exc:  # ray raises ConnectionError, RuntimeError, TimeoutError … when it is away
+                ray.shutdown()
+                raise ExecutorUnavailableError(f"cannot reach the Ray cluster at {address or 'a local Ray'}: "
+                                               f"{str(exc).splitlines()[0][:300]}") from None
             self._owns = True
         self._remote = ray.remote(num_cpus=1, max_retries=0)(_ray_work)
         self.refs: dict[str, Any] = {}
@@ -138,7 +151,10 @@ class RayExecutor:
         """Finished tasks; a task that raised or whose worker died is not clean."""
         if not self.refs:
             return []
-        ready, _ = self._ray.wait(list(self.refs.values()), num_returns=len(self.refs), timeout=0)
+        try:
+            ready, _ = self._ray.wait(list(self.refs.values()), num_returns=len(self.refs), timeout=0)
+        except Exception as exc:  # the driver lost the cluster (head down, network gone)
+            raise ExecutorUnavailableError(f"lost the Ray cluster: {str(exc).splitlines()[0][:300]}") from None
         out = []
         for owner, ref in list(self.refs.items()):
             if ref in ready:
@@ -164,10 +180,24 @@ class RayExecutor:
         self.refs.clear()
 
     def close(self) -> None:
-        """Stop the tasks and shut down the local Ray this executor started."""
+        """Stop the tasks and disconnect from Ray (a local Ray this executor started stops with it)."""
         self.stop()
         if self._owns:
-            self._ray.shutdown()
+            try:
+                self._ray.shutdown()
+            except Exception:  # noqa: S110 - the cluster is already gone
+                pass
+
+
+def _probe(address: str, timeout_s: float = 3.0) -> None:
+    """Raise :class:`ExecutorUnavailableError` when nothing listens at a ``[ray://]host:port`` cluster address."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return  # "auto" or another form Ray resolves itself
+    try:
+        socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise ExecutorUnavailableError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}") from None
 
 
 def worker_config(settings: Settings, db_url: str, job_id: str, *, runner: str | None = None) -> WorkerConfig:
@@ -176,7 +206,8 @@ def worker_config(settings: Settings, db_url: str, job_id: str, *, runner: str |
     return WorkerConfig(db_url=db_url, job_id=job_id, lease_s=js.lease_s, batch=js.claim_batch, poll_s=js.poll_s,
                         max_attempts=js.max_attempts, catalog_files=tuple(str(p) for p in settings.catalog_files),
                         rule_files=tuple(str(p) for p in settings.rule_files),
-                        solver=settings.solver.model_dump(), runner=runner)
+                        solver=settings.solver.model_dump(), runner=runner, limits=settings.limits.model_dump(),
+                        retry_max_s=js.retry_max_s)
 
 
 def make_executor(kind: str | None, settings: Settings, *, workers: int) -> Executor:
@@ -189,11 +220,17 @@ def make_executor(kind: str | None, settings: Settings, *, workers: int) -> Exec
 
 def run_job(store: JobStore, job_id: str, executor: Executor, config: WorkerConfig, *, workers: int,
             on_progress: ProgressFn | None = None, poll_s: float = 0.25, stop: threading.Event | None = None,
-            resume_cancelled: bool = False, max_restarts: int | None = None, progress_s: float = 1.0) -> JobStatus:
+            resume_cancelled: bool = False, max_restarts: int | None = None, progress_s: float = 1.0,
+            on_outage: Callable[[BaseException], None] | None = None) -> JobStatus:
     """Run (or resume) a job to its end: start workers, replace dead ones, follow progress, stop on cancel.
 
     A worker that dies (killed, crashed) has its scenarios released at once and is replaced; a service
-    shutdown (``stop`` set) stops the workers and leaves the job running in the store, to be resumed.
+    shutdown (``stop`` set) stops the workers and leaves the job running in the store, to be resumed. While the
+    database is away the workers keep computing (and retrying their writes) and the coordinator keeps looking,
+    with backoff, telling ``on_outage`` each time.
+
+    Raises:
+        ExecutorUnavailableError: the Ray cluster was lost (the job stays running in the store, to be resumed).
     """
     status = store.start(job_id, executor.name, resume_cancelled=resume_cancelled)
     if status.state != "running":
@@ -202,33 +239,47 @@ def run_job(store: JobStore, job_id: str, executor: Executor, config: WorkerConf
     restarts = 0
     limit = max_restarts if max_restarts is not None else 3 * workers
     for _ in range(max(1, workers)):
-        owners.append(new_owner(f"{executor.name}-"))
+        owners.append(new_token(f"{executor.name}-"))
         executor.spawn(config, owners[-1])
     last_progress = 0.0
+    backoff = Backoff(config.retry_max_s)
     try:
         while True:
-            # the state is one primary-key read; counting scenarios (progress) is done at most once a second
-            if store.job_state(job_id) != "running" or (stop is not None and stop.is_set()):
-                break
-            if on_progress and time.monotonic() - last_progress >= progress_s:
-                on_progress(store.status(job_id))
-                last_progress = time.monotonic()
-            for owner, clean in executor.exited():
-                if clean:
-                    continue
-                store.release(owner)  # a dead worker's scenarios are claimable now, not at lease expiry
-                if restarts < limit:
-                    restarts += 1
-                    owners.append(new_owner(f"{executor.name}-"))
-                    executor.spawn(config, owners[-1])
-            if executor.running() == 0:
-                break
-            time.sleep(poll_s)
+            try:
+                # the state is one primary-key read; counting scenarios (progress) is done at most once a second
+                if store.job_state(job_id) != "running" or (stop is not None and stop.is_set()):
+                    break
+                if on_progress and time.monotonic() - last_progress >= progress_s:
+                    on_progress(store.status(job_id))
+                    last_progress = time.monotonic()
+                for owner, clean in executor.exited():
+                    if clean:
+                        continue
+                    store.release(owner)  # a dead worker's scenarios are claimable now, not at lease expiry
+                    if restarts < limit:
+                        restarts += 1
+                        owners.append(new_token(f"{executor.name}-"))
+                        executor.spawn(config, owners[-1])
+                if executor.running() == 0:
+                    break
+                backoff.reset()
+                time.sleep(poll_s)
+            except ExecutorUnavailableError:
+                raise
+            except Exception as exc:
+                if not is_transient(exc) or (stop is not None and stop.is_set()):
+                    raise
+                if on_outage is not None:
+                    on_outage(exc)
+                time.sleep(backoff.next_wait())  # the database is away: the workers retry on their own
     finally:
         executor.stop()
-        for owner in owners:
-            store.release(owner)
-        store.finish_if_done(job_id)
+        try:
+            for owner in owners:
+                store.release(owner)
+            store.finish_if_done(job_id)
+        except Exception as exc:  # the database is away: the leases expire and the job is resumed later
+            logging.getLogger("procure.jobs").warning("could not release the leases of job %s: %s", job_id, exc)
     status = store.status(job_id)
     if on_progress:
         on_progress(status)

@@ -1,7 +1,8 @@
 """Tables of batch jobs: one row per job, one per scenario (claim state), one per result (written once).
 
 Times are UTC seconds since the epoch (floats): they compare the same way on SQLite and PostgreSQL.
-The schema itself is created by the Alembic revision ``0002_jobs``; these definitions must match it.
+The schema itself is created by the Alembic revisions ``0002_jobs`` and ``0005_owners_shared_index`` (the owning
+key of a job, and idempotency keys scoped by it); these definitions must match them.
 """
 
 from __future__ import annotations
@@ -29,14 +30,16 @@ jobs = Table(
     Column("spec", JSON, nullable=False),
     Column("spec_hash", String(32), nullable=False),
     Column("axes", JSON, nullable=False),
-    Column("idempotency_key", String(200), unique=True),
+    Column("idempotency_key", String(300), unique=True),
     Column("state", String(16), nullable=False),
     Column("total", Integer, nullable=False),
     Column("executor", String(16)),
     Column("created_at", Float, nullable=False),
     Column("started_at", Float),
     Column("finished_at", Float),
+    Column("owner", String(16)),
     Index("ix_jobs_state", "state", "created_at"),
+    Index("ix_jobs_owner", "owner", "created_at"),
 )
 
 job_scenarios = Table(

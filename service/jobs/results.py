@@ -17,12 +17,15 @@ PLAN_FIELDS = ("plan_status", "parts", "items", "nodes", "accelerators", "total_
 RISK_FIELDS = ("risk_objective", "probability_on_time_base", "probability_on_time_hedged", "expected_total_cost_base",
                "expected_total_cost_hedged", "hedged_parts", "hedged_items")
 """Filled when the scenario's request carries `risk` (hedged plans); empty otherwise."""
-TAIL_FIELDS = ("error", "duration_ms", "attempts")
+TAIL_FIELDS = ("error", "duration_ms", "attempts", "worker")
 FORMATS = ("jsonl", "csv", "parquet")
 
 
 def result_row(stored: dict[str, Any]) -> dict[str, Any]:
-    """One flat row: ``scenario_id``, the swept values (keyed by their paths), ``status``, the plan, the error."""
+    """One flat row: ``scenario_id``, the swept values, ``status``, the plan, the error and the ``worker``.
+
+    The swept values are keyed by their paths; ``worker`` names the host, Ray node and process that computed it.
+    """
     result = stored.get("result") or {}
     row: dict[str, Any] = {"scenario_id": stored["scenario_id"]}
     row.update(stored.get("swept") or {})
@@ -34,6 +37,7 @@ def result_row(stored: dict[str, Any]) -> dict[str, Any]:
     row["error"] = stored.get("error")
     row["duration_ms"] = round(stored["duration_ms"], 2) if stored.get("duration_ms") is not None else None
     row["attempts"] = stored.get("attempts")
+    row["worker"] = stored.get("worker")  # <coordinator token>@<host>[/<ray node ip>/node:<id>]/pid:<pid>
     return row
 
 

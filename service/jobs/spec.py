@@ -15,6 +15,10 @@ A spec (YAML or JSON)::
 
 Each scenario is the base with its overrides applied; its id is a hash of the resolved request and what-if
 change, so the same scenario always gets the same id and re-running a spec is idempotent.
+
+Size: :func:`parse_spec` counts the scenarios from the spec's axes (without expanding them) and refuses a spec
+beyond the cap (``PROCURE_JOBS__MAX_SCENARIOS``) before any work; :func:`iter_scenarios` then yields the
+scenarios one at a time, so the store writes them in chunks and memory does not grow with the sweep.
 """
 
 from __future__ import annotations
@@ -33,10 +37,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from service.messages import first_error
-from service.usecases import InvalidInputError, quantity
+from service.settings import JobSettings
+from service.usecases import InvalidInputError, check_cancelled, check_sweep_size, quantity
 from service.usecases.requests import read_data_file
 
-MAX_SCENARIOS = 500_000
+MAX_SCENARIOS = 2_000_000
+"""Absolute ceiling of one axis (the settable cap, ``jobs.max_scenarios``, is checked on the whole product)."""
+DEFAULT_MAX_SCENARIOS: int = JobSettings.model_fields["max_scenarios"].default
+CHECK_EVERY = 200
+"""Scenarios expanded between two checks for a cancelled request."""
 _PROBE = 50  # scenarios checked at submission; a spec whose probed scenarios all fail is rejected
 WHATIF_PREFIX = "whatif"
 _STEP_MONTHS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
@@ -115,25 +124,22 @@ def _add_months(d: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(d.day, last))
 
 
-def _date_range(path: str, spec: dict[str, Any]) -> list[Any]:
+def _date_range(path: str, spec: dict[str, Any]) -> tuple[int, Iterator[str]]:
+    """How many dates the range has (computed, not counted), and a generator of them as ISO strings."""
     start, stop = _as_date(spec["from"], path), _as_date(spec["to"], path)
     if stop < start:
         raise InvalidInputError(f"sweep `{path}`: `to` is before `from`")
     every = spec.get("every", "month")
-    out: list[dt.date] = []
     if isinstance(every, int) and not isinstance(every, bool) and every > 0:
-        d = start
-        while d <= stop:
-            out.append(d)
-            d += dt.timedelta(days=every)
-    elif every in _STEP_MONTHS:
-        i = 0
-        while (d := _add_months(start, i * _STEP_MONTHS[every])) <= stop:
-            out.append(d)
-            i += 1
-    else:
-        raise InvalidInputError(f"sweep `{path}`: `every` must be month, quarter, half, year or a number of days")
-    return [d.isoformat() for d in out]
+        count = (stop - start).days // every + 1
+        return count, ((start + dt.timedelta(days=i * every)).isoformat() for i in range(count))
+    if isinstance(every, str) and every in _STEP_MONTHS:
+        months = _STEP_MONTHS[every]
+        count = ((stop.year - start.year) * 12 + stop.month - start.month) // months + 1
+        if _add_months(start, (count - 1) * months) > stop:  # the last month is reached but not its day
+            count -= 1
+        return count, (_add_months(start, i * months).isoformat() for i in range(count))
+    raise InvalidInputError(f"sweep `{path}`: `every` must be month, quarter, half, year or a number of days")
 
 
 def _number(value: Any, path: str, key: str) -> float:
@@ -143,32 +149,59 @@ def _number(value: Any, path: str, key: str) -> float:
         raise InvalidInputError(f"sweep `{path}`: `{key}` must be a number (got {value!r})") from None
 
 
-def _numeric_range(path: str, spec: dict[str, Any]) -> list[Any]:
+def _numeric_range(path: str, spec: dict[str, Any]) -> tuple[int, Iterator[float]]:
+    """How many values the range has, and a generator of them (nothing is materialised)."""
     lo, hi = _number(spec["from"], path, "from"), _number(spec["to"], path, "to")
     if "steps" in spec:
         steps = spec["steps"]
         if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= MAX_SCENARIOS:
-            raise InvalidInputError(f"sweep `{path}`: `steps` must be a whole number from 1 to {MAX_SCENARIOS}")
-        if steps == 1:
-            return [lo]
-        if spec.get("scale", "linear") == "log":
-            if lo <= 0 or hi <= 0:
-                raise InvalidInputError(f"sweep `{path}`: a log scale needs positive `from` and `to`")
-            ratio = (hi / lo) ** (1 / (steps - 1))
-            values = [lo * ratio**i for i in range(steps)]
-        elif spec.get("scale", "linear") == "linear":
-            values = [lo + (hi - lo) * i / (steps - 1) for i in range(steps)]
-        else:
+            raise InvalidInputError(f"sweep `{path}`: `steps` must be a whole number from 1 to {MAX_SCENARIOS:,}")
+        scale = spec.get("scale", "linear")
+        if scale not in ("linear", "log"):
             raise InvalidInputError(f"sweep `{path}`: `scale` must be linear or log")
-        values[-1] = hi  # no rounding drift at the end point
-        return [float(f"{v:.12g}") for v in values]
+        if scale == "log" and steps > 1 and (lo <= 0 or hi <= 0):
+            raise InvalidInputError(f"sweep `{path}`: a log scale needs positive `from` and `to`")
+
+        def point(i: int) -> float:
+            if i == steps - 1:
+                return hi if steps > 1 else lo  # no rounding drift at the end point
+            if scale == "log":
+                return float(f"{lo * ((hi / lo) ** (1 / (steps - 1))) ** i:.12g}")
+            return float(f"{lo + (hi - lo) * i / (steps - 1):.12g}")
+
+        return steps, (point(i) for i in range(steps))
     step = _number(spec.get("step"), path, "step") if "step" in spec else None
     if step is None or step <= 0 or hi < lo:
         raise InvalidInputError(f"sweep `{path}`: a range needs `steps`, or a positive `step` with `to` >= `from`")
     count = math.floor((hi - lo) / step + 1e-9) + 1
     if count > MAX_SCENARIOS:
-        raise InvalidInputError(f"sweep `{path}`: the range has more than {MAX_SCENARIOS} values")
-    return [float(f"{lo + i * step:.12g}") for i in range(count)]
+        raise InvalidInputError(f"sweep `{path}`: the range has more than {MAX_SCENARIOS:,} values")
+    return count, (float(f"{lo + i * step:.12g}") for i in range(count))
+
+
+def _axis(path: str, values: Any) -> tuple[int, Iterator[Any]]:
+    """One axis as (its length, known without expanding it; an iterator of its values)."""
+    if not isinstance(path, str) or not path or any(not part for part in path.split(".")):
+        raise InvalidInputError(f"sweep axis {path!r} is not a dotted path such as budget.amount")
+    if isinstance(values, list):
+        return len(values), iter(values)
+    if isinstance(values, dict) and {"from", "to"} <= set(values):
+        unknown = set(values) - {"from", "to", "steps", "step", "scale", "every"}
+        if unknown:
+            raise InvalidInputError(f"sweep `{path}`: unknown range key(s) {', '.join(sorted(unknown))}")
+        is_date = "every" in values or isinstance(values["from"], dt.date) or (
+            isinstance(values["from"], str) and len(values["from"]) == 10 and values["from"][4:5] == "-")
+        return _date_range(path, values) if is_date else _numeric_range(path, values)
+    raise InvalidInputError(f"sweep `{path}`: give a list of values or a range {{from, to, steps}}")
+
+
+def axis_length(path: str, values: Any) -> int:
+    """How many values an axis has, computed without expanding it.
+
+    Raises:
+        InvalidInputError: a malformed path or range.
+    """
+    return _axis(path, values)[0]
 
 
 def axis_values(path: str, values: Any) -> list[Any]:
@@ -177,19 +210,7 @@ def axis_values(path: str, values: Any) -> list[Any]:
     Raises:
         InvalidInputError: a malformed path or range, or an empty axis.
     """
-    if not isinstance(path, str) or not path or any(not part for part in path.split(".")):
-        raise InvalidInputError(f"sweep axis {path!r} is not a dotted path such as budget.amount")
-    if isinstance(values, list):
-        out = list(values)
-    elif isinstance(values, dict) and {"from", "to"} <= set(values):
-        unknown = set(values) - {"from", "to", "steps", "step", "scale", "every"}
-        if unknown:
-            raise InvalidInputError(f"sweep `{path}`: unknown range key(s) {', '.join(sorted(unknown))}")
-        is_date = "every" in values or isinstance(values["from"], dt.date) or (
-            isinstance(values["from"], str) and len(values["from"]) == 10 and values["from"][4:5] == "-")
-        out = _date_range(path, values) if is_date else _numeric_range(path, values)
-    else:
-        raise InvalidInputError(f"sweep `{path}`: give a list of values or a range {{from, to, steps}}")
+    out = list(_axis(path, values)[1])
     if not out:
         raise InvalidInputError(f"sweep `{path}` has no values")
     return out
@@ -244,51 +265,73 @@ def count_scenarios(spec: SweepSpec) -> int:
 
 
 def _combos(spec: SweepSpec) -> Iterator[dict[str, Any]]:
-    axes = list(spec.sweep.items())
-    grid = ([dict(zip([p for p, _ in axes], combo, strict=True))
-             for combo in itertools.product(*(v for _, v in axes))] if axes else [{}])
+    paths = list(spec.sweep)
     for explicit in spec.scenarios or [{}]:
-        for point in grid:
-            yield {**point, **explicit}
+        for combo in itertools.product(*spec.sweep.values()):  # a generator: the grid is never materialised
+            yield {**dict(zip(paths, combo, strict=True)), **explicit}
 
 
-def expand(spec: SweepSpec) -> list[Scenario]:
-    """All scenarios of the spec, in a stable order, duplicates (same resolved scenario) dropped.
+def iter_scenarios(spec: SweepSpec, *, max_scenarios: int | None = None) -> Iterator[Scenario]:
+    """The spec's scenarios one at a time, in a stable order, duplicates (same resolved scenario) dropped.
+
+    Memory holds one scenario and the ids seen so far (about 70 bytes each). The current request's cancellation
+    is checked every :data:`CHECK_EVERY` scenarios.
 
     Raises:
-        InvalidInputError: too many scenarios or an override that does not fit the base request.
+        LimitExceededError: more scenarios than ``max_scenarios`` (default :data:`DEFAULT_MAX_SCENARIOS`).
+        InvalidInputError: an override that does not fit the base request.
+        WorkCancelledError: the request that expands the spec was cancelled.
     """
-    n = count_scenarios(spec)
-    if n > MAX_SCENARIOS:
-        raise InvalidInputError(f"the spec expands to {n:,} scenarios; at most {MAX_SCENARIOS:,} per job")
-    out: list[Scenario] = []
-    seen: set[str] = set()
-    for overrides in _combos(spec):
-        request, whatif = _resolve(spec, overrides)
-        from service.jobs.runner import normalize_scenario
+    from service.jobs.runner import normalize_scenario
 
-        request, whatif = normalize_scenario(request, whatif)
+    check_sweep_size(count_scenarios(spec), max_scenarios or DEFAULT_MAX_SCENARIOS)
+    seen: set[str] = set()
+    for i, overrides in enumerate(_combos(spec)):
+        if i % CHECK_EVERY == 0:
+            check_cancelled()
+        request, whatif = normalize_scenario(*_resolve(spec, overrides))
         sid = scenario_id(request, whatif)
         if sid in seen:
             continue
         seen.add(sid)
-        out.append(Scenario(id=sid, seq=len(out), values=_jsonable(overrides), request=request, whatif=whatif))
-    return out
+        yield Scenario(id=sid, seq=len(seen) - 1, values=_jsonable(overrides), request=request, whatif=whatif)
 
 
-def parse_spec(data: Any, *, source: str = "spec") -> SweepSpec:
+def expand(spec: SweepSpec, *, max_scenarios: int | None = None) -> list[Scenario]:
+    """All scenarios of the spec as a list (see :func:`iter_scenarios`; the store streams them instead)."""
+    return list(iter_scenarios(spec, max_scenarios=max_scenarios))
+
+
+def planned_count(data: dict[str, Any]) -> int:
+    """Scenarios a raw spec mapping expands to (before duplicates are dropped), computed without expanding it."""
+    sweep = data.get("sweep") or {}
+    scenarios = data.get("scenarios") or []
+    if not isinstance(sweep, dict) or not isinstance(scenarios, list):
+        return 0  # the model validation that follows says what is wrong
+    grid = math.prod(axis_length(path, values) for path, values in sweep.items()) if sweep else 0
+    return len(scenarios) * max(grid, 1) if scenarios else (grid or 1)
+
+
+def parse_spec(data: Any, *, source: str = "spec", max_scenarios: int | None = None) -> SweepSpec:
     """Validate a spec mapping; a spec whose first scenarios are all invalid requests is rejected early.
 
-    Scenarios that are invalid on their own (say ``min_cost`` without a deadline in one corner of a sweep)
-    are kept: they are recorded as failed when the job runs, and the job goes on.
+    The size is checked first, from the axes alone: a spec beyond ``max_scenarios`` (default
+    :data:`DEFAULT_MAX_SCENARIOS`; the service passes ``jobs.max_scenarios``) is refused before any axis is
+    expanded. Scenarios that are invalid on their own (say ``min_cost`` without a deadline in one corner of a
+    sweep) are kept: they are recorded as failed when the job runs, and the job goes on.
 
     Raises:
+        LimitExceededError: the spec expands to more scenarios than the cap (the message says how to raise it).
         InvalidInputError: not a mapping, bad axes, or a base request that is not a valid purchase request.
     """
     if not isinstance(data, dict):
         raise InvalidInputError(f"{source}: a sweep spec must be a mapping with `base:` and `sweep:` or `scenarios:`")
     if "base" not in data:
         raise InvalidInputError(f"{source}: the spec needs `base:` (a purchase request)")
+    cap = max_scenarios or DEFAULT_MAX_SCENARIOS
+    n = planned_count(data)
+    if n > cap:
+        check_sweep_size(n, cap)
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
@@ -307,14 +350,14 @@ def parse_spec(data: Any, *, source: str = "spec") -> SweepSpec:
     raise InvalidInputError(f"{source}: no valid scenario among the first {len(problems)}: {problems[0]}")
 
 
-def load_spec(path: Path) -> SweepSpec:
+def load_spec(path: Path, *, max_scenarios: int | None = None) -> SweepSpec:
     """Read a YAML or JSON spec file.
 
     Raises:
-        InvalidInputError: unreadable file, bad syntax or an invalid spec.
+        InvalidInputError: unreadable file, bad syntax, an invalid spec or one beyond ``max_scenarios``.
     """
     data = read_data_file(path, "spec")
-    return parse_spec(data, source=str(path))
+    return parse_spec(data, source=str(path), max_scenarios=max_scenarios)
 
 
 def spec_hash(spec: SweepSpec) -> str:

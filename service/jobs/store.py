@@ -9,14 +9,20 @@ Concurrency rules (the same code serves SQLite and PostgreSQL):
 * a scenario is claimable when it is ``pending``, or ``running`` with an expired lease (its worker died).
 * **complete** inserts the result with ``ON CONFLICT DO NOTHING`` on the ``(job_id, scenario_id)`` key: if a
   reclaimed scenario finishes twice, the first result stays and the second is dropped.
+* **create** streams the expanded scenarios into one transaction in chunks (memory does not grow with the
+  sweep), checks the request's cancellation between chunks, and passes the request's commit point just before
+  committing: a submission whose client was told it failed leaves nothing behind.
+* **owners**: a job belongs to the API key that created it (``owner``; None without a key). Readers pass the
+  owner they act for (:data:`ANY_OWNER` for the admin scope and the CLI); someone else's job is "not found".
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,11 +31,22 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from service.jobs.models import job_results, job_scenarios, jobs
-from service.jobs.spec import Scenario, SweepSpec, expand, spec_hash
-from service.usecases import OptimizerError
+from service.jobs.spec import Scenario, SweepSpec, iter_scenarios, spec_hash
+from service.usecases import OptimizerError, check_cancelled, commit_point
 
 ACTIVE = ("pending", "running")
 _INSERT_CHUNK = 2_000
+
+
+class _AnyOwner:
+    """Marker: act for every owner (the admin scope, the CLI, the workers)."""
+
+    def __repr__(self) -> str:
+        return "ANY_OWNER"
+
+
+ANY_OWNER: Any = _AnyOwner()
+"""Pass as ``owner`` to see every job; otherwise only the jobs of that key id (None: jobs made without a key)."""
 
 
 class JobNotFoundError(OptimizerError):
@@ -87,6 +104,7 @@ class JobStatus:
     rate_per_min: float | None = None
     idempotency_key: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    owner: str | None = None
 
     @property
     def finished(self) -> int:
@@ -116,6 +134,7 @@ class JobStatus:
             "rate_per_min": round(self.rate_per_min, 1) if self.rate_per_min else None,
             "eta_s": round(self.eta_s, 1) if self.eta_s is not None else None,
             "executor": self.executor, "axes": self.axes, "idempotency_key": self.idempotency_key,
+            "owner": self.owner,
             "created_at": iso(self.created_at), "started_at": iso(self.started_at),
             "finished_at": iso(self.finished_at),
         }
@@ -144,67 +163,100 @@ class JobStore:
     # -- creation ---------------------------------------------------------------------------------------------
 
     def create(self, spec: SweepSpec, *, job_id: str | None = None, idempotency_key: str | None = None,
-               scenarios: Sequence[Scenario] | None = None) -> tuple[JobStatus, bool]:
+               scenarios: Iterable[Scenario] | None = None, owner: str | None = None,
+               max_scenarios: int | None = None) -> tuple[JobStatus, bool]:
         """Create a job for ``spec`` or return the existing one with this id / idempotency key.
+
+        The scenarios (default: the spec's, expanded one at a time) are written in chunks of ``_INSERT_CHUNK``
+        inside one transaction; the job appears whole or not at all.
+
+        Args:
+            spec: The validated spec.
+            job_id: A chosen id (a rerun with it resumes); default a fresh one.
+            idempotency_key: The client's key; scoped by ``owner``, so two keys never share a job through it.
+            scenarios: Pre-expanded scenarios (tests); default :func:`~service.jobs.spec.iter_scenarios`.
+            owner: The API key id creating the job (None without a key).
+            max_scenarios: The sweep cap (``jobs.max_scenarios``).
 
         Returns:
             ``(status, created)``.
 
         Raises:
-            JobConflictError: the id or key belongs to a job with a different spec.
+            JobConflictError: the id or key belongs to a job with a different spec (or, for an id, another owner).
+            LimitExceededError: the spec expands to more than ``max_scenarios``.
+            WorkCancelledError: the submitting request was cancelled; nothing was stored.
         """
         digest = spec_hash(spec)
-        existing = self._existing(job_id, idempotency_key, digest)
+        scoped = _scoped_key(owner, idempotency_key)
+        existing = self._existing(job_id, scoped, digest, owner)
         if existing is not None:
             return existing, False
-        scen = list(scenarios) if scenarios is not None else expand(spec)
+        stream = iter(scenarios) if scenarios is not None else iter_scenarios(spec, max_scenarios=max_scenarios)
         jid = job_id or new_job_id()
-        now = time.time()
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(jobs).values(
                     id=jid, name=spec.name, spec=spec.model_dump(mode="json"), spec_hash=digest,
-                    axes=axes_of(spec), idempotency_key=idempotency_key, state="pending", total=len(scen),
-                    created_at=now))
-                for i in range(0, len(scen), _INSERT_CHUNK):
+                    axes=axes_of(spec), idempotency_key=scoped, state="pending", total=0,
+                    created_at=time.time(), owner=owner))
+                total = 0
+                while chunk := list(itertools.islice(stream, _INSERT_CHUNK)):
+                    check_cancelled()
                     conn.execute(insert(job_scenarios), [
-                        {"job_id": jid, "scenario_id": s.id, "seq": s.seq, "swept": s.values,
-                         "payload": s.payload(), "status": "pending", "attempts": 0}
-                        for s in scen[i:i + _INSERT_CHUNK]])
+                        {"job_id": jid, "scenario_id": sc.id, "seq": sc.seq, "swept": sc.values,
+                         "payload": sc.payload(), "status": "pending", "attempts": 0} for sc in chunk])
+                    total += len(chunk)
+                conn.execute(update(jobs).where(jobs.c.id == jid).values(total=total))
+                commit_point()  # a cancelled submission rolls back here; past it, the job exists whatever happens
         except IntegrityError:
             # Another submission with the same id or key won the race: answer with its job.
-            existing = self._existing(job_id, idempotency_key, digest)
+            existing = self._existing(job_id, scoped, digest, owner)
             if existing is None:
                 raise
             return existing, False
         return self.status(jid), True
 
-    def _existing(self, job_id: str | None, key: str | None, digest: str) -> JobStatus | None:
+    def _existing(self, job_id: str | None, key: str | None, digest: str, owner: str | None) -> JobStatus | None:
         with self.engine.connect() as conn:
             for column, value, what in ((jobs.c.id, job_id, "job id"), (jobs.c.idempotency_key, key,
                                                                            "Idempotency-Key")):
                 if value is None:
                     continue
-                row = conn.execute(select(jobs.c.id, jobs.c.spec_hash).where(column == value)).first()
+                row = conn.execute(select(jobs.c.id, jobs.c.spec_hash, jobs.c.owner).where(column == value)).first()
                 if row is None:
                     continue
+                if row.owner != owner:
+                    raise JobConflictError(f"{what} {_unscoped(value)!r} is already used by a job of another key")
                 if row.spec_hash != digest:
-                    raise JobConflictError(f"{what} {value!r} is already used by job {row.id} with a different spec")
+                    raise JobConflictError(f"{what} {_unscoped(value)!r} is already used by job {row.id} with a "
+                                           "different spec")
                 return self.status(row.id)
         return None
 
     # -- reading ----------------------------------------------------------------------------------------------
 
-    def status(self, job_id: str, *, rate_window_s: float = 30.0) -> JobStatus:
-        """State, counts per scenario status and the recent rate.
+    def owner_of(self, job_id: str) -> str | None:
+        """The key id that owns a job (None: made without a key).
 
         Raises:
             JobNotFoundError: unknown id.
         """
+        with self.engine.connect() as conn:
+            row = conn.execute(select(jobs.c.owner).where(jobs.c.id == job_id)).first()
+        if row is None:
+            raise JobNotFoundError(job_id)
+        return str(row.owner) if row.owner is not None else None
+
+    def status(self, job_id: str, *, rate_window_s: float = 30.0, owner: Any = ANY_OWNER) -> JobStatus:
+        """State, counts per scenario status and the recent rate.
+
+        Raises:
+            JobNotFoundError: unknown id, or a job of another owner than ``owner``.
+        """
         now = time.time()
         with self.engine.connect() as conn:
             job = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
-            if job is None:
+            if job is None or (owner is not ANY_OWNER and job.owner != owner):
                 raise JobNotFoundError(job_id)
             counts: dict[str, int] = {status: int(n) for status, n in conn.execute(
                 select(job_scenarios.c.status, func.count()).where(job_scenarios.c.job_id == job_id)
@@ -218,12 +270,15 @@ class JobStore:
         return JobStatus(id=job.id, name=job.name, state=job.state, total=job.total, counts=counts,
                          created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
                          executor=job.executor, axes=list(job.axes), rate_per_min=rate,
-                         idempotency_key=job.idempotency_key)
+                         idempotency_key=_unscoped(job.idempotency_key), owner=job.owner)
 
-    def recent(self, *, limit: int = 50) -> list[JobStatus]:
-        """The most recent jobs first."""
+    def recent(self, *, limit: int = 50, owner: Any = ANY_OWNER) -> list[JobStatus]:
+        """The most recent jobs first (of ``owner`` only, unless :data:`ANY_OWNER`)."""
+        query = select(jobs.c.id).order_by(jobs.c.created_at.desc()).limit(limit)
+        if owner is not ANY_OWNER:
+            query = query.where(jobs.c.owner.is_(None) if owner is None else jobs.c.owner == owner)
         with self.engine.connect() as conn:
-            ids = conn.execute(select(jobs.c.id).order_by(jobs.c.created_at.desc()).limit(limit)).scalars().all()
+            ids = conn.execute(query).scalars().all()
         return [self.status(i) for i in ids]
 
     def unfinished(self) -> list[str]:
@@ -240,9 +295,9 @@ class JobStore:
             raise JobNotFoundError(job_id)
         return SweepSpec.model_validate(data)
 
-    def results(self, job_id: str, *, page: int = 1_000) -> Iterator[dict[str, Any]]:
+    def results(self, job_id: str, *, page: int = 1_000, owner: Any = ANY_OWNER) -> Iterator[dict[str, Any]]:
         """Result rows in scenario order, read page by page (keyset on ``seq``)."""
-        self.status(job_id)  # raises for an unknown id
+        self.status(job_id, owner=owner)  # raises for an unknown id (or someone else's job)
         last = -1
         while True:
             with self.engine.connect() as conn:
@@ -323,11 +378,16 @@ class JobStore:
         return len(new)
 
     def release(self, owner: str) -> int:
-        """Hand back the scenarios ``owner`` still holds (its process ended); they are claimable at once."""
+        """Hand back the scenarios ``owner`` still holds (its process ended); they are claimable at once.
+
+        ``owner`` is a worker's full name, or the token its coordinator gave it (the worker's name is
+        ``<token>@<where it runs>``, which the coordinator does not know).
+        """
+        s = job_scenarios.c
         with self.engine.begin() as conn:
-            return conn.execute(update(job_scenarios).where(job_scenarios.c.lease_owner == owner,
-                                                            job_scenarios.c.status == "running")
-                                .values(status="pending", lease_owner=None, lease_expires_at=None)).rowcount
+            return conn.execute(update(job_scenarios).where(
+                or_(s.lease_owner == owner, s.lease_owner.startswith(owner + "@", autoescape=True)),
+                s.status == "running").values(status="pending", lease_owner=None, lease_expires_at=None)).rowcount
 
     def fail_exhausted(self, job_id: str, max_attempts: int = 3) -> int:
         """Scenarios whose workers died ``max_attempts`` times get a failed result instead of another try."""
@@ -361,11 +421,11 @@ class JobStore:
             state = conn.execute(select(jobs.c.state).where(jobs.c.id == job_id)).scalar_one_or_none()
         return state == "completed"
 
-    def cancel(self, job_id: str) -> JobStatus:
+    def cancel(self, job_id: str, *, owner: Any = ANY_OWNER) -> JobStatus:
         """Stop a job: no new claims; pending scenarios are marked cancelled (running ones may still report)."""
         with self.engine.begin() as conn:
-            found = conn.execute(select(jobs.c.state).where(jobs.c.id == job_id)).scalar_one_or_none()
-            if found is None:
+            found = conn.execute(select(jobs.c.state, jobs.c.owner).where(jobs.c.id == job_id)).first()
+            if found is None or (owner is not ANY_OWNER and found.owner != owner):
                 raise JobNotFoundError(job_id)
             conn.execute(update(jobs).where(jobs.c.id == job_id, jobs.c.state.in_(ACTIVE))
                          .values(state="cancelled", finished_at=time.time()))
@@ -379,3 +439,16 @@ class JobStore:
         with self.engine.connect() as conn:
             state: str | None = conn.execute(select(jobs.c.state).where(jobs.c.id == job_id)).scalar_one_or_none()
         return state
+
+
+def _scoped_key(owner: str | None, key: str | None) -> str | None:
+    """The stored form of an idempotency key: ``<owner or ->:<key>``, so keys of different owners never meet."""
+    return None if key is None else f"{owner or '-'}:{key}"
+
+
+def _unscoped(stored: str | None) -> str | None:
+    """The client's idempotency key from its stored form (older rows have no prefix)."""
+    if stored is None:
+        return None
+    owner, sep, key = stored.partition(":")
+    return key if sep and (owner == "-" or len(owner) == 12) else stored

@@ -3,32 +3,42 @@
 A worker is one process (a local pool process or a Ray task). It builds the domain once and keeps its
 estimate cache for every scenario it runs; a heartbeat thread renews its leases and notices a cancel.
 This module imports neither FastAPI nor Typer (an import-linter contract keeps it that way).
+
+Identity: the coordinator hands each worker a token (``ray-1a2b3c4d``); the worker appends where it really runs
+(host, Ray node and process), and that name is both its lease owner and the ``worker`` of every result it
+records, so a result says which node computed it. Outages: a claim or a result that fails because the database
+is away is retried with capped backoff (:mod:`service.jobs.retry`); results computed meanwhile are kept in
+memory and recorded when the database is back (a result recorded twice is dropped by the store).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from service.container import build_context
+from service.jobs.retry import Backoff, retrying
 from service.jobs.runner import describe_error, run_scenario
 from service.jobs.store import JobStore, Outcome
-from service.settings import Settings, SolverSettings
+from service.settings import LimitSettings, Settings, SolverSettings
 from service.storage import make_engine
 from service.usecases.batch import ScenarioContext, scenario_context
 
 log = logging.getLogger("procure.jobs")
 
 Runner = Callable[[ScenarioContext, dict[str, Any]], dict[str, Any]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -47,17 +57,45 @@ class WorkerConfig:
     runner: str | None = None  # "module:function" replacing run_scenario (tests inject slow or failing runners)
     owner_prefix: str = ""
     parent_pid: int | None = None  # a local pool process stops when this process is gone (no orphans)
+    limits: dict[str, Any] = field(default_factory=dict)
+    """The service's per-request caps (``PROCURE_LIMITS__*``): a scenario obeys the same caps as a request."""
+    retry_max_s: float = 30.0
 
     def settings(self) -> Settings:
-        """The settings the domain is built from (catalog and rule files, solver limits)."""
+        """The settings the domain is built from (catalog and rule files, solver limits, work caps)."""
         return Settings(catalog_files=[Path(p) for p in self.catalog_files],
                         rule_files=[Path(p) for p in self.rule_files],
-                        solver=SolverSettings.model_validate(self.solver))
+                        solver=SolverSettings.model_validate(self.solver),
+                        limits=LimitSettings.model_validate(self.limits))
+
+
+def new_token(prefix: str = "") -> str:
+    """A token the coordinator gives one worker (``ray-1a2b3c4d``); the worker's owner name starts with it."""
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+def where_am_i() -> str:
+    """Where this process runs: host and pid, plus the Ray node's address and id inside a Ray worker."""
+    place = socket.gethostname()
+    ray = sys.modules.get("ray")
+    if ray is not None:
+        try:
+            if ray.is_initialized():
+                node = ray.get_runtime_context().get_node_id()
+                place += f"/{ray.util.get_node_ip_address()}/node:{node[:8]}"
+        except Exception:  # noqa: S110 - outside a Ray worker (or an old Ray): host and pid say enough
+            pass
+    return f"{place}/pid:{os.getpid()}"
+
+
+def owner_name(token: str) -> str:
+    """The lease owner and ``worker`` value of a worker started with ``token``: ``<token>@<where it runs>``."""
+    return f"{token}@{where_am_i()}"[:128]
 
 
 def new_owner(prefix: str = "") -> str:
-    """A lease-holder id that says where the worker runs: host, pid and a random suffix."""
-    return f"{prefix}{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[:128]
+    """A lease-holder id for a worker run in this process (no coordinator token)."""
+    return owner_name(new_token(prefix))
 
 
 def load_runner(path: str | None) -> Runner:
@@ -93,8 +131,14 @@ class _Heartbeat(threading.Thread):
 
 
 def work(config: WorkerConfig, *, owner: str | None = None, context: ScenarioContext | None = None) -> dict[str, int]:
-    """Run the job's scenarios until none is left (or the job stops); returns counts for this worker."""
-    owner = owner or new_owner(config.owner_prefix)
+    """Run the job's scenarios until none is left (or the job stops); returns counts for this worker.
+
+    Args:
+        config: What to run and where the store is.
+        owner: The coordinator's token for this worker (the worker appends where it runs); default a new one.
+        context: A prepared scenario context (tests); default one built from ``config``.
+    """
+    owner = owner_name(owner) if owner else new_owner(config.owner_prefix)
     engine = make_engine(config.db_url)
     store = JobStore(engine)
     runner = load_runner(config.runner)
@@ -102,14 +146,19 @@ def work(config: WorkerConfig, *, owner: str | None = None, context: ScenarioCon
     beat = _Heartbeat(store, config.job_id, owner, config.lease_s, config.parent_pid)
     beat.start()
     stats = {"done": 0, "failed": 0, "claims": 0}
+    backoff = Backoff(config.retry_max_s)
+
+    def call(fn: Callable[[], T], what: str) -> T:
+        return retrying(fn, what=what, backoff=backoff, give_up=beat.cancelled.is_set)
+
     try:
         while not beat.cancelled.is_set():
-            claimed = store.claim(config.job_id, owner, limit=config.batch, lease_s=config.lease_s,
-                                  max_attempts=config.max_attempts)
+            claimed = call(lambda: store.claim(config.job_id, owner, limit=config.batch, lease_s=config.lease_s,
+                                               max_attempts=config.max_attempts), "claim")
             if not claimed:
-                if store.fail_exhausted(config.job_id, config.max_attempts):
+                if call(lambda: store.fail_exhausted(config.job_id, config.max_attempts), "fail exhausted"):
                     continue
-                state, left = store.pending_work(config.job_id)
+                state, left = call(lambda: store.pending_work(config.job_id), "read progress")
                 if state != "running" or left == 0:
                     break
                 time.sleep(config.poll_s)  # others hold the rest; wait in case one dies and its lease expires
@@ -126,14 +175,19 @@ def work(config: WorkerConfig, *, owner: str | None = None, context: ScenarioCon
                     row, ok, err = None, False, describe_error(exc)
                 outcomes.append(Outcome(c.scenario_id, c.seq, ok, row, err, (time.perf_counter() - t0) * 1000,
                                         c.attempts))
-            store.complete(config.job_id, owner, outcomes)
+            # results are kept until recorded: a database outage here delays them, it does not lose them
+            retrying(functools.partial(store.complete, config.job_id, owner, outcomes), what="record results",
+                     backoff=backoff)
             stats["done"] += sum(o.ok for o in outcomes)
             stats["failed"] += sum(not o.ok for o in outcomes)
     finally:
         beat.stop.set()
         beat.join(timeout=5)
-        store.release(owner)  # scenarios claimed but not run (cancel, error) are claimable again at once
-        store.finish_if_done(config.job_id)
+        try:
+            store.release(owner)  # scenarios claimed but not run (cancel, error) are claimable again at once
+            store.finish_if_done(config.job_id)
+        except Exception as exc:  # the database is away: the leases expire and another worker takes over
+            log.warning("could not hand back the leases of %s: %s", owner, exc)
         engine.dispose()
     return stats
 

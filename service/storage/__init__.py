@@ -6,6 +6,6 @@ directory by default, PostgreSQL by URL). The schema is owned by Alembic migrati
 ``0001_base``, and :func:`service.storage.db.upgrade` applies every head.
 """
 
-from service.storage.db import Base, make_engine, session_factory, upgrade
+from service.storage.db import Base, make_engine, session_factory, shared_engine, upgrade
 
-__all__ = ["Base", "make_engine", "session_factory", "upgrade"]
+__all__ = ["Base", "make_engine", "session_factory", "shared_engine", "upgrade"]

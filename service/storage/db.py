@@ -11,6 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _upgrade_lock = threading.Lock()
+_shared: dict[str, Engine] = {}
 
 
 class Base(DeclarativeBase):
@@ -54,3 +55,18 @@ def upgrade(engine: Engine) -> None:
     with _upgrade_lock, engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "heads")
+
+
+def shared_engine(url: str) -> Engine:
+    """One migrated engine per URL and process.
+
+    For features that need the database outside a request's context (the shared corpus manifest).
+    """
+    with _upgrade_lock:
+        engine = _shared.get(url)
+    if engine is None:
+        engine = make_engine(url)
+        upgrade(engine)
+        with _upgrade_lock:
+            engine = _shared.setdefault(url, engine)
+    return engine

@@ -35,7 +35,7 @@ from optimizer import (
     UnknownSkuError,
     ValidationReport,
 )
-from optimizer.cancel import WorkCancelledError, WorkControl, controlled
+from optimizer.cancel import WorkCancelledError, WorkControl, check_cancelled, checker, commit_point, controlled
 from optimizer.compliance import Screening, ScreeningMatch
 from optimizer.compliance.schema import OUTLOOK_TEXT
 from optimizer.packdiff import PackDiff
@@ -43,6 +43,7 @@ from optimizer.packs import DataCurrency
 from optimizer.plan import BreakEvenPrice
 from optimizer.reasons import Why
 from optimizer.risk import RiskReport, RiskSettings, ScenarioSetOut, Shock
+from service.usecases.bounds import PHYSICAL_BOUNDS, Bound
 from service.usecases.catalog import (
     AcceleratorDetail,
     CatalogEntry,
@@ -82,7 +83,8 @@ from service.usecases.hedging import (
     risk_settings,
     with_risk,
 )
-from service.usecases.numbers import coerce_numbers, day, fraction, human_numbers, money, quantity
+from service.usecases.limits import LimitExceededError, check_sweep_size, check_work_limits
+from service.usecases.numbers import IsoDate, coerce_numbers, day, fraction, human_numbers, money, quantity, strict_date
 from service.usecases.planning import recommend, what_if, whatif_change
 from service.usecases.requests import (
     ACCEPT_LICENSE_RISK,
@@ -206,6 +208,16 @@ __all__ = [
     "WorkCancelledError",
     "WorkControl",
     "controlled",
+    "Bound",
+    "IsoDate",
+    "PHYSICAL_BOUNDS",
+    "strict_date",
+    "LimitExceededError",
+    "check_sweep_size",
+    "check_work_limits",
+    "check_cancelled",
+    "checker",
+    "commit_point",
 ]
 
 

@@ -19,6 +19,7 @@ from optimizer.request import PurchaseRequest
 from optimizer.risk import RiskSettings, ScenarioSetOut
 from service.messages import first_error
 from service.usecases.context import AppContext
+from service.usecases.limits import check_risk_samples, check_work_limits
 from service.usecases.numbers import coerce_numbers
 from service.usecases.requests import read_data_file
 
@@ -83,12 +84,11 @@ def risk_settings(spec: str | Path | None = None, *, objective: str | None = Non
     return RiskSettings.model_validate({**settings.model_dump(), **update}) if update else settings
 
 
-def _admit(ctx: AppContext, risk: RiskSettings | None) -> None:
-    """Refuse more scenarios than the service allows (``PROCURE_LIMITS__MAX_RISK_SAMPLES``)."""
-    limit = ctx.settings.limits.max_risk_samples
-    if risk is not None and risk.samples > limit:
-        raise InvalidInputError(f"risk.samples: {risk.samples} asked, at most {limit} per request "
-                                "(PROCURE_LIMITS__MAX_RISK_SAMPLES)")
+def _admit(ctx: AppContext, request: PurchaseRequest, risk: RiskSettings | None) -> None:
+    """The service's caps: workloads, alternatives and scenario draws (``PROCURE_LIMITS__*``)."""
+    check_work_limits(request, ctx.settings.limits)
+    if risk is not None:
+        check_risk_samples(risk.samples, ctx.settings.limits)
 
 
 def with_risk(request: PurchaseRequest, risk: RiskSettings | None) -> PurchaseRequest:
@@ -109,7 +109,7 @@ def recommend_hedged(ctx: AppContext, request: PurchaseRequest, risk: RiskSettin
     """
     from optimizer.risk import recommend_hedged as solve  # OR-Tools loads only when solving
 
-    _admit(ctx, risk or request.risk)
+    _admit(ctx, request, risk)
     dom, s = ctx.domain, ctx.settings.solver
     return solve(dom.catalog, dom.engine, request, risk, cache=dom.cache, time_limit_s=s.time_limit_s,
                  num_workers=s.num_workers, pareto_points=ctx.settings.limits.max_pareto_points)
@@ -123,6 +123,6 @@ def risk_scenarios(ctx: AppContext, request: PurchaseRequest, risk: RiskSettings
     """
     from optimizer.risk import risk_scenarios as build
 
-    _admit(ctx, risk or request.risk)
+    _admit(ctx, request, risk)
     dom = ctx.domain
     return build(dom.catalog, dom.engine, request, risk, cache=dom.cache)

@@ -1,22 +1,28 @@
 """One number notation for every CLI flag and HTTP field: "70B", "1.4T", "8000万", "¥2亿", "$7M", "20%".
 
 Non-finite values (``inf``, ``nan``, JSON ``Infinity`` or ``1e309``) are refused everywhere with a one-line message.
+Request data read through :func:`coerce_numbers` (HTTP bodies, request files, sweep scenarios, CLI flags) is also
+strict where pydantic is lax: a boolean is not a number (pydantic reads ``true`` as 1), a date is a date (pydantic
+reads ``0`` or ``"0"`` as 1970-01-01), and fields without a bound of their own have a physical one
+(:data:`service.usecases.bounds.PHYSICAL_BOUNDS`).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import types
 import typing
 from datetime import date
-from typing import Any, TypeVar, Union
+from typing import Annotated, Any, TypeVar, Union
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
 from optimizer import MAX_MONEY
 from optimizer.errors import InvalidInputError
 from optimizer.units import parse_date, parse_money, parse_quantity
+from service.usecases.bounds import PHYSICAL_BOUNDS, Bound
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -100,25 +106,55 @@ def _is_number(t: Any) -> bool:
     return t in (float, int)
 
 
-def _convert(value: Any, leaves: list[Any], where: str) -> Any:
+def strict_date(value: Any, where: str = "date") -> Any:
+    """Refuse what pydantic would read as a Unix time: numbers, booleans and all-digit strings ("date": 0)."""
+    if isinstance(value, bool | int | float) or (isinstance(value, str) and value.strip().lstrip("+-").isdigit()):
+        raise InvalidInputError(f"{where}: {value!r} is not a date; write it as YYYY-MM-DD")
+    return value
+
+
+def _date_or_error(value: Any) -> Any:
+    try:
+        return strict_date(value, "date")
+    except InvalidInputError as exc:
+        raise ValueError(exc.message.removeprefix("date: ")) from None
+
+
+IsoDate = Annotated[date, BeforeValidator(_date_or_error)]
+"""A date for HTTP fields and query parameters: ``YYYY-MM-DD``, never a number read as a Unix time."""
+
+
+def _bounded(value: Any, bound: Bound | None, where: str) -> Any:
+    if bound is not None and isinstance(value, int | float) and not isinstance(value, bool) and value > bound.maximum:
+        raise InvalidInputError(bound.message(where, value))
+    return value
+
+
+def _convert(value: Any, leaves: list[Any], where: str, bound: Bound | None = None) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         raise InvalidInputError(f"{where}: not a finite number")
     plain = [t for t in leaves if not isinstance(t, tuple)]
+    if isinstance(value, bool) and any(_is_number(t) for t in plain) and bool not in plain:
+        raise InvalidInputError(f"{where}: {str(value).lower()} is a boolean, not a number")
+    if date in plain and str not in plain and value is not None and not isinstance(value, date):
+        return strict_date(value, where)
     if (isinstance(value, str) and any(_is_number(t) for t in plain) and str not in plain
             and not _CURRENCY.search(value)):  # amounts with a currency are read by the model (Budget) itself
-        return quantity(value, what=where)
+        return _bounded(quantity(value, what=where), bound, where)
     if isinstance(value, dict):
         models = [t for t in plain if isinstance(t, type) and issubclass(t, BaseModel)]
         for model in models:
             value = coerce_numbers(model, value, prefix=f"{where}.")
         maps = [t[1] for t in leaves if isinstance(t, tuple) and t[0] == "map"]
         if maps:
-            value = {k: _convert(v, maps, f"{where}.{k}") for k, v in value.items()}
+            value = {k: _convert(v, maps, f"{where}.{k}", bound) for k, v in value.items()}
         return value
     if isinstance(value, list):
         inner = [t[1] for t in leaves if isinstance(t, tuple) and t[0] == "seq"]
         if inner:
-            return [_convert(v, inner, f"{where}.{i}") for i, v in enumerate(value)]
+            return [_convert(v, inner, f"{where}.{i}", bound) for i, v in enumerate(value)]
+    if any(_is_number(t) for t in plain):
+        return _bounded(value, bound, where)
     return value
 
 
@@ -131,11 +167,16 @@ def coerce_numbers(model: type[BaseModel], data: Any, *, prefix: str = "") -> An
     if not isinstance(data, dict):
         return data
     out = dict(data)
-    for name, info in model.model_fields.items():
-        key = info.alias or name
+    for name, key, leaves in _fields(model):
         if key in out:
-            out[key] = _convert(out[key], _leaves(info.annotation), f"{prefix}{key}")
+            out[key] = _convert(out[key], leaves, f"{prefix}{key}", PHYSICAL_BOUNDS.get(name))
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _fields(model: type[BaseModel]) -> tuple[tuple[str, str, list[Any]], ...]:
+    """(name, key in the data, leaf types) of each field; walked once per model (sweeps read thousands of rows)."""
+    return tuple((name, info.alias or name, _leaves(info.annotation)) for name, info in model.model_fields.items())
 
 
 def human_numbers(model: type[M], name: str | None = None) -> type[M]:

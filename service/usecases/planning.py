@@ -10,13 +10,15 @@ from optimizer.errors import InvalidInputError
 from optimizer.plan import PurchasePlan
 from optimizer.request import PurchaseRequest
 from service.usecases.context import AppContext
+from service.usecases.limits import check_work_limits
 from service.usecases.numbers import check_money, day, fraction, money, quantity
 
 if TYPE_CHECKING:  # optimizer.whatif loads OR-Tools; imported when a what-if runs
     from optimizer.whatif import WhatIfChange, WhatIfResult
 
 
-def _check(request: PurchaseRequest) -> None:
+def _check(ctx: AppContext, request: PurchaseRequest) -> None:
+    check_work_limits(request, ctx.settings.limits)
     if request.budget is not None:
         check_money(request.budget.amount, what="budget")
 
@@ -28,10 +30,11 @@ def recommend(ctx: AppContext, request: PurchaseRequest) -> PurchasePlan:
 
     Raises:
         OptimizerError: unknown SKU or country, or a value the core refuses.
+        LimitExceededError: more workloads or alternatives than ``settings.limits`` allow.
     """
     from optimizer.recommend import recommend as solve  # OR-Tools loads only when solving
 
-    _check(request)
+    _check(ctx, request)
     if request.risk is not None:  # the plan then carries its `risk` block (hedged plan, scenarios)
         from service.usecases.hedging import recommend_hedged
 
@@ -46,7 +49,7 @@ def what_if(ctx: AppContext, request: PurchaseRequest, changes: WhatIfChange) ->
     """Solve the base request and the changed one; report the difference and break-even prices."""
     from optimizer.whatif import what_if as solve
 
-    _check(request)
+    _check(ctx, request)
     if changes.budget is not None:
         check_money(changes.budget, what="budget")
     dom, s = ctx.domain, ctx.settings.solver

@@ -8,6 +8,7 @@ from typing import Any
 from corpus.errors import SourceError
 from corpus.eval import RetrievalReport
 from corpus.types import IngestReport, Passage, SearchFilters
+from optimizer.cancel import checker, commit_point
 from service.corpus_wiring import corpus_dir, ingest_allowed_dir
 from service.usecases.context import AppContext
 
@@ -45,6 +46,9 @@ def ingest(ctx: AppContext, path: Path | str | None = None, *, restricted: bool 
         path: File or folder; relative paths are taken from the allowed folder when ``restricted``.
         restricted: Only paths under ``ingest_allowed_dir`` are accepted (HTTP), the request is committed as a
             whole (atomic) and the report's paths are relative.
+
+    Under a work control (an HTTP request) the ingestion stops when the request is cancelled (deadline, client
+    gone, shutdown): the lock is released at once and nothing is committed after the request's commit point.
         wait_s: How long to wait for another ingestion (default ``settings.ingest_wait_s``).
         **kwargs: ``progress`` / ``on_wait`` callbacks passed to the index.
 
@@ -58,7 +62,8 @@ def ingest(ctx: AppContext, path: Path | str | None = None, *, restricted: bool 
         target = Path(path) if path is not None else allowed
         target = target if target.is_absolute() else allowed / target
         try:
-            report = ctx.corpus.get().ingest(target, allowed_root=allowed, wait_s=wait, atomic=True, **kwargs)
+            report = ctx.corpus.get().ingest(target, allowed_root=allowed, wait_s=wait, atomic=True,
+                                             check=checker(), before_commit=commit_point, **kwargs)
         except SourceError as exc:
             message = exc.message
             for text, name in ((str(target), "the given path"), (str(allowed.resolve()), "<allowed folder>"),
@@ -67,7 +72,7 @@ def ingest(ctx: AppContext, path: Path | str | None = None, *, restricted: bool 
             raise SourceError(message) from None
         return scrub_paths(report, allowed)
     root = Path(path) if path is not None else corpus_dir(settings)
-    return ctx.corpus.get(bootstrap=False).ingest(root, wait_s=wait, **kwargs)
+    return ctx.corpus.get(bootstrap=False).ingest(root, wait_s=wait, check=checker(), **kwargs)
 
 
 def source_count(ctx: AppContext, path: Path | str | None = None) -> int:

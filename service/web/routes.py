@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -13,7 +12,7 @@ from service import usecases
 from service.deps import ContextDep
 from service.presenters.json import plan_dict
 from service.presenters.reasons import STATUS_ZH, reason_text
-from service.usecases import PurchasePlan
+from service.usecases import IsoDate, PurchasePlan
 from service.web import charts
 from service.web.assets import STATIC_DIR, plotly_js_path
 from service.web.report import render_report
@@ -118,8 +117,8 @@ def read_compliance_timeline(
     ctx: ContextDep,
     sku: Annotated[str, Query(min_length=1, max_length=64)],
     countries: Annotated[str, Query(min_length=2, max_length=200, description="Comma-separated ISO codes.")] = "CN",
-    start: date | None = None,
-    end: date | None = None,
+    start: IsoDate | None = None,
+    end: IsoDate | None = None,
     lang: Lang = "en",
 ) -> Timeline:
     """Verdict of a part for each destination, month by month (July 2022 to today by default)."""
@@ -146,13 +145,15 @@ def _axis(axes: list[str], preferred: tuple[str, ...], *, exclude: str | None = 
 @router.get("/v1/web/jobs/{job_id}/figures", response_model=JobFigures, tags=["jobs"])
 def read_job_figures(request: Request, job_id: Annotated[str, Path(max_length=64)], lang: Lang = "en") -> JobFigures:
     """Heat map of the winning part (budget down, date or country across) and cost/time curves of a job."""
+    from service.api.ownership import guard_job
     from service.jobs.manage import rows
 
     store = getattr(request.app.state, "job_store", None)
     if store is None:
         raise HTTPException(503, "the job store is unavailable")
-    axes = list(store.status(job_id).axes)
-    results = list(rows(store, job_id))
+    owner = guard_job(request, store, job_id)  # another key's job is 404, as in /v1/jobs
+    axes = list(store.status(job_id, owner=owner).axes)
+    results = list(rows(store, job_id, owner=owner))
     y_key = _axis(axes, ("budget.amount",)) or "budget.amount"
     x_key = _axis(axes, ("buyer.date", "buyer.country", "objective"), exclude=y_key) or "buyer.date"
     series = x_key if x_key in axes and x_key != y_key else None

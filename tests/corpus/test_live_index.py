@@ -88,7 +88,7 @@ def test_a_running_index_serves_another_processs_ingestion(
 
 def test_an_atomic_ingestion_is_all_or_nothing(make_index: IndexFactory, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    import corpus.index as index_module
+    import corpus.ingestion as index_module  # where ingestion (and its batch size) lives
 
     monkeypatch.setattr(index_module, "WRITE_BATCH_CHUNKS", 2)  # several batches from a few small documents
     docs = tmp_path / "docs"

@@ -34,7 +34,9 @@ def test_too_many_workloads_or_alternatives_is_422(make_client: Callable[..., Te
     assert "at most 3" in r.json()["detail"]
     r = client.post("/v1/recommendations", json={**LIGHT_REQUEST, "alternatives": 3})
     assert r.status_code == 422 and "alternatives" in r.json()["detail"]
-    r = client.post("/v1/recommendations/whatif", json={"request": heavy_request(4), "change": {"price": {"h20": 1.1}}})
+    # the cap lives in the use case (so CLI, agent and batch obey it too): it judges a valid request
+    r = client.post("/v1/recommendations/whatif", json={"request": heavy_request(4),
+                                                          "change": {"price_changes": {"h20": 0.1}}})
     assert r.status_code == 422 and r.json()["code"] == "limit_exceeded"
     assert client.post("/v1/recommendations", json=LIGHT_REQUEST).status_code == 200
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from service.jobs.spec import parse_spec
 from service.jobs.store import JobStore
 from service.storage import make_engine, upgrade
-from tests.pg import NO_POSTGRES, PG_URL, postgres_available
+from tests.pg import NO_POSTGRES, PG_URL, fresh_schema, postgres_available
 
 __all__ = ["NO_POSTGRES", "PG_URL", "postgres_available"]
 
@@ -28,22 +26,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         engine.dispose()
         yield url
         return
-    if not postgres_available():
-        pytest.skip(reason=NO_POSTGRES)
-    schema = f"jobs_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = PG_URL + f"?options=-csearch_path%3D{schema}"
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    try:
+    with fresh_schema("jobs") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
         yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture

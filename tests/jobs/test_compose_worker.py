@@ -51,3 +51,20 @@ def test_docker_compose_accepts_the_file() -> None:
     proc = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
                           env={**os.environ, "POSTGRES_PASSWORD": "x"}, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose is not installed")
+def test_every_service_restarts_builds_and_proves_liveness() -> None:
+    proc = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config"],
+                          env={**os.environ, "POSTGRES_PASSWORD": "x"}, capture_output=True, text=True, check=True)
+    services: dict[str, Any] = yaml.safe_load(proc.stdout)["services"]
+    assert {name: svc.get("restart") for name, svc in services.items()} == dict.fromkeys(services, "unless-stopped")
+    for name in ("api", "worker", "ray-head", "ray-worker"):  # one image, built here (never pulled)
+        assert services[name]["build"]["context"] and services[name]["image"] == "procure:latest", name
+        assert services[name]["user"] == "10001:10001", name
+    for name in ("ray-head", "ray-worker"):
+        assert services[name]["shm_size"], name  # Ray's object store lives in /dev/shm
+    assert services["worker"]["healthcheck"]["test"][1:4] == ["procure", "batch", "worker-health"]
+    assert services["worker"]["environment"]["PROCURE_DATA_DIR"] == "/data"  # where its state report lives
+    assert "heartbeat" in " ".join(services["chroma"]["healthcheck"]["test"])
+    assert "raylet" in " ".join(services["ray-worker"]["healthcheck"]["test"])  # this node's process, not the head

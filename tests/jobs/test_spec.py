@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optimizer.errors import InvalidInputError
-from service.jobs.spec import axis_values, count_scenarios, expand, load_spec, parse_spec, scenario_id
+from service.jobs.spec import (
+    axis_length,
+    axis_values,
+    count_scenarios,
+    expand,
+    iter_scenarios,
+    load_spec,
+    parse_spec,
+    scenario_id,
+)
+from service.usecases import LimitExceededError
 from tests.jobs.conftest import BASE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,10 +128,37 @@ def test_malformed_specs(data: object, message: str) -> None:
 
 
 def test_too_many_scenarios_is_refused_before_expanding() -> None:
-    spec = parse_spec({"base": BASE, "sweep": {"budget.amount": {"from": 1e7, "to": 1e9, "steps": 1000},
-                                               "workloads.0.tokens": {"from": 1e11, "to": 1e13, "steps": 1000}}})
-    with pytest.raises(InvalidInputError, match="at most"):
-        expand(spec)
+    data = {"base": BASE, "sweep": {"budget.amount": {"from": 1e7, "to": 1e9, "steps": 1000},
+                                    "workloads.0.tokens": {"from": 1e11, "to": 1e13, "steps": 1000}}}
+    # the cap is checked from the axes' lengths: refused at once, before any axis is expanded
+    with pytest.raises(LimitExceededError, match=r"expands to 1,000,000 scenarios; .* at most 20,000 .*"
+                                                 r"PROCURE_JOBS__MAX_SCENARIOS"):
+        parse_spec(data)
+    assert isinstance(LimitExceededError("x"), InvalidInputError)  # the CLI answers it with exit 2
+    # a raised cap lets it through; expanding it under a lower cap is refused before the first scenario
+    spec = parse_spec(data, max_scenarios=1_000_000)
+    with pytest.raises(LimitExceededError, match="at most 999"):
+        next(iter_scenarios(spec, max_scenarios=999))
+
+
+@pytest.mark.parametrize("axis, expected", [
+    ({"from": 1, "to": 9, "steps": 5}, 5),
+    ({"from": 1, "to": 10, "step": 0.5}, 19),
+    ({"from": "2023-01-31", "to": "2026-06-01", "every": "quarter"}, 14),
+    ({"from": "2024-02-29", "to": "2025-02-28", "every": "year"}, 2),  # a leap day steps to 28 February
+    ({"from": "2023-01-01", "to": "2023-12-31", "every": 7}, 53),
+    (["CN", "DE", "AE"], 3),
+])
+def test_axis_length_is_computed_without_expanding(axis: object, expected: int) -> None:
+    assert axis_length("x", axis) == expected == len(axis_values("x", axis))
+
+
+def test_the_scenario_stream_is_lazy_and_equals_the_list() -> None:
+    spec = load_spec(ROOT / "examples" / "sweep.yaml")
+    stream = iter_scenarios(spec)
+    first = list(itertools.islice(stream, 3))
+    assert [s.seq for s in first] == [0, 1, 2]
+    assert [s.id for s in first] + [s.id for s in stream] == [s.id for s in expand(spec)]
 
 
 @settings(max_examples=25, deadline=None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -10,7 +9,7 @@ from fastapi import APIRouter, Query
 from service import usecases
 from service.deps import ContextDep
 from service.presenters import accelerator_detail, accelerator_summary
-from service.usecases import Comparison
+from service.usecases import Comparison, IsoDate
 
 router = APIRouter(prefix="/v1/catalog", tags=["catalog"])
 
@@ -26,7 +25,7 @@ def read_comparison(
     ctx: ContextDep,
     sku: Annotated[list[str], Query(min_length=1, max_length=10, description="Ids or aliases (repeat).")],
     buyer_country: Annotated[str | None, Query(min_length=2, max_length=2, description="Add verdicts.")] = None,
-    date: Annotated[dt.date | None, Query(description="Date of the verdicts (default today).")] = None,
+    date: Annotated[IsoDate | None, Query(description="Date of the verdicts (default today).")] = None,
 ) -> Comparison:
     """Accelerators side by side, with export verdicts for a buyer when a country is given."""
     return usecases.compare(ctx, sku, buyer_country=buyer_country, date=date)

@@ -3,6 +3,9 @@
 Both call the same agent; streaming answers are Server-Sent Events (``text/event-stream``). The OpenAI
 route accepts what OpenAI clients send (``content: null``, content parts, ``temperature``, ``tools`` …),
 answers as model ``procure`` without tool calls, and ends a stream with ``data: [DONE]``.
+
+A conversation belongs to the API key that started it: another key's ``session_id`` is answered exactly like an
+unknown one (and audited), the ``admin`` scope may continue any (:mod:`service.api.ownership`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.agent.chat import Agent, AskResult, stream_events
 from service.agent.factory import build_agent
+from service.api.ownership import audit_cross_owner
+from service.api.security import principal
 from service.usecases import InvalidInputError
 
 router = APIRouter(tags=["chat"])
@@ -38,6 +43,22 @@ def get_agent(request: Request) -> Agent:
                 agent = build_agent(state.settings, ctx=getattr(state, "ctx", None))
                 state.agent = agent
     return agent
+
+
+def owned_session(request: Request, agent: Agent, session_id: str | None) -> str | None:
+    """The session to answer in: a given one only if this key may use it; a new one owned by the key.
+
+    Raises:
+        InvalidInputError: the session belongs to another key (worded as for an unknown session).
+    """
+    who = principal(request)
+    if session_id is None:
+        return agent.store.create(owner=who.key_id) if who.key_id is not None else None
+    exists, owner = agent.store.owner_of(session_id)
+    if exists and not who.owns(owner):
+        audit_cross_owner(request, "chat session", session_id)
+        raise InvalidInputError(f"unknown session {session_id!r}; omit it to start a new conversation")
+    return session_id
 
 
 def _sse(event: str | None, data: Any) -> str:
@@ -62,7 +83,8 @@ class ChatCreate(BaseModel):
 @router.post("/v1/chat", response_model=AskResult)
 def create_chat(body: ChatCreate, request: Request) -> Any:
     """Answer a question with plan, reasons, risks, citations and the grounding check; follow-ups edit the request."""
-    result = get_agent(request).ask(body.message, session_id=body.session_id)
+    agent = get_agent(request)
+    result = agent.ask(body.message, session_id=owned_session(request, agent, body.session_id))
     if not body.stream:
         return result
     return StreamingResponse((_sse(ev, data) for ev, data in stream_events(result)), media_type="text/event-stream")
@@ -155,8 +177,9 @@ def list_models() -> dict[str, Any]:
 def create_completion(body: CompletionCreate, request: Request) -> Any:
     """OpenAI-compatible chat completion: the last user message is the question, earlier ones the conversation."""
     question, history = _question(body)
-    result = get_agent(request).ask(question, session_id=body.session_id,
-                                    history=[] if body.session_id else history)
+    agent = get_agent(request)
+    result = agent.ask(question, session_id=owned_session(request, agent, body.session_id),
+                       history=[] if body.session_id else history)
     cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
     if not body.stream:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service import usecases
 from service.deps import ContextDep
-from service.usecases import MAX_K, MAX_QUERY_CHARS, IngestReport, Kind, Language, Passage, SearchFilters
+from service.usecases import MAX_K, MAX_QUERY_CHARS, IngestReport, IsoDate, Kind, Language, Passage, SearchFilters
 
 router = APIRouter(prefix="/v1/corpus", tags=["corpus"])
 
@@ -44,8 +43,8 @@ def search_corpus(
                             json_schema_extra={"minimum": 1, "maximum": MAX_K})] = 5,
     kind: Annotated[list[Kind] | None, Query(description="Only these kinds (repeatable).")] = None,
     language: Annotated[list[Language] | None, Query(description="Only these languages (repeatable).")] = None,
-    date_from: Annotated[dt.date | None, Query(description="Published on or after (YYYY-MM-DD).")] = None,
-    date_to: Annotated[dt.date | None, Query(description="Published on or before (YYYY-MM-DD).")] = None,
+    date_from: Annotated[IsoDate | None, Query(description="Published on or after (YYYY-MM-DD).")] = None,
+    date_to: Annotated[IsoDate | None, Query(description="Published on or before (YYYY-MM-DD).")] = None,
     include_nonfactual: Annotated[bool, Query(description="Also return comments and disclaimers.")] = False,
 ) -> SearchResults:
     """Hybrid search (BM25 + vectors, fused) over the corpus."""

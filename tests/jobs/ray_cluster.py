@@ -1,0 +1,80 @@
+"""A real Ray cluster started by address (``ray start --head`` on 127.0.0.1), stopped by process, not `ray stop`.
+
+Every port Ray would open is a free one (other people's clusters may run on this machine), the session lives in a
+short temporary folder (Ray's socket paths have a length limit), and teardown kills exactly the processes this
+head started (``ray stop`` would stop every Ray on the machine).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+RAY_ENV = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+PORT_FLAGS = ("object-manager-port", "node-manager-port", "ray-client-server-port", "dashboard-agent-listen-port",
+              "dashboard-agent-grpc-port", "runtime-env-agent-port", "metrics-export-port")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RayHead:
+    """``ray start --head --block`` on 127.0.0.1:``port`` with 2 CPUs; :meth:`stop` ends it and its children."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.temp = Path(tempfile.mkdtemp(prefix="rh-", dir="/tmp"))
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = self.temp / "head.log"
+
+    def start(self, timeout: float = 90.0) -> RayHead:
+        """Start the head and wait until `ray status` answers."""
+        ray = str(Path(sys.executable).parent / "ray")
+        low = free_port()
+        flags = [f"--{flag}={free_port()}" for flag in PORT_FLAGS]
+        cmd = [ray, "start", "--head", "--block", f"--port={self.port}", "--node-ip-address=127.0.0.1",
+               "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={self.temp}",
+               f"--min-worker-port={low}", f"--max-worker-port={low + 60}", *flags]
+        env = {**os.environ, **RAY_ENV}
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            done = subprocess.run([ray, "status", f"--address={self.address}"], env=env, capture_output=True,
+                                  text=True, check=False)
+            if done.returncode == 0 and "CPU" in done.stdout:
+                return self
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                output = self.log.read_text(errors="replace")[-3000:]
+                self.stop()
+                raise AssertionError(f"ray start --head did not come up: {output}")
+            time.sleep(1)
+
+    def stop(self) -> None:
+        """Kill the head and every process it started (raylet, GCS, workers), then remove its folder."""
+        if self.proc is not None:
+            try:
+                family = [psutil.Process(self.proc.pid), *psutil.Process(self.proc.pid).children(recursive=True)]
+            except psutil.NoSuchProcess:
+                family = []
+            for proc in family:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    proc.send_signal(signal.SIGKILL)
+            psutil.wait_procs(family, timeout=20)
+            self.proc.wait(timeout=20)
+            self.proc = None
+        shutil.rmtree(self.temp, ignore_errors=True)
