@@ -37,6 +37,7 @@ from optimizer.estimator.cost import price_grade
 from optimizer.estimator.inference import ServingAssumed
 from optimizer.reasons import Why
 from optimizer.request import FAVOURABLE_OUTLOOKS, InferenceWorkload, PurchaseRequest, TrainingWorkload
+from optimizer.units import MONEY_UNIT, POWER_UNIT_KW
 
 ExclusionCategory = Literal["compliance", "availability", "policy", "price", "data", "fit", "fabric", "supply",
                             "latency"]
@@ -398,13 +399,26 @@ def _unit_costs(info: SkuInfo, nodes: int, *, network: bool = False) -> dict[str
             "power_kw": info.node_power_kw * nodes, "network": net * nodes, "hosting": info.node_hosting * nodes}
 
 
+def _nodes_within(limit: float, per_node: float, unit: float) -> int:
+    """Most nodes whose total fits ``limit`` as the CP-SAT model counts it (totals rounded up, limits down).
+
+    Sizing with exact division could offer a pool a few hundred yuan under the budget that the model's conservative
+    rounding then refuses, leaving no affordable size of that part: a larger budget gave a slower plan.
+    """
+    cap = math.floor(limit / unit + 1e-9)
+    n = int(limit // per_node)
+    while n > 0 and math.ceil(n * per_node / unit - 1e-9) > cap:
+        n -= 1
+    return n
+
+
 def _max_nodes(req: PurchaseRequest, info: SkuInfo, supply: int | None) -> int:
     limit = _MAX_ACCELERATORS // info.node_size
     if req.budget is not None and info.node_cost:
         per_node = info.node_cost + info.node_network[1]  # a multi-node pool also buys its network
-        limit = min(limit, max(1, int(req.budget.amount // per_node)))
+        limit = min(limit, max(1, _nodes_within(req.budget.amount, per_node, MONEY_UNIT)))
     if req.limits.power_kw is not None and info.node_power_kw:
-        limit = min(limit, max(1, int(req.limits.power_kw // info.node_power_kw)))
+        limit = min(limit, max(1, _nodes_within(req.limits.power_kw, info.node_power_kw, POWER_UNIT_KW)))
     if req.limits.racks is not None:
         limit = min(limit, req.limits.racks * req.limits.nodes_per_rack)
     if supply is not None:

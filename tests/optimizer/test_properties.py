@@ -134,3 +134,30 @@ def test_cost_never_rises_with_the_deadline(data) -> None:  # type: ignore[no-un
         assert loose.status.ok
         assert loose.objective is not None and tight.objective is not None
         assert loose.objective <= tight.objective, (tight.cost, loose.cost)
+
+
+@pytest.mark.slow
+def test_a_larger_budget_keeps_the_pool_that_fit_the_smaller_one() -> None:
+    # Found by the property above: at 1.01 × this budget the largest affordable Gaudi 3 pool was sized by exact
+    # division (9 nodes, 657 under the budget) and then refused by the model's rounding (cost up, budget down to
+    # 1,000s), so no Gaudi 3 size within the budget was offered and the plan got slower (3.4 → 5.0 days).
+    base = {"workloads": [{"kind": "training", "params": "7B", "tokens": "0.3T"}],
+            "buyer": {"country": "US", "date": "2024-06-01"}, "alternatives": 0, "accept_license_risk": False,
+            "objective": "min_time"}
+    budget = 10 ** 7.184093331873682
+    small = _solve_real({**base, "budget": {"amount": budget}})
+    for factor in (1.01, 1.1):
+        large = _solve_real({**base, "budget": {"amount": budget * factor}})
+        assert small.status.ok and large.status.ok
+        assert large.objective is not None and small.objective is not None
+        assert large.objective <= small.objective, (small.makespan_days, large.makespan_days)
+
+
+def test_pool_sizes_fit_limits_as_the_model_rounds_them() -> None:
+    from optimizer.table import _nodes_within
+
+    # 9 × 1,714,564 = 15,431,076 is under 15,431,733 but rounds up to 15,432 thousand against 15,431 thousand
+    assert _nodes_within(15_431_733.0, 1_714_564.0, 1_000.0) == 8
+    assert _nodes_within(15_432_000.0, 1_714_564.0, 1_000.0) == 9
+    assert _nodes_within(100.0, 10.0, 0.1) == 10  # exact fits stay
+    assert _nodes_within(5.0, 10.0, 0.1) == 0
