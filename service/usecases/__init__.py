@@ -50,6 +50,7 @@ from service.usecases.catalog import (
 )
 from service.usecases.context import AppContext, Domain, LazyDatabase, LazyDomain
 from service.usecases.estimates import estimate_cost, estimate_inference, estimate_training, validate_estimator
+from service.usecases.freshness import DataAge, data_age
 from service.usecases.hedging import (
     DEFAULT_RISK,
     RISK_OBJECTIVES,
@@ -78,6 +79,8 @@ if TYPE_CHECKING:
 _LAZY = {"BreakEven", "WhatIfChange", "WhatIfResult"}  # their module loads OR-Tools: imported on first use
 
 __all__ = [
+    "DataAge",
+    "data_age",
     "ACCEPT_LICENSE_RISK",
     "DEFAULT_RISK",
     "RISK_OBJECTIVES",

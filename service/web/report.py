@@ -16,11 +16,11 @@ from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 
 from service.presenters.reasons import STATUS_ZH, reason_text
-from service.presenters.risk import headline, hedged_lines, scenario_lines, summary_lines
 from service.presenters.text import Lang, fmt_money
-from service.usecases import RiskReport
 from service.web import charts
 from service.web.assets import plotly_js
+from service.web.compare import compare_table
+from service.web.view import risk_view
 
 _TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -57,6 +57,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "events": "Events of the scenario set",
         "grade": "Grade",
         "basis": "Basis",
+        "compare": "Plans compared",
+        "differs": "differs",
     },
     "zh": {
         "title": "采购方案备忘录",
@@ -92,6 +94,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "events": "情景集中的事件",
         "grade": "等级",
         "basis": "依据",
+        "compare": "方案对比",
+        "differs": "有差异",
     },
 }
 
@@ -143,6 +147,7 @@ def render_report(
     lang: str = "en",
     data_version: str = "",
     generated_at: datetime | None = None,
+    compare: Sequence[Mapping[str, Any]] = (),
 ) -> str:
     """Render the memo.
 
@@ -153,8 +158,10 @@ def render_report(
         lang: ``en`` or ``zh``.
         data_version: catalog and rule-pack version the plan was computed with.
         generated_at: timestamp shown on the memo (now by default).
+        compare: up to three plans (``label``, ``plan``, optional ``data_as_of``) shown side by side.
     """
     lang = "zh" if lang.startswith("zh") else "en"
+    words: Lang = "zh" if lang == "zh" else "en"
     figures = {"cost": charts.cost_breakdown(plan, lang)}
     if plan.get("pareto") or plan.get("time_days") is not None:
         figures["pareto"] = charts.pareto(plan, lang)
@@ -176,24 +183,6 @@ def render_report(
             data_version=data_version,
             generated=generated,
             risk=risk,
+            compare=compare_table(compare, words) if compare else None,
         )
     )
-
-
-def risk_view(block: Mapping[str, Any] | None, lang: Lang) -> dict[str, Any] | None:
-    """What the memo's risk section shows: headline lines, hedged plan, scenario rows, events, assumptions."""
-    if not block:
-        return None
-    report = RiskReport.model_validate(block)
-    return {
-        "message": headline(report, lang),
-        "summary": summary_lines(report, lang),
-        "hedged": hedged_lines(report, lang),
-        "rows": scenario_lines(report, lang),
-        "events": report.events,
-        "assumptions": report.assumptions,
-        "validation": report.validation,
-        "objective": report.objective,
-        "method": report.method,
-        "count": len(report.scenarios),
-    }
