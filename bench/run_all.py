@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, str] = {
     "usecases_bench": "application-layer overhead: core vs usecases vs HTTP, CLI start-up (results/usecases.*)",
     "ask_bench": "deterministic ask over HTTP on a warm service, p50/p95 per intent (results/ask.*)",
     "risk_bench": "hedged recommend latency, 1 and 5 workloads x 50 and 500 scenarios (results/risk.*)",
+    "page_bench": "planner page load in Chromium on a warm local service, plan from the form (results/page.*)",
 }
 
 

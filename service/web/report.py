@@ -20,7 +20,8 @@ from service.presenters.text import Lang, fmt_money
 from service.web import charts
 from service.web.assets import plotly_js
 from service.web.compare import compare_table
-from service.web.view import risk_view
+from service.web.view import headline, risk_view
+from service.web.wording import verdict_text, workload_name
 
 _TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -107,7 +108,21 @@ def _env() -> Environment:
     env.filters["num"] = format_number
     env.filters["reason"] = _reason
     env.filters["status"] = _status
+    env.filters["verdict"] = _verdict
+    env.filters["workload"] = _workload
     return env
+
+
+@pass_context
+def _verdict(context: Context, item: Mapping[str, Any]) -> str:
+    """A chosen item's export verdict and licence outlook in the memo's language."""
+    lang: Lang = "zh" if context.get("lang") == "zh" else "en"
+    return verdict_text(str(item.get("verdict", "")), item.get("license_outlook"), lang)
+
+
+@pass_context
+def _workload(context: Context, name: str) -> str:
+    return workload_name(str(name), "zh" if context.get("lang") == "zh" else "en")
 
 
 @pass_context
@@ -184,5 +199,6 @@ def render_report(
             generated=generated,
             risk=risk,
             compare=compare_table(compare, words) if compare else None,
+            head=headline(plan, words),
         )
     )

@@ -95,19 +95,38 @@ function onTabKey(ev) {
   showTab(tabs[(next + tabs.length) % tabs.length].dataset.tab, true);
 }
 
-// ---- plots: sized by their container, redrawn when it changes size ----------------------------------------
+// ---- plots: plotly.js loads after the page (it is 4.6 MB to parse); sized by their container ----------------
+
+let plotlyLoading = null;
+
+// plotly.js, served by this app (no CDN), fetched once: after the page has loaded, or by the first plot.
+function loadPlotly() {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!plotlyLoading) {
+    plotlyLoading = new Promise((resolve, reject) => {
+      const script = el("script", null, { src: "/static/vendor/plotly.min.js" });
+      script.async = true;
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => { plotlyLoading = null; reject(new Error("plotly.js did not load")); };
+      document.head.appendChild(script);
+    });
+  }
+  return plotlyLoading;
+}
 
 const plotObserver = typeof ResizeObserver === "function" ? new ResizeObserver((entries) => {
-  for (const e of entries) if (e.target.offsetParent !== null && e.target.data) Plotly.Plots.resize(e.target);
+  for (const e of entries) if (window.Plotly && e.target.offsetParent !== null && e.target.data) Plotly.Plots.resize(e.target);
 }) : null;
 
-function plot(id, fig) {
+async function plot(id, fig) {
   const node = document.getElementById(id);
   if (!node || !fig) return;
   state.figures[id] = fig;
   const title = fig.layout && fig.layout.title ? fig.layout.title.text : "";
   node.setAttribute("role", "img");
   node.setAttribute("aria-label", title || id);
+  await loadPlotly();
+  if (state.figures[id] !== fig) return;  // a newer figure was asked for meanwhile
   const layout = Object.assign({}, fig.layout);
   if (node.clientWidth && node.clientWidth < 480) {  // phones: room for the plot, smaller title
     layout.margin = Object.assign({}, layout.margin, { l: 48, r: (layout.margin && layout.margin.r > 30) ? 48 : 12 });
@@ -121,11 +140,12 @@ function plot(id, fig) {
 
 function clearPlot(id) {
   const node = document.getElementById(id);
-  if (node && node.data) Plotly.purge(node);
   delete state.figures[id];
+  if (node && node.data && window.Plotly) Plotly.purge(node);
 }
 
 function resizePlots() {
+  if (!window.Plotly) return;
   for (const node of document.querySelectorAll(".plot")) {
     if (node.data && node.offsetParent !== null) Plotly.Plots.resize(node);
   }
@@ -219,3 +239,4 @@ function init() {
 }
 
 document.addEventListener("DOMContentLoaded", init);
+window.addEventListener("load", () => { setTimeout(() => loadPlotly().catch(() => {}), 0); });

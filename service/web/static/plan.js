@@ -60,7 +60,7 @@ async function renderPlan(plan) {
   const view = await api("POST", `/v1/web/plan-view?lang=${state.lang}`, { plan, request: requestForView(state.request) });
   if (state.plan !== plan) return;  // a newer plan arrived meanwhile
   state.view = view;
-  renderView(view);
+  await renderView(view);
   return view;
 }
 
@@ -70,6 +70,7 @@ function fillList(id, items, render) {
   return node;
 }
 
+// Resolves when the plots are drawn.
 function renderView(v) {
   const box = document.getElementById("plan-view");
   box.hidden = !PLAN_TABS.includes(state.tab);
@@ -122,10 +123,12 @@ function renderView(v) {
     document.getElementById("risk-headline").textContent = v.risk.headline;
     fillList("risk-lines", v.risk.lines, (l) => el("li", l));
   }
-  for (const [key, id] of [["cost", "plot-cost"], ["schedule", "plot-schedule"], ["pareto", "plot-pareto"], ["risk", "plot-risk"]]) {
-    if (v.figures[key]) plot(id, v.figures[key]); else clearPlot(id);
-  }
   document.getElementById("compare-add").textContent = t("compare_add");
+  const drawn = [];
+  for (const [key, id] of [["cost", "plot-cost"], ["schedule", "plot-schedule"], ["pareto", "plot-pareto"], ["risk", "plot-risk"]]) {
+    if (v.figures[key]) drawn.push(plot(id, v.figures[key])); else clearPlot(id);
+  }
+  return Promise.all(drawn);
 }
 
 function renderConsidered(c) {
