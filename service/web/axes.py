@@ -173,11 +173,19 @@ def money_axis(values: Iterable[float], currency: str, lang: str, *, title: str 
     return axis
 
 
-def number_axis(values: Iterable[float], *, title: str | None = None, floor_zero: bool = False) -> dict[str, Any]:
-    """A linear axis over ``values`` (days, counts) that stays readable over a single value."""
+def number_axis(values: Iterable[float], *, title: str | None = None, floor_zero: bool = False,
+                target: int = 5) -> dict[str, Any]:
+    """A linear axis over ``values`` (days, counts) with round ticks, readable over a single value too.
+
+    The ticks are given explicitly: a second axis laid over a first would otherwise take ticks aligned to the first
+    axis's grid (709, 528, 347 days) instead of round ones.
+    """
     lo, hi = padded_range(values, floor_zero=floor_zero)
-    axis: dict[str, Any] = {"type": "linear", "range": [lo, hi], "tickformat": ",.1f" if hi - lo < 10 else ",.0f",
-                            "automargin": True}
+    vals = ticks(lo, hi, target)
+    step = vals[1] - vals[0] if len(vals) > 1 else 1.0
+    digits = 0 if step >= 1 else min(3, -math.floor(math.log10(step)))
+    axis: dict[str, Any] = {"type": "linear", "range": [lo, hi], "tickmode": "array", "tickvals": vals,
+                            "ticktext": [f"{v:,.{digits}f}" for v in vals], "automargin": True}
     if title:
         axis["title"] = {"text": title}
     return axis

@@ -34,7 +34,8 @@ _ROW_WORDS: dict[str, dict[Lang, str]] = {
     "verdicts": {"en": "Export verdicts", "zh": "出口管制结论"},
     "binding": {"en": "Binding constraints", "zh": "约束瓶颈"},
     "warnings": {"en": "Risks and warnings", "zh": "风险与警告"},
-    "on_time": {"en": "On time (hedged)", "zh": "按期概率（对冲）"},
+    "hedged": {"en": "Hedged purchase", "zh": "对冲采购"},
+    "on_time": {"en": "On time (today → hedged)", "zh": "按期概率（当前 → 对冲）"},
     "data_age": {"en": "Data as of", "zh": "数据截至"},
 }
 
@@ -80,6 +81,15 @@ def _on_time(plan: Mapping[str, Any]) -> Cell:
     return text, float(hedged)
 
 
+def _hedged_parts(plan: Mapping[str, Any], lang: Lang) -> str:
+    """What the hedged plan buys (``—`` for a plan without a hedge)."""
+    risk = plan.get("risk")
+    items = risk.get("items") if isinstance(risk, Mapping) else None
+    if not items:
+        return "—"
+    return ("；" if lang == "zh" else "; ").join(f"{i.get('accelerators', 0):,} × {i.get('sku')}" for i in items)
+
+
 def _rows(lang: Lang) -> list[tuple[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Cell], str | None]]:
     """(key, cell of (entry, plan), better direction)."""
     sep = "、" if lang == "zh" else ", "
@@ -119,6 +129,7 @@ def _rows(lang: Lang) -> list[tuple[str, Callable[[Mapping[str, Any], Mapping[st
         ("binding", lambda e, p: (sep.join(binding_text(b, lang) for b in p.get("binding_constraints") or [])
                                   or w("none", lang), None), None),
         ("warnings", lambda e, p: (str(len(p.get("warnings") or [])), float(len(p.get("warnings") or []))), "min"),
+        ("hedged", lambda e, p: (_hedged_parts(p, lang), None), None),
         ("on_time", lambda e, p: _on_time(p), "max"),
         ("data_age", lambda e, p: _data_age(e), None),
     ]

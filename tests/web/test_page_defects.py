@@ -168,6 +168,7 @@ def test_compliance_timeline_shows_parts_before_they_were_on_sale_as_not_availab
     legend = page.eval_on_selector_all("#plot-timeline .colorbar text", "ts => ts.map(t => t.textContent)")
     assert "not yet available" in legend
     assert watch.errors == []
+    watch.screenshot("timeline-en-1280", full_page=False)
 
 
 def test_chinese_plan_summary_has_no_english_lines(live_server: str, watch: PageWatch) -> None:

@@ -90,6 +90,7 @@ def test_budget_curves_keep_the_time_axis_ordered_and_the_legend_below() -> None
     fig = charts.budget_curves(rows, "en", series_key="buyer.date")
     y2 = fig["layout"]["yaxis2"]
     assert y2["range"][0] == 0 and y2["range"][1] > 426.1 and y2["side"] == "right" and y2["automargin"]
+    assert y2["ticktext"] == ["0", "100", "200", "300", "400"]  # round days, not ticks aligned to the cost grid
     assert fig["layout"]["legend"]["orientation"] == "h" and fig["layout"]["legend"]["y"] < 0
     assert fig["layout"]["xaxis"]["ticktext"][0].startswith("¥")
 
@@ -212,7 +213,8 @@ def test_infeasible_plan_leads_with_what_would_make_it_feasible(client: TestClie
 
 def test_compare_marks_differences_and_the_best_plan() -> None:
     other = dict(PLAN, total_cost=60.0e6, time_days=90.0, domestic_share=0.4,
-                 risk={"probability_on_time": {"base": 0.7, "hedged": 0.95}})
+                 risk={"probability_on_time": {"base": 0.7, "hedged": 0.95},
+                       "items": [{"sku": "ascend-910c", "accelerators": 160}, {"sku": "h20", "accelerators": 64}]})
     table = compare_table([{"label": "A", "plan": dict(PLAN, domestic_share=1.0), "data_as_of": "2026-01-28"},
                            {"label": "B", "plan": other, "data_as_of": "2026-01-28"}], "en")
     assert table["columns"] == ["A", "B"]
@@ -220,6 +222,7 @@ def test_compare_marks_differences_and_the_best_plan() -> None:
     assert rows["total_cost"]["cells"] == ["¥46M", "¥60M"] and rows["total_cost"]["best"] == [0]
     assert rows["time_days"]["best"] == [1] and rows["domestic"]["best"] == [0]
     assert rows["on_time"]["cells"] == ["—", "70% → 95%"]
+    assert rows["hedged"]["cells"] == ["—", "160 × ascend-910c; 64 × h20"]
     assert rows["parts"]["differs"] is False and rows["status"]["differs"] is False
     assert rows["data_age"]["cells"] == ["2026-01-28", "2026-01-28"] and not rows["data_age"]["differs"]
     assert "line:storage" not in rows  # no plan has that line

@@ -128,6 +128,8 @@ def test_hedged_plan_from_the_form_plots_outcomes_per_scenario(live_server: str,
     xs = page.eval_on_selector_all("#plot-risk g.xtick text", "ts => ts.map(t => t.textContent)")
     assert xs and all(x.startswith("¥") for x in xs)
     assert watch.errors == []
+    page.evaluate("document.getElementById('risk-box').scrollIntoView({block: 'start'})")
+    watch.screenshot("plan-hedged-en-1280", full_page=False)
 
 
 def test_break_even_prices_show_in_the_considered_options(

@@ -128,9 +128,11 @@ async function plot(id, fig) {
   await loadPlotly();
   if (state.figures[id] !== fig) return;  // a newer figure was asked for meanwhile
   const layout = Object.assign({}, fig.layout);
-  if (node.clientWidth && node.clientWidth < 480) {  // phones: room for the plot, smaller title
+  if (node.clientWidth && node.clientWidth < 480) {  // phones: room for the plot, smaller title, legend rows below
     layout.margin = Object.assign({}, layout.margin, { l: 48, r: (layout.margin && layout.margin.r > 30) ? 48 : 12 });
     layout.title = Object.assign({}, layout.title, { font: { size: 14 } });
+    const entries = fig.data.filter((d) => d.showlegend !== false && d.name && d.type !== "heatmap").length;
+    if (entries > 2) layout.height = (fig.layout.height || 340) + 22 * entries;
   }
   Plotly.react(node, fig.data, layout, {
     responsive: true, displaylogo: false, displayModeBar: window.innerWidth > 600 ? "hover" : false,
@@ -178,6 +180,7 @@ function table(node, columns, rows, rowClass) {
       const key = c.sort ? c.sort(row) : null;
       td.dataset.sort = key === null || key === undefined ? td.textContent : String(key);
       if (c.numeric) td.classList.add("num");
+      if (td.textContent === "—") td.classList.add("na");  // unknown: left out of a phone's card
       tr.appendChild(td);
     });
     tbody.appendChild(tr);

@@ -35,6 +35,9 @@ const I18N = {
     compare_one_more: "Add one more plan to compare.", compare_full: "Up to three plans: the oldest was replaced.",
     src_form: "Plan form", src_chat: "Chat", src_sweep: "Sweep row", differs: "differs", best: "best",
     sort_by: "Sort by", loading_row: "Solving this scenario…",
+    state_pending: "pending", state_running: "running", state_completed: "completed", state_failed: "failed",
+    state_cancelled: "cancelled", p_optimal: "optimal", p_feasible: "feasible", p_infeasible: "no plan fits",
+    p_unknown: "no answer in time", p_model_invalid: "model invalid",
     key_prompt: "This service requires an API key (procure keys create --scope plan). Key:",
   },
   zh: {
@@ -69,6 +72,9 @@ const I18N = {
     compare_one_more: "再加入一个方案即可对比。", compare_full: "最多三个方案：已替换最早加入的一个。",
     src_form: "方案表单", src_chat: "对话", src_sweep: "推演行", differs: "有差异", best: "最优",
     sort_by: "排序：", loading_row: "正在求解该情景…",
+    state_pending: "排队中", state_running: "运行中", state_completed: "已完成", state_failed: "失败",
+    state_cancelled: "已取消", p_optimal: "最优", p_feasible: "可行", p_infeasible: "无可行方案",
+    p_unknown: "未在时限内求解", p_model_invalid: "模型无效",
     key_prompt: "本服务需要 API 密钥（procure keys create --scope plan）。密钥：",
   },
 };

@@ -37,7 +37,7 @@ async function followJob(id) {
     const failed = st.failed || 0;
     bar.max = Math.max(total, 1); bar.value = done + failed;
     const eta = st.eta_s ? ` · ETA ${Math.ceil(st.eta_s)} s` : "";
-    label.textContent = `${done} ${t("done")} · ${failed} ${t("failed")} · ${total} ${t("total")} · ${st.state}${eta}`;
+    label.textContent = `${done} ${t("done")} · ${failed} ${t("failed")} · ${total} ${t("total")} · ${t("state_" + st.state)}${eta}`;
     if (["completed", "failed", "cancelled"].includes(st.state)) break;
     await new Promise((r) => setTimeout(r, 400));
   }
@@ -93,7 +93,7 @@ async function showJobRows(id, axes) {
   const lang = state.lang;
   table(document.getElementById("job-table"), [
     ...axes.map((a) => ({ label: a, render: (r) => fmtSwept(a, r[a], r.currency, lang), sort: (r) => r[a] })),
-    { label: t("status"), render: (r) => r.plan_status || r.status },
+    { label: t("status"), render: (r) => (r.plan_status ? t("p_" + r.plan_status) : r.status) },
     { label: t("part"), render: (r) => (Array.isArray(r.parts) ? r.parts.join("+") : r.parts) || "" },
     { label: t("accelerators"), render: (r) => fmtNum(r.accelerators, 0), sort: (r) => r.accelerators, numeric: true },
     { label: t("total_cost"), render: (r) => fmtMoney(r.total_cost, r.currency, lang), sort: (r) => r.total_cost, numeric: true },
