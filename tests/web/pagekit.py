@@ -31,16 +31,15 @@ def get(base: str, path: str) -> Any:
 
 
 def plan_form(page: Any, *, date: str = "2025-08-01", budget: str | None = None, hedge: bool = False) -> None:
-    """Fill the Plan form for a dated request and submit it; wait until the plan and its plots are drawn."""
+    """Fill the Plan form for a dated request and submit it; wait until the new plan and its plots are drawn."""
     page.click("nav button[data-tab=plan]")
     page.fill("#plan-form input[name=date]", date)
     if budget is not None:
         page.fill("#plan-form input[name=budget]", budget)
     page.set_checked("#hedge", hedge)
-    page.evaluate("window.__viewBefore = state.view")
+    page.evaluate("window.__drawnBefore = state.drawn")
     page.click("#plan-submit")
-    page.wait_for_function("state.view && state.view !== window.__viewBefore", timeout=60_000)
-    page.wait_for_selector("#plot-cost .main-svg")
+    page.wait_for_function("state.drawn && state.drawn !== window.__drawnBefore", timeout=60_000)
 
 
 def render(page: Any, plan: dict[str, Any], request: dict[str, Any] | None = None) -> None:

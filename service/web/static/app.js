@@ -4,7 +4,7 @@
 
 const state = {
   lang: "en", tab: "ask", plan: null, view: null, request: null, citations: [], sessionId: null, figures: {},
-  apiKey: null, badge: null, compare: [], previousChatPlan: null, jobSpec: null,
+  apiKey: null, badge: null, compare: [], previousChatPlan: null, jobSpec: null, drawn: null, compareTicket: 0,
 };
 const PLAN_TABS = ["ask", "plan"];  // the plan view belongs to these tabs and is hidden under the others
 

@@ -61,6 +61,7 @@ async function renderPlan(plan) {
   if (state.plan !== plan) return;  // a newer plan arrived meanwhile
   state.view = view;
   await renderView(view);
+  state.drawn = view;  // text and plots of this plan are on the page
   return view;
 }
 
@@ -176,10 +177,12 @@ async function renderCompare() {
   const tableNode = document.getElementById("compare-table");
   document.getElementById("compare-help").textContent = n === 1 ? t("compare_one_more") : t("compare_help");
   document.getElementById("compare-report").disabled = n === 0;
-  if (!n) { tableNode.replaceChildren(); return; }
+  if (!n) { state.compareTicket = (state.compareTicket || 0) + 1; tableNode.replaceChildren(); return; }
   const body = { plans: state.compare.map((e, i) => ({ label: compareLabel(e, i), plan: e.plan, data_as_of: e.data_as_of })) };
+  const ticket = (state.compareTicket = (state.compareTicket || 0) + 1);
   try {
     const cmp = await api("POST", `/v1/web/compare?lang=${state.lang}`, body);
+    if (ticket !== state.compareTicket) return;  // plans were added or removed meanwhile: a newer table is coming
     renderCompareTable(tableNode, cmp);
   } catch (err) { document.getElementById("compare-error").textContent = err.message; }
 }
