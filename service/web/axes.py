@@ -119,14 +119,22 @@ def layout(title: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+_LARGEST = 1e300
+"""Values beyond this are left out of an axis range (its padding would overflow to infinity)."""
+
+
 def padded_range(values: Iterable[float], *, pad: float = 0.08, floor_zero: bool = False) -> tuple[float, float]:
-    """A range around ``values`` with ``pad`` of room each side; one value (or equal values) gets ±10% of itself."""
+    """A range around ``values`` with ``pad`` of room each side; one value (or equal values) gets ±10% of itself.
+
+    Around zero (or a tiny value) it reaches at least half a unit each side.
+    """
     vals = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    vals = [v for v in vals if abs(v) <= _LARGEST]
     if not vals:
         return (0.0, 1.0)
     lo, hi = min(vals), max(vals)
-    if hi - lo <= abs(hi) * 1e-9:
-        half = abs(hi) * 0.1 or 1.0
+    if hi - lo <= max(abs(hi) * 1e-9, 1e-6):  # one value (amounts and days below a millionth are noise)
+        half = max(abs(hi) * 0.1, 0.5)
         lo, hi = lo - half, hi + half
     else:
         room = (hi - lo) * pad
@@ -163,9 +171,11 @@ def money_axis(values: Iterable[float], currency: str, lang: str, *, title: str 
     lo, hi = padded_range(values, floor_zero=floor_zero)
     vals = ticks(lo, hi, target)
     text = [fmt_money(v, currency, lang_of(lang)) for v in vals]
-    if len(set(text)) < len(text):  # steps finer than the notation writes: whole amounts instead
+    if len(set(text)) < len(text):  # steps finer than the notation writes: the amounts in full
+        step = vals[1] - vals[0]
+        digits = max(0, -math.floor(math.log10(step) + 1e-9))
         sym = {"CNY": "¥", "USD": "$"}.get(currency, f"{currency} ")
-        text = [f"{'-' if v < 0 else ''}{sym}{abs(v):,.0f}" for v in vals]
+        text = [f"{'-' if v < 0 else ''}{sym}{abs(v):,.{digits}f}" for v in vals]
     axis: dict[str, Any] = {"type": "linear", "range": [lo, hi], "tickmode": "array", "tickvals": vals,
                             "ticktext": text, "automargin": True}
     if title:

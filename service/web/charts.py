@@ -169,7 +169,9 @@ def schedule(plan: Mapping[str, Any], lang: str = "en", *, start: str | None = N
     horizon = max(runs, default=30.0)
     try:
         day0 = dt.date.fromisoformat(start) if start else None
-    except ValueError:
+        if day0 is not None:  # the schedule must fit the calendar (a lead time of 10⁶ days does not)
+            day0 + dt.timedelta(days=lead + max([horizon, *runs]))
+    except (ValueError, OverflowError):
         day0 = None
     names = [_item_name(it, lang, short=True) for it in items]
     segments: list[tuple[str, str, list[float], list[float]]] = []  # (key, colour, offsets, lengths)

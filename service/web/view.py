@@ -24,6 +24,11 @@ STATUS_RANK = {"chosen": 0, "feasible": 1, "over budget": 2, "misses deadline": 
 """Order of the considered options: the decisive ones (chosen, the runners-up, the near misses) first."""
 
 
+def _list(value: Any) -> list[Any]:
+    """A field a newer core may send, read defensively: a list, or nothing."""
+    return value if isinstance(value, list) else []
+
+
 def _money(v: Any, cur: str, lang: Lang, *, signed: bool = False) -> str:
     return fmt_money(float(v) if isinstance(v, int | float) else None, cur, lang, signed=signed)
 
@@ -142,7 +147,7 @@ def break_even_text(entry: Mapping[str, Any], lang: Lang) -> str:
         return w("be_limit", lang, price=price, per=per)
     if status == "not_chosen":
         return w("be_not", lang, price=price, per=per)
-    missing = ("、" if lang == "zh" else ", ").join(str(m) for m in entry.get("missing") or [])
+    missing = ("、" if lang == "zh" else ", ").join(str(m) for m in _list(entry.get("missing")))
     return w("be_missing", lang, what=missing or "—")
 
 
@@ -162,7 +167,7 @@ def considered_table(plan: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
                 r.get(then) is None, r.get(then) or 0.0, str(r.get("name")))
 
     order = sorted(range(len(rows_in)), key=rank)
-    breaks = {str(b.get("sku")): b for b in plan.get("break_even") or [] if isinstance(b, Mapping)}
+    breaks = {str(b.get("sku")): b for b in _list(plan.get("break_even")) if isinstance(b, Mapping)}
     several = len({r.get("workload") for r in rows_in}) > 1
     keys = (["workload"] if several else []) + ["part", "status", "count", "cost", "time_days", "delta_cost",
                                                  "delta_days"] + (["break_even"] if breaks else []) + ["reason"]
@@ -218,7 +223,7 @@ def data_line(plan: Mapping[str, Any], lang: Lang) -> dict[str, Any] | None:
     data = plan.get("data")
     if not isinstance(data, Mapping) or not data.get("as_of"):
         return None
-    stale = [s for s in data.get("stale") or [] if isinstance(s, Mapping)]
+    stale = [s for s in _list(data.get("stale")) if isinstance(s, Mapping)]
     text = f"{w('data_as_of', lang)} {data['as_of']}"
     if stale:
         names = ("、" if lang == "zh" else ", ").join(str(s.get("name")) for s in stale)

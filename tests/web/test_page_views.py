@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from service import usecases
 from service.app import create_app
@@ -55,7 +59,7 @@ def test_round_ticks_over_a_range() -> None:
     assert axes.ticks(0, 10) == [0, 2, 4, 6, 8, 10]
     assert axes.padded_range([5, 5]) == (4.5, 5.5)
     assert axes.padded_range([]) == (0.0, 1.0)
-    assert axes.padded_range([0.0], floor_zero=True) == (0.0, 1.0)
+    assert axes.padded_range([0.0]) == (-0.5, 0.5) and axes.padded_range([0.0], floor_zero=True) == (0.0, 0.5)
 
 
 def test_a_single_amount_gets_round_money_ticks_around_it() -> None:
@@ -280,3 +284,25 @@ def test_timeline_route_says_when_a_part_was_not_on_sale(client: TestClient) -> 
     # Announced 2023-11-13, volume shipments from 2024-04 (catalog, source P16).
     assert avail["2024-03-01"] == "not_yet_available" and avail["2024-04-01"] == "available"
     assert body["figure"]["data"][0]["text"][0][0] == "not yet available"
+
+
+@given(st.lists(st.floats(min_value=-1e307, max_value=1e307, allow_nan=False), min_size=0, max_size=6),
+       st.sampled_from(["CNY", "USD", "EUR"]), st.sampled_from(["en", "zh"]))
+@settings(max_examples=150, deadline=None)
+def test_money_axes_are_finite_ordered_and_never_repeat_a_label(values: list[float], currency: str,
+                                                                lang: str) -> None:
+    axis = axes.money_axis(values, currency, lang)
+    lo, hi = axis["range"]
+    assert math.isfinite(lo) and math.isfinite(hi) and lo < hi
+    ticks = axis["tickvals"]
+    assert ticks == sorted(ticks) and len(set(ticks)) == len(ticks) <= 50
+    assert all(lo - 1e-6 * abs(lo) <= t <= hi + 1e-6 * abs(hi) for t in ticks)
+    assert len(set(axis["ticktext"])) == len(axis["ticktext"])
+
+
+def test_a_plan_with_absurd_figures_still_gives_json_figures() -> None:
+    huge = dict(PLAN, total_cost=1e308, time_days=1e308, lead_time_days=1e300,
+                items=[dict(ITEM, time_days=1e308, total_cost_high=1e308)])
+    for fig in (charts.pareto(huge, "en"), charts.cost_breakdown(huge, "zh"),
+                charts.schedule(huge, "en", start="2025-08-01")):
+        json.dumps(fig, allow_nan=False)
