@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, str] = {
     "ask_bench": "deterministic ask over HTTP on a warm service, p50/p95 per intent (results/ask.*)",
     "risk_bench": "hedged recommend latency, 1 and 5 workloads x 50 and 500 scenarios (results/risk.*)",
     "data_bench": "break-even prices on top of recommend(), data-pack import/diff, screening (results/data.*)",
+    "page_bench": "planner page load in Chromium on a warm local service, plan from the form (results/page.*)",
 }
 
 

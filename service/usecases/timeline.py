@@ -6,9 +6,11 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Sequence
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from optimizer import Accelerator
 from service.usecases.catalog import check_compliance
 from service.usecases.context import AppContext
 
@@ -16,13 +18,24 @@ MAX_DESTINATIONS = 12
 MAX_DATES = 120
 
 
+Availability = Literal["available", "not_yet_available", "not_for_sale"]
+"""Whether the part could be bought on a date: before volume shipments (or release) it is ``not_yet_available``;
+in a sales halt for the buyer's country it is ``not_for_sale``."""
+
+_AVAILABILITY: dict[str, Availability] = {"not_shipping": "not_yet_available", "not_released": "not_yet_available",
+                                          "not_for_sale": "not_for_sale"}
+
+
 class TimelineRow(BaseModel):
-    """The verdicts for one destination, one per sampled date."""
+    """The verdicts for one destination, one per sampled date, and whether the part could be bought then."""
 
     model_config = ConfigDict(frozen=True)
 
     destination: str
     verdicts: list[str]
+    availability: list[Availability] = Field(
+        default_factory=list, description="Same dates as `verdicts`: available, not_yet_available or not_for_sale "
+        "(the export verdict says nothing about a part that was not on sale yet).")
 
 
 class ComplianceTimeline(BaseModel):
@@ -58,7 +71,9 @@ def compliance_timeline(
 ) -> ComplianceTimeline:
     """Verdict of ``sku`` for each destination on the first day of each month (July 2022 to today by default).
 
-    At most 12 destinations and the last 120 months are evaluated.
+    Each row also says whether the part could be bought on each date (the catalog's sourced announcement, volume
+    shipments and sales halts), so a part is never shown as "allowed" before it existed. At most 12 destinations and
+    the last 120 months are evaluated.
 
     Raises:
         UnknownSkuError / UnknownCountryError: from the compliance engine, for bad input.
@@ -70,10 +85,16 @@ def compliance_timeline(
             destination=country.strip().upper(),
             verdicts=[check_compliance(ctx, acc.id, buyer_country=country, date=on, buyer_kind=buyer_kind).verdict
                       for on in dates],
+            availability=[_availability(acc, on, country.strip().upper()) for on in dates],
         )
         for country in list(dict.fromkeys(c for c in countries if c.strip()))[:MAX_DESTINATIONS]
     ]
     return ComplianceTimeline(sku=acc.id, name=acc.name, dates=[d.isoformat() for d in dates], rows=rows)
+
+
+def _availability(acc: Accelerator, on: dt.date, country: str) -> Availability:
+    hit = acc.unavailable(on, country)
+    return "available" if hit is None else _AVAILABILITY.get(hit[1].code, "not_yet_available")
 
 
 def data_version(ctx: AppContext) -> str:

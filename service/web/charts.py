@@ -1,94 +1,28 @@
 """Plotly figure specs (plain dicts) built from the API's JSON: one source for the page and the reports.
 
 Every function takes the JSON the HTTP API returns (a purchase plan, a compliance timeline, batch result rows)
-and returns ``{"data": [...], "layout": {...}}`` that ``Plotly.newPlot`` renders as is.
+and returns ``{"data": [...], "layout": {...}}`` that ``Plotly.newPlot`` renders as is. Money axes are labelled in
+the buyer's currency and notation (:mod:`service.web.axes`); the sweep figures live in
+:mod:`service.web.sweep_charts` and are re-exported here.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from service.web.axes import labels, lang_of, layout, money_axis, number_axis
+from service.web.sweep_charts import budget_curves, compact, winner_heatmap
+from service.web.wording import workload_name
+
 Figure = dict[str, Any]
 
-_LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "cost_title": "Cost breakdown by item",
-        "cost": "Cost",
-        "pareto_title": "Cost vs time (Pareto frontier)",
-        "time_days": "Time (days)",
-        "frontier": "Pareto frontier",
-        "chosen": "Chosen plan",
-        "timeline_title": "Export verdict by date and destination",
-        "winner_title": "Winning part by budget and date",
-        "budget": "Budget",
-        "date": "Date",
-        "curves_title": "Cost and time by budget",
-        "allowed": "allowed",
-        "license_required": "licence required",
-        "prohibited": "prohibited",
-        "capex": "capex",
-        "opex": "opex",
-        "hardware": "servers and accelerators",
-        "storage": "storage",
-        "network": "network",
-        "fees_tariffs": "fees and tariffs",
-        "licence_risk_premium": "licence-risk premium",
-        "power": "power",
-        "hosting": "hosting and maintenance",
-        "risk_title": "Outcome per scenario: today's plan vs hedged plan",
-        "base_plan": "today's plan",
-        "hedged_plan": "hedged plan",
-        "on_time": "on time",
-        "late": "late or over budget",
-        "fails": "fails",
-        "others": "other scenarios",
-    },
-    "zh": {
-        "cost_title": "各项成本构成",
-        "cost": "成本",
-        "pareto_title": "成本与时间（帕累托前沿）",
-        "time_days": "时间（天）",
-        "frontier": "帕累托前沿",
-        "chosen": "所选方案",
-        "timeline_title": "按日期与目的地的出口管制结论",
-        "winner_title": "按预算与日期的胜出芯片",
-        "budget": "预算",
-        "date": "日期",
-        "curves_title": "不同预算下的成本与时间",
-        "allowed": "允许",
-        "license_required": "需许可证",
-        "prohibited": "禁止",
-        "capex": "资本支出",
-        "opex": "运营支出",
-        "hardware": "服务器与加速卡",
-        "storage": "存储",
-        "network": "网络",
-        "fees_tariffs": "费用与关税",
-        "licence_risk_premium": "许可证风险溢价",
-        "power": "电费",
-        "hosting": "托管与运维",
-        "risk_title": "各情景结果：当前方案与对冲方案",
-        "base_plan": "当前方案",
-        "hedged_plan": "对冲方案",
-        "on_time": "按期",
-        "late": "延误或超预算",
-        "fails": "无法完成",
-        "others": "其他情景",
-    },
-}
+__all__ = ["VERDICT_LEVEL", "budget_curves", "compact", "compliance_timeline", "cost_breakdown", "cost_lines", "labels",
+           "pareto", "risk_outcomes", "schedule", "winner_heatmap"]
 
-VERDICT_LEVEL = {"allowed": 0, "license_required": 1, "prohibited": 2}
-_VERDICT_COLOURS = ["#2e7d32", "#f9a825", "#c62828"]
-
-
-def labels(lang: str) -> dict[str, str]:
-    """The label set for ``lang`` (``zh`` or anything else for English)."""
-    return _LABELS["zh" if lang.startswith("zh") else "en"]
-
-
-def _layout(title: str, **extra: Any) -> dict[str, Any]:
-    return {"title": {"text": title}, "margin": {"l": 60, "r": 20, "t": 50, "b": 60}, "autosize": True, **extra}
+VERDICT_LEVEL = {"allowed": 0, "license_required": 1, "prohibited": 2, "not_for_sale": 3, "not_yet_available": 4}
+_VERDICT_COLOURS = ["#2e7d32", "#f9a825", "#c62828", "#6d4c41", "#bdbdbd"]
 
 
 def cost_lines(item: Mapping[str, Any]) -> dict[str, float]:
@@ -126,18 +60,24 @@ def cost_lines(item: Mapping[str, Any]) -> dict[str, float]:
     return {k: v for k, v in out.items() if v > 0 or k == "hardware"}
 
 
+def _item_name(item: Mapping[str, Any], lang: str, *, short: bool = False) -> str:
+    """``training: 144 × Huawei Ascend 910C`` (``short``: the part's id and the workload on a second line)."""
+    work = workload_name(str(item.get("workload", "")), lang_of(lang))
+    if short:
+        return f"{item.get('accelerators', '')} × {item.get('sku')}<br>{work}"
+    return f"{work}: {item.get('accelerators', '')} × {item.get('name') or item.get('sku')}"
+
+
 def cost_breakdown(plan: Mapping[str, Any], lang: str = "en") -> Figure:
     """Stacked bars: one bar per plan item, one segment per cost line, the total's low/high as an error bar."""
     lab = labels(lang)
     items: Sequence[Mapping[str, Any]] = plan.get("items") or []
-    names = [
-        f"{it.get('workload', '')}: {it.get('accelerators', '')} × {it.get('name') or it.get('sku')}" for it in items
-    ]
+    names = [_item_name(it, lang) for it in items]
     per_item = [cost_lines(it) for it in items]
     keys: list[str] = []
     for lines in per_item:
         keys.extend(k for k in lines if k not in keys)
-    currency = plan.get("currency", "")
+    currency = str(plan.get("currency", ""))
     data: list[dict[str, Any]] = []
     for key in keys:
         data.append(
@@ -148,15 +88,17 @@ def cost_breakdown(plan: Mapping[str, Any], lang: str = "en") -> Figure:
                 "y": [lines.get(key, 0.0) for lines in per_item],
             }
         )
+    highs_abs: list[float] = []
     if items:
         totals = [float(it.get("total_cost") or 0.0) for it in items]
-        highs = [float(it.get("total_cost_high") or t) - t for it, t in zip(items, totals, strict=True)]
+        highs_abs = [float(it.get("total_cost_high") or t) for it, t in zip(items, totals, strict=True)]
+        highs = [h - t for h, t in zip(highs_abs, totals, strict=True)]
         lows = [t - float(it.get("total_cost_low") or t) for it, t in zip(items, totals, strict=True)]
         data.append(
             {
                 "type": "scatter",
                 "mode": "markers",
-                "name": "range",
+                "name": lab["range"],
                 "x": names,
                 "y": totals,
                 "marker": {"color": "#222", "size": 6},
@@ -164,17 +106,21 @@ def cost_breakdown(plan: Mapping[str, Any], lang: str = "en") -> Figure:
                 "error_y": {"type": "data", "symmetric": False, "array": highs, "arrayminus": lows},
             }
         )
-    return {
-        "data": data,
-        "layout": _layout(lab["cost_title"], barmode="stack", yaxis={"title": {"text": f"{lab['cost']} ({currency})"}}),
-    }
+    yaxis = money_axis([0.0, *highs_abs], currency, lang, title=f"{lab['cost']} ({currency})", floor_zero=True)
+    return {"data": data, "layout": layout(lab["cost_title"], barmode="stack", yaxis=yaxis,
+                                           xaxis={"automargin": True})}
 
 
 def pareto(plan: Mapping[str, Any], lang: str = "en") -> Figure:
-    """The cost/time frontier with the chosen plan marked (empty frontier: only the chosen point)."""
+    """The cost/time frontier with the chosen plan marked (empty frontier: only the chosen point).
+
+    Both axes are widened around a single point, and cost is labelled in the buyer's notation at round steps.
+    """
     lab = labels(lang)
     points = sorted(plan.get("pareto") or [], key=lambda p: p.get("total_cost") or 0.0)
     data: list[dict[str, Any]] = []
+    costs = [float(p["total_cost"]) for p in points]
+    days = [float(p["time_days"]) for p in points]
     if points:
         data.append(
             {
@@ -187,6 +133,8 @@ def pareto(plan: Mapping[str, Any], lang: str = "en") -> Figure:
             }
         )
     if plan.get("total_cost") is not None and plan.get("time_days") is not None:
+        costs.append(float(plan["total_cost"]))
+        days.append(float(plan["time_days"]))
         data.append(
             {
                 "type": "scatter",
@@ -197,32 +145,84 @@ def pareto(plan: Mapping[str, Any], lang: str = "en") -> Figure:
                 "marker": {"symbol": "star", "size": 16, "color": "#c62828"},
             }
         )
-    currency = plan.get("currency", "")
+    currency = str(plan.get("currency", ""))
     return {
         "data": data,
-        "layout": _layout(
+        "layout": layout(
             lab["pareto_title"],
-            xaxis={"title": {"text": f"{lab['cost']} ({currency})"}},
-            yaxis={"title": {"text": lab["time_days"]}},
+            xaxis=money_axis(costs, currency, lang, title=f"{lab['cost']} ({currency})", target=4),
+            yaxis=number_axis(days, title=lab["time_days"]),
         ),
     }
 
 
+def schedule(plan: Mapping[str, Any], lang: str = "en", *, start: str | None = None) -> Figure:
+    """From order to finished work, per plan item: delivery and set-up (the lead time), then the work itself.
+
+    With ``start`` (the buyer's date, ``YYYY-MM-DD``) the axis is calendar dates; without it, days from the order.
+    Training ends after its ``time_days``; serving runs on, drawn as far as the longest training (or 30 days).
+    """
+    lab = labels(lang)
+    items: Sequence[Mapping[str, Any]] = plan.get("items") or []
+    lead = float(plan.get("lead_time_days") or 0.0)
+    runs = [float(it["time_days"]) for it in items if isinstance(it.get("time_days"), int | float)]
+    horizon = max(runs, default=30.0)
+    try:
+        day0 = dt.date.fromisoformat(start) if start else None
+        if day0 is not None:  # the schedule must fit the calendar (a lead time of 10⁶ days does not)
+            day0 + dt.timedelta(days=lead + max([horizon, *runs]))
+    except (ValueError, OverflowError):
+        day0 = None
+    names = [_item_name(it, lang, short=True) for it in items]
+    segments: list[tuple[str, str, list[float], list[float]]] = []  # (key, colour, offsets, lengths)
+    if lead > 0:
+        segments.append(("lead", "#90a4ae", [0.0] * len(items), [lead] * len(items)))
+    work = [float(it["time_days"]) if isinstance(it.get("time_days"), int | float) else horizon for it in items]
+    kinds = ["run" if it.get("kind", "training") == "training" and it.get("time_days") is not None else "serve"
+             for it in items]
+    for key, colour in (("run", "#1f6feb"), ("serve", "#2e7d32")):
+        if key in kinds:
+            segments.append((key, colour, [lead if k == key else 0.0 for k in kinds],
+                             [w if k == key else 0.0 for w, k in zip(work, kinds, strict=True)]))
+    data: list[dict[str, Any]] = []
+    for key, colour, offsets, lengths in segments:
+        trace: dict[str, Any] = {"type": "bar", "orientation": "h", "name": lab[key], "y": names,
+                                 "marker": {"color": colour}, "hovertemplate": f"{lab[key]}: %{{customdata}}"
+                                 "<extra></extra>", "customdata": [_days_text(n, lang) for n in lengths]}
+        if day0 is not None:
+            trace["base"] = [(day0 + dt.timedelta(days=o)).isoformat() for o in offsets]
+            trace["x"] = [n * 86_400_000 for n in lengths]
+        else:
+            trace["base"] = offsets
+            trace["x"] = lengths
+        data.append(trace)
+    xaxis: dict[str, Any] = {"type": "date", "automargin": True} if day0 is not None else {
+        "title": {"text": lab["time_days"]}, "automargin": True, "rangemode": "tozero"}
+    return {"data": data, "layout": layout(lab["schedule_title"], barmode="overlay", xaxis=xaxis,
+                                           yaxis={"automargin": True, "type": "category"},
+                                           height=max(220, 150 + 40 * len(items)))}
+
+
+def _days_text(n: float, lang: str) -> str:
+    return f"{n:,.0f} 天" if lang.startswith("zh") else f"{n:,.0f} days"
+
+
 def compliance_timeline(timeline: Mapping[str, Any], lang: str = "en") -> Figure:
-    """Heat map of verdicts: destinations down, dates across, green/amber/red for allowed/licence/prohibited."""
+    """Heat map: destinations down, dates across; green/amber/red for allowed/licence/prohibited.
+
+    A date on which the part could not be bought shows that instead of the export verdict: grey before it was
+    available (announcement, volume shipments), brown during a sales halt for that destination.
+    """
     lab = labels(lang)
     dates: list[str] = list(timeline.get("dates") or [])
     rows: list[Mapping[str, Any]] = list(timeline.get("rows") or [])
-    z = [[VERDICT_LEVEL.get(v, None) for v in row.get("verdicts", [])] for row in rows]
-    text = [[lab.get(v, v) for v in row.get("verdicts", [])] for row in rows]
-    scale = [
-        [0.0, _VERDICT_COLOURS[0]],
-        [0.333, _VERDICT_COLOURS[0]],
-        [0.334, _VERDICT_COLOURS[1]],
-        [0.666, _VERDICT_COLOURS[1]],
-        [0.667, _VERDICT_COLOURS[2]],
-        [1.0, _VERDICT_COLOURS[2]],
-    ]
+    states = [_states(row) for row in rows]
+    z = [[VERDICT_LEVEL.get(v) for v in row] for row in states]
+    text = [[lab.get(v, v) for v in row] for row in states]
+    n = len(_VERDICT_COLOURS)
+    scale: list[list[Any]] = []
+    for i, colour in enumerate(_VERDICT_COLOURS):
+        scale += [[i / n, colour], [(i + 1) / n, colour]]
     data = [
         {
             "type": "heatmap",
@@ -230,144 +230,32 @@ def compliance_timeline(timeline: Mapping[str, Any], lang: str = "en") -> Figure
             "y": [r.get("destination", "") for r in rows],
             "z": z,
             "text": text,
-            "zmin": 0,
-            "zmax": 2,
+            "zmin": -0.5,
+            "zmax": n - 0.5,
             "colorscale": scale,
+            "xgap": 1,
             "hovertemplate": "%{y} %{x}: %{text}<extra></extra>",
             "colorbar": {
-                "tickvals": [0, 1, 2],
-                "ticktext": [lab["allowed"], lab["license_required"], lab["prohibited"]],
+                "tickvals": list(range(n)),
+                "ticktext": [lab[k] for k in sorted(VERDICT_LEVEL, key=VERDICT_LEVEL.__getitem__)],
+                "orientation": "h", "x": 0, "xanchor": "left", "y": -0.25, "yanchor": "top", "thickness": 12,
             },
         }
     ]
     title = f"{lab['timeline_title']}: {timeline.get('name') or timeline.get('sku', '')}"
-    return {"data": data, "layout": _layout(title, yaxis={"type": "category"})}
+    return {"data": data, "layout": layout(title, yaxis={"type": "category", "automargin": True},
+                                           xaxis={"automargin": True}, margin={"l": 48, "r": 16, "t": 48, "b": 96})}
 
 
-def _value(row: Mapping[str, Any], key: str) -> Any:
-    """A swept value: batch result rows carry them at the top level, keyed by path; ``values`` is also accepted."""
-    values = row.get("values")
-    return values.get(key) if isinstance(values, Mapping) else row.get(key)
-
-
-def _parts(row: Mapping[str, Any]) -> list[str]:
-    """Chosen parts: a list (``skus``) or the jobs API's ``"a+b"`` text (``parts``)."""
-    parts = row.get("skus") or row.get("parts") or []
-    return [p for p in parts.split("+") if p] if isinstance(parts, str) else list(parts)
-
-
-def _feasible(row: Mapping[str, Any]) -> bool:
-    return (row.get("plan_status") or row.get("status")) in ("optimal", "feasible")
-
-
-def compact(value: Any) -> str:
-    """``60000000.0`` -> ``60M``; other values as text (axis labels of swept budgets)."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-            if abs(value) >= size:
-                return f"{value / size:g}{suffix}"
-        return f"{value:g}"
-    return str(value)
-
-
-def winner_heatmap(
-    rows: Sequence[Mapping[str, Any]], lang: str = "en", *, x_key: str = "buyer.date", y_key: str = "budget.amount"
-) -> Figure:
-    """Winning part per (budget, date) cell of a batch job; cells without a feasible plan stay empty.
-
-    Args:
-        rows: batch result rows (swept values keyed by dotted path, ``parts`` chosen, ``plan_status``).
-        lang: label language.
-        x_key: swept field across.
-        y_key: swept field down.
-    """
-    lab = labels(lang)
-    xs = sorted({str(_value(r, x_key)) for r in rows})
-    ys = sorted({_value(r, y_key) for r in rows}, key=lambda v: (v is None, v if v is not None else 0))
-    parts = sorted({"+".join(_parts(r)) for r in rows if _parts(r) and _feasible(r)})
-    code = {p: i for i, p in enumerate(parts)}
-    grid: list[list[int | None]] = [[None] * len(xs) for _ in ys]
-    names: list[list[str]] = [[""] * len(xs) for _ in ys]
-    for r in rows:
-        skus = "+".join(_parts(r))
-        if not skus or not _feasible(r):
-            continue
-        yi, xi = ys.index(_value(r, y_key)), xs.index(str(_value(r, x_key)))
-        grid[yi][xi], names[yi][xi] = code[skus], skus
-    data = [
-        {
-            "type": "heatmap",
-            "x": xs,
-            "y": [compact(y) for y in ys],
-            "z": grid,
-            "text": names,
-            "texttemplate": "%{text}",
-            "zmin": 0,
-            "zmax": max(len(parts) - 1, 1),
-            "colorscale": "Viridis",
-            "showscale": False,
-            "hovertemplate": "%{y} / %{x}: %{text}<extra></extra>",
-        }
-    ]
-    return {
-        "data": data,
-        "layout": _layout(
-            lab["winner_title"],
-            xaxis={"title": {"text": lab["date"]}, "type": "category"},
-            yaxis={"title": {"text": lab["budget"]}, "type": "category"},
-        ),
-        "parts": parts,
-    }
-
-
-def budget_curves(
-    rows: Sequence[Mapping[str, Any]],
-    lang: str = "en",
-    *,
-    budget_key: str = "budget.amount",
-    series_key: str | None = "buyer.country",
-) -> Figure:
-    """Total cost and time against budget, one line per value of ``series_key`` (time on a second axis)."""
-    lab = labels(lang)
-    series: dict[str, list[Mapping[str, Any]]] = {}
-    for r in rows:
-        if not _feasible(r):
-            continue
-        key = str(_value(r, series_key) or "") if series_key else ""
-        series.setdefault(key, []).append(r)
-    data: list[dict[str, Any]] = []
-    for key, group in sorted(series.items()):
-        group = sorted(group, key=lambda r: _value(r, budget_key) or 0)
-        xs = [_value(r, budget_key) for r in group]
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "name": f"{key} {lab['cost']}".strip(),
-                "x": xs,
-                "y": [r.get("total_cost") for r in group],
-            }
-        )
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "name": f"{key} {lab['time_days']}".strip(),
-                "x": xs,
-                "y": [r.get("time_days") for r in group],
-                "yaxis": "y2",
-                "line": {"dash": "dot"},
-            }
-        )
-    return {
-        "data": data,
-        "layout": _layout(
-            lab["curves_title"],
-            xaxis={"title": {"text": lab["budget"]}},
-            yaxis={"title": {"text": lab["cost"]}},
-            yaxis2={"title": {"text": lab["time_days"]}, "overlaying": "y", "side": "right"},
-        ),
-    }
+def _states(row: Mapping[str, Any]) -> list[str]:
+    """Per date: the availability when the part could not be bought, else the export verdict."""
+    verdicts = list(row.get("verdicts") or [])
+    avail = list(row.get("availability") or [])
+    out = []
+    for i, verdict in enumerate(verdicts):
+        state = avail[i] if i < len(avail) else "available"
+        out.append(state if state in ("not_yet_available", "not_for_sale") else verdict)
+    return out
 
 
 _OUTCOME_COLOURS = {"on_time": "#2e7d32", "late": "#f9a825", "fails": "#c62828"}
@@ -406,12 +294,14 @@ def risk_outcomes(plan: Mapping[str, Any], lang: str = "en", *, limit: int = 12)
             "customdata": [[lab[st], s.get("name") or ""] for st, s in zip(states, reversed(rows), strict=True)],
             "hovertemplate": "%{customdata[1]}<br>" + label + ": %{customdata[0]}, %{x:,.0f}<extra></extra>",
         })
-    currency = risk.get("currency") or plan.get("currency", "")
+    currency = str(risk.get("currency") or plan.get("currency", ""))
+    amounts = [float(x) for d in data for x in d["x"] if isinstance(x, int | float)]
     return {
         "data": data,
-        "layout": _layout(lab["risk_title"], barmode="group", height=max(320, 60 + 44 * len(rows)),
-                          xaxis={"title": {"text": f"{lab['cost']} ({currency})"}},
-                          yaxis={"automargin": True}),
+        "layout": layout(lab["risk_title"], barmode="group", height=max(320, 100 + 44 * len(rows)),
+                         xaxis=money_axis([0.0, *amounts], currency, lang, title=f"{lab['cost']} ({currency})",
+                                          floor_zero=True, target=4),
+                         yaxis={"automargin": True}),
     }
 
 

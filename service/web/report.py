@@ -16,11 +16,12 @@ from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 
 from service.presenters.reasons import STATUS_ZH, reason_text
-from service.presenters.risk import headline, hedged_lines, scenario_lines, summary_lines
 from service.presenters.text import Lang, fmt_money
-from service.usecases import RiskReport
 from service.web import charts
 from service.web.assets import plotly_js
+from service.web.compare import compare_table
+from service.web.view import headline, risk_view
+from service.web.wording import verdict_text, workload_name
 
 _TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -63,6 +64,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "be_plan": "Plan at that price",
         "be_missing": "Missing figures",
         "screening": "Entity screening",
+        "compare": "Plans compared",
+        "differs": "differs",
     },
     "zh": {
         "title": "采购方案备忘录",
@@ -104,6 +107,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "be_plan": "届时方案",
         "be_missing": "缺失数据",
         "screening": "实体清单筛查",
+        "compare": "方案对比",
+        "differs": "有差异",
     },
 }
 
@@ -115,7 +120,21 @@ def _env() -> Environment:
     env.filters["num"] = format_number
     env.filters["reason"] = _reason
     env.filters["status"] = _status
+    env.filters["verdict"] = _verdict
+    env.filters["workload"] = _workload
     return env
+
+
+@pass_context
+def _verdict(context: Context, item: Mapping[str, Any]) -> str:
+    """A chosen item's export verdict and licence outlook in the memo's language."""
+    lang: Lang = "zh" if context.get("lang") == "zh" else "en"
+    return verdict_text(str(item.get("verdict", "")), item.get("license_outlook"), lang)
+
+
+@pass_context
+def _workload(context: Context, name: str) -> str:
+    return workload_name(str(name), "zh" if context.get("lang") == "zh" else "en")
 
 
 @pass_context
@@ -155,6 +174,7 @@ def render_report(
     lang: str = "en",
     data_version: str = "",
     generated_at: datetime | None = None,
+    compare: Sequence[Mapping[str, Any]] = (),
 ) -> str:
     """Render the memo.
 
@@ -165,8 +185,10 @@ def render_report(
         lang: ``en`` or ``zh``.
         data_version: catalog and rule-pack version the plan was computed with.
         generated_at: timestamp shown on the memo (now by default).
+        compare: up to three plans (``label``, ``plan``, optional ``data_as_of``) shown side by side.
     """
     lang = "zh" if lang.startswith("zh") else "en"
+    words: Lang = "zh" if lang == "zh" else "en"
     figures = {"cost": charts.cost_breakdown(plan, lang)}
     if plan.get("pareto") or plan.get("time_days") is not None:
         figures["pareto"] = charts.pareto(plan, lang)
@@ -188,24 +210,7 @@ def render_report(
             data_version=data_version,
             generated=generated,
             risk=risk,
+            compare=compare_table(compare, words) if compare else None,
+            head=headline(plan, words),
         )
     )
-
-
-def risk_view(block: Mapping[str, Any] | None, lang: Lang) -> dict[str, Any] | None:
-    """What the memo's risk section shows: headline lines, hedged plan, scenario rows, events, assumptions."""
-    if not block:
-        return None
-    report = RiskReport.model_validate(block)
-    return {
-        "message": headline(report, lang),
-        "summary": summary_lines(report, lang),
-        "hedged": hedged_lines(report, lang),
-        "rows": scenario_lines(report, lang),
-        "events": report.events,
-        "assumptions": report.assumptions,
-        "validation": report.validation,
-        "objective": report.objective,
-        "method": report.method,
-        "count": len(report.scenarios),
-    }

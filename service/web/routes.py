@@ -15,7 +15,10 @@ from service.presenters.reasons import STATUS_ZH, reason_text
 from service.usecases import IsoDate, PurchasePlan
 from service.web import charts
 from service.web.assets import STATIC_DIR, plotly_js_path
+from service.web.compare import MAX_PLANS, compare_table
 from service.web.report import render_report
+from service.web.status import DataBadge, badge_from_status
+from service.web.view import plan_view
 
 page_router = APIRouter(include_in_schema=False)
 router = APIRouter(tags=["web"])
@@ -69,6 +72,106 @@ def create_figures(body: FiguresCreate, lang: Lang = "en") -> Figures:
                    risk=charts.risk_outcomes(plan, lang) if plan.get("risk") else None)
 
 
+class PagePlan(PurchasePlan):
+    """A purchase plan as the API returned it, keeping fields a newer core adds (``break_even``, ``data``)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+
+class PlanViewCreate(BaseModel):
+    """Body of ``POST /v1/web/plan-view``: the plan, and the request that produced it (for its buyer and date)."""
+
+    model_config = ConfigDict(extra="forbid")
+    plan: PagePlan
+    request: dict[str, Any] | None = None
+
+
+def _buyer(request: dict[str, Any] | None) -> dict[str, Any]:
+    buyer = (request or {}).get("buyer")
+    return buyer if isinstance(buyer, dict) else {}
+
+
+def _rule_notes(ctx: usecases.AppContext, plan: PurchasePlan, request: dict[str, Any] | None,
+                lang: str) -> dict[str, str]:
+    """The plan's rule warnings (``sku: text``) worded in ``lang`` from their codes, for the buyer of ``request``."""
+    buyer = _buyer(request)
+    if lang != "zh" or not buyer.get("country"):
+        return {}
+    out: dict[str, str] = {}
+    for sku in dict.fromkeys(i.sku for i in plan.items):
+        try:
+            result = usecases.check_compliance(ctx, sku, buyer_country=str(buyer["country"]),
+                                               date=buyer.get("date") or None,
+                                               buyer_kind=str(buyer.get("kind") or "commercial"))
+        except (usecases.OptimizerError, ValueError):  # a request the page did not send: keep the English notes
+            return out
+        for warning in result.warnings:
+            out[f"{sku}: {warning.text}"] = f"{sku}：{reason_text(warning.why, warning.text, lang)}"
+    return out
+
+
+@router.post("/v1/web/plan-view")
+def create_plan_view(body: PlanViewCreate, ctx: ContextDep, lang: Lang = "en") -> dict[str, Any]:
+    """A plan as the page shows it, in ``lang``.
+
+    Headline, key figures, cost lines, schedule, parts, the considered options (decisive ones first, with break-even
+    prices when the plan has them), notes, risk and figures, all worded in ``lang``.
+    """
+    raw = body.plan.model_dump(mode="json")
+    start = _buyer(body.request).get("date")
+    return plan_view(body.plan, raw, lang, start=str(start) if start else None,
+                     known_notes=_rule_notes(ctx, body.plan, body.request, lang))
+
+
+class ComparedPlan(BaseModel):
+    """One plan of a comparison, with the label the page gave it and the data date it was made with."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: str = Field("", max_length=200)
+    plan: PagePlan
+    data_as_of: str | None = Field(None, max_length=40)
+
+
+class CompareCreate(BaseModel):
+    """Body of ``POST /v1/web/compare``: two or three plans."""
+
+    model_config = ConfigDict(extra="forbid")
+    plans: list[ComparedPlan] = Field(min_length=1, max_length=MAX_PLANS)
+
+
+class CompareRow(BaseModel):
+    """One compared figure: its label, one cell per plan, whether they differ and which plans do best."""
+
+    key: str
+    label: str
+    cells: list[str]
+    differs: bool
+    best: list[int]
+
+
+class Comparison(BaseModel):
+    """Plans side by side (``columns`` are their labels)."""
+
+    columns: list[str]
+    rows: list[CompareRow]
+
+
+def _entries(plans: list[ComparedPlan]) -> list[dict[str, Any]]:
+    return [{"label": p.label, "plan": p.plan.model_dump(mode="json"), "data_as_of": p.data_as_of} for p in plans]
+
+
+@router.post("/v1/web/compare", response_model=Comparison)
+def create_comparison(body: CompareCreate, lang: Lang = "en") -> Comparison:
+    """Two or three plans side by side: parts, counts, cost lines, days, risks and data age, differences marked."""
+    return Comparison.model_validate(compare_table(_entries(body.plans), lang))
+
+
+@router.get("/v1/web/data-status", response_model=DataBadge)
+def read_data_badge(ctx: ContextDep, lang: Lang = "en") -> DataBadge:
+    """The page's "data as of" badge: the date the data in use is current to, its age and whether it is stale."""
+    return badge_from_status(usecases.data_status(ctx), lang)
+
+
 class Passage(BaseModel):
     """A cited passage shown in a report."""
 
@@ -84,20 +187,24 @@ class ReportCreate(BaseModel):
     """Body of ``POST /v1/reports``: the plan, the request that produced it, and cited passages."""
 
     model_config = ConfigDict(extra="forbid")
-    plan: PurchasePlan
+    plan: PagePlan
     request: dict[str, Any] | None = None
     citations: list[Passage] = Field(default_factory=list, max_length=50)
+    compare: list[ComparedPlan] = Field(default_factory=list, max_length=MAX_PLANS,
+                                        description="Plans to show side by side in the memo.")
 
 
 @router.post("/v1/reports", response_class=HTMLResponse, tags=["reports"])
 def create_report(body: ReportCreate, ctx: ContextDep, lang: Lang = "en") -> HTMLResponse:
     """A self-contained HTML memo of the plan (plots, considered options, citations) that opens offline."""
+    plan = {**body.plan.model_dump(mode="json"), **plan_dict(body.plan, lang)}
     html = render_report(
-        plan_dict(body.plan, lang),
+        plan,
         request=body.request,
         citations=[c.model_dump() for c in body.citations],
         lang=lang,
         data_version=usecases.data_version(ctx),
+        compare=_entries(body.compare),
     )
     return HTMLResponse(html, headers={"content-disposition": 'attachment; filename="procure-plan.html"'})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.web.conftest import PageWatch
+from tests.web.pagekit import plan_form
 
 pytestmark = pytest.mark.slow
 
@@ -22,20 +23,19 @@ def test_page_loads_without_errors_or_outside_requests(live_server: str, watch: 
 def test_form_renders_a_plan_with_plots_and_a_sortable_considered_table(live_server: str, watch: PageWatch) -> None:
     page = watch.page
     page.goto(live_server + "/")
-    page.click("nav button[data-tab=plan]")
-    page.click("#plan-submit")
-    page.wait_for_selector("#plan-items tr:nth-child(2)")
-    page.wait_for_selector("#plot-cost .main-svg")
+    plan_form(page)
+    page.wait_for_selector("#plan-items tbody tr")
     page.wait_for_selector("#plot-pareto .main-svg")
-    assert "optimal" in page.locator("#plan-summary").inner_text()
-    first_part = page.locator("#plan-items tr:nth-child(2) td:nth-child(2)").inner_text()
+    assert page.locator("#plan-status").inner_text() == "optimal"
+    first_part = page.locator("#plan-items tbody tr:first-child td:nth-child(2)").inner_text()
     assert first_part  # the chosen part's name
-    rows = page.locator("#considered tr").count()
+    rows = page.locator("#considered tbody tr").count()
     assert rows > 3
     # Sorting by the total-cost column puts the cheapest known cost first.
-    page.click("#considered th[data-col='4']")
+    page.click("#considered-box summary")
+    page.click("#considered th button[data-col='3']")
     costs = page.eval_on_selector_all(
-        "#considered tr td:nth-child(5)", "tds => tds.map(td => parseFloat(td.dataset.sort)).filter(x => !isNaN(x))"
+        "#considered tbody td:nth-child(4)", "tds => tds.map(td => parseFloat(td.dataset.sort)).filter(x => !isNaN(x))"
     )
     assert costs == sorted(costs)
     watch.screenshot("plan-en-1280")
@@ -60,7 +60,7 @@ def test_phone_viewport_follows_the_browser_language_and_stays_usable(live_serve
     page.click("#plan-submit")
     page.wait_for_selector("#plot-cost .main-svg")
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390 + 1, "the page must not scroll sideways on a phone"
+    assert width <= 390, "the page must not scroll sideways on a phone"
     page.evaluate("document.getElementById('plan-view').scrollIntoView({block: 'start'})")
     phone.screenshot("plan-phone-390-zh", full_page=False)
     page.click("#lang-en")
@@ -70,7 +70,7 @@ def test_phone_viewport_follows_the_browser_language_and_stays_usable(live_serve
 
 def _plan_rows(page) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     return page.eval_on_selector_all(
-        "#plan-items tr:not(:first-child)",
+        "#plan-items tbody tr",
         "rows => rows.map(r => [r.children[1].textContent, r.children[2].textContent])",
     )
 
@@ -79,7 +79,7 @@ def _ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
     page.fill("#question", question)
     page.click("#ask-submit")
     page.wait_for_selector("#answer-citations li")
-    page.wait_for_selector("#plan-items tr:nth-child(2)")
+    page.wait_for_selector("#plan-items tbody tr")
     page.wait_for_selector("#plot-cost .main-svg")
 
 
@@ -96,10 +96,8 @@ def test_headline_question_in_english_renders_plan_plot_and_citations(live_serve
     assert chat_plan
     watch.screenshot("chat-en-1280")
     # The structured form with the same request gives the same plan.
-    page.click("nav button[data-tab=plan]")
-    page.click("#plan-submit")
-    page.wait_for_function("document.querySelector('#plan-summary').textContent.includes('optimal')")
-    page.wait_for_selector("#plan-items tr:nth-child(2)")
+    plan_form(page, date="2025-08-01")
+    assert page.locator("#plan-status").inner_text() == "optimal"
     assert _plan_rows(page) == chat_plan
     assert watch.errors == [] and watch.external_requests(live_server) == []
 
