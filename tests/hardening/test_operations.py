@@ -130,7 +130,7 @@ def test_slow_clients_are_disconnected(server_factory: Callable[..., Server]) ->
 
 
 def test_docs_name_the_uvicorn_limits() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "settings.md").read_text(encoding="utf-8")
     for setting in ("PROCURE_LIMITS__HEADER_TIMEOUT_S", "PROCURE_LIMITS__MAX_CONNECTIONS",
                     "PROCURE_LIMITS__KEEP_ALIVE_S", "PROCURE_SECURITY__REQUIRE_KEYS"):
         assert setting in readme

@@ -1,4 +1,8 @@
-"""The README's examples run as written from a clone (no ../shared, every file they name ships)."""
+"""The examples of the README and of docs/*.md run as written from a clone (no ../shared, every file they name ships).
+
+The README is the newcomer's path (set-up, first questions, the doors); the reference moved to docs/, so the shell,
+YAML and Python examples are read from both, and the settings table from docs/settings.md.
+"""
 
 from __future__ import annotations
 
@@ -16,24 +20,27 @@ from service.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOCS = {p.name: p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs").glob("*.md"))}
+SETTINGS = DOCS["settings.md"]
+EVERYWHERE = "\n".join([README, *DOCS.values()])
 NEEDS_THE_USER = ("~/",)  # paths on the reader's own machine
 SLOW = ("ingest", "search", "eval")
 
 
-def _blocks(lang: str) -> list[str]:
-    return re.findall(rf"```{lang}\n(.*?)```", README, flags=re.S)
+def _blocks(lang: str, text: str = EVERYWHERE) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", text, flags=re.S)
 
 
-def _commands() -> list[list[str]]:
-    out = []
-    for block in _blocks("bash"):
-        text = block.replace("\\\n", " ")
-        for line in text.splitlines():
+def _commands(text: str = EVERYWHERE) -> list[list[str]]:
+    out: list[list[str]] = []
+    for block in _blocks("bash", text):
+        joined = block.replace("\\\n", " ")
+        for line in joined.splitlines():
             line = line.strip()
             if not line.startswith(".venv/bin/procure ") or any(u in line for u in NEEDS_THE_USER):
                 continue
             argv = shlex.split(line, comments=True)[1:]
-            if argv[0] != "serve":
+            if argv[0] != "serve" and argv not in out:
                 out.append(argv)
     return out
 
@@ -42,9 +49,34 @@ COMMANDS = _commands()
 
 
 def test_the_readme_has_examples_and_none_needs_the_shared_folder() -> None:
-    assert len(COMMANDS) >= 15
+    assert len(COMMANDS) >= 35  # README and docs together (30 before the reference moved to docs/)
     assert not [c for c in COMMANDS if any("../shared" in a or a.startswith("shared/") for a in c)]
     assert "Ctrl+C" in README  # how to stop `make run`
+
+
+def test_the_readme_is_a_newcomers_path() -> None:
+    """Set-up, first questions in both languages, the four doors and links: the reference lives in docs/."""
+    assert "make run" in README and "make test" in README
+    first = [c for c in _commands(README) if c[0] == "ask"]
+    assert any(re.search(r"[\u4e00-\u9fff]", c[1]) for c in first)  # a question in Chinese
+    assert any(re.fullmatch(r"[ -~]+", c[1]) for c in first)  # and one in English
+    for door in ("/v1/chat/completions", "batch run", "http://127.0.0.1:8000/"):
+        assert door in README, door
+    assert "to come" not in EVERYWHERE
+    linked = set(re.findall(r"\]\(docs/([a-z]+\.md)", README))
+    assert linked >= set(DOCS) - {"README.md"}  # every reference page is reachable from the README
+    shots = set(re.findall(r"\]\((docs/screenshots/[^)]+\.png)\)", README))
+    assert shots and all((ROOT / s).is_file() for s in shots)
+
+
+def test_relative_links_in_the_docs_resolve() -> None:
+    broken = []
+    for name, text in [("README.md", README), *((f"docs/{n}", t) for n, t in DOCS.items())]:
+        base = (ROOT / name).parent
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+            if "://" not in target and not (base / target).exists():
+                broken.append(f"{name}: {target}")
+    assert broken == []
 
 
 @pytest.mark.parametrize(
@@ -77,15 +109,15 @@ def test_the_readme_python_example_runs(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.chdir(ROOT)
     get_settings.cache_clear()
     scope: dict[str, object] = {}
-    exec(compile(block, "README.md", "exec"), scope)  # noqa: S102 - the README's own example
+    exec(compile(block, "docs/architecture.md", "exec"), scope)  # noqa: S102 - the docs' own example
     plan = scope["plan"]
     assert plan.status == "optimal" and plan.items[0].sku == "ascend-910c"
 
 
-def test_every_setting_is_documented_in_the_configuration_table() -> None:
+def test_every_setting_is_documented_in_the_settings_page() -> None:
     from service.settings import Settings
 
-    section = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    section = SETTINGS
     missing = []
     for name, field in Settings.model_fields.items():
         env = f"PROCURE_{name.upper()}"
