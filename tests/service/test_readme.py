@@ -31,21 +31,33 @@ def _blocks(lang: str, text: str = EVERYWHERE) -> list[str]:
     return re.findall(rf"```{lang}\n(.*?)```", text, flags=re.S)
 
 
-def _commands(text: str = EVERYWHERE) -> list[list[str]]:
-    out: list[list[str]] = []
+def _command_blocks(text: str = EVERYWHERE) -> list[list[list[str]]]:
+    """The ``.venv/bin/procure`` lines of each bash block, in order; a line already seen in an earlier block is
+    not repeated. A reader runs a block top to bottom, so a later line may use what an earlier one made."""
+    seen: list[list[str]] = []
+    blocks: list[list[list[str]]] = []
     for block in _blocks("bash", text):
         joined = block.replace("\\\n", " ")
+        cmds = []
         for line in joined.splitlines():
             line = line.strip()
             if not line.startswith(".venv/bin/procure ") or any(u in line for u in NEEDS_THE_USER):
                 continue
             argv = shlex.split(line, comments=True)[1:]
-            if argv[0] != "serve" and argv not in out:
-                out.append(argv)
-    return out
+            if argv[0] != "serve" and argv not in seen:
+                seen.append(argv)
+                cmds.append(argv)
+        if cmds:
+            blocks.append(cmds)
+    return blocks
+
+
+def _commands(text: str = EVERYWHERE) -> list[list[str]]:
+    return [argv for block in _command_blocks(text) for argv in block]
 
 
 COMMANDS = _commands()
+BLOCKS = _command_blocks()
 
 
 def test_the_readme_has_examples_and_none_needs_the_shared_folder() -> None:
@@ -80,18 +92,19 @@ def test_relative_links_in_the_docs_resolve() -> None:
 
 
 @pytest.mark.parametrize(
-    "argv",
-    [pytest.param(c, marks=pytest.mark.slow) if c[0] in SLOW else c for c in COMMANDS],
-    ids=[" ".join(c)[:60] for c in COMMANDS],
+    "block",
+    [pytest.param(b, marks=pytest.mark.slow) if any(c[0] in SLOW for c in b) else b for b in BLOCKS],
+    ids=[" ".join(b[0])[:60] for b in BLOCKS],
 )
-def test_readme_command_runs(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_readme_commands_run(block: list[list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    get_settings.cache_clear()
-    r = CliRunner().invoke(app, argv)
-    assert r.exit_code == 0, f"{argv}: {r.stderr or r.output}"
-    for arg in argv:
-        if arg.endswith((".yaml", ".yml", ".jsonl", ".json")):
-            assert (ROOT / arg).is_file(), arg
+    for argv in block:  # in order, in one data folder (the fixture's), as a reader would
+        get_settings.cache_clear()
+        r = CliRunner().invoke(app, argv)
+        assert r.exit_code == 0, f"{argv}: {r.stderr or r.output}"
+        for arg in argv:
+            if arg.endswith((".yaml", ".yml", ".jsonl", ".json")):
+                assert (ROOT / arg).is_file(), arg
 
 
 def test_the_readme_request_file_is_valid(tmp_path: Path) -> None:
