@@ -157,9 +157,9 @@ def recommend(
             power_kw=power_kw, skus=() if skus is None else skus.split(","), alternatives=alternatives, pareto=pareto,
             engine=engine, kv_precision=kv_precision, tp=tp, pp=pp, ep=ep, ttft_s=ttft, tpot_s=tpot,
             latency_basis=latency_basis, prompt_tokens=prompt_tokens, output_tokens=output_tokens)
-    req = usecases.with_current_stack(req, current_stack)  # today's plan charges porting and the ramp
     req = usecases.with_risk(req, usecases.risk_settings(
         risk, objective=None if risk_objective is None else risk_objective.value, base=req.risk))
+    req = usecases.with_current_stack(req, current_stack)  # today's plan (and a hedge) price porting and the ramp
     if report is not None and not req.pareto:
         req = req.model_copy(update={"pareto": True})  # the memo plots the cost/time frontier
     ctx = context(catalog)

@@ -95,7 +95,7 @@ def with_current_stack(request: PurchaseRequest, stack: str | None) -> PurchaseR
     """The request with the buyer's software stack today (``--current-stack``; unchanged when None).
 
     Today's plan then charges porting and the efficiency ramp for every workload moved to another ecosystem, with
-    or without a hedge.
+    or without a hedge. The flag wins over a stack named in the request's ``risk`` section.
 
     Raises:
         InvalidInputError: an empty or overlong stack name (an unknown one is refused when the plan is built).
@@ -105,7 +105,10 @@ def with_current_stack(request: PurchaseRequest, stack: str | None) -> PurchaseR
     name = stack.strip()
     if not 2 <= len(name) <= 40:
         raise InvalidInputError(f"current_stack {stack!r}: give CUDA, CANN, ROCm or other (2 to 40 characters)")
-    return request.model_copy(update={"current_stack": name})
+    risk = request.risk
+    if risk is not None and risk.current_stack is not None:
+        risk = risk.model_copy(update={"current_stack": None})
+    return request.model_copy(update={"current_stack": name, "risk": risk})
 
 
 def with_risk(request: PurchaseRequest, risk: RiskSettings | None) -> PurchaseRequest:
