@@ -81,7 +81,8 @@ def run(k: int, samples: int, repeat: int, stack: str | None = None) -> dict[str
         "switching_cost": plan.switching_cost, "variables": r.solver.variables,
         "cold_s": round(cold, 3), "warm_median_s": round(median, 3), "warm_max_s": round(max(warm), 3),
         "hedge_median_s": round(statistics.median(hedge_ms) / 1000, 3), "target_warm_s": target,
-        "met": median <= target, "status": r.status, "validation_ok": r.validation.ok,
+        "met": median <= target, "met_cpu": statistics.median(cpu) <= target, "status": r.status,
+        "validation_ok": r.validation.ok,
         "p_on_time": {"base": r.probability_on_time.base, "hedged": r.probability_on_time.hedged},
         "expected_cost": {"base": r.expected_total_cost.base, "hedged": r.expected_total_cost.hedged},
         "hedged_parts": sorted({i.sku for i in r.items}), "base_parts": sorted({i.sku for i in plan.items}),
@@ -97,17 +98,22 @@ def markdown(rows: Sequence[dict[str, Any]], env: dict[str, Any]) -> str:
         "column). CP-SAT one worker per solve, 5 s per stage. Buyer CN 2026-03-01, licence risk accepted, default "
         "risk settings (on_time); stack: the buyer's current software stack (switching terms in both plans).", "",
         "| workloads | samples | stack | distinct scenarios | variables | cold (s) | warm median (s) | warm CPU (s) | "
-        "hedge only (s) | target warm (s) | met | P(on time) base → hedged | hedged parts | load (1 min) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "hedge only (s) | target warm (s) | met (wall) | met (CPU) | P(on time) base → hedged | hedged parts | "
+        "load (1 min) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['workloads']} | {r['samples']} | {r['current_stack'] or '—'} | {r['scenarios']} | {r['variables']} "
             f"| {r['cold_s']:.2f} | {r['warm_median_s']:.2f} | {r['warm_cpu_median_s']:.2f} | "
             f"{r['hedge_median_s']:.2f} | {r['target_warm_s']:g} | "
-            f"{'yes' if r['met'] else 'NO'} | {r['p_on_time']['base']:.0%} → {r['p_on_time']['hedged']:.0%} | "
+            f"{'yes' if r['met'] else 'NO'} | {'yes' if r['met_cpu'] else 'NO'} | "
+            f"{r['p_on_time']['base']:.0%} → {r['p_on_time']['hedged']:.0%} | "
             f"{', '.join(r['hedged_parts'])} | {r['load_average'][0]:.2f} |")
-    lines += ["", "Warm = the estimate cache filled by the cold call; every warm call still derives the scenario set, "
+    lines += ["", "Warm CPU = this process's CPU time per warm call (median). With a load average above the CPU count "
+              "the wall clock also counts other processes' turns (about load / CPUs times the CPU time); the targets "
+              "are for an unloaded 2-core machine, so judge them on the CPU column when the load column exceeds 2.",
+              "", "Warm = the estimate cache filled by the cold call; every warm call still derives the scenario set, "
               "adds the slip-sized pools, solves today's plan and the hedge (four stages each) and re-checks both "
               "plans in every scenario without the solver.", ""]
     return "\n".join(lines)
