@@ -188,14 +188,14 @@ def resolve_switching(catalog: Catalog, skus: Iterable[str], inputs: SwitchingIn
         if fam == current:
             continue
         base: SwitchingDefault = d.switching.targets.get(fam, d.switching.targets["other"])
-        o = overrides.get(fam)
-        changed = o is not None and any(v is not None for v in o.model_dump().values())
+        ov = overrides.get(fam)
+        changed = ov is not None and any(v is not None for v in ov.model_dump().values())
         terms[fam] = SwitchTerms(
             target=fam,
-            training_person_months=_pick(o.training_person_months if o else None, base.training_person_months),
-            inference_person_months=_pick(o.inference_person_months if o else None, base.inference_person_months),
-            ramp_days=_pick(o.ramp_days if o else None, base.ramp_days),
-            ramp_efficiency=_pick(o.ramp_efficiency if o else None, base.ramp_efficiency),
+            training_person_months=_pick(ov.training_person_months if ov else None, base.training_person_months),
+            inference_person_months=_pick(ov.inference_person_months if ov else None, base.inference_person_months),
+            ramp_days=_pick(ov.ramp_days if ov else None, base.ramp_days),
+            ramp_efficiency=_pick(ov.ramp_efficiency if ov else None, base.ramp_efficiency),
             person_month_cost=cost, grade="A", basis="set by the request" if changed else base.basis,
             sources=() if changed else base.sources,
         )
