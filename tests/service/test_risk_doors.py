@@ -278,5 +278,9 @@ def test_http_and_memo_carry_the_switching_line(client: TestClient) -> None:
     assert "Switching software stack" in html and "cann" in html
     zh = render_report(plan, request=REQUEST, lang="zh")
     assert "软件生态迁移" in zh
+    from service.web.view import cost_rows
+
+    rows = {r["key"]: r for r in cost_rows(plan, "en")}
+    assert rows["switching"]["label"].startswith("switching stack") and "total" in rows
     bad = client.post("/v1/recommendations", json={**REQUEST, "current_stack": "fortran"})
     assert bad.status_code == 422 and "unknown software stack" in bad.text
