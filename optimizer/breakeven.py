@@ -65,7 +65,8 @@ class _Search:
             request=base.request, currency=base.currency,
             options=[o for o in base.options if o.sku != self.sku] + part.options,
             exclusions=[e for e in base.exclusions if e.sku != self.sku] + part.exclusions,
-            skus={**base.skus, self.sku: part.skus[self.sku]}, supply=dict(base.supply), notes=list(base.notes))
+            skus={**base.skus, self.sku: part.skus[self.sku]}, supply=dict(base.supply), notes=list(base.notes),
+            switching=base.switching)
 
     def solve_at(self, price: float, *, lexicographic: bool = True) -> tuple[OptionTable, SolveResult]:
         self.probes += 1

@@ -10,7 +10,7 @@ from optimizer.compliance.results import Screening
 from optimizer.estimator.inference import ServingAssumed
 from optimizer.packs import DataCurrency
 from optimizer.reasons import Why
-from optimizer.risk.report import RiskReport
+from optimizer.risk.report import RiskReport, SwitchingCharge, SwitchingTerm
 from optimizer.validate import ValidationResult
 
 
@@ -54,6 +54,20 @@ class PlanItem(_Out):
     fee_fraction: float = 0.0
     serving: ServingAssumed | None = Field(None, description="Inference items: the engine, precisions, layout and "
                                            "latencies the capacity assumes.")
+    ramp_days_added: float = Field(0.0, description="Training days the switching ramp adds (part of time_days) when "
+                                   "the part is of another software ecosystem than the buyer's current stack.")
+
+
+class PlanSwitching(_Out):
+    """Leaving the buyer's current software stack: the porting each workload pays, and the assumptions behind it."""
+
+    current_stack: str = Field(description="Ecosystem family of the buyer's stack today (cuda, cann, rocm, other …).")
+    cost: float = Field(description="One-time porting in the plan (the `switching` cost line, part of total_cost).")
+    charges: list[SwitchingCharge] = Field(default_factory=list, description="Per (workload, target family) used.")
+    terms: list[SwitchingTerm] = Field(default_factory=list, description="Porting and ramp per family other than "
+                                       "the current one (assumptions, grade A, adjustable per request).")
+    person_month_cost: float
+    person_month_basis: str
 
 
 class ConsideredOption(_Out):
@@ -199,6 +213,10 @@ class PurchasePlan(_Out):
     total_cost_high: float | None = None
     network_cost: float | None = Field(None, description="Scale-out network capex included in capex.")
     hosting_cost: float | None = Field(None, description="Hosting/maintenance over the horizon included in opex.")
+    switching_cost: float | None = Field(None, description="One-time porting to other software ecosystems, included "
+                                         "in total_cost (null: no current stack given).")
+    switching: PlanSwitching | None = Field(None, description="The buyer's stack, porting per workload and the "
+                                            "switching assumptions (present when a current stack is given).")
     lead_time_days: float = Field(0.0, description="Days from order to a working cluster (counted in deadlines).")
     time_days: float | None = Field(None, description="Longest training job (days).")
     power_kw: float | None = None

@@ -20,6 +20,7 @@ from optimizer.plan import (
     Exclusion,
     ParetoPoint,
     PlanItem,
+    PlanSwitching,
     PurchasePlan,
     Relaxation,
     SolverInfo,
@@ -27,8 +28,10 @@ from optimizer.plan import (
 from optimizer.reasons import Why
 from optimizer.relax import relaxations
 from optimizer.request import PurchaseRequest, TrainingWorkload
+from optimizer.risk.report import SwitchingCharge, SwitchingTerm
 from optimizer.selection import domestic_share
 from optimizer.solve import SolveResult, SolveStatus, solve
+from optimizer.switching import porting_charges
 from optimizer.table import EstimateCache, Option, OptionTable, build_table
 from optimizer.validate import revalidate
 
@@ -96,13 +99,17 @@ def recommend(
             if w.severity != "info":
                 warnings.append(f"{it.sku}: {w.text}")
     warnings += _cost_line_notes(catalog, table, items)
+    switching = switching_block(table, sel)
+    porting = switching.cost if switching is not None else 0.0
     plan = PurchasePlan(
         status=result.status.value, objective=objective, currency=table.currency,
         message=_summary(table, items, result), items=items,
         capex=sum(i.capex for i in items), opex=sum(i.opex for i in items),
-        total_cost=sum(i.total_cost for i in items), total_cost_low=sum(i.total_cost_low for i in items),
-        total_cost_high=sum(i.total_cost_high for i in items), time_days=result.makespan_days,
+        total_cost=sum(i.total_cost for i in items) + porting,
+        total_cost_low=sum(i.total_cost_low for i in items) + porting,
+        total_cost_high=sum(i.total_cost_high for i in items) + porting, time_days=result.makespan_days,
         network_cost=sum(i.network for i in items), hosting_cost=sum(i.hosting for i in items),
+        switching_cost=None if switching is None else porting, switching=switching,
         lead_time_days=request.lead_time_days,
         power_kw=sum(i.power_kw for i in items), nodes=sum(i.nodes for i in items),
         accelerators=sum(i.accelerators for i in items), domestic_share=(dom / total) if total else None,
@@ -172,9 +179,35 @@ def _items(table: OptionTable, sel: dict[str, int]) -> list[PlanItem]:
             network=o.network * units, hosting=o.hosting * units, hardware=o.hardware * units,
             plan=o.plan, mfu=o.mfu, verdict=c.verdict, license_outlook=c.license_outlook,
             risk_premium=info.decision.premium, fee_fraction=c.fee_fraction, serving=o.serving,
+            ramp_days_added=o.ramp_days_added,
         ))
     items.sort(key=lambda i: (i.workload, i.sku))
     return items
+
+
+def switching_block(table: OptionTable, sel: dict[str, int]) -> PlanSwitching | None:
+    """The plan's switching line: porting per (workload, family) used, and the terms of every other family on offer.
+
+    None when the request gives no current stack.
+    """
+    sw = table.switching
+    if sw is None:
+        return None
+    opts = {o.id: o for o in table.options}
+    charges = []
+    for c in porting_charges(sw, opts, sel):
+        ramp = max((opts[i].ramp_days_added for i, n in sel.items() if n and opts[i].workload == c.workload
+                    and sw.target(opts[i].sku) == c.target), default=0.0)
+        charges.append(SwitchingCharge(workload=c.workload, target=c.target, porting_cost=c.cost,
+                                       ramp_days_added=ramp if c.kind == "training" else None))
+    offered = {sw.target(o.sku) for o in table.options} - {None}
+    terms = [SwitchingTerm(target=t.target, training_person_months=t.training_person_months,
+                           inference_person_months=t.inference_person_months, person_month_cost=t.person_month_cost,
+                           ramp_days=t.ramp_days, ramp_efficiency=t.ramp_efficiency, grade=t.grade, basis=t.basis,
+                           sources=list(t.sources)) for f, t in sw.terms.items() if f in offered]
+    return PlanSwitching(current_stack=sw.current, cost=sum(c.porting_cost for c in charges), charges=charges,
+                         terms=terms, person_month_cost=sw.person_month_cost,
+                         person_month_basis=sw.person_month_basis)
 
 
 def _summary(table: OptionTable, items: list[PlanItem], result: SolveResult) -> str:
@@ -196,19 +229,23 @@ def considered(table: OptionTable, sel: dict[str, int] | None) -> list[Considere
     for w in req.workloads:
         opts = table.for_workload(w.name)
         chosen = [o for o in opts if o.id in chosen_ids]
-        ref_cost = sum(o.cost * (sel or {}).get(o.id, 0) for o in chosen) if chosen else None
+        ref_cost = (sum(o.cost * (sel or {}).get(o.id, 0) for o in chosen)
+                    + sum(c.cost for c in porting_charges(table.switching, {o.id: o for o in chosen}, sel or {}))
+                    if chosen else None)
         ref_days = max((o.days for o in chosen if o.days is not None), default=None) if chosen else None
         rows: list[ConsideredOption] = []
         for sku in dict.fromkeys(o.sku for o in opts):
             mine = [o for o in opts if o.sku == sku]
             info = table.skus[sku]
+            port = table.switching.charge(mine[0].kind, sku) if table.switching is not None else 0.0
             if isinstance(w, TrainingWorkload):
-                best, status = _best_training(mine, w.deadline_days, budget, req.resolved_objective)
-                cost, days, cap, acc = best.cost, best.days, None, best.accelerators
+                best, status = _best_training(mine, w.deadline_days, budget - port, req.resolved_objective)
+                cost, days, cap, acc = best.cost + port, best.days, None, best.accelerators
             else:
                 o = mine[0]
                 units = math.ceil(w.requests_per_s / (o.capacity_rps or 1))
-                cost, days, cap, acc = o.cost * units, None, (o.capacity_rps or 0) * units, o.accelerators * units
+                cost = o.cost * units + port
+                days, cap, acc = None, (o.capacity_rps or 0) * units, o.accelerators * units
                 status = "feasible" if cost <= budget else "over budget"
             reason = ""
             why: Why | None = None

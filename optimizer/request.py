@@ -19,7 +19,7 @@ from pydantic import (
 from optimizer.compliance import Buyer, BuyerKind, BuyerPolicy
 from optimizer.errors import InvalidInputError
 from optimizer.estimator.models import fill_from_preset
-from optimizer.risk.spec import RiskSettings
+from optimizer.risk.spec import RiskSettings, SwitchingOverride
 from optimizer.units import parse_money, parse_quantity
 
 
@@ -240,8 +240,21 @@ class PurchaseRequest(_Strict):
     risk: RiskSettings | None = Field(None, description="Hedge the plan against policy shocks: scenario set, "
                                       "objective (on_time, expected_cost, cvar) and the buyer's current software "
                                       "stack; the plan then carries a `risk` block (optimizer/risk).")
+    current_stack: str | None = Field(None, min_length=2, max_length=40, description="The buyer's software stack "
+                                      "today (CUDA, CANN, ROCm, other): a workload moved to a part of another "
+                                      "ecosystem pays a one-time porting cost and trains slower at first (ramp).")
+    switching: dict[str, SwitchingOverride] = Field(default_factory=dict, description="Per target ecosystem "
+                                                    "(cuda, cann, rocm …): porting engineer-months and ramp, "
+                                                    "replacing the embedded assumptions.")
+    person_month_cost: float | None = Field(None, gt=0, le=1e9, description="Cost of one engineer-month in the "
+                                            "request's currency (default: the embedded assumption, converted).")
     break_even_prices: bool = Field(True, description="Search the break-even price of each admissible part that has "
                                     "no sourced price (a few extra solves).")
+
+    @field_validator("current_stack")
+    @classmethod
+    def _stack(cls, v: str | None) -> str | None:
+        return v.strip() if v else v
 
     @model_validator(mode="after")
     def _consistent(self) -> PurchaseRequest:

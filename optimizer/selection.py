@@ -8,15 +8,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from optimizer.request import TrainingWorkload
+from optimizer.switching import porting_charges
 from optimizer.table import OptionTable
 
 Selection = Mapping[str, int]
 
 
 def selection_cost(selection: Selection, table: OptionTable) -> float:
-    """Total cost of a selection (floats, no rounding)."""
+    """Total cost of a selection (floats, no rounding), with the porting it pays to leave the current stack."""
     opts = {o.id: o for o in table.options}
-    return sum(opts[i].cost * n for i, n in selection.items())
+    hardware = sum(opts[i].cost * n for i, n in selection.items())
+    if table.switching is None:
+        return hardware
+    return hardware + sum(c.cost for c in porting_charges(table.switching, opts, selection))
+
+
+def switching_cost(selection: Selection, table: OptionTable) -> float:
+    """One-time porting a selection pays: once per workload and foreign ecosystem family it uses."""
+    if table.switching is None:
+        return 0.0
+    opts = {o.id: o for o in table.options}
+    return sum(c.cost for c in porting_charges(table.switching, opts, selection))
 
 
 def job_days(selection: Selection, table: OptionTable, w: TrainingWorkload) -> float | None:

@@ -37,6 +37,7 @@ from optimizer.estimator.cost import price_grade
 from optimizer.estimator.inference import ServingAssumed
 from optimizer.reasons import Why
 from optimizer.request import FAVOURABLE_OUTLOOKS, InferenceWorkload, PurchaseRequest, TrainingWorkload
+from optimizer.switching import Switching, resolve_switching
 from optimizer.units import MONEY_UNIT, POWER_UNIT_KW
 
 ExclusionCategory = Literal["compliance", "availability", "policy", "price", "data", "fit", "fabric", "supply",
@@ -104,6 +105,8 @@ class Option:
     """Hosting/maintenance over the horizon (included in cost and opex)."""
     serving: ServingAssumed | None = None
     """Inference options: the engine, precisions, layout and latencies the capacity assumes."""
+    ramp_days_added: float = 0.0
+    """Training days the switching ramp adds to the estimator's steady-state time (``days`` includes them)."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,8 @@ class OptionTable:
     skus: dict[str, SkuInfo]
     supply: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    switching: Switching | None = None
+    """The buyer's stack and the porting/ramp terms of every other family (None: no current stack given)."""
 
     def for_workload(self, name: str) -> list[Option]:
         """Options of one workload."""
@@ -358,7 +363,8 @@ def build_table(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest
     supply = {catalog.resolve(k): v for k, v in req.limits.supply.items()}
     skus = [catalog.resolve(s) for s in req.skus] if req.skus else list(catalog.accelerators)
     table = OptionTable(request=req, currency=req.report_currency, options=[], exclusions=[], skus={},
-                        supply=supply)
+                        supply=supply, switching=resolve_switching(catalog, dict.fromkeys(skus), req,
+                                                                   req.report_currency))
     for sku in dict.fromkeys(skus):
         acc = catalog.accelerators[sku]
         info, excl = _sku_info(catalog, engine, req, acc)
@@ -432,8 +438,15 @@ def _training_options(catalog: Catalog, req: PurchaseRequest, w: TrainingWorkloa
     per_node = info.node_size
     fabric = info.fabric
 
+    sw = table.switching
+
     def est(nodes: int) -> TrainingEstimate:
-        return cache.training(catalog, _training_request(w, acc.id, nodes * per_node, fabric, req.buyer.country))
+        e = cache.training(catalog, _training_request(w, acc.id, nodes * per_node, fabric, req.buyer.country))
+        if sw is None or not sw.foreign(acc.id) or e.wall_clock_days is None:
+            return e
+        # On another stack every size is judged on its ramped time (monotone in the steady time, so the size
+        # searches below stay exact).
+        return e.model_copy(update={"wall_clock_days": sw.ramp(acc.id, e.wall_clock_days)})
 
     # Smallest size that fits (start from the memory lower bound of fully sharded state).
     capacity = acc.memory_gb.value or 1.0
@@ -462,7 +475,11 @@ def _training_options(catalog: Catalog, req: PurchaseRequest, w: TrainingWorkloa
                or supply is not None or n_max < cap_nodes)  # some limit caps the size
     n_dl = None
     run_limit = req.run_deadline(w)
-    floor = _days_floor(w, acc, per_node)
+    steady_floor = _days_floor(w, acc, per_node)
+
+    def floor(nodes: int) -> float:
+        return steady_floor(nodes) if sw is None else sw.ramp(acc.id, steady_floor(nodes))
+
     if run_limit is not None and fabric is not None:
         # Search up to the largest size the limits allow (a larger pool could not be bought; relaxations re-run the
         # search with the limit raised), so the range does not depend on the deadline.
@@ -500,11 +517,15 @@ def _training_options(catalog: Catalog, req: PurchaseRequest, w: TrainingWorkloa
             continue
         costs = _unit_costs(info, nodes, network=fabric is not None and nodes > 1)
         plan = e.plan
+        steady = cache.training(catalog, _training_request(w, acc.id, nodes * per_node, fabric,
+                                                           req.buyer.country)).wall_clock_days or e.wall_clock_days
+        # Mixed pools add throughputs: a ramped pool delivers the job's tokens over its ramped time.
+        tokens = e.tokens_per_s * e.goodput * steady / e.wall_clock_days
         options.append(Option(
             id=f"{w.name}:{acc.id}:{nodes}n", workload=w.name, kind="training", sku=acc.id, vendor=acc.vendor,
             domestic=acc.domestic_china, nodes=nodes, accelerators=nodes * per_node, max_units=1,
-            days=e.wall_clock_days, tokens_per_s=e.tokens_per_s * e.goodput, fabric=fabric if nodes > 1 else None,
-            mfu=e.mfu, blocked=blocked,
+            days=e.wall_clock_days, tokens_per_s=tokens, fabric=fabric if nodes > 1 else None,
+            mfu=e.mfu, blocked=blocked, ramp_days_added=e.wall_clock_days - steady,
             plan=(f"TP{plan.tp}×PP{plan.pp}×DP{plan.dp}, ZeRO-{plan.zero_stage}, MFU {e.mfu or 0:.0%}"
                   if plan else ""),
             **costs,  # type: ignore[arg-type]
@@ -650,7 +671,7 @@ def with_policy_blocks_lifted(table: OptionTable, *, reasons: Iterable[str] | No
             for o in table.options]
     return OptionTable(request=table.request, currency=table.currency, options=opts,
                        exclusions=table.exclusions, skus=table.skus, supply=dict(table.supply),
-                       notes=list(table.notes))
+                       notes=list(table.notes), switching=table.switching)
 
 
 __all__ = ["EstimateCache", "Exclusion", "Option", "OptionTable", "OptimizerError", "SkuInfo", "bisect_first",

@@ -21,7 +21,8 @@ from optimizer.estimator import (
     estimate_training,
 )
 from optimizer.request import InferenceWorkload, TrainingWorkload
-from optimizer.selection import domestic_share, job_days, selection_cost
+from optimizer.selection import domestic_share, job_days, selection_cost, switching_cost
+from optimizer.switching import porting_charges, resolve_switching
 from optimizer.table import Option, OptionTable
 
 _TOL = 1e-6
@@ -36,6 +37,7 @@ class ValidationResult(BaseModel):
     problems: list[str] = Field(default_factory=list)
     cost: float
     makespan_days: float | None
+    switching_cost: float = Field(0.0, description="One-time porting included in cost (0 without a current stack).")
     recomputed: bool = Field(False, description="True when the estimators were re-run for every item.")
 
 
@@ -102,7 +104,8 @@ def check_selection(table: OptionTable, selection: Mapping[str, int]) -> Validat
         for vendor, count in per.items():
             if count > cap * total * (1 + _TOL):
                 problems.append(f"vendor {vendor} has {count / total:.1%} of accelerators, above {cap:.0%}")
-    return ValidationResult(ok=not problems, problems=problems, cost=cost, makespan_days=makespan)
+    return ValidationResult(ok=not problems, problems=problems, cost=cost, makespan_days=makespan,
+                            switching_cost=switching_cost(chosen, table))
 
 
 def revalidate(catalog: Catalog, engine: ComplianceEngine, table: OptionTable,
@@ -117,6 +120,11 @@ def revalidate(catalog: Catalog, engine: ComplianceEngine, table: OptionTable,
     opts = {o.id: o for o in table.options}
     buyer = req.buyer.as_buyer()
     workloads = {w.name: w for w in req.workloads}
+    # The switching terms are resolved again from the catalog and the request, not taken from the table.
+    switching = resolve_switching(catalog, table.skus, req, req.report_currency)
+    porting = sum(c.cost for c in porting_charges(switching, opts, selection))
+    if abs(porting - base.switching_cost) > max(1.0, 1e-6 * porting):
+        problems.append(f"recomputed switching cost {porting:,.0f} differs from {base.switching_cost:,.0f}")
     for oid, units in selection.items():
         if not units or oid not in opts:
             continue
@@ -140,8 +148,11 @@ def revalidate(catalog: Catalog, engine: ComplianceEngine, table: OptionTable,
                 params=w.params, active_params=w.active_params, tokens=w.tokens, accelerator=o.sku,
                 count=o.accelerators, precision=w.precision, seq_len=w.seq_len, fabric=table.skus[o.sku].fabric,
                 buyer_country=req.buyer.country))
-            if est.wall_clock_days is None or abs(est.wall_clock_days - (o.days or 0)) > 1e-6 * (o.days or 1):
-                problems.append(f"{oid}: recomputed time {est.wall_clock_days} differs from {o.days}")
+            days = est.wall_clock_days
+            if days is not None and switching is not None:
+                days = switching.ramp(o.sku, days)  # the first months on another stack run slower
+            if days is None or abs(days - (o.days or 0)) > 1e-6 * (o.days or 1):
+                problems.append(f"{oid}: recomputed time {days} differs from {o.days}")
         else:
             inf = estimate_inference(catalog, InferenceRequest(
                 params=w.params, active_params=w.active_params, accelerator=o.sku, precision=w.precision,
@@ -150,7 +161,7 @@ def revalidate(catalog: Catalog, engine: ComplianceEngine, table: OptionTable,
             if inf.status != "ok":
                 problems.append(f"{oid}: serving estimate no longer meets the latency limits")
     return ValidationResult(ok=not problems, problems=problems, cost=base.cost, makespan_days=base.makespan_days,
-                            recomputed=True)
+                            switching_cost=porting, recomputed=True)
 
 
 def option_label(o: Option) -> str:

@@ -53,6 +53,23 @@ class PurchaseVars:
             upper = 1 if o.kind == "training" else o.max_units
             self.count[o.id] = model.new_int_var(0, upper, f"count[{o.id}]")
         self._used: dict[tuple[str, str], cp_model.IntVar] = {}
+        self.porting: dict[tuple[str, str], tuple[cp_model.IntVar, int]] = {}
+        """(workload, foreign ecosystem family) → (bool: the workload runs on that family, its porting cost)."""
+        sw = table.switching
+        if sw is not None:
+            groups: dict[tuple[str, str], list[Option]] = {}
+            for o in table.options:
+                fam = sw.target(o.sku)
+                if fam is not None:
+                    groups.setdefault((o.workload, fam), []).append(o)
+            for (w, fam), opts in sorted(groups.items()):
+                # Fixed charge, exact: the boolean is 1 exactly when some option of the group is bought.
+                b = model.new_bool_var(f"ports[{w},{fam}]")
+                for o in opts:
+                    model.add(self.count[o.id] <= (1 if o.kind == "training" else o.max_units) * b)
+                model.add(b <= sum(self.count[o.id] for o in opts))
+                charge = math.ceil(sw.terms[fam].porting(opts[0].kind) / MONEY_UNIT - 1e-9)
+                self.porting[(w, fam)] = (b, charge)
 
     def units(self, option_id: str) -> cp_model.IntVar:
         """How many units of an option are bought."""
@@ -72,9 +89,10 @@ class PurchaseVars:
         return self._used[key]
 
     def cost(self) -> cp_model.LinearExpr:
-        """Total cost (capex + opex over the horizon) in money units."""
-        return cp_model.LinearExpr.weighted_sum([self.count[i] for i in self.ints],
-                                                [v.cost for v in self.ints.values()])
+        """Total cost (capex + opex over the horizon, plus one-time porting to other stacks) in money units."""
+        return cp_model.LinearExpr.weighted_sum(
+            [self.count[i] for i in self.ints] + [b for b, _ in self.porting.values()],
+            [v.cost for v in self.ints.values()] + [c for _, c in self.porting.values()])
 
     def accelerators(self, *, sku: str | None = None, vendor: str | None = None,
                      domestic: bool | None = None) -> cp_model.LinearExpr:

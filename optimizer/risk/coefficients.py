@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from optimizer.request import InferenceWorkload, TrainingWorkload
 from optimizer.risk.sampling import Scenario, ScenarioSet
 from optimizer.risk.spec import RiskObjective
-from optimizer.risk.switching import Switching
+from optimizer.switching import Switching
 from optimizer.table import Option, OptionTable
 from optimizer.units import MONEY_UNIT, POWER_UNIT_KW, THROUGHPUT_UNIT, TIME_UNIT_DAYS
 
@@ -121,8 +121,6 @@ class Coefficients:
     power_cap: int | None
     per_scenario: list[ScenarioCoefs]
     fail_penalty: int
-    steady: OptionTable | None = None
-    """The option table before the switching ramp (what the estimators produce; re-checks compare with it)."""
     classes: list[list[int]] = field(default_factory=list)
     """Scenarios the buyer cannot tell apart when re-ordering (same parts lost on the same days): they share one
     recourse. Delays and prices are not known when the replacement is ordered."""

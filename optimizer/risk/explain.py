@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from optimizer.catalog import Catalog
-from optimizer.request import TrainingWorkload
 from optimizer.risk.coefficients import Coefficients
 from optimizer.risk.defaults import load_defaults
 from optimizer.risk.report import (
@@ -18,8 +17,7 @@ from optimizer.risk.report import (
     SwitchingTerm,
 )
 from optimizer.risk.spec import DelayEvent, LicenceEvent, PriceEvent, RiskEvent, RiskSettings, TighteningEvent
-from optimizer.risk.switching import family
-from optimizer.table import OptionTable
+from optimizer.switching import family, porting_charges
 
 
 def event_out(ev: RiskEvent) -> RiskEventOut:
@@ -63,36 +61,17 @@ def hedged_items(catalog: Catalog, co: Coefficients, selection: Mapping[str, int
     return out
 
 
-def _charges(co: Coefficients, steady: OptionTable, selection: Mapping[str, int]) -> list[SwitchingCharge]:
-    sw = co.switching
-    if sw is None:
-        return []
-    kinds = {w.name: ("training" if isinstance(w, TrainingWorkload) else "inference")
-             for w in co.table.request.workloads}
-    days = {o.id: o.days for o in steady.options}
-    seen: dict[tuple[str, str], SwitchingCharge] = {}
-    for oid, units in selection.items():
-        fam = co.family.get(oid)
-        if not units or fam is None:
-            continue
-        o = co.by_id[oid]
-        before = days.get(oid)
-        if o.kind != "training" or before is None:
-            added = None
-        else:
-            added = (o.days or 0.0) - before
-        seen[(o.workload, fam)] = SwitchingCharge(workload=o.workload, target=fam,
-                                                  porting_cost=sw.terms[fam].porting(kinds[o.workload]),
-                                                  ramp_days_added=added)
-    return sorted(seen.values(), key=lambda c: (c.workload, c.target))
+def _charges(co: Coefficients, selection: Mapping[str, int]) -> list[SwitchingCharge]:
+    ramp = {o.id: o.ramp_days_added for o in co.options}
+    return [SwitchingCharge(workload=c.workload, target=c.target, porting_cost=c.cost,
+                            ramp_days_added=None if c.kind != "training" else max(
+                                (ramp[i] for i, n in selection.items() if n and co.by_id[i].workload == c.workload
+                                 and co.family.get(i) == c.target), default=0.0))
+            for c in porting_charges(co.switching, co.by_id, selection)]
 
 
-def switching_report(co: Coefficients, steady: OptionTable, base: Mapping[str, int], hedged: Mapping[str, int]
-                     ) -> SwitchingReport | None:
-    """The stack, the terms of the other families in play, and each plan's porting and ramp.
-
-    ``steady`` is the option table before the ramp (to show the days the ramp adds).
-    """
+def switching_report(co: Coefficients, base: Mapping[str, int], hedged: Mapping[str, int]) -> SwitchingReport | None:
+    """The stack, the terms of the other families in play, and each plan's porting and ramp."""
     sw = co.switching
     if sw is None:
         return None
@@ -100,8 +79,8 @@ def switching_report(co: Coefficients, steady: OptionTable, base: Mapping[str, i
                            inference_person_months=t.inference_person_months, person_month_cost=t.person_month_cost,
                            ramp_days=t.ramp_days, ramp_efficiency=t.ramp_efficiency, grade=t.grade, basis=t.basis,
                            sources=list(t.sources)) for t in sw.terms.values()]
-    return SwitchingReport(current_stack=sw.current, terms=terms, base=_charges(co, steady, base),
-                           hedged=_charges(co, steady, hedged))
+    return SwitchingReport(current_stack=sw.current, terms=terms, base=_charges(co, base),
+                           hedged=_charges(co, hedged))
 
 
 def assumptions(co: Coefficients, settings: RiskSettings) -> list[Assumption]:
@@ -130,10 +109,8 @@ def assumptions(co: Coefficients, settings: RiskSettings) -> list[Assumption]:
                               basis="serving capacity must run by then"))
     if co.switching is not None:
         out.append(Assumption(name="person_month_cost",
-                              value=next(iter(co.switching.terms.values())).person_month_cost
-                              if co.switching.terms else d.switching.person_month_cost.amount,
-                              unit=co.table.currency, basis="set by the request" if settings.person_month_cost
-                              else d.switching.person_month_basis))
+                              value=co.switching.person_month_cost, unit=co.table.currency,
+                              basis=co.switching.person_month_basis))
     return out
 
 

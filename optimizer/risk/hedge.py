@@ -34,7 +34,7 @@ from optimizer.risk.sampling import ScenarioSet, build_scenarios
 from optimizer.risk.sizes import likely_slips, with_slip_sizes
 from optimizer.risk.solver import HedgeSolution, StageLimits, min_on_weight, solve_hedge
 from optimizer.risk.spec import RiskDefaults, RiskSettings
-from optimizer.risk.switching import ramp_table, resolve_switching
+from optimizer.risk.switching import consistent
 from optimizer.solve import SolveStatus
 from optimizer.table import EstimateCache, OptionTable
 from optimizer.validate import revalidate
@@ -76,14 +76,16 @@ def prepare(catalog: Catalog, engine: ComplianceEngine, table: OptionTable, sett
     if req.allow_mixed_pools:
         raise InvalidInputError("hedged plans do not support mixed training pools yet; drop allow_mixed_pools "
                                 "or the risk settings")
+    if not consistent(req, settings):
+        raise InvalidInputError("the option table was built without the risk section's switching terms; build it "
+                                "from optimizer.risk.switching.switching_request(request, settings)")
     defaults = load_defaults()
     sset = scenario_set(catalog, engine, table, settings, defaults)
     terms = hedge_terms(req, settings, defaults)
-    switching = resolve_switching(catalog, table, settings, defaults)
+    # The table already carries the switching terms and ramped training times (optimizer.switching), exactly as
+    # today's plan counts them.
     wide = with_slip_sizes(catalog, engine, table, likely_slips(sset, terms.recourse_lead_days), cache)
-    co = build_coefficients(ramp_table(wide, switching), sset, terms, switching)
-    co.steady = wide
-    return co
+    return build_coefficients(wide, sset, terms, table.switching)
 
 
 def _soft_free(table: OptionTable) -> OptionTable:
@@ -93,7 +95,8 @@ def _soft_free(table: OptionTable) -> OptionTable:
                  for w in req.workloads]
     soft = req.model_copy(update={"budget": None, "workloads": workloads})
     return OptionTable(request=soft, currency=table.currency, options=table.options, exclusions=table.exclusions,
-                       skus=table.skus, supply=dict(table.supply), notes=list(table.notes))
+                       skus=table.skus, supply=dict(table.supply), notes=list(table.notes),
+                       switching=table.switching)
 
 
 def _evaluate_all(co: Coefficients, sol: HedgeSolution) -> list[Evaluation]:
@@ -155,7 +158,8 @@ def _time_targets(table: OptionTable, base: PurchasePlan, slack: float) -> tuple
                  for w in req.workloads]
     timed = req.model_copy(update={"workloads": workloads})
     return OptionTable(request=timed, currency=table.currency, options=table.options, exclusions=table.exclusions,
-                       skus=table.skus, supply=dict(table.supply), notes=list(table.notes)), targets
+                       skus=table.skus, supply=dict(table.supply), notes=list(table.notes),
+                       switching=table.switching), targets
 
 
 def solve_pair(co: Coefficients, base: Mapping[str, int] | None, limits: StageLimits = StageLimits()
@@ -212,7 +216,7 @@ def _report(catalog: Catalog, engine: ComplianceEngine, co: Coefficients, table:
         problems += _check(co, base_sol, base_evals, "base")
     if hedged_evals is not None:
         problems += _check(co, hedged, hedged_evals, "hedged")
-        first = revalidate(catalog, engine, _soft_free(co.steady or co.table), hedged.selection)
+        first = revalidate(catalog, engine, _soft_free(co.table), hedged.selection)
         problems += [f"hedged plan: {p}" for p in first.problems]
     base_sum = summarise(co, [e.outcome for e in base_evals]) if base_evals else None
     hedged_sum = summarise(co, [e.outcome for e in hedged_evals]) if hedged_evals else None
@@ -245,7 +249,7 @@ def _report(catalog: Catalog, engine: ComplianceEngine, co: Coefficients, table:
         nominal_cost=BaseHedged(base=base_nom, hedged=hedged_nom), value_of_hedging=value,
         items=hedged_items(catalog, co, hedged.selection) if hedged.status.ok else [],
         events=[event_out(e) for e in sset.events],
-        switching=switching_report(co, co.steady or table, base_sol.selection if base_sol is not None else {},
+        switching=switching_report(co, base_sol.selection if base_sol is not None else {},
                                    hedged.selection if hedged.status.ok else {}),
         assumptions=assumptions(co, settings), citations=citations(co),
         validation=RiskValidation(ok=not problems, problems=problems),

@@ -11,6 +11,7 @@ from optimizer.risk.explain import event_out
 from optimizer.risk.hedge import hedge, scenario_set
 from optimizer.risk.report import ScenarioRow, ScenarioSetOut
 from optimizer.risk.spec import RiskSettings
+from optimizer.risk.switching import switching_request
 from optimizer.table import EstimateCache, build_table
 
 
@@ -26,6 +27,7 @@ def recommend_hedged(catalog: Catalog, engine: ComplianceEngine, request: Purcha
         WorkCancelledError: the request was cancelled.
     """
     risk = settings or request.risk or RiskSettings()
+    request = switching_request(request, risk)  # today's plan and the hedge count the same switching terms
     table = build_table(catalog, engine, request, cache)
     base = recommend(catalog, engine, request, cache=cache, time_limit_s=time_limit_s, num_workers=num_workers,
                      table=table, pareto_points=pareto_points)
@@ -42,7 +44,7 @@ def risk_scenarios(catalog: Catalog, engine: ComplianceEngine, request: Purchase
         UnknownSkuError, UnknownCountryError, InvalidInputError: bad input.
     """
     risk = settings or request.risk or RiskSettings()
-    table = build_table(catalog, engine, request, cache)
+    table = build_table(catalog, engine, switching_request(request, risk), cache)
     sset = scenario_set(catalog, engine, table, risk)
     editable = risk.model_copy(update={"derive": False, "events": list(sset.events), "drop": [], "outlooks": {},
                                        "probability_scale": 1.0, "as_of": request.buyer.date})

@@ -56,4 +56,4 @@ def with_slip_sizes(catalog: Catalog, engine: ComplianceEngine, table: OptionTab
         return table
     ordered = sorted(options.values(), key=lambda o: (o.workload, o.sku, o.nodes))
     return OptionTable(request=req, currency=table.currency, options=ordered, exclusions=table.exclusions,
-                       skus=table.skus, supply=dict(table.supply), notes=list(table.notes))
+                       skus=table.skus, supply=dict(table.supply), notes=list(table.notes), switching=table.switching)

@@ -63,7 +63,7 @@ RiskObjectiveOpt = Annotated[RiskObjectiveChoice | None, typer.Option(
     "expected_cost, or cvar (the mean of the worst outcomes).")]
 StackOpt = Annotated[str | None, typer.Option(
     "--current-stack", help="Your software stack today (CUDA, CANN, ROCm, other): moving a workload to another stack "
-    "adds a porting cost and an efficiency ramp (implies --risk default when --risk is not given).")]
+    "adds a one-time porting cost and an efficiency ramp to today's plan (and to the hedge with --risk).")]
 NUM = "70B, 7e9, 700亿"
 
 
@@ -158,8 +158,8 @@ def recommend(
             engine=engine, kv_precision=kv_precision, tp=tp, pp=pp, ep=ep, ttft_s=ttft, tpot_s=tpot,
             latency_basis=latency_basis, prompt_tokens=prompt_tokens, output_tokens=output_tokens)
     req = usecases.with_risk(req, usecases.risk_settings(
-        risk, objective=None if risk_objective is None else risk_objective.value, current_stack=current_stack,
-        base=req.risk))
+        risk, objective=None if risk_objective is None else risk_objective.value, base=req.risk))
+    req = usecases.with_current_stack(req, current_stack)  # today's plan (and a hedge) price porting and the ramp
     if report is not None and not req.pareto:
         req = req.model_copy(update={"pareto": True})  # the memo plots the cost/time frontier
     ctx = context(catalog)

@@ -83,6 +83,8 @@ def render_plan(console: Console, plan: PurchasePlan, lang: Lang = "en") -> None
         extra = cost_lines(plan, lang)
         if extra:
             console.print(extra, highlight=False, markup=False)
+        for text in switching_lines(plan, lang):
+            console.print(text, highlight=False, markup=False)
         console.print(f"{_w('binding', lang)}: {', '.join(plan.binding_constraints) or _w('none', lang)}",
                       highlight=False, markup=False)
     if plan.considered:
@@ -142,6 +144,38 @@ def cost_lines(plan: PurchasePlan, lang: Lang = "en") -> str | None:
                 f"托管/维护 {fmt_money(hosting, cur, lang)}（运营支出）")
     return (f"  of which scale-out network {fmt_money(network, cur, lang)} (capex) and hosting/maintenance "
             f"{fmt_money(hosting, cur, lang)} (opex)")
+
+
+def switching_lines(plan: PurchasePlan, lang: Lang = "en") -> list[str]:
+    """The switching cost line (part of the total) and the assumptions behind it, one line per target family."""
+    sw = plan.switching
+    if sw is None:
+        return []
+    cur = plan.currency
+    zh = lang == "zh"
+    charges = "; ".join(
+        f"{c.workload} → {c.target} {fmt_money(c.porting_cost, cur, lang)}"
+        + ("" if not c.ramp_days_added else (f"，爬坡 +{c.ramp_days_added:.1f} 天" if zh
+                                             else f", ramp +{c.ramp_days_added:.1f} days"))
+        for c in sw.charges)
+    if zh:
+        out = [f"  其中生态迁移（当前 {sw.current_stack}）{fmt_money(sw.cost, cur, lang)}" + (f"：{charges}" if charges
+                                                                                           else "：无")]
+    else:
+        out = [f"  of which switching from {sw.current_stack} {fmt_money(sw.cost, cur, lang)}"
+               + (f": {charges}" if charges else " (every workload stays on the current stack)")]
+    for t in sw.terms:
+        src = (f"{'；来源' if zh else '; sources'} {', '.join(t.sources)}") if t.sources else ""
+        if zh:
+            out.append(f"    假设（等级 {t.grade}）→ {t.target}：训练 {t.training_person_months:g} 人月、推理 "
+                       f"{t.inference_person_months:g} 人月 × {fmt_money(t.person_month_cost, cur, lang)}；前 "
+                       f"{t.ramp_days:g} 天 MFU × {t.ramp_efficiency:.0%}{src}")
+        else:
+            out.append(f"    assumption (grade {t.grade}) → {t.target}: training {t.training_person_months:g}, "
+                       f"serving {t.inference_person_months:g} engineer-months × "
+                       f"{fmt_money(t.person_month_cost, cur, lang)}; first {t.ramp_days:g} days at "
+                       f"{t.ramp_efficiency:.0%} MFU{src}")
+    return out
 
 
 def plan_headline(plan: PurchasePlan, lang: Lang = "en") -> str:

@@ -81,6 +81,7 @@ from service.usecases.hedging import (
     recommend_hedged,
     risk_scenarios,
     risk_settings,
+    with_current_stack,
     with_risk,
 )
 from service.usecases.limits import LimitExceededError, check_sweep_size, check_work_limits
@@ -186,6 +187,7 @@ __all__ = [
     "recommend_hedged",
     "risk_scenarios",
     "risk_settings",
+    "with_current_stack",
     "with_risk",
     "model_size",
     "money",

@@ -91,6 +91,26 @@ def _admit(ctx: AppContext, request: PurchaseRequest, risk: RiskSettings | None)
         check_risk_samples(risk.samples, ctx.settings.limits)
 
 
+def with_current_stack(request: PurchaseRequest, stack: str | None) -> PurchaseRequest:
+    """The request with the buyer's software stack today (``--current-stack``; unchanged when None).
+
+    Today's plan then charges porting and the efficiency ramp for every workload moved to another ecosystem, with
+    or without a hedge. The flag wins over a stack named in the request's ``risk`` section.
+
+    Raises:
+        InvalidInputError: an empty or overlong stack name (an unknown one is refused when the plan is built).
+    """
+    if stack is None:
+        return request
+    name = stack.strip()
+    if not 2 <= len(name) <= 40:
+        raise InvalidInputError(f"current_stack {stack!r}: give CUDA, CANN, ROCm or other (2 to 40 characters)")
+    risk = request.risk
+    if risk is not None and risk.current_stack is not None:
+        risk = risk.model_copy(update={"current_stack": None})
+    return request.model_copy(update={"current_stack": name, "risk": risk})
+
+
 def with_risk(request: PurchaseRequest, risk: RiskSettings | None) -> PurchaseRequest:
     """The request carrying ``risk`` (unchanged when ``risk`` is None)."""
     if risk is None:

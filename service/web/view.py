@@ -112,6 +112,8 @@ def cost_rows(plan: Mapping[str, Any], lang: Lang) -> list[dict[str, str]]:
     for item in plan.get("items") or []:
         for key, value in charts.cost_lines(item).items():
             sums[key] = sums.get(key, 0.0) + value
+    if plan.get("switching_cost"):  # one-time porting to other ecosystems: part of the total, not of any item
+        sums["switching"] = float(plan["switching_cost"])
     total = sum(sums.values())
     rows = [{"key": k, "label": lab.get(k, k.replace("_", " ")), "value": _money(v, cur, lang),
              "share": fmt_share(v / total) if total else "—"} for k, v in sorted(sums.items(), key=lambda kv: -kv[1])]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from optimizer.request import PurchaseRequest
+from optimizer.switching import Switching, SwitchTerms
 from optimizer.table import Option, OptionTable
 
 
@@ -41,6 +42,21 @@ def node(workload: str, sku: str, *, cost: float, capacity: float, max_units: in
                   blocked=blocked)
 
 
-def table(req: PurchaseRequest, options: list[Option], supply: dict[str, int] | None = None) -> OptionTable:
+def table(req: PurchaseRequest, options: list[Option], supply: dict[str, int] | None = None,
+          switching: Switching | None = None) -> OptionTable:
     return OptionTable(request=req, currency=req.report_currency, options=options, exclusions=[], skus={},
-                       supply=supply or {})
+                       supply=supply or {}, switching=switching)
+
+
+def switching(current: str, families: dict[str, str], *, training_months: dict[str, float],
+              inference_months: float | dict[str, float] = 1.0, person_month_cost: float = 1e5,
+              ramp_days: float = 0.0, ramp_efficiency: float = 1.0) -> Switching:
+    """Switching terms for a synthetic table: SKU → family, porting months per target family."""
+    serving = inference_months if isinstance(inference_months, dict) else dict.fromkeys(training_months,
+                                                                                         inference_months)
+    terms = {f: SwitchTerms(target=f, training_person_months=m, inference_person_months=serving[f],
+                            ramp_days=ramp_days, ramp_efficiency=ramp_efficiency,
+                            person_month_cost=person_month_cost, grade="A", basis="test", sources=())
+             for f, m in training_months.items() if f != current}
+    return Switching(current=current, families=families, terms=terms, person_month_cost=person_month_cost,
+                     person_month_basis="test", person_month_set=True)

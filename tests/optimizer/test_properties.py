@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from optimizer.model.variables import to_int
 from optimizer.solve import solve
 from optimizer.validate import check_selection
-from tests.optimizer.factories import inference, node, pool, request, table, training
-from tests.oracles.brute import brute_force
+from tests.optimizer.factories import inference, node, pool, request, switching, table, training
+from tests.oracles.brute import brute_force, porting_units
 
 VENDORS = ["x", "y", "z"]
 
@@ -46,7 +46,13 @@ def instances(draw):  # type: ignore[no-untyped-def]
         kw["limits"] = {"power_kw": draw(st.integers(5, 60))}
     if draw(st.booleans()):
         kw["policy"] = {"min_domestic_share": draw(st.sampled_from([0.25, 0.5]))}
-    return table(request(workloads, **kw), options), objective
+    sw = None
+    if draw(st.booleans()):  # the buyer is on one of the stacks: the others pay a porting charge once per workload
+        families = {"s0": "f0", "s1": "f1", "s2": "f0"}
+        sw = switching(draw(st.sampled_from(["f0", "f1", "other"])), families,
+                       training_months={f: draw(st.integers(0, 30)) for f in ("f0", "f1")},
+                       inference_months=draw(st.integers(0, 10)))
+    return table(request(workloads, **kw), options, switching=sw), objective
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -60,7 +66,7 @@ def test_cp_sat_equals_brute_force_and_plans_validate(inst) -> None:  # type: ig
         return
     assert r.status.ok
     ints = {o.id: to_int(o) for o in t.options}
-    cost = sum(ints[i].cost * n for i, n in r.selection.items())
+    cost = sum(ints[i].cost * n for i, n in r.selection.items()) + porting_units(t, r.selection)
     span = max((ints[i].days or 0 for i in r.selection if ints[i].days is not None), default=0)
     got = (cost, span) if objective == "min_cost" else (span, cost)
     assert got == expected

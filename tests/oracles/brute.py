@@ -54,6 +54,16 @@ def enumerate_selections(table: OptionTable) -> Iterator[dict[str, int]]:
         yield merged
 
 
+def porting_units(table: OptionTable, sel: dict[str, int]) -> int:
+    """One porting charge per (workload, foreign family) the selection uses, in money units (rounded up)."""
+    sw = table.switching
+    if sw is None:
+        return 0
+    opts = {o.id: o for o in table.options}
+    pairs = {(opts[i].workload, opts[i].kind, sw.families[opts[i].sku]) for i, n in sel.items() if n}
+    return sum(math.ceil(sw.terms[f].porting(kind) / 1000 - 1e-9) for _, kind, f in pairs if f != sw.current)
+
+
 def brute_force(table: OptionTable, objective: ModelObjective) -> tuple[int, int] | None:
     """Best (primary, secondary) integer objective over all feasible selections, or None if infeasible.
 
@@ -64,7 +74,7 @@ def brute_force(table: OptionTable, objective: ModelObjective) -> tuple[int, int
     for sel in enumerate_selections(table):
         if not check_selection(table, sel).ok or not _int_feasible(table, sel, ints):
             continue
-        cost = sum(ints[i].cost * n for i, n in sel.items())
+        cost = sum(ints[i].cost * n for i, n in sel.items()) + porting_units(table, sel)
         days = [ints[i].days or 0 for i in sel if ints[i].days is not None]
         span = max(days) if days else 0
         key = (cost, span) if objective == "min_cost" else (span, cost)
@@ -77,7 +87,8 @@ def _int_feasible(table: OptionTable, sel: dict[str, int], ints: dict) -> bool: 
     """The integer-rounded limits the model enforces (costs and times rounded up, capacity down)."""
     req = table.request
     if req.budget is not None:
-        if sum(ints[i].cost * n for i, n in sel.items()) > math.floor(req.budget.amount / 1000 + 1e-9):
+        cost = sum(ints[i].cost * n for i, n in sel.items()) + porting_units(table, sel)
+        if cost > math.floor(req.budget.amount / 1000 + 1e-9):
             return False
     if req.limits.power_kw is not None:
         if sum(ints[i].power * n for i, n in sel.items()) > math.floor(req.limits.power_kw / 0.1 + 1e-9):

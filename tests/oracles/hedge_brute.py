@@ -181,9 +181,14 @@ def _cvar_value(co: Coefficients, costs: list[int]) -> int:
 
 
 def _pareto(cands: list[Candidate]) -> list[Candidate]:
-    """Drop a recourse another one beats in on-time weight and in every scenario's cost."""
-    return [c for c in cands if not any(d != c and d.on >= c.on and all(
-        x <= y for x, y in zip(d.costs, c.costs, strict=True)) for d in cands)]
+    """Drop a recourse another one beats in on-time weight and in every scenario's cost.
+
+    Recourses with the same on-time weight and costs are one for the cost objectives (only ``workloads_on`` may
+    differ, which they do not count): keep one of them, or each would drop the other.
+    """
+    unique = list({(c.on, c.costs): c for c in cands}.values())
+    return [c for c in unique if not any(d is not c and d.on >= c.on and all(
+        x <= y for x, y in zip(d.costs, c.costs, strict=True)) for d in unique)]
 
 
 def objective(co: Coefficients, sel: Mapping[str, int], require_on: int | None) -> tuple[int, ...] | None:

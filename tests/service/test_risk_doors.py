@@ -246,3 +246,41 @@ def test_scenarios_are_worded_from_their_codes_in_either_language() -> None:
     assert scenario_name(shocks, "en") == "licence revoked: h20, h200; delivery 45 days late: ascend-910c"
     assert scenario_name(shocks, "zh") == "许可被撤销：h20, h200；交付延迟45 天：ascend-910c"
     assert scenario_name([], "zh") == "无冲击"
+
+
+# ------------------------------------------------------------------------------------------ switching in today's plan
+def test_cli_current_stack_without_risk_prices_switching_into_todays_plan(request_file: Path) -> None:
+    result = runner.invoke(app, ["recommend", "--request", str(request_file), "--current-stack", "CUDA", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out.get("risk") is None  # the stack alone asks for no hedge
+    sw = out["switching"]
+    assert sw["current_stack"] == "cuda" and out["switching_cost"] == sw["cost"]
+    assert out["total_cost"] == pytest.approx(sum(i["total_cost"] for i in out["items"]) + sw["cost"])
+    cann = next(t for t in sw["terms"] if t["target"] == "cann")
+    assert cann["grade"] == "A" and cann["sources"] and cann["basis"]
+    assert out["validation"]["ok"] and out["validation"]["switching_cost"] == pytest.approx(sw["cost"])
+    text = runner.invoke(app, ["recommend", "--request", str(request_file), "--current-stack", "CUDA"])
+    assert text.exit_code == 0 and "switching from cuda" in text.stdout and "assumption (grade A) → cann" in text.stdout
+    plain = runner.invoke(app, ["recommend", "--request", str(request_file), "--json"])
+    assert json.loads(plain.stdout)["switching"] is None
+    bad = runner.invoke(app, ["recommend", "--request", str(request_file), "--current-stack", "fortran", "--json"])
+    assert bad.exit_code == 2 and "unknown software stack" in bad.output and "Traceback" not in bad.output
+
+
+def test_http_and_memo_carry_the_switching_line(client: TestClient) -> None:
+    r = client.post("/v1/recommendations", json={**REQUEST, "skus": ["ascend-910c"], "current_stack": "CUDA"})
+    assert r.status_code == 200, r.text
+    plan = r.json()
+    assert plan["switching"]["charges"] and plan["switching"]["charges"][0]["target"] == "cann"
+    assert plan["switching_cost"] == pytest.approx(plan["switching"]["charges"][0]["porting_cost"])
+    html = render_report(plan, request=REQUEST, lang="en")
+    assert "Switching software stack" in html and "cann" in html
+    zh = render_report(plan, request=REQUEST, lang="zh")
+    assert "软件生态迁移" in zh
+    from service.web.view import cost_rows
+
+    rows = {r["key"]: r for r in cost_rows(plan, "en")}
+    assert rows["switching"]["label"].startswith("switching stack") and "total" in rows
+    bad = client.post("/v1/recommendations", json={**REQUEST, "current_stack": "fortran"})
+    assert bad.status_code == 422 and "unknown software stack" in bad.text

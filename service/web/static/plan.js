@@ -22,10 +22,9 @@ function formRequest(form) {
     pareto: true,
   };
   if (f.get("budget")) request.budget = { amount: String(f.get("budget")).trim(), currency: f.get("currency") };
-  if (f.get("hedge")) {
-    request.risk = { objective: f.get("risk_objective") || "on_time" };
-    if (f.get("current_stack")) request.risk.current_stack = f.get("current_stack");
-  }
+  // The stack today prices porting and the ramp into today's plan (and into the hedge when one is asked for).
+  if (f.get("current_stack")) request.current_stack = f.get("current_stack");
+  if (f.get("hedge")) request.risk = { objective: f.get("risk_objective") || "on_time" };
   return request;
 }
 
