@@ -1,7 +1,8 @@
 """Reading numbers as people write them in Chinese and English prose.
 
 ``"70B"``, ``"1.4T"``, ``"5000万"``, ``"三千万"``, ``"一个亿"``, ``"十五万亿"``, ``"1.5 billion"``, ``"80 million"``,
-``"1,200"``, ``"two"``, ``"a"`` (one). Pure functions; used by the question parser and the grounding check.
+``"1,200"``, ``"two"``, ``"a"`` (one). Pure functions; used by the question parser, the grounding check and
+:mod:`service.presenters.numbers` (which writes figures in this same notation and reads them back with it).
 """
 
 from __future__ import annotations
