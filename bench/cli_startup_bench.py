@@ -15,6 +15,7 @@ Run: .venv/bin/python -m bench.cli_startup_bench [--runs 5]
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import resource
@@ -69,7 +70,8 @@ def _loaded(code: str, env: dict[str, str]) -> list[str]:
     probe = f"import sys\n{code}\nprint(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
                          check=True)
-    return [m for m in out.stdout.strip().splitlines()[-1].split(",") if m]
+    lines = out.stdout.splitlines()
+    return [m for m in (lines[-1] if lines else "").split(",") if m]
 
 
 def _importtime(args: list[str], env: dict[str, str], top: int = 12) -> list[tuple[str, float]]:
@@ -83,10 +85,38 @@ def _importtime(args: list[str], env: dict[str, str], top: int = 12) -> list[tup
     return sorted(rows.items(), key=lambda kv: -kv[1])[:top]
 
 
+STAGES = """
+import sys, time
+t = [("start", time.process_time())]
+def mark(name): t.append((name, time.process_time()))
+import service.cli; mark("import service.cli (Typer, settings)")
+from service.agent.factory import build_agent; mark("import the agent (optimizer models, SQLAlchemy)")
+from service.settings import get_settings
+from service.agent import requests
+agent = build_agent(get_settings()); parsed, _ = agent.parse(sys.argv[1], None); mark("parse (catalog, lexicon)")
+import ortools.sat.python.cp_model; mark("import OR-Tools")
+agent.backend.recommend(requests.purchase_request(parsed.request)); mark("solve (CP-SAT)")
+import chromadb; mark("import Chroma")
+agent.backend.search("H20 export licence supply risk", k=3); mark("open the index and search (jieba dictionary)")
+agent.store.create(); mark("session store (SQLite, migrations check)")
+for (_, a), (name, b) in zip(t, t[1:]):
+    print(f"{name}\t{b - a:.3f}")
+"""
+"""Where the CPU of a cold recommendation goes, stage by stage, in one fresh process."""
+
+
+def _stages(env: dict[str, str], question: str) -> list[tuple[str, float]]:
+    out = subprocess.run([sys.executable, "-c", STAGES, question], cwd=ROOT, env=env, capture_output=True,
+                         text=True, check=True)
+    return [(name, float(sec)) for name, sec in (line.split("\t") for line in out.stdout.strip().splitlines())]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--baseline", type=Path, help="cli_startup.json of an earlier commit, shown side by side")
     args = parser.parse_args()
+    baseline = json.loads(args.baseline.read_text(encoding="utf-8")) if args.baseline else None
     with tempfile.TemporaryDirectory(prefix="procure-cli-bench-") as tmp:
         env = _env(Path(tmp) / "data")
         _run(["ask", RECOMMEND_EN, "--json"], env)  # first question on a fresh folder indexes the shipped corpus
@@ -102,8 +132,10 @@ def main() -> None:
                   "procure --help": _loaded("from service.cli import app\nimport typer.testing\n"
                                             "typer.testing.CliRunner().invoke(app, ['--help'])", env)}
         imports = _importtime(["ask", RECOMMEND_EN, "--json"], env)
+        stages = _stages(env, RECOMMEND_EN)
     payload = {"machine": machine(), "load_before": load_before, "load_after": load_after, "commands": results,
-               "heavy_modules_loaded": loaded, "ask_top_imports_s": imports}
+               "heavy_modules_loaded": loaded, "ask_top_imports_s": imports,
+               "ask_cpu_stages_s": stages}
     lines = [
         "# `procure` cold start (CLI start-up and one question per process)",
         "",
@@ -126,7 +158,27 @@ def main() -> None:
         "",
         *(f"- `{name}` {secs:.2f} s" for name, secs in imports),
         "",
+        "CPU seconds of a cold recommendation by stage (one fresh process, `process_time`):",
+        "",
+        "| stage | CPU s |",
+        "|---|---|",
+        *(f"| {name} | {secs:.2f} |" for name, secs in stages),
+        f"| total | {sum(s for _, s in stages):.2f} |",
+        "",
     ]
+    if baseline is not None:
+        before = baseline["commands"]
+        lines += [
+            f"Before (`{args.baseline.name}`, the same script, measured {baseline['machine']['measured_at']}, load before "
+            f"{', '.join(f'{x:.1f}' for x in baseline['load_before'])}): CPU median s, before → now.",
+            "",
+            "| command | before CPU s | now CPU s | before wall s | now wall s |",
+            "|---|---|---|---|---|",
+            *(f"| {k} | {before[k]['cpu_median_s']:.2f} | {v['cpu_median_s']:.2f} | {before[k]['wall_median_s']:.2f} | "
+              f"{v['wall_median_s']:.2f} |" for k, v in results.items() if k in before),
+            "",
+        ]
+        payload["baseline"] = baseline
     write("cli_startup", payload, "\n".join(lines))
     print("\n".join(lines))
 
