@@ -38,13 +38,6 @@ from optimizer.validate import revalidate
 _BINDING_SLACK = 0.02
 
 
-def _money(v: float, cur: str) -> str:
-    sym = "¥" if cur == "CNY" else "$"
-    if abs(v) >= 1e8 and cur == "CNY":
-        return f"{sym}{v / 1e8:.2f}亿 ({v / 1e6:,.1f}M)"
-    return f"{sym}{v / 1e6:,.2f}M"
-
-
 def recommend(
     catalog: Catalog,
     engine: ComplianceEngine,
@@ -213,7 +206,8 @@ def switching_block(table: OptionTable, sel: dict[str, int]) -> PlanSwitching | 
 def _summary(table: OptionTable, items: list[PlanItem], result: SolveResult) -> str:
     cur = table.currency
     parts = [f"{i.accelerators} × {i.sku} for {i.workload}" for i in items]
-    text = "; ".join(parts) + f": total {_money(result.cost or 0, cur)}"
+    # plain figures with the currency code: the notation a person reads (¥4,820万, $7M) is the presenters' job
+    text = "; ".join(parts) + f": total {result.cost or 0:,.0f} {cur}"
     if result.makespan_days is not None:
         text += f", longest training {result.makespan_days:.1f} days"
     return text

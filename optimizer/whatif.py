@@ -118,7 +118,10 @@ def _apply(catalog: Catalog, engine: ComplianceEngine, request: PurchaseRequest,
         eng = _rebind(eng, cat)
     updates: dict[str, object] = {}
     if removed:
-        pool = [catalog.resolve(s) for s in request.skus] if request.skus else list(catalog.accelerators)
+        # without a named list the pool is what a plan considers by default: datacenter parts (a consumer card
+        # enters only when the buyer names it, so removing a part never admits one)
+        pool = ([catalog.resolve(s) for s in request.skus] if request.skus
+                else [sku for sku, acc in catalog.accelerators.items() if acc.datacenter])
         keep = [s for s in pool if s not in removed]
         if not keep:
             raise InvalidInputError("removing these SKUs leaves no accelerator to choose from")
@@ -163,8 +166,11 @@ def _skus(plan: PurchasePlan) -> set[str]:
 
 
 def what_if(catalog: Catalog, engine: ComplianceEngine, request: PurchaseRequest, change: WhatIfChange, *,
-            cache: EstimateCache | None = None, time_limit_s: float = 5.0, num_workers: int = 1) -> WhatIfResult:
+            cache: EstimateCache | None = None, time_limit_s: float = 5.0, num_workers: int = 1,
+            break_even_prices: bool = True) -> WhatIfResult:
     """Solve the base request and the changed one; report the difference and the changed plan's break-even prices.
+
+    ``break_even_prices=False`` skips the break-even bisection (its extra solves) when the caller does not show it.
 
     Raises:
         UnknownSkuError, InvalidInputError: a change names something unknown or leaves nothing to choose.
@@ -194,7 +200,7 @@ def what_if(catalog: Catalog, engine: ComplianceEngine, request: PurchaseRequest
     return WhatIfResult(changes=change.describe(), base=base, changed=changed, delta_cost=d_cost, delta_days=d_days,
                         skus_added=added, skus_removed=removed, summary=summary,
                         break_even=break_even(cat, eng, req, changed, cache=cache, time_limit_s=time_limit_s,
-                                              num_workers=num_workers))
+                                              num_workers=num_workers) if break_even_prices else [])
 
 
 def break_even(catalog: Catalog, engine: ComplianceEngine, request: PurchaseRequest, base: PurchasePlan, *,

@@ -61,6 +61,19 @@ def test_import_linter_names_the_application_layer_contract() -> None:
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert "only through the application layer" in text
     assert 'forbidden_modules = ["optimizer", "corpus"]' in text
+    contract = text[text.index("only through the application layer"):]
+    sources = contract[contract.index("source_modules"):contract.index("\n", contract.index("source_modules"))]
+    assert all(f'"service.{door}"' in sources for door in ENTRY_POINTS), sources  # the agent and jobs included
+    assert 'modules = ["service.agent", "service.jobs"]' in text  # independent doors
+
+
+def test_the_agent_orchestrates_no_solve_of_its_own() -> None:
+    """The agent's tools call use cases; no agent module builds optimizer requests or runs two solves itself."""
+    agent = ROOT / "service" / "agent"
+    for path in agent.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "PurchaseRequest.model_validate" not in text, path.name  # request defaults live in usecases.flat
+        assert "TrainingRequest.model_validate" not in text and "InferenceRequest.model_validate" not in text
 
 
 def test_optimizer_exports_a_public_face() -> None:

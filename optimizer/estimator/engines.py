@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from optimizer.catalog import Accelerator
 from optimizer.errors import InvalidInputError
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: the same safe load, faster
+
 EngineName = Literal["generic", "trtllm", "vllm", "sglang", "mindie"]
 ENGINE_NAMES: tuple[str, ...] = ("generic", "trtllm", "vllm", "sglang", "mindie")
 
@@ -70,4 +72,4 @@ class EngineBook(BaseModel):
 def load_engines() -> EngineBook:
     """The embedded engine profiles (cached)."""
     text = resources.files("optimizer.data").joinpath("engines.yaml").read_text(encoding="utf-8")
-    return EngineBook.model_validate(yaml.safe_load(text))
+    return EngineBook.model_validate(yaml.load(text, Loader=_YAML_LOADER))

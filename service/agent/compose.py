@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 import prompts
 from service.agent.parse import Assumption, Change, Lang
+from service.presenters import numbers
 from service.presenters.reasons import STATUS_ZH, outlook_text, reason_text
 from service.usecases import ComplianceResult, Passage, PurchasePlan
 
@@ -44,34 +45,13 @@ def template_versions() -> dict[str, str]:
 
 
 def money(value: float, currency: str, lang: Lang) -> str:
-    """``¥48.20M`` / ``$7.00M`` in English, ``¥4,820万`` / ``¥1.47亿`` in Chinese."""
-    sym = "¥" if currency == "CNY" else "$"
-    sign = "-" if value < 0 else ""
-    v = abs(value)
-    if lang == "zh":
-        if v >= 1e8:
-            return f"{sign}{sym}{v / 1e8:.2f}亿"
-        if v >= 1e4:
-            return f"{sign}{sym}{v / 1e4:,.0f}万"
-        return f"{sign}{sym}{v:,.0f}"
-    if v >= 1e9:
-        return f"{sign}{sym}{v / 1e9:.2f}B"
-    return f"{sign}{sym}{v / 1e6:,.2f}M"
+    """``¥48.2M`` / ``$7M`` in English, ``¥4,820万`` / ``¥1.47亿`` in Chinese (the one money presenter)."""
+    return numbers.money(value, currency, lang)
 
 
 def size(value: float, lang: Lang) -> str:
     """Parameter or token counts: ``70B`` / ``1.4T`` in English, ``700亿`` / ``1.4万亿`` in Chinese."""
-    if lang == "zh":
-        if value >= 1e12:
-            return f"{value / 1e12:g}万亿"
-        if value >= 1e8:
-            return f"{value / 1e8:g}亿"
-        return f"{value / 1e4:g}万"
-    if value >= 1e12:
-        return f"{value / 1e12:g}T"
-    if value >= 1e9:
-        return f"{value / 1e9:g}B"
-    return f"{value / 1e6:g}M"
+    return numbers.size(value, lang)
 
 
 def days(value: float) -> str:

@@ -14,6 +14,7 @@ from service.agent import compose
 from service.agent.compose import Composer, days, money, pct
 from service.agent.parse import ParsedQuestion
 from service.agent.tools import CompareArgs, ComplianceArgs, EstimateArgs, SearchArgs, Tools, WhatIfArgs
+from service.presenters import numbers
 from service.presenters.reasons import COUNTRY_ZH
 from service.usecases import (
     ComplianceResult,
@@ -90,10 +91,13 @@ class DeterministicPlanner:
         compose.changes(c, parsed.changes, cur)
         if parsed.intent == "clarify":
             return self._clarify(c, parsed)
+        intent = parsed.intent
+        if intent == "recommend" and parsed.whatif and (parsed.whatif.remove_skus or parsed.whatif.price_changes):
+            intent = "whatif"  # a plan question that names a change is answered by the what-if use case
         handler = {
             "recommend": self._recommend, "whatif": self._whatif, "compliance": self._compliance,
             "estimate": self._estimate, "compare": self._compare, "search": self._search,
-        }[parsed.intent]
+        }[intent]
         outcome = handler(c, parsed, tools, question, previous)
         return outcome
 
@@ -143,19 +147,16 @@ class DeterministicPlanner:
         named = set(spec.remove_skus) | set(spec.price_changes)
         kept = [s for s in parsed.request.skus or [] if s not in named]  # the parts a what-if names are its subject
         base = parsed.request.model_copy(update={"skus": kept or None})
-        if not spec.price_changes:
-            # a part becoming unavailable is the same request without it: two plans, compared line by line
-            before = tools.recommend(base)
-            allowed = [s for s in (kept or tools.backend.candidate_skus()) if s not in named]
-            after = tools.recommend(base.model_copy(update={"skus": allowed}))
-            names = ", ".join(tools.backend.accelerator_name(s) for s in spec.remove_skus)
-            c.add("whatif_removed", skus=names)
-            return self._finish_plan(c, parsed, tools, after, plan_summary(before))
+        # one use case solves both plans (the same what-if as `procure whatif` and POST /v1/recommendations/whatif)
         result = tools.what_if(WhatIfArgs(request=base, remove_skus=spec.remove_skus,
                                           price_changes=spec.price_changes))
-        c.add("whatif", changes="; ".join(result.changes), summary=result.summary)
-        for be in result.break_even[:3]:
-            c.add("break_even", message=be.message)
+        if spec.remove_skus and not spec.price_changes:
+            names = ", ".join(tools.backend.accelerator_name(s) for s in spec.remove_skus)
+            c.add("whatif_removed", skus=names)
+        else:
+            c.add("whatif", changes="; ".join(result.changes), summary=result.summary)
+            for be in result.break_even[:3]:
+                c.add("break_even", message=be.message)
         outcome = self._finish_plan(c, parsed, tools, result.changed, plan_summary(result.base))
         outcome.extra["whatif"] = result.model_dump(mode="json", include={"changes", "delta_cost", "delta_days",
                                                                            "skus_added", "skus_removed", "summary"})
@@ -187,7 +188,7 @@ class DeterministicPlanner:
             c.add("estimate_training", name=name, count=est.count, days=days(est.wall_clock_days),
                   low=days(est.wall_clock_days_low or est.wall_clock_days),
                   high=days(est.wall_clock_days_high or est.wall_clock_days),
-                  hours=f"{est.accelerator_hours or 0:,.0f}", mfu=pct(est.mfu or 0))
+                  hours=numbers.count(est.accelerator_hours or 0), mfu=pct(est.mfu or 0))
         else:
             if est.status != "ok" or est.accelerators is None:
                 c.add("estimate_failed", name=name, message=est.message)

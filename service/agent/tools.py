@@ -7,11 +7,19 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service import usecases
 from service.agent import requests as build
 from service.agent.backend import Backend
 from service.agent.grounding import Evidence
 from service.agent.parse import FlatRequest
-from service.usecases import ComplianceResult, InferenceEstimate, Passage, PurchasePlan, TrainingEstimate
+from service.usecases import (
+    ComparedPart,
+    ComplianceResult,
+    InferenceEstimate,
+    Passage,
+    PurchasePlan,
+    TrainingEstimate,
+)
 
 if TYPE_CHECKING:
     from service.usecases import WhatIfResult
@@ -61,7 +69,7 @@ class CompareArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     request: FlatRequest
-    skus: list[str] = Field(min_length=2, max_length=8)
+    skus: list[str] = Field(min_length=2, description="Accelerators to compare (the use case caps how many).")
 
 
 class SearchArgs(BaseModel):
@@ -73,14 +81,8 @@ class SearchArgs(BaseModel):
     k: int = Field(4, ge=1, le=10)
 
 
-class CompareRow(BaseModel):
-    """One accelerator of a comparison."""
-
-    sku: str
-    name: str
-    compliance: ComplianceResult
-    training: TrainingEstimate | None = None
-    inference: InferenceEstimate | None = None
+CompareRow = ComparedPart
+"""One accelerator of a comparison (the use case's row)."""
 
 
 class Tools:
@@ -108,8 +110,10 @@ class Tools:
         """Re-solve the request under a change."""
         self._log("what_if", args)
         self.evidence.add(args)
-        result = self.backend.what_if(build.purchase_request(args.request),
-                                      self.backend.whatif_change(args.remove_skus, args.price_changes))
+        change = usecases.whatif_change(remove=args.remove_skus, price=dict(args.price_changes))
+        # break-even prices answer a price question; a part that becomes unavailable needs only the two plans
+        result = usecases.what_if(self.backend.ctx, build.purchase_request(args.request), change,
+                                  break_even_prices=bool(args.price_changes))
         self.evidence.add(result)
         return result
 
@@ -135,25 +139,11 @@ class Tools:
         self.evidence.add(result)
         return result
 
-    def compare(self, args: CompareArgs) -> list[CompareRow]:
-        """Compliance verdict and, when a workload is given, an estimate for each accelerator."""
+    def compare(self, args: CompareArgs) -> list[ComparedPart]:
+        """Compliance verdict and, when a workload is given, an estimate for each accelerator (the use case)."""
         self._log("compare", args)
         self.evidence.add(args)
-        req = args.request
-        rows: list[CompareRow] = []
-        for name in args.skus:
-            sku = self.backend.resolve_sku(name)
-            check = self.backend.check_compliance(sku, **build.buyer_args(req))
-            row = CompareRow(sku=sku, name=self.backend.accelerator_name(sku), compliance=check)
-            if req.params:
-                try:
-                    if req.workload == "inference":
-                        row.inference = self.backend.estimate_inference(build.inference_request(req, sku))
-                    else:
-                        row.training = self.backend.estimate_training(build.training_request(req, sku))
-                except ValueError:
-                    pass
-            rows.append(row)
+        rows = usecases.compare_for_workload(self.backend.ctx, args.skus, build.flat(args.request))
         self.evidence.add([r.model_dump(mode="json") for r in rows])
         return rows
 

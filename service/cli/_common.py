@@ -7,17 +7,18 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from typer.core import TyperGroup
 
-from service.container import build_context
 from service.messages import first_error
 from service.settings import Settings, SettingsInvalidError, get_settings
-from service.usecases import AppContext, CorpusError, OptimizerError
+
+if TYPE_CHECKING:
+    from service.usecases import AppContext
 
 console = Console(soft_wrap=False)
 err_console = Console(stderr=True)
@@ -70,13 +71,26 @@ class ProcureGroup(TyperGroup):
         console.width = output_width()  # type: ignore[assignment]
         try:
             return super().invoke(ctx)
-        except (OptimizerError, CorpusError, SettingsInvalidError) as exc:
+        except SettingsInvalidError as exc:
             raise fail(exc.message) from None
         except ValidationError as exc:
             raise fail(first_error(list(exc.errors()))) from None
         except typer.BadParameter as exc:  # bad or missing flag values: one line, with where to find help
             hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
             raise fail(exc.format_message().replace("\n", " ").replace("Value error, ", "") + hint) from None
+        except Exception as exc:
+            if _domain_error(exc):
+                raise fail(exc.message) from None  # type: ignore[attr-defined]
+            raise
+
+
+def _domain_error(exc: Exception) -> bool:
+    """An error of the core or the corpus (one line to the user); their modules are loaded only once one is raised."""
+    if not {"optimizer", "corpus"} & set(sys.modules):
+        return False  # neither was imported, so the error is not one of theirs
+    from service.usecases import CorpusError, OptimizerError
+
+    return isinstance(exc, OptimizerError | CorpusError)
 
 
 def settings() -> Settings:
@@ -86,4 +100,6 @@ def settings() -> Settings:
 
 def context(extra: list[Path] | None = None, *, lazy_domain: bool = False) -> AppContext:
     """The application context from settings plus ``--catalog`` files (catalog loaded on first use if lazy)."""
+    from service.container import build_context
+
     return build_context(get_settings(), extra or [], lazy_domain=lazy_domain)

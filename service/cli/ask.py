@@ -1,29 +1,43 @@
-"""``procure ask``, ``procure chat`` and ``procure eval questions``: the agent on the command line."""
+"""``procure ask``, ``procure chat`` and ``procure eval questions``: the agent on the command line.
+
+The agent (parser, planners, sessions on SQLAlchemy) is imported when a command runs, not when ``procure`` starts,
+so ``procure --help`` and the other commands do not pay for it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markdown import Markdown
-from rich.table import Table
 
-from service.agent.chat import Agent, AskResult
-from service.agent.evaluate import evaluate, read_questions
-from service.agent.factory import build_agent
 from service.cli._common import JsonOpt, console, emit_json, err_console, fail
 from service.settings import get_settings
+
+if TYPE_CHECKING:
+    from service.agent.chat import Agent, AskResult
 
 SessionOpt = Annotated[str | None, typer.Option("--session", help="Continue this conversation (id from an answer).")]
 
 
 def _agent() -> Agent:
+    from service.agent.factory import build_agent
+
     return build_agent(get_settings())
 
 
+def _ask(agent: Agent, question: str, session: str | None) -> AskResult:
+    """One turn under the same per-request work caps as over HTTP (the solver budget of ``PROCURE_LIMITS__*``)."""
+    from service.usecases import work_limits
+
+    with work_limits(agent.backend.settings.limits):
+        return agent.ask(question, session_id=session)
+
+
 def _show(result: AskResult) -> None:
+    from rich.markdown import Markdown
+
     console.print(Markdown(result.answer.replace("\n", "\n\n")))
     ground = "grounded" if result.grounding.ok else f"untraced removed: {', '.join(result.grounding.untraced_numbers)}"
     err_console.print(f"[dim]intent {result.intent} · {result.planner} · {ground} · session {result.session_id}[/]",
@@ -36,7 +50,7 @@ def ask(
     json_out: JsonOpt = False,
 ) -> None:
     """Ask in Chinese or English; get a plan (or verdict, estimate, comparison) with reasons and citations."""
-    result = _agent().ask(question, session_id=session)
+    result = _ask(_agent(), question, session)
     if json_out:
         emit_json(result)
     else:
@@ -55,7 +69,7 @@ def chat(session: SessionOpt = None) -> None:
             break
         if not message.strip():
             break
-        result = agent.ask(message, session_id=sid)
+        result = _ask(agent, message, sid)
         sid = result.session_id
         _show(result)
 
@@ -66,6 +80,10 @@ def eval_questions(
     json_out: JsonOpt = False,
 ) -> None:
     """Score the question parser: per-field and whole-question accuracy."""
+    from rich.table import Table
+
+    from service.agent.evaluate import evaluate, read_questions
+
     try:
         rows = read_questions(file)
     except FileNotFoundError:

@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
 
 from service.cli._common import CatalogOpt, JsonOpt, console, emit_json, err_console
 from service.cli._stdout import stdout_to_stderr
 from service.settings import get_settings
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from service.jobs.store import JobStatus, JobStore
 
 # The jobs package (SQLAlchemy, the optimizer) is imported inside the commands, keeping `procure` start-up light.
@@ -48,11 +48,15 @@ def _store() -> JobStore:
     return open_store(get_settings())
 
 
-def _money(v: Any) -> str:
-    return f"{v / 1e6:,.1f}M" if isinstance(v, int | float) else "–"
+def _money(v: Any, currency: str | None = None) -> str:
+    from service.presenters.numbers import money
+
+    return money(float(v), currency) if isinstance(v, int | float) else "–"
 
 
 def _status_table(st: JobStatus) -> Table:
+    from rich.table import Table
+
     d = st.as_dict()
     t = Table(title=f"job {st.id}" + (f" ({st.name})" if st.name else ""), show_header=False)
     for key in ("state", "total", "done", "failed", "running", "pending", "progress", "rate_per_min", "eta_s",
@@ -65,6 +69,15 @@ class _Bar:
     """A rich progress bar on stderr (stdout stays clean for --json): done, failed, rate, ETA."""
 
     def __init__(self, total: int, enabled: bool) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         self.progress = Progress(TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("failed {task.fields[failed]}"), TimeElapsedColumn(), TextColumn("ETA"),
                                  TimeRemainingColumn(), console=err_console, disable=not enabled, transient=False)
@@ -135,6 +148,8 @@ def status(job_id: JobIdArg, as_json: JsonOpt = False) -> None:
 @app.command("list")
 def list_jobs(limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 50, as_json: JsonOpt = False) -> None:
     """Recent jobs, newest first."""
+    from rich.table import Table
+
     jobs = _store().recent(limit=limit)
     if as_json:
         emit_json([j.as_dict() for j in jobs])
@@ -167,6 +182,8 @@ def results(
     out: Annotated[Path | None, typer.Option("--out", help="Write to FILE.csv, .jsonl or .parquet instead.")] = None,
 ) -> None:
     """Result rows: scenario id, swept values, status, chosen parts, cost low/base/high, time, binding, error."""
+    from rich.table import Table
+
     from service.jobs import manage
     from service.jobs.results import columns, csv_chunks, flat_row, jsonl_chunks, write_results
 
@@ -185,7 +202,7 @@ def results(
             t.add_column(c, overflow="fold")
         for r in rows:
             flat = flat_row(r, shown)
-            flat["total_cost"] = _money(r.get("total_cost"))
+            flat["total_cost"] = _money(r.get("total_cost"), r.get("currency"))
             flat["time_days"] = f"{r['time_days']:.1f}" if r.get("time_days") is not None else ""
             t.add_row(*(str(flat[c]) for c in shown))
         console.print(t)
@@ -199,6 +216,8 @@ def results(
 @app.command("summary")
 def summary(job_id: JobIdArg, as_json: JsonOpt = False) -> None:
     """Which part wins where (by axis), break-even budgets, the cheapest plan per country and date."""
+    from rich.table import Table
+
     from service.jobs import manage
 
     data = manage.summary(_store(), job_id)
@@ -220,15 +239,17 @@ def summary(job_id: JobIdArg, as_json: JsonOpt = False) -> None:
         for col in ("context", "below", "above", "budget from", "budget to"):
             t.add_column(col)
         for b in data["break_even_budgets"]:
-            t.add_row(_text(b["context"]), b["below"], b["above"], _money(b["budget_low"]), _money(b["budget_high"]))
+            t.add_row(_text(b["context"]), b["below"], b["above"], _money(b["budget_low"], b.get("currency")),
+                      _money(b["budget_high"], b.get("currency")))
         console.print(t)
     t = Table(title="cheapest feasible plan per country and date")
     for col in ("country", "date", "parts", "total cost (low–high)", "days", "scenario"):
         t.add_column(col)
     for c in data["cheapest_by_country_date"]:
         t.add_row(c["country"], c["date"], c["parts"],
-                  f"{_money(c['total_cost'])} ({_money(c['total_cost_low'])}–{_money(c['total_cost_high'])}) "
-                  f"{c['currency']}", f"{c['time_days']:.1f}" if c["time_days"] is not None else "–",
+                  f"{_money(c['total_cost'], c['currency'])} ({_money(c['total_cost_low'], c['currency'])}–"
+                  f"{_money(c['total_cost_high'], c['currency'])})",
+                  f"{c['time_days']:.1f}" if c["time_days"] is not None else "–",
                   c["scenario_id"])
     console.print(t)
 

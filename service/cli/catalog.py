@@ -5,12 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from service import usecases
 from service.cli._common import CatalogOpt, JsonOpt, console, context, emit_json
-from service.presenters import accelerator_detail, accelerator_summary
-from service.presenters.console import catalog_table, comparison_table
 
 app = typer.Typer(help="Browse the sourced accelerator catalog.", no_args_is_help=True)
 
@@ -26,6 +23,9 @@ def list_accelerators(
     as_json: JsonOpt = False,
 ) -> None:
     """List every accelerator with headline figures, TPP and price (FP16-only peaks are labelled FP16)."""
+    from service.presenters import accelerator_summary
+    from service.presenters.console import catalog_table
+
     entries = usecases.catalog_list(context(catalog), vendor=vendor)
     if as_json:
         emit_json([accelerator_summary(e) for e in entries])
@@ -40,6 +40,10 @@ def show_accelerator(
     as_json: JsonOpt = False,
 ) -> None:
     """Show one accelerator with every figure, its sources and grades."""
+    from rich.table import Table
+
+    from service.presenters import accelerator_detail
+
     detail = usecases.catalog_show(context(catalog), sku)
     if as_json:
         emit_json(accelerator_detail(detail))
@@ -90,6 +94,8 @@ def compare(
     as_json: JsonOpt = False,
 ) -> None:
     """Accelerators side by side: headline figures, price and (with --buyer-country) export verdicts."""
+    from service.presenters.console import comparison_table
+
     result = usecases.compare(context(catalog), skus, buyer_country=buyer_country, date=on)
     if as_json:
         emit_json(result)

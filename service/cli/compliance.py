@@ -9,7 +9,6 @@ import typer
 
 from service import usecases
 from service.cli._common import CatalogOpt, JsonOpt, console, context, emit_json
-from service.presenters.data import data_line, screening_line
 
 app = typer.Typer(help="Check export-control rules for an accelerator, buyer and date.", no_args_is_help=True)
 
@@ -40,6 +39,8 @@ def check(
     as_json: JsonOpt = False,
 ) -> None:
     """Return the verdict (allowed / license_required / prohibited) with every rule that fired."""
+    from service.presenters.data import data_line, screening_line
+
     ctx = context(catalog)
     result = usecases.check_compliance(ctx, sku, buyer_country=buyer_country, date=on,
                                        buyer_kind=buyer_kind.value, headquarters_country=headquarters,

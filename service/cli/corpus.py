@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from service import usecases
 from service.cli._common import JsonOpt, console, context, emit_json, err_console, fail
-from service.usecases import IngestReport, SearchFilters
+
+if TYPE_CHECKING:
+    from service.usecases import IngestReport
 
 eval_app = typer.Typer(help="Evaluate parts of the system against question sets.", no_args_is_help=True)
 
@@ -47,7 +48,7 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """Search the corpus (BM25 + vectors, fused); English questions also find Chinese passages."""
-    filters = SearchFilters.model_validate(
+    filters = usecases.SearchFilters.model_validate(
         {
             "kind": tuple(kind) if kind else None,
             "language": tuple(language) if language else None,
@@ -105,6 +106,8 @@ def ingest(
     as_json: JsonOpt = False,
 ) -> None:
     """Index documents incrementally: unchanged files are skipped, changed ones replaced, deleted ones removed."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     ctx = context(lazy_domain=True)
     wait_s = ctx.settings.ingest_wait_s if wait is None else wait
 

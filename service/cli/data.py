@@ -9,7 +9,6 @@ import typer
 
 from service import usecases
 from service.cli._common import JsonOpt, console, context, emit_json
-from service.presenters.data import render_diff, render_import, render_rollback, render_status
 
 app = typer.Typer(help="Dated data packs: status, diff, import, rollback.", no_args_is_help=True)
 
@@ -20,6 +19,8 @@ def status(
     as_json: JsonOpt = False,
 ) -> None:
     """Every pack in use: version, as-of date, age in days, origin (embedded or installed) and record counts."""
+    from service.presenters.data import render_status
+
     result = usecases.data_status(context(lazy_domain=True), today=today)
     if as_json:
         emit_json(result)
@@ -40,6 +41,8 @@ def diff(
     as_json: JsonOpt = False,
 ) -> None:
     """What NEW changes against OLD: rules added/ended/changed, verdicts that flip, price moves, parts, parties."""
+    from service.presenters.data import render_diff
+
     result = usecases.data_diff(context(lazy_domain=True), old, new, on=on, countries=country or None,
                                 skus=sku or None)
     if as_json:
@@ -55,6 +58,8 @@ def import_(
     as_json: JsonOpt = False,
 ) -> None:
     """Validate the packs with the rest of the data, then install them atomically (the previous ones are kept)."""
+    from service.presenters.data import render_import
+
     files = [usecases.read_pack_file(p) for p in packs]
     result = usecases.data_import(context(lazy_domain=True), files, force=force)
     if as_json:
@@ -66,6 +71,8 @@ def import_(
 @app.command("rollback")
 def rollback(as_json: JsonOpt = False) -> None:
     """Undo the last import: each pack it installed goes back to the version it replaced."""
+    from service.presenters.data import render_rollback
+
     result = usecases.data_rollback(context(lazy_domain=True))
     if as_json:
         emit_json(result)

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-from rich.table import Table
 
 from service import usecases
 from service.cli._common import CatalogOpt, JsonOpt, console, context, emit_json
@@ -153,6 +152,8 @@ def training(
     as_json: JsonOpt = False,
 ) -> None:
     """Accelerator-hours (with a range and what drives it), days, MFU, memory per device and the plan."""
+    from rich.table import Table
+
     req = usecases.training_request_from_flags(
         params=params, model=model, tokens=tokens, accelerator=accelerator, count=count,
         deadline_days=deadline_days, active_params=active_params, precision=precision.value, seq_len=seq_len,
@@ -248,6 +249,8 @@ def inference(
     as_json: JsonOpt = False,
 ) -> None:
     """Replicas and accelerators for a request rate under TTFT/TPOT limits, or a deployment's capacity."""
+    from rich.table import Table
+
     if params is None and model is None:
         raise usecases.InvalidInputError("give --params (e.g. 72B) or --model (e.g. qwen2.5-72b)")
     est = usecases.estimate_inference(
@@ -309,6 +312,8 @@ def cost(
     as_json: JsonOpt = False,
 ) -> None:
     """Capex, opex and total cost of ownership with low/base/high ranges."""
+    from rich.table import Table
+
     est = usecases.estimate_cost(
         context(catalog), accelerator=accelerator, accelerators=count, currency=currency.value,
         horizon_years=horizon_years, electricity_per_kwh=electricity, pue=pue, hosting_per_node_year=hosting,
@@ -358,6 +363,8 @@ def validate(
     ``--set serving`` compares output tokens/s per accelerator with published serving results (MLPerf, engine
     tables) under their stated conditions.
     """
+    from rich.table import Table
+
     if which == RunSet.serving:
         _validate_serving(catalog, runs, as_json)
         return
@@ -403,6 +410,8 @@ def validate(
 
 
 def _validate_serving(catalog: list[Path] | None, runs: Path | None, as_json: bool) -> None:
+    from rich.table import Table
+
     report = usecases.validate_serving_estimator(context(catalog), runs=runs)
     if as_json:
         emit_json(report)

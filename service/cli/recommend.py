@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from service import usecases
 from service.cli._common import CatalogOpt, JsonOpt, LangChoice, LangOpt, console, context, emit_json, err_console
-from service.presenters.console import render_plan, render_whatif
-from service.presenters.json import plan_dict, whatif_dict
-from service.presenters.risk import render_risk
-from service.presenters.text import Lang
-from service.usecases import PurchaseRequest
+
+if TYPE_CHECKING:
+    from service.presenters.text import Lang
+    from service.usecases import PurchaseRequest
 
 
 class WorkloadChoice(StrEnum):
@@ -70,6 +69,7 @@ NUM = "70B, 7e9, 700亿"
 def write_report(path: Path, plan: usecases.PurchasePlan, req: PurchaseRequest, ctx: usecases.AppContext,
                  lang: Lang) -> None:
     """Write the HTML memo; a path that cannot be written is a one-line error."""
+    from service.presenters.json import plan_dict
     from service.web.report import render_report
 
     html = render_report(plan_dict(plan, lang), request=req.model_dump(mode="json", exclude_none=True),
@@ -140,6 +140,10 @@ def recommend(
                              ] = None,
 ) -> None:
     """Choose a purchase plan (OR-Tools CP-SAT) for one workload (flags) or a portfolio (--request)."""
+    from service.presenters.console import render_plan
+    from service.presenters.json import plan_dict
+    from service.presenters.risk import render_risk
+
     req: PurchaseRequest
     if request is not None:
         req = usecases.with_license_risk(usecases.load_request_file(request), accept_license_risk)
@@ -189,6 +193,9 @@ def whatif(
     lang: LangOpt = LangChoice.en,
 ) -> None:
     """Re-solve the request under a change and report the difference and break-even prices."""
+    from service.presenters.console import render_whatif
+    from service.presenters.json import whatif_dict
+
     req = usecases.with_license_risk(usecases.load_request_file(request), accept_license_risk)
     change = usecases.whatif_change(remove=remove or (), price=price or (), on=on, rule_dates=rule_date or (),
                                     min_domestic_share=domestic, budget=budget, deadline_days=deadline_days, base=req)

@@ -6,13 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
-from rich.table import Table
 
 from service import usecases
 from service.cli._common import CatalogOpt, JsonOpt, console, context, emit_json, err_console
 from service.cli.recommend import AcceptRiskOpt, RiskObjectiveChoice, RiskObjectiveOpt, RiskOpt, StackOpt
-from service.presenters.risk import event_lines
 
 app = typer.Typer(no_args_is_help=True, help="Risk scenarios of hedged plans (licence shocks, delays, prices).")
 
@@ -33,12 +30,18 @@ def scenarios(
     as_json: JsonOpt = False,
 ) -> None:
     """Show the scenario set derived from the data for a request (events, groups, probabilities, scenarios)."""
+    from rich.table import Table
+
+    from service.presenters.risk import event_lines
+
     req = usecases.with_license_risk(usecases.load_request_file(request), accept_license_risk)
     objective = None if risk_objective is None else RiskObjectiveChoice(risk_objective).value
     settings = usecases.risk_settings(risk or usecases.DEFAULT_RISK, objective=objective,
                                       current_stack=current_stack, base=req.risk)
     result = usecases.risk_scenarios(context(catalog), req, settings)
     if out is not None:
+        import yaml
+
         text = yaml.safe_dump(result.settings.model_dump(mode="json", exclude_none=True), sort_keys=False,
                               allow_unicode=True)
         try:

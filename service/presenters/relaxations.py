@@ -10,29 +10,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from service.presenters.text import Lang
+from service.presenters import numbers
+from service.presenters.numbers import Lang
 from service.usecases import Relaxation
-
-
-def _money_up(amount: float, currency: str | None, lang: Lang = "en") -> str:
-    """An amount rounded up to three significant figures: ``¥1.23亿`` / ``¥123M`` / ``$7.0M``."""
-    sym = "¥" if currency == "CNY" else "$" if currency == "USD" else ""
-    if lang == "zh" and currency == "CNY":
-        if amount >= 1e8:
-            return f"{sym}{_up(amount / 1e8)}亿"
-        return f"{sym}{_up(amount / 1e4)}万"
-    if amount >= 1e9:
-        return f"{sym}{_up(amount / 1e9)}B"
-    return f"{sym}{_up(amount / 1e6)}M"
-
-
-def _up(x: float) -> str:
-    """Round up to three significant figures (a suggested minimum must never read lower than it is)."""
-    if x <= 0:
-        return "0"
-    digits = max(0, 2 - math.floor(math.log10(x)))
-    step = 10 ** -digits
-    return f"{math.ceil(x / step - 1e-9) * step:,.{digits}f}"
 
 
 def _value(r: Relaxation, lang: Lang) -> str:
@@ -40,7 +20,7 @@ def _value(r: Relaxation, lang: Lang) -> str:
     if isinstance(v, bool) or v is None:
         return ""
     if r.unit in ("CNY", "USD"):
-        return _money_up(v, r.unit, lang)
+        return numbers.money(v, r.unit, lang, rounding="up")  # a suggested minimum never reads lower
     if r.unit == "days":
         return f"{math.ceil(v):,} 天" if lang == "zh" else f"{math.ceil(v):,} days"
     if r.unit == "fraction":

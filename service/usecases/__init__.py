@@ -4,6 +4,9 @@ CLI commands, HTTP routes, the chat agent, batch jobs and the web page translate
 calls and present its typed result, so all of them give the same answer to the same question. Every use case
 takes the :class:`AppContext` built once by :func:`service.container.build_context` as its first argument;
 results are typed values (no printing, no formatting: see :mod:`service.presenters`).
+
+Names are imported on first use (PEP 562): ``from service import usecases`` costs nothing, and a command that
+only reads the catalog never loads OR-Tools, Chroma or SQLAlchemy. A name's module is listed in :data:`_WHERE`.
 """
 
 from __future__ import annotations
@@ -11,97 +14,248 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from corpus.errors import CorpusError
-from corpus.types import MAX_K, MAX_QUERY_CHARS, IngestReport, Kind, Language, Passage, SearchFilters
-from optimizer import (
-    MAX_MONEY,
-    Accelerator,
-    ComplianceResult,
-    ConsideredOption,
-    CostEstimate,
-    CostRequest,
-    Figure,
-    InferenceEstimate,
-    InferenceRequest,
-    InvalidInputError,
-    OptimizerError,
-    PlanChoice,
-    PriceRange,
-    PurchasePlan,
-    PurchaseRequest,
-    Relaxation,
-    TrainingEstimate,
-    TrainingRequest,
-    UnknownSkuError,
-    ValidationReport,
-)
-from optimizer.cancel import WorkCancelledError, WorkControl, check_cancelled, checker, commit_point, controlled
-from optimizer.compliance import Screening, ScreeningMatch
-from optimizer.compliance.schema import OUTLOOK_TEXT
-from optimizer.packdiff import PackDiff
-from optimizer.packs import DataCurrency
-from optimizer.plan import BreakEvenPrice
-from optimizer.reasons import Why
-from optimizer.risk import RiskReport, RiskSettings, ScenarioSetOut, Shock
-from service.usecases.bounds import PHYSICAL_BOUNDS, Bound
-from service.usecases.catalog import (
-    AcceleratorDetail,
-    CatalogEntry,
-    Comparison,
-    catalog_list,
-    catalog_show,
-    check_compliance,
-    compare,
-)
-from service.usecases.context import AppContext, Domain, LazyDatabase, LazyDomain
-from service.usecases.data import (
-    DataStatus,
-    ImportResult,
-    PackChange,
-    PackStatus,
-    RollbackResult,
-    data_diff,
-    data_import,
-    data_rollback,
-    data_status,
-    read_pack_file,
-)
-from service.usecases.estimates import (
-    estimate_cost,
-    estimate_inference,
-    estimate_training,
-    validate_estimator,
-    validate_serving_estimator,
-)
-from service.usecases.hedging import (
-    DEFAULT_RISK,
-    RISK_OBJECTIVES,
-    load_risk_file,
-    parse_risk,
-    recommend_hedged,
-    risk_scenarios,
-    risk_settings,
-    with_current_stack,
-    with_risk,
-)
-from service.usecases.limits import LimitExceededError, check_sweep_size, check_work_limits
-from service.usecases.numbers import IsoDate, coerce_numbers, day, fraction, human_numbers, money, quantity, strict_date
-from service.usecases.planning import recommend, what_if, whatif_change
-from service.usecases.requests import (
-    ACCEPT_LICENSE_RISK,
-    load_request_file,
-    single_workload_request,
-    with_buyer_names,
-    with_license_risk,
-)
-from service.usecases.retrieval import evaluate_retrieval, ingest, scrub_paths, search, source_count
-from service.usecases.timeline import ComplianceTimeline, compliance_timeline, data_version, month_starts
-from service.usecases.training_inputs import model_size, parse_global_batch, training_request_from_flags
-
 if TYPE_CHECKING:
-    from optimizer import BreakEven, WhatIfChange, WhatIfResult
+    from corpus.errors import CorpusError
+    from corpus.types import MAX_K, MAX_QUERY_CHARS, IngestReport, Kind, Language, Passage, SearchFilters
+    from optimizer import (
+        MAX_MONEY,
+        Accelerator,
+        ComplianceResult,
+        ConsideredOption,
+        CostEstimate,
+        CostRequest,
+        Figure,
+        InferenceEstimate,
+        InferenceRequest,
+        InvalidInputError,
+        OptimizerError,
+        PlanChoice,
+        PriceRange,
+        PurchasePlan,
+        PurchaseRequest,
+        Relaxation,
+        TrainingEstimate,
+        TrainingRequest,
+        UnknownSkuError,
+        ValidationReport,
+    )
+    from optimizer.cancel import WorkCancelledError, WorkControl, check_cancelled, checker, commit_point, controlled
+    from optimizer.compliance import Screening, ScreeningMatch
+    from optimizer.compliance.schema import OUTLOOK_TEXT
+    from optimizer.packdiff import PackDiff
+    from optimizer.packs import DataCurrency
+    from optimizer.plan import BreakEvenPrice
+    from optimizer.reasons import Why
+    from optimizer.risk import RiskReport, RiskSettings, ScenarioSetOut, Shock
+    from optimizer.whatif import BreakEven, WhatIfChange, WhatIfResult
+    from service.usecases.bounds import PHYSICAL_BOUNDS, Bound
+    from service.usecases.catalog import (
+        AcceleratorDetail,
+        CatalogEntry,
+        Comparison,
+        catalog_list,
+        catalog_show,
+        check_compliance,
+        compare,
+    )
+    from service.usecases.comparison import ComparedPart, compare_for_workload
+    from service.usecases.context import AppContext, Domain, LazyDatabase, LazyDomain
+    from service.usecases.data import (
+        DataStatus,
+        ImportResult,
+        PackChange,
+        PackStatus,
+        RollbackResult,
+        data_diff,
+        data_import,
+        data_rollback,
+        data_status,
+        read_pack_file,
+    )
+    from service.usecases.estimates import (
+        estimate_cost,
+        estimate_inference,
+        estimate_training,
+        validate_estimator,
+        validate_serving_estimator,
+    )
+    from service.usecases.flat import (
+        TOKENS_PER_PARAM,
+        flat_buyer,
+        flat_inference_request,
+        flat_purchase_request,
+        flat_training_request,
+    )
+    from service.usecases.hedging import (
+        DEFAULT_RISK,
+        RISK_OBJECTIVES,
+        load_risk_file,
+        parse_risk,
+        recommend_hedged,
+        risk_scenarios,
+        risk_settings,
+        with_current_stack,
+        with_risk,
+    )
+    from service.usecases.limits import (
+        MAX_COMPARE_PARTS,
+        LimitExceededError,
+        check_compare_size,
+        check_sweep_size,
+        check_work_limits,
+        work_limits,
+    )
+    from service.usecases.numbers import (
+        IsoDate,
+        coerce_numbers,
+        day,
+        fraction,
+        human_numbers,
+        money,
+        quantity,
+        strict_date,
+    )
+    from service.usecases.planning import recommend, what_if, whatif_change
+    from service.usecases.requests import (
+        ACCEPT_LICENSE_RISK,
+        load_request_file,
+        single_workload_request,
+        with_buyer_names,
+        with_license_risk,
+    )
+    from service.usecases.retrieval import evaluate_retrieval, ingest, scrub_paths, search, source_count
+    from service.usecases.timeline import ComplianceTimeline, compliance_timeline, data_version, month_starts
+    from service.usecases.training_inputs import model_size, parse_global_batch, training_request_from_flags
 
-_LAZY = {"BreakEven", "WhatIfChange", "WhatIfResult"}  # their module loads OR-Tools: imported on first use
+_WHERE: dict[str, tuple[str, str]] = {
+    "CorpusError": ("corpus.errors", "CorpusError"),
+    "IngestReport": ("corpus.types", "IngestReport"),
+    "Kind": ("corpus.types", "Kind"),
+    "Language": ("corpus.types", "Language"),
+    "MAX_K": ("corpus.types", "MAX_K"),
+    "MAX_QUERY_CHARS": ("corpus.types", "MAX_QUERY_CHARS"),
+    "Passage": ("corpus.types", "Passage"),
+    "SearchFilters": ("corpus.types", "SearchFilters"),
+    "Accelerator": ("optimizer", "Accelerator"),
+    "ComplianceResult": ("optimizer", "ComplianceResult"),
+    "ConsideredOption": ("optimizer", "ConsideredOption"),
+    "CostEstimate": ("optimizer", "CostEstimate"),
+    "CostRequest": ("optimizer", "CostRequest"),
+    "Figure": ("optimizer", "Figure"),
+    "InferenceEstimate": ("optimizer", "InferenceEstimate"),
+    "InferenceRequest": ("optimizer", "InferenceRequest"),
+    "InvalidInputError": ("optimizer", "InvalidInputError"),
+    "MAX_MONEY": ("optimizer", "MAX_MONEY"),
+    "OptimizerError": ("optimizer", "OptimizerError"),
+    "PlanChoice": ("optimizer", "PlanChoice"),
+    "PriceRange": ("optimizer", "PriceRange"),
+    "PurchasePlan": ("optimizer", "PurchasePlan"),
+    "PurchaseRequest": ("optimizer", "PurchaseRequest"),
+    "Relaxation": ("optimizer", "Relaxation"),
+    "TrainingEstimate": ("optimizer", "TrainingEstimate"),
+    "TrainingRequest": ("optimizer", "TrainingRequest"),
+    "UnknownSkuError": ("optimizer", "UnknownSkuError"),
+    "ValidationReport": ("optimizer", "ValidationReport"),
+    "WorkCancelledError": ("optimizer.cancel", "WorkCancelledError"),
+    "WorkControl": ("optimizer.cancel", "WorkControl"),
+    "check_cancelled": ("optimizer.cancel", "check_cancelled"),
+    "checker": ("optimizer.cancel", "checker"),
+    "commit_point": ("optimizer.cancel", "commit_point"),
+    "controlled": ("optimizer.cancel", "controlled"),
+    "Screening": ("optimizer.compliance", "Screening"),
+    "ScreeningMatch": ("optimizer.compliance", "ScreeningMatch"),
+    "OUTLOOK_TEXT": ("optimizer.compliance.schema", "OUTLOOK_TEXT"),
+    "PackDiff": ("optimizer.packdiff", "PackDiff"),
+    "DataCurrency": ("optimizer.packs", "DataCurrency"),
+    "BreakEvenPrice": ("optimizer.plan", "BreakEvenPrice"),
+    "Why": ("optimizer.reasons", "Why"),
+    "RiskReport": ("optimizer.risk", "RiskReport"),
+    "RiskSettings": ("optimizer.risk", "RiskSettings"),
+    "ScenarioSetOut": ("optimizer.risk", "ScenarioSetOut"),
+    "Shock": ("optimizer.risk", "Shock"),
+    "BreakEven": ("optimizer.whatif", "BreakEven"),
+    "WhatIfChange": ("optimizer.whatif", "WhatIfChange"),
+    "WhatIfResult": ("optimizer.whatif", "WhatIfResult"),
+    "Bound": ("service.usecases.bounds", "Bound"),
+    "PHYSICAL_BOUNDS": ("service.usecases.bounds", "PHYSICAL_BOUNDS"),
+    "AcceleratorDetail": ("service.usecases.catalog", "AcceleratorDetail"),
+    "CatalogEntry": ("service.usecases.catalog", "CatalogEntry"),
+    "Comparison": ("service.usecases.catalog", "Comparison"),
+    "catalog_list": ("service.usecases.catalog", "catalog_list"),
+    "catalog_show": ("service.usecases.catalog", "catalog_show"),
+    "check_compliance": ("service.usecases.catalog", "check_compliance"),
+    "compare": ("service.usecases.catalog", "compare"),
+    "ComparedPart": ("service.usecases.comparison", "ComparedPart"),
+    "compare_for_workload": ("service.usecases.comparison", "compare_for_workload"),
+    "AppContext": ("service.usecases.context", "AppContext"),
+    "Domain": ("service.usecases.context", "Domain"),
+    "LazyDatabase": ("service.usecases.context", "LazyDatabase"),
+    "LazyDomain": ("service.usecases.context", "LazyDomain"),
+    "DataStatus": ("service.usecases.data", "DataStatus"),
+    "ImportResult": ("service.usecases.data", "ImportResult"),
+    "PackChange": ("service.usecases.data", "PackChange"),
+    "PackStatus": ("service.usecases.data", "PackStatus"),
+    "RollbackResult": ("service.usecases.data", "RollbackResult"),
+    "data_diff": ("service.usecases.data", "data_diff"),
+    "data_import": ("service.usecases.data", "data_import"),
+    "data_rollback": ("service.usecases.data", "data_rollback"),
+    "data_status": ("service.usecases.data", "data_status"),
+    "read_pack_file": ("service.usecases.data", "read_pack_file"),
+    "estimate_cost": ("service.usecases.estimates", "estimate_cost"),
+    "estimate_inference": ("service.usecases.estimates", "estimate_inference"),
+    "estimate_training": ("service.usecases.estimates", "estimate_training"),
+    "validate_estimator": ("service.usecases.estimates", "validate_estimator"),
+    "validate_serving_estimator": ("service.usecases.estimates", "validate_serving_estimator"),
+    "TOKENS_PER_PARAM": ("service.usecases.flat", "TOKENS_PER_PARAM"),
+    "flat_buyer": ("service.usecases.flat", "flat_buyer"),
+    "flat_inference_request": ("service.usecases.flat", "flat_inference_request"),
+    "flat_purchase_request": ("service.usecases.flat", "flat_purchase_request"),
+    "flat_training_request": ("service.usecases.flat", "flat_training_request"),
+    "DEFAULT_RISK": ("service.usecases.hedging", "DEFAULT_RISK"),
+    "RISK_OBJECTIVES": ("service.usecases.hedging", "RISK_OBJECTIVES"),
+    "load_risk_file": ("service.usecases.hedging", "load_risk_file"),
+    "parse_risk": ("service.usecases.hedging", "parse_risk"),
+    "recommend_hedged": ("service.usecases.hedging", "recommend_hedged"),
+    "risk_scenarios": ("service.usecases.hedging", "risk_scenarios"),
+    "risk_settings": ("service.usecases.hedging", "risk_settings"),
+    "with_current_stack": ("service.usecases.hedging", "with_current_stack"),
+    "with_risk": ("service.usecases.hedging", "with_risk"),
+    "LimitExceededError": ("service.usecases.limits", "LimitExceededError"),
+    "MAX_COMPARE_PARTS": ("service.usecases.limits", "MAX_COMPARE_PARTS"),
+    "check_compare_size": ("service.usecases.limits", "check_compare_size"),
+    "check_sweep_size": ("service.usecases.limits", "check_sweep_size"),
+    "check_work_limits": ("service.usecases.limits", "check_work_limits"),
+    "work_limits": ("service.usecases.limits", "work_limits"),
+    "IsoDate": ("service.usecases.numbers", "IsoDate"),
+    "coerce_numbers": ("service.usecases.numbers", "coerce_numbers"),
+    "day": ("service.usecases.numbers", "day"),
+    "fraction": ("service.usecases.numbers", "fraction"),
+    "human_numbers": ("service.usecases.numbers", "human_numbers"),
+    "money": ("service.usecases.numbers", "money"),
+    "quantity": ("service.usecases.numbers", "quantity"),
+    "strict_date": ("service.usecases.numbers", "strict_date"),
+    "recommend": ("service.usecases.planning", "recommend"),
+    "what_if": ("service.usecases.planning", "what_if"),
+    "whatif_change": ("service.usecases.planning", "whatif_change"),
+    "ACCEPT_LICENSE_RISK": ("service.usecases.requests", "ACCEPT_LICENSE_RISK"),
+    "load_request_file": ("service.usecases.requests", "load_request_file"),
+    "single_workload_request": ("service.usecases.requests", "single_workload_request"),
+    "with_buyer_names": ("service.usecases.requests", "with_buyer_names"),
+    "with_license_risk": ("service.usecases.requests", "with_license_risk"),
+    "evaluate_retrieval": ("service.usecases.retrieval", "evaluate_retrieval"),
+    "ingest": ("service.usecases.retrieval", "ingest"),
+    "scrub_paths": ("service.usecases.retrieval", "scrub_paths"),
+    "search": ("service.usecases.retrieval", "search"),
+    "source_count": ("service.usecases.retrieval", "source_count"),
+    "ComplianceTimeline": ("service.usecases.timeline", "ComplianceTimeline"),
+    "compliance_timeline": ("service.usecases.timeline", "compliance_timeline"),
+    "data_version": ("service.usecases.timeline", "data_version"),
+    "month_starts": ("service.usecases.timeline", "month_starts"),
+    "model_size": ("service.usecases.training_inputs", "model_size"),
+    "parse_global_batch": ("service.usecases.training_inputs", "parse_global_batch"),
+    "training_request_from_flags": ("service.usecases.training_inputs", "training_request_from_flags"),
+}
+"""Public name → (module, attribute) it is imported from on first use."""
 
 __all__ = [
     "ACCEPT_LICENSE_RISK",
@@ -215,6 +369,16 @@ __all__ = [
     "PHYSICAL_BOUNDS",
     "strict_date",
     "LimitExceededError",
+    "MAX_COMPARE_PARTS",
+    "TOKENS_PER_PARAM",
+    "ComparedPart",
+    "check_compare_size",
+    "compare_for_workload",
+    "flat_buyer",
+    "flat_inference_request",
+    "flat_purchase_request",
+    "flat_training_request",
+    "work_limits",
     "check_sweep_size",
     "check_work_limits",
     "check_cancelled",
@@ -224,9 +388,15 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """Import the what-if types (and with them OR-Tools) when first asked for."""
-    if name not in _LAZY:
-        raise AttributeError(f"module 'service.usecases' has no attribute {name!r}")
-    value = getattr(importlib.import_module("optimizer.whatif"), name)
+    """Import a public name's module on first use and keep the value (later lookups are plain attributes)."""
+    try:
+        module, attr = _WHERE[name]
+    except KeyError:
+        raise AttributeError(f"module 'service.usecases' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attr)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

@@ -6,9 +6,16 @@ operator with more cores raises them in one place; the messages say which settin
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from optimizer.cancel import WorkControl, controlled, current_control
 from optimizer.errors import InvalidInputError
 from optimizer.request import PurchaseRequest
 from service.settings import LimitSettings
+
+MAX_COMPARE_PARTS = 8
+"""Accelerators one comparison may hold (each costs a verdict and an estimate)."""
 
 
 class LimitExceededError(InvalidInputError):
@@ -57,3 +64,29 @@ def check_sweep_size(scenarios: int, cap: int) -> None:
         raise LimitExceededError(
             f"the spec expands to {scenarios:,} scenarios; this service runs at most {cap:,} per job "
             "(split the sweep, or raise PROCURE_JOBS__MAX_SCENARIOS)")
+
+
+def check_compare_size(parts: int) -> None:
+    """Refuse a comparison of more than :data:`MAX_COMPARE_PARTS` accelerators.
+
+    Raises:
+        LimitExceededError: the count and the cap.
+    """
+    if parts > MAX_COMPARE_PARTS:
+        raise LimitExceededError(f"compare: {parts} accelerators given, at most {MAX_COMPARE_PARTS} per comparison")
+
+
+@contextmanager
+def work_limits(limits: LimitSettings) -> Iterator[WorkControl]:
+    """The per-request solver budget for one unit of work outside HTTP (a CLI question, a chat turn).
+
+    HTTP requests already run under the admission middleware's control; inside one, that control is kept (the
+    budget is not applied twice). Elsewhere a control with ``limits.solver_budget_s`` is installed, so every solve
+    of the work (a what-if's two plans, its break-even prices) shares the same budget as over HTTP.
+    """
+    existing = current_control()
+    if existing is not None:
+        yield existing
+        return
+    with controlled(WorkControl(solver_budget_s=limits.solver_budget_s)) as control:
+        yield control

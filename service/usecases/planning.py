@@ -45,8 +45,12 @@ def recommend(ctx: AppContext, request: PurchaseRequest) -> PurchasePlan:
                  max_break_even_parts=s.break_even_parts)
 
 
-def what_if(ctx: AppContext, request: PurchaseRequest, changes: WhatIfChange) -> WhatIfResult:
-    """Solve the base request and the changed one; report the difference and break-even prices."""
+def what_if(ctx: AppContext, request: PurchaseRequest, changes: WhatIfChange, *,
+            break_even_prices: bool = True) -> WhatIfResult:
+    """Solve the base request and the changed one; report the difference and break-even prices.
+
+    ``break_even_prices=False`` leaves the break-even list empty (a door that does not show it skips its solves).
+    """
     from optimizer.whatif import what_if as solve
 
     _check(ctx, request)
@@ -54,7 +58,7 @@ def what_if(ctx: AppContext, request: PurchaseRequest, changes: WhatIfChange) ->
         check_money(changes.budget, what="budget")
     dom, s = ctx.domain, ctx.settings.solver
     return solve(dom.catalog, dom.engine, request, changes, cache=dom.cache, time_limit_s=s.time_limit_s,
-                 num_workers=s.num_workers)
+                 num_workers=s.num_workers, break_even_prices=break_even_prices)
 
 
 def _pairs(items: Sequence[str], option: str, example: str) -> list[tuple[str, str]]:

@@ -47,7 +47,7 @@ def test_chat_loop_keeps_history(env: Path) -> None:
     r = CliRunner().invoke(app, ["chat"], input="best cluster for 70B training under budget ¥50M\n"
                                                "what if the budget doubles?\n\n")
     assert r.exit_code == 0, r.output
-    assert "Changed from the previous question" in r.output and "¥100.00M" in r.output
+    assert "Changed from the previous question" in r.output and "¥100M" in r.output
 
 
 def test_eval_questions_json(env: Path) -> None:

@@ -295,7 +295,7 @@ def test_relaxation_text_rounds_up_in_both_languages() -> None:
 
     b = Relaxation(kind="budget", constraint="budget", feasible=True, verified=True, field="budget.amount",
                    current=1e7, value=302_342_000.0, unit="CNY")
-    assert describe(b) == "budget must be at least ¥303M (now ¥10.0M)"
+    assert describe(b) == "budget must be at least ¥302.35M (now ¥10M)"
     assert describe(b, "zh") == "预算至少需要 ¥3.03亿（当前 ¥1,000万）"
     d = Relaxation(kind="deadline", constraint="deadline[t]", feasible=False, reason="insufficient_alone",
                    workload="t", limit=3650, unit="days", current=30.0)

@@ -33,3 +33,48 @@ def test_the_cli_loads_or_tools_only_when_it_solves() -> None:
     code = "import sys\nimport service.cli\nprint('ortools' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+STARTUP_HEAVY = ("optimizer", "ortools", "chromadb", "bm25s", "jieba", "corpus", "sqlalchemy", "langchain_core",
+                 "langchain_openai", "service.agent", "service.usecases.planning", "fastapi", "numpy", "pandas",
+                 "plotly", "rich.markdown", "rich.table", "rich.progress", "yaml")
+"""Nothing of this is needed to start `procure` or print its help: each command imports what it uses."""
+
+
+def _loaded(code: str, names: tuple[str, ...] = STARTUP_HEAVY) -> list[str]:
+    probe = f"import sys\n{code}\nimport json\nprint(json.dumps([m for m in {names!r} if m in sys.modules]))"
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    return list(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_starting_the_cli_imports_no_command_s_dependencies() -> None:
+    assert _loaded("import service.cli") == []
+
+
+def test_help_imports_no_command_s_dependencies() -> None:
+    code = ("from typer.testing import CliRunner\nfrom service.cli import app\n"
+            "r = CliRunner().invoke(app, ['--help'])\nassert r.exit_code == 0 and 'ask' in r.output, r.output")
+    # Typer draws its help with rich (tables, markdown); nothing of ours is imported for it
+    assert [m for m in _loaded(code) if not m.startswith("rich.")] == []
+
+
+def test_the_application_layer_imports_a_use_case_on_first_use() -> None:
+    assert _loaded("from service import usecases") == []
+    loaded = _loaded("from service import usecases\nusecases.catalog_list", ("optimizer", "ortools", "chromadb"))
+    assert loaded == ["optimizer"]  # the catalog needs the core, not the solver or the vector store
+
+
+def test_ask_loads_the_agent_only_when_it_runs() -> None:
+    assert "service.agent" not in _loaded("import service.cli.ask")
+    loaded = _loaded("import service.cli.ask\nservice.cli.ask._agent", ("service.agent",))
+    assert loaded == []  # naming the helper imports nothing; calling it does
+
+
+def test_a_domain_error_is_still_one_line_after_lazy_imports(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    r = CliRunner().invoke(app, ["compliance", "check", "no-such-part", "--buyer-country", "CN"],
+                           env={"PROCURE_DATA_DIR": str(tmp_path)})
+    assert r.exit_code == 2 and "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1, r.output

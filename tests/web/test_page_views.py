@@ -71,10 +71,14 @@ def test_a_single_amount_gets_round_money_ticks_around_it() -> None:
 
 
 def test_money_ticks_finer_than_the_notation_fall_back_to_whole_amounts() -> None:
-    # ¥15,000 and ¥20,000 both read "¥2万" in 万 notation: the axis writes whole yuan instead.
+    # the money presenter keeps three significant figures, so ¥15,000 reads "¥1.5万", never "¥2万" like ¥20,000;
+    # every tick label reads back as its own value
+    from service.presenters.numbers import read_amount
+
     axis = axes.money_axis([0, 20_000], "CNY", "zh", floor_zero=True)
     assert axis["tickvals"][:3] == [0, 5000, 10000]
-    assert len(set(axis["ticktext"])) == len(axis["ticktext"]) and "¥15,000" in axis["ticktext"]
+    assert len(set(axis["ticktext"])) == len(axis["ticktext"]) and "¥1.5万" in axis["ticktext"]
+    assert [read_amount(t) for t in axis["ticktext"]] == [(float(v), "CNY") for v in axis["tickvals"]]
 
 
 def test_pareto_with_one_point_has_a_readable_axis() -> None:
@@ -149,7 +153,7 @@ def test_considered_options_decisive_first_by_the_objective() -> None:
 def test_break_even_prices_are_worded_per_status() -> None:
     found = {"sku": "x", "status": "found", "currency": "CNY", "price": 82_000.0}
     assert break_even_text(found, "en") == "chosen at ¥82K or less per accelerator"
-    assert break_even_text(found, "zh") == "每卡不高于 ¥8万 时入选"
+    assert break_even_text(found, "zh") == "每卡不高于 ¥8.2万 时入选"
     assert break_even_text({"status": "not_chosen", "currency": "USD", "price": 1000.0}, "en") == (
         "not chosen even at $1K per accelerator")
     assert break_even_text({"status": "missing_figures", "missing": ["bf16 peak", "tdp"]}, "zh") == (
