@@ -118,7 +118,10 @@ def _apply(catalog: Catalog, engine: ComplianceEngine, request: PurchaseRequest,
         eng = _rebind(eng, cat)
     updates: dict[str, object] = {}
     if removed:
-        pool = [catalog.resolve(s) for s in request.skus] if request.skus else list(catalog.accelerators)
+        # without named parts the pool is what the base plan considers by default: datacenter parts only, so that
+        # removing one part never names (and so admits) the consumer cards the buyer's plan left out
+        pool = [catalog.resolve(s) for s in request.skus] if request.skus else [
+            s for s, acc in catalog.accelerators.items() if acc.datacenter]
         keep = [s for s in pool if s not in removed]
         if not keep:
             raise InvalidInputError("removing these SKUs leaves no accelerator to choose from")

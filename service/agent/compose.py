@@ -115,6 +115,11 @@ _BINDING_ZH = {"budget": "预算", "deadline": "期限", "domestic_share": "国�
                "power": "功率", "racks": "机架", "supply": "供应量", "vendor_share": "单一厂商占比"}
 
 
+def workload_name(kind: str, lang: Lang) -> str:
+    """A workload kind as the answer names it (``training`` → 训练)."""
+    return _WORKLOAD[lang].get(kind, kind)
+
+
 @dataclass
 class Composer:
     """Builds an answer's text line by line and collects numbered citations."""
@@ -197,7 +202,9 @@ def changes(c: Composer, items: list[Change], currency: str | None) -> None:
     """Say what a follow-up changed."""
     if not items:
         return
-    parts = [c.t("change", field=ch.field, old=value_text(ch.field, ch.old, c.lang, currency),
+    switched = next((ch for ch in items if ch.field == "currency" and ch.old and ch.new), None)
+    old_currency = str(switched.old) if switched else currency  # "换成美元": the old budget stays in yuan
+    parts = [c.t("change", field=ch.field, old=value_text(ch.field, ch.old, c.lang, old_currency),
                  new=value_text(ch.field, ch.new, c.lang, currency)) for ch in items]
     c.add("changes", changes="; ".join(parts))
 

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.agent import compose
+from service.agent import requests as build
 from service.agent.compose import Composer, days, money, pct
 from service.agent.parse import ParsedQuestion
-from service.agent.tools import CompareArgs, ComplianceArgs, EstimateArgs, SearchArgs, Tools, WhatIfArgs
+from service.agent.tools import CompareArgs, ComplianceArgs, EstimateArgs, SearchArgs, ToolCall, Tools, WhatIfArgs
 from service.presenters.reasons import COUNTRY_ZH
 from service.usecases import (
     ComplianceResult,
@@ -22,6 +23,8 @@ from service.usecases import (
     Passage,
     PurchasePlan,
     TrainingEstimate,
+    risk_settings,
+    with_risk,
 )
 
 
@@ -137,6 +140,8 @@ class DeterministicPlanner:
     def _whatif(self, c: Composer, parsed: ParsedQuestion, tools: Tools, question: str,
                 previous: dict[str, Any] | None) -> PlanOutcome:
         spec = parsed.whatif
+        if spec is not None and spec.hedge:
+            return self._hedged(c, parsed, tools)
         if spec is None or not (spec.remove_skus or spec.price_changes):
             plan = tools.recommend(parsed.request)
             return self._finish_plan(c, parsed, tools, plan, previous)
@@ -159,6 +164,36 @@ class DeterministicPlanner:
         outcome = self._finish_plan(c, parsed, tools, result.changed, plan_summary(result.base))
         outcome.extra["whatif"] = result.model_dump(mode="json", include={"changes", "delta_cost", "delta_days",
                                                                            "skus_added", "skus_removed", "summary"})
+        return outcome
+
+    def _hedged(self, c: Composer, parsed: ParsedQuestion, tools: Tools) -> PlanOutcome:
+        """"What's the safest plan if licences may be revoked?": the use cases' hedged recommendation, summarised."""
+        request = with_risk(build.purchase_request(parsed.request), risk_settings("default"))
+        tools.calls.append(ToolCall(name="recommend", args={"request": parsed.request.flat(), "risk": "default"}))
+        plan = tools.backend.recommend(request)
+        tools.evidence.add(plan)
+        risk = plan.risk
+        if risk is not None and risk.status in ("optimal", "feasible"):
+            cur = risk.currency
+
+            def share(v: float | None) -> str:
+                return "—" if v is None else pct(v)
+
+            def cost(v: float | None) -> str:
+                return "—" if v is None else money(v, cur, c.lang)
+
+            on_time = risk.probability_on_time
+            c.add("hedged", p_base=share(on_time.base), p_hedged=share(on_time.hedged),
+                  e_base=cost(risk.expected_total_cost.base), e_hedged=cost(risk.expected_total_cost.hedged))
+            if risk.same_as_base:
+                c.add("hedged_same")
+            for i in ([] if risk.same_as_base else risk.items):
+                c.add("hedged_item", accelerators=i.accelerators, name=i.name,
+                      workload=compose.workload_name(i.kind, c.lang), cost=money(i.total_cost, cur, c.lang))
+        outcome = self._finish_plan(c, parsed, tools, plan, None)
+        if risk is not None:
+            outcome.extra["risk"] = risk.model_dump(mode="json", include={
+                "objective", "status", "same_as_base", "probability_on_time", "expected_total_cost", "currency"})
         return outcome
 
     def _compliance(self, c: Composer, parsed: ParsedQuestion, tools: Tools, question: str,

@@ -21,6 +21,7 @@ def _workload(flat: dict[str, Any], name: str) -> dict[str, Any] | None:
         if not flat.get("requests_per_s"):
             return None
         w.update(kind="inference", requests_per_s=flat["requests_per_s"])
+        w.update({k: flat[k] for k in ("ttft_s", "tpot_s") if flat.get(k)})  # latency limits the buyer stated
     else:
         w.update(kind=kind, tokens=flat.get("tokens") or TOKENS_PER_PARAM * params)
         if flat.get("deadline_days"):
@@ -93,4 +94,7 @@ def inference_request(req: FlatRequest, sku: str) -> InferenceRequest:
         data["active_params"] = req.active_params
     if req.requests_per_s:
         data["requests_per_s"] = req.requests_per_s
+    for key in ("ttft_s", "tpot_s"):
+        if getattr(req, key):
+            data[key] = getattr(req, key)
     return InferenceRequest.model_validate(data)

@@ -49,7 +49,9 @@ def is_followup(f: Facts) -> bool:
     """A message that edits the previous request rather than asking a new question."""
     r = f.request
     new_question = (r.workload is not None and (r.params is not None or r.model is not None)) or (
-        f.wants["compliance"] and bool(r.skus) and len(f.text) > 40)
+        # a compliance question that names its own buyer stands alone; "…for them?" asks about the session's buyer
+        f.wants["compliance"] and bool(r.skus) and bool(r.buyer_country or r.date) and not f.wants["whatif"]
+        and not f.wants["hedge"])
     return not new_question
 
 
@@ -65,11 +67,21 @@ def apply_followup(prev: ParsedQuestion, message: str, lex: Lexicon, *, today: d
     if not is_followup(f):
         return finish(f, today=today, lex=lex)
     base = prev.request.model_dump(exclude_none=True)
+    prev_intent = prev.base_intent or prev.intent
+    if prev_intent == "clarify":
+        prev_intent = "recommend"
+    if prev_intent == "compliance" and "skus" not in prev.stated and base.get("params") is not None:
+        base.pop("skus", None)  # the parts a compliance follow-up asked about were not a restriction of the plan
+        prev_intent = "recommend"
+    scenario = bool(f.whatif and (f.whatif.remove_skus or f.whatif.price_changes or f.whatif.hedge))
+    if f.wants["compliance"] and f.request.skus and not scenario and not f.wants["whatif"] \
+            and not (f.wants["compare"] and len(f.request.skus) >= 2):
+        return _compliance_followup(prev, f, base, today)
     # assumptions of the previous turn are re-derived, so only what was stated carries over as stated
     new = dict(base)
     stated = f.request.model_dump(exclude_none=True)
     stated.pop("extra_workloads", None)
-    if f.whatif and (f.whatif.remove_skus or f.whatif.price_changes) and prev.intent != "compliance":
+    if scenario and prev.intent != "compliance":
         stated.pop("skus", None)  # "what if the H20 licence is revoked?" names the scenario, not a restriction
     for k, v in stated.items():
         if k in ("skus",) and prev.intent in ("compliance",) and not f.wants["compliance"] and not f.wants["compare"]:
@@ -92,27 +104,68 @@ def apply_followup(prev: ParsedQuestion, message: str, lex: Lexicon, *, today: d
         new.pop("min_domestic_share", None)
     if re.search(r"(commercial|private|民营|私营|商业)", text, re.I) and "buyer_kind" not in stated:
         new["buyer_kind"] = "commercial"
-    prev_intent = prev.base_intent or prev.intent
-    if prev_intent == "clarify":
-        prev_intent = "recommend"
     changes = [Change(field=k, old=base.get(k), new=new.get(k))
                for k in sorted(set(base) | set(new)) if base.get(k) != new.get(k)]
     req = FlatRequest.model_validate(new)
     intent: Intent = prev_intent
-    if prev_intent in ("recommend", "whatif") and changes:
+    if prev_intent in ("recommend", "whatif") and (changes or scenario):
         intent = "whatif"
     stated_fields = sorted(set(prev.stated) | {c.field for c in changes})
+    kept = _carried(prev, new, stated_fields)
     req_clean, assumptions, missing = apply_defaults(
-        FlatRequest.model_validate({k: v for k, v in new.items() if k in stated_fields}), intent, f.language, today)
+        FlatRequest.model_validate({k: v for k, v in new.items() if k in stated_fields or k in kept}), intent,
+        f.language, today)
+    assumptions = [a for a in prev.assumptions if a.field in kept] + assumptions
     # the conversation keeps the previous turn's defaults unless this turn changed them
     merged = req_clean.model_dump(exclude_none=True)
     merged.update({k: v for k, v in req.model_dump(exclude_none=True).items() if k not in merged})
     parsed = ParsedQuestion(intent=intent, language=f.language, request=FlatRequest.model_validate(merged),
                             stated=stated_fields, assumptions=assumptions, missing=missing, changes=changes,
-                            whatif=f.whatif if f.whatif and (f.whatif.remove_skus or f.whatif.price_changes)
-                            else None)
+                            whatif=f.whatif if scenario else None)
     if missing:
         parsed.base_intent = intent
         parsed.intent = "clarify"
     return parsed
 
+
+
+_CARRIED = ("buyer_country", "date", "buyer_kind", "headquarters_country", "currency")
+"""Defaults of the conversation's buyer that a follow-up keeps unless it changes them."""
+
+
+def _carried(prev: ParsedQuestion, new: dict[str, object], stated: list[str]) -> set[str]:
+    """Fields the previous turn defaulted that this turn keeps as they were (buyer, date, currency of a budget)."""
+    out = set()
+    for name in _CARRIED:
+        if name in stated or new.get(name) is None or prev.request.model_dump().get(name) != new.get(name):
+            continue
+        if name == "currency" and new.get("budget") is None:
+            continue  # a currency without a budget follows the buyer, re-derived below
+        out.add(name)
+    return out
+
+
+def _compliance_followup(prev: ParsedQuestion, f: Facts, base: dict[str, object], today: dt.date
+                         ) -> ParsedQuestion:
+    """"Is the H200 allowed for them?": a compliance check of the named parts for the conversation's buyer.
+
+    The buyer (country, kind, headquarters) and the date come from the conversation unless this message states
+    them; the plan's other fields stay in the request so that a later follow-up can edit the plan again.
+    """
+    stated = f.request.model_dump(exclude_none=True)
+    new = dict(base)
+    for k in ("skus", "buyer_country", "buyer_kind", "headquarters_country", "date"):
+        if k in stated:
+            new[k] = stated[k]
+    changes = [Change(field=k, old=base.get(k), new=new.get(k)) for k in ("buyer_country", "buyer_kind",
+                                                                          "headquarters_country", "date")
+               if base.get(k) != new.get(k)]
+    stated_fields = sorted((set(prev.stated) - {"skus"}) | {c.field for c in changes})
+    kept = {k for k in ("buyer_country", "date", "buyer_kind", "headquarters_country") if new.get(k) is not None}
+    req, assumptions, missing = apply_defaults(
+        FlatRequest.model_validate({k: v for k, v in new.items() if k in kept or k == "skus"}), "compliance",
+        f.language, today)
+    merged = {**new, **req.model_dump(exclude_none=True)}
+    assumptions = [a for a in prev.assumptions if a.field in kept and a.field not in stated] + assumptions
+    return ParsedQuestion(intent="compliance", language=f.language, request=FlatRequest.model_validate(merged),
+                          stated=stated_fields, assumptions=assumptions, missing=missing, changes=changes)

@@ -34,14 +34,17 @@ from service.agent.parse.units import (
     _find_skus,
     _Sku,
     _Text,
+    find_latency,
 )
 from service.agent.parse.vocab import (
+    _ADVICE,
     _COMMERCIAL,
     _COMPARE,
     _COMPLIANCE,
     _DOWN,
     _ESTIMATE,
     _FINETUNE,
+    _HEDGE,
     _MIN_COST,
     _MIN_TIME,
     _PRICE,
@@ -104,6 +107,7 @@ def extract(question: str, lex: Lexicon) -> Facts:
     date = _find_date(t)
     skus = _find_skus(t, lex)
     model, m_params, m_active = _find_model(t, lex)
+    ttft, tpot = find_latency(t)
     deadline = _find_deadline(t)
     share = _find_share(t)
     country, hq = _find_countries(t, lex)
@@ -114,7 +118,7 @@ def extract(question: str, lex: Lexicon) -> Facts:
     req: dict[str, Any] = {}
     if work:
         req["workload"] = work[0][1]
-    elif nums.rps is not None:
+    elif nums.rps is not None or ttft is not None or tpot is not None:
         req["workload"] = "inference"
     params = nums.params if nums.params is not None else m_params
     active = nums.active if nums.active is not None else m_active
@@ -161,6 +165,10 @@ def extract(question: str, lex: Lexicon) -> Facts:
         req["min_domestic_share"] = share
     if nums.rps is not None:
         req["requests_per_s"] = nums.rps
+    if ttft is not None:
+        req["ttft_s"] = ttft
+    if tpot is not None:
+        req["tpot_s"] = tpot
     counts = [s.count for s in skus if s.count]
     if counts:
         req["count"] = counts[0]
@@ -182,9 +190,10 @@ def extract(question: str, lex: Lexicon) -> Facts:
             extra.append(w)
         req["extra_workloads"] = extra
     whatif = None
-    if _WHATIF.search(text) or _REVOKE.search(text):
-        spec = WhatIfSpec()
-        if _REVOKE.search(text) and sku_ids:
+    hedge = bool(_HEDGE.search(text))
+    if _WHATIF.search(text) or _REVOKE.search(text) or hedge:
+        spec = WhatIfSpec(hedge=hedge)
+        if _REVOKE.search(text) and sku_ids and not hedge:
             spec.remove_skus = sku_ids
         pct = _PERCENT.search(t.masked)
         if _PRICE.search(text) and sku_ids and pct and pct.group("num"):
@@ -198,6 +207,8 @@ def extract(question: str, lex: Lexicon) -> Facts:
         "compare": bool(_COMPARE.search(text)),
         "estimate": bool(_ESTIMATE.search(text)),
         "search": bool(_SEARCH.search(low)),
+        "advice": bool(_ADVICE.search(text)),
+        "hedge": hedge,
     }
     return Facts(lang, text, FlatRequest.model_validate(req), skus, wants, whatif)
 
@@ -211,6 +222,8 @@ def decide_intent(f: Facts) -> Intent:
                                    or r.requests_per_s is not None)
     if f.wants["whatif"] and (f.wants["revoke"] or (f.whatif and f.whatif.price_changes)):
         return "whatif"
+    if f.wants["hedge"] and (workload_like or f.wants["revoke"]):
+        return "whatif"
     if f.wants["compare"] and len(skus) >= 2:
         return "compare"
     if f.wants["estimate"] and skus and workload_like:
@@ -221,6 +234,8 @@ def decide_intent(f: Facts) -> Intent:
         return "whatif"
     if workload_like or r.budget is not None:
         return "recommend"
+    if f.wants["advice"] and not skus:
+        return "recommend"  # "which GPU should I buy?": a plan without its workload, so a clarifying question
     if skus and (r.buyer_country or r.date):
         return "compliance"
     if len(skus) >= 2:
@@ -235,6 +250,8 @@ def finish(f: Facts, *, today: dt.date, lex: Lexicon, intent: Intent | None = No
     intent = intent or decide_intent(f)
     stated = list(f.request.flat().keys())
     req, assumptions, missing = apply_defaults(f.request, intent, f.language, today)
+    if f.wants["advice"] and intent == "recommend" and not stated:
+        missing = [*missing, "buyer_country"]  # nothing known yet: ask for all a plan needs, the buyer's country too
     parsed = ParsedQuestion(intent=intent, language=f.language, request=req, stated=stated, assumptions=assumptions,
                             missing=missing, whatif=f.whatif if intent == "whatif" else None)
     if missing:
@@ -243,7 +260,14 @@ def finish(f: Facts, *, today: dt.date, lex: Lexicon, intent: Intent | None = No
     return parsed
 
 
+COMPARE_DEADLINE_DAYS = 90.0
+"""Deadline each side of a training comparison is sized for when the question names none (the estimate's default)."""
+
 _DEFAULT_REASON_ZH = {
+    "the question is in English": "问题用英文提出",
+    "the buyer is outside China and asks in English": "买方在中国境外，问题用英文提出",
+    "the buyer is in China": "买方在中国",
+    "each part is sized to finish within the same deadline": "每种芯片按同一期限配置数量",
     "today's date": "今天的日期",
     "the question is in Chinese": "问题用中文提出",
     "the budget is in CNY": "预算以人民币计",
@@ -276,10 +300,23 @@ def apply_defaults(req: FlatRequest, intent: Intent, lang: Lang, today: dt.date
         else:
             default("buyer_country", "US" if data.get("currency") == "USD" else "CN",
                     "the budget is in USD" if data.get("currency") == "USD" else "the catalog's home market")
-    if intent in ("recommend", "whatif", "estimate"):
+    if intent in ("recommend", "whatif", "estimate", "compare"):
         if data.get("budget") is not None:
             default("currency", "CNY" if lang == "zh" else "USD",
                     "the question is in Chinese" if lang == "zh" else "the question is in English")
+        elif lang == "zh":
+            default("currency", "CNY", "the question is in Chinese")
+        elif data.get("buyer_country") not in (None, "CN"):
+            default("currency", "USD", "the buyer is outside China and asks in English")
+        else:
+            default("currency", "CNY", "the buyer is in China")
+    if intent == "compare" and data.get("workload") in ("training", "fine_tune", None) and data.get("params"):
+        if data.get("workload", "training") == "training":
+            default("tokens", TOKENS_PER_PARAM * float(data["params"]),
+                    f"{TOKENS_PER_PARAM:g} tokens per parameter (compute-optimal, Hoffmann et al. 2022)")
+        if not data.get("count"):
+            default("deadline_days", COMPARE_DEADLINE_DAYS, "each part is sized to finish within the same deadline")
+    if intent in ("recommend", "whatif", "estimate"):
         workload = data.get("workload")
         if workload is None and data.get("params") is not None:
             default("workload", "training", "no workload named; a model size suggests training")

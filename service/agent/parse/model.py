@@ -39,6 +39,8 @@ class FlatRequest(BaseModel):
     exclude_vendors: list[str] | None = None
     min_domestic_share: float | None = None
     requests_per_s: float | None = None
+    ttft_s: float | None = Field(None, description="Time-to-first-token limit of a serving workload, seconds (p99).")
+    tpot_s: float | None = Field(None, description="Time-per-output-token limit of a serving workload, seconds (p99).")
     count: int | None = Field(None, description="Accelerators named with a count (estimates).")
     extra_workloads: list[dict[str, Any]] | None = Field(
         None, description="Further workloads of a portfolio question (same flat fields)."
@@ -70,6 +72,8 @@ class WhatIfSpec(BaseModel):
 
     remove_skus: list[str] = Field(default_factory=list)
     price_changes: dict[str, float] = Field(default_factory=dict)
+    hedge: bool = Field(False, description="The buyer asks for the plan that stays safe if the parts' licences are "
+                                           "revoked (a hedged recommendation), not for one scenario.")
 
 
 class ParsedQuestion(BaseModel):
@@ -84,6 +88,7 @@ class ParsedQuestion(BaseModel):
     changes: list[Change] = Field(default_factory=list, description="Fields a follow-up changed.")
     whatif: WhatIfSpec | None = None
     base_intent: Intent | None = Field(None, description="The intent before a missing value made it `clarify`.")
+    buyer_name: str | None = Field(None, description="The buyer's organisation as named (entity screening).")
 
 
 PresetLookup = Callable[[str], "tuple[float, float | None] | None"]

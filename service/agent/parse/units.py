@@ -406,3 +406,48 @@ def _find_excluded_vendors(t: _Text) -> list[str]:
                 out.append(v)
     return out
 
+
+
+# --------------------------------------------------------------------------------------------------
+# latency limits of a serving workload
+
+_LAT_VALUE = re.compile(r"(?P<v>\d+(?:\.\d+)?)\s*(?P<u>ms|msec|millis(?:econds?)?|milliseconds?|s|secs?|seconds?|毫秒|秒)"
+                        r"(?![A-Za-z])", re.I)
+_TTFT_WORD = re.compile(r"(time[- ]to[- ]first[- ]token|\bttft\b|first[- ]token (?:latency|time)|首\s*(?:字|token|个token|词)"
+                        r"\s*(?:延迟|时延|时间|响应时间|响应))", re.I)
+_TPOT_WORD = re.compile(r"(time[- ]per[- ]output[- ]token|\btpot\b|per (?:output |generated |decoded )?token|"
+                        r"inter[- ]token latency|token[- ]to[- ]token|每(?:个|一个)?\s*(?:输出|生成)?\s*token|"
+                        r"(?:token|词元)\s*间(?:隔|延迟)?|每(?:个)?输出(?:词元|字))", re.I)
+_LAT_GAP = 28
+
+
+def _latency_value(m: re.Match[str]) -> float:
+    v = float(m.group("v"))
+    return v / 1000.0 if m.group("u").lower().startswith(("ms", "milli", "毫")) else v
+
+
+def _latency_near(t: _Text, word: re.Pattern[str]) -> float | None:
+    """The limit written next to a latency word ("TTFT under 0.8 s", "40 ms per output token", "首字延迟2秒以内")."""
+    for w in word.finditer(t.masked):
+        after = t.masked[w.end():w.end() + _LAT_GAP]
+        m = _LAT_VALUE.search(after)
+        if m and not re.search(r"[,;，；]", after[:m.start()]):
+            start, end = w.end() + m.start(), w.end() + m.end()
+        else:
+            before = t.masked[max(0, w.start() - _LAT_GAP):w.start()]
+            cands = [c for c in _LAT_VALUE.finditer(before) if not re.search(r"[,;，；]", before[c.end():])]
+            if not cands:
+                continue
+            m = cands[-1]
+            start, end = w.start() - len(before) + m.start(), w.start() - len(before) + m.end()
+        value = _latency_value(m)
+        t.blank(min(start, w.start()), max(end, w.end()))
+        return value
+    return None
+
+
+def find_latency(t: _Text) -> tuple[float | None, float | None]:
+    """(TTFT limit, TPOT limit) in seconds, when the question states them."""
+    ttft = _latency_near(t, _TTFT_WORD)
+    tpot = _latency_near(t, _TPOT_WORD)
+    return ttft, tpot

@@ -91,10 +91,10 @@ _WHATIF = re.compile(r"(what if|what happens if|what would happen|suppose|suppos
 _REVOKE = re.compile(r"(revok\w*|withdrawn|cancel+ed|banned|ban\b|cut off|unavailable|no longer available|"
                      r"can(?:no|')t (?:buy|get)|blocked|embargo\w*|吊销|撤销|撤回|禁售|断供|禁止|买不到|无法购买|停售|不可用|被禁)",
                      re.I)
-_PRICE = re.compile(r"(price|cost|涨价|降价|价格|便宜|贵)", re.I)
+_PRICE = re.compile(r"(price|cost|cheaper|more expensive|pricier|涨价|降价|价格|便宜|贵|打折|折扣)", re.I)
 _UP = re.compile(r"(ris\w*|up|increas\w*|jump\w*|higher|more expensive|涨|上涨|提高|增加|贵)", re.I)
 _DOWN = re.compile(r"(fall\w*|drop\w*|down|decreas\w*|cut|lower|cheaper|降|下降|下跌|便宜|减少)", re.I)
-_COMPARE = re.compile(r"(compar\w*|\bvs\.?\b|versus|better than|or the|对比|比较|哪个|哪款|哪一款|谁更|相比|还是|区别|差别|"
+_COMPARE = re.compile(r"(compar\w*|\bvs\.?\b|versus|better than|\bor the\b|对比|比较|哪个|哪款|哪一款|谁更|相比|还是|区别|差别|"
                       r"which is (?:better|cheaper|faster))", re.I)
 _ESTIMATE = re.compile(r"(how long|how many (?:\S+\s+)?(?:days|hours|weeks|gpus?|accelerators?|cards?|chips?|nodes?)|gpu[- ]hours"
                        r"|accelerator[- ]hours|estimate|多久|多长时间|几天|多少天|多少张|多少块|多少卡|几张卡|估算|"
@@ -104,3 +104,12 @@ _SEARCH = re.compile(r"(what (?:does|do|did) (?:the )?(?:corpus|sources?|documen
                      r"search|find|look up|latest|policy|policies|rules? on|新闻|报道|介绍|什么是|为什么|政策|规定|"
                      r"搜索|查找|查一下|资料|说了什么|怎么回事|情况|背景)", re.I)
 
+_ADVICE = re.compile(r"(which (?:gpus?|cards?|chips?|accelerators?|hardware)|what (?:gpus?|cards?|chips?|accelerators?|"
+                     r"hardware) (?:should|to|do|would)|(?:should|shall) (?:i|we) buy|what (?:should|shall) (?:i|we) buy|"
+                     r"recommend (?:a|some|me)? ?(?:gpus?|cards?|chips?|accelerators?)|best (?:gpus?|cards?|chips?|"
+                     r"accelerators?)|买什么|买哪|选什么|选哪|推荐(?:一下|个|些)?(?:什么)?(?:卡|显卡|芯片|gpu|加速卡)|"
+                     r"什么(?:卡|显卡|芯片|gpu|加速卡)(?:好|合适|比较好)|哪(?:种|款|个)(?:卡|显卡|芯片|gpu|加速卡))", re.I)
+"""A request for purchase advice without a workload ("which GPU should I buy?", "买什么卡好？")."""
+_HEDGE = re.compile(r"(safest|most robust|hedg\w*|de-?risk\w*|robust to|insur\w* against|safe (?:plan|option|choice)|"
+                    r"最稳妥|最稳|稳妥|最安全|对冲|保险起见|抗风险|降低风险)", re.I)
+"""A request for the plan that survives licence revocation (a hedged recommendation), not for one scenario."""

@@ -1,0 +1,225 @@
+"""Follow-ups and phrasing a planner uses (issue 20 item 2), English and Chinese, alone and inside a session.
+
+Each rule is tested by its behaviour on the parsed request (what the next tool call will get), not by the sentence:
+several phrasings per rule, both languages, and the same rule inside a conversation through the agent.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from service.agent import requests as build
+from service.agent.chat import Agent
+from service.agent.compose import Composer, changes
+from service.agent.parse import Lexicon, ParsedQuestion, apply_followup, parse_question
+from tests.agent.conftest import TODAY
+
+EN_PLAN = "Train a 70B model on 1.4T tokens in 60 days for a buyer in Germany on 2025-03-01, budget $30M"
+ZH_PLAN = "预算5000万元，训练一个700亿参数的模型"
+
+
+def talk(lex: Lexicon, *messages: str) -> ParsedQuestion:
+    parsed = parse_question(messages[0], lex, today=TODAY)
+    for m in messages[1:]:
+        parsed = apply_followup(parsed, m, lex, today=TODAY)
+    return parsed
+
+
+# ---- a part becomes unavailable ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("first", "follow", "sku"), [
+    (EN_PLAN, "What if the H20 licence is revoked?", "h20"),
+    (EN_PLAN, "What if the H100 is no longer available?", "h100-sxm"),
+    (EN_PLAN, "and if we can't buy the H200 anymore?", "h200"),
+    (ZH_PLAN, "如果H20的许可被撤销呢？", "h20"),
+    (ZH_PLAN, "要是H20断供怎么办？", "h20"),
+])
+def test_a_revoked_part_is_a_whatif_on_the_previous_request(lex: Lexicon, first: str, follow: str, sku: str) -> None:
+    before = parse_question(first, lex, today=TODAY)
+    after = apply_followup(before, follow, lex, today=TODAY)
+    assert after.intent == "whatif"
+    assert after.whatif is not None and after.whatif.remove_skus == [sku] and not after.whatif.price_changes
+    # the previous request stands, and the removed part is the scenario, not "use only that part"
+    assert after.request.skus is None
+    for name in ("params", "budget", "currency", "buyer_country", "date", "workload"):
+        assert getattr(after.request, name) == getattr(before.request, name), name
+
+
+# ---- a price changes ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("first", "follow", "change"), [
+    (ZH_PLAN, "如果H20降价20%呢？", {"h20": -0.2}),
+    (ZH_PLAN, "假如H20涨价10%呢", {"h20": 0.1}),
+    (EN_PLAN, "what if the H200 gets 15% cheaper", {"h200": -0.15}),
+    (EN_PLAN, "What if the H100 price rises by 25%?", {"h100-sxm": 0.25}),
+])
+def test_a_price_change_is_a_whatif_on_the_previous_request(lex: Lexicon, first: str, follow: str,
+                                                            change: dict[str, float]) -> None:
+    before = parse_question(first, lex, today=TODAY)
+    after = apply_followup(before, follow, lex, today=TODAY)
+    assert after.intent == "whatif"
+    assert after.whatif is not None and after.whatif.price_changes == pytest.approx(change)
+    assert after.request.budget == before.request.budget and after.request.skus is None
+
+
+# ---- is a part allowed for the conversation's buyer ------------------------------------------------
+
+
+@pytest.mark.parametrize(("follow", "sku"), [
+    ("Is the H200 allowed for them?", "h200"),
+    ("Can they buy the H20?", "h20"),
+    ("Is the MI308X export-controlled for this buyer?", "mi308x"),
+])
+def test_compliance_follow_up_uses_the_sessions_buyer_country_and_date_en(lex: Lexicon, follow: str,
+                                                                           sku: str) -> None:
+    after = talk(lex, EN_PLAN, follow)
+    assert after.intent == "compliance"
+    assert after.request.skus == [sku]
+    assert after.request.buyer_country == "DE" and str(after.request.date) == "2025-03-01"
+
+
+@pytest.mark.parametrize(("follow", "sku"), [("H20允许他们买吗？", "h20"), ("他们能买H200吗？", "h200")])
+def test_compliance_follow_up_uses_the_sessions_buyer_zh(lex: Lexicon, follow: str, sku: str) -> None:
+    first = "2025年5月1日，一家德国公司预算5000万元训练700亿参数的模型"
+    after = talk(lex, first, follow)
+    assert after.intent == "compliance" and after.request.skus == [sku]
+    assert after.request.buyer_country == "DE" and str(after.request.date) == "2025-05-01"
+
+
+def test_after_a_compliance_follow_up_the_plan_can_be_edited_again(lex: Lexicon) -> None:
+    after = talk(lex, EN_PLAN, "Is the H200 allowed for them?", "what if the budget doubles?")
+    assert after.intent == "whatif" and after.request.budget == 60e6
+    assert after.request.skus is None  # the part asked about never became a restriction of the plan
+
+
+# ---- latency limits ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("q", "ttft", "tpot"), [
+    ("Serve Llama-3-70B at 50 requests per second with time to first token under 0.8 s and under 40 ms per "
+     "output token", 0.8, 0.04),
+    ("Serve a 70B model at 20 req/s, TTFT 500 ms, TPOT 30 ms", 0.5, 0.03),
+    ("部署Qwen2.5-72B推理，每秒100个请求，首字延迟2秒以内，每个输出token 50毫秒以内", 2.0, 0.05),
+    ("推理服务 700亿参数模型 每秒30个请求，首token延迟不超过1.5秒", 1.5, None),
+])
+def test_latency_limits_reach_the_flat_request_and_the_serving_sizing(lex: Lexicon, q: str, ttft: float,
+                                                                      tpot: float | None) -> None:
+    parsed = parse_question(q, lex, today=TODAY)
+    assert parsed.intent == "recommend" and parsed.request.workload == "inference"
+    assert parsed.request.ttft_s == pytest.approx(ttft)
+    assert parsed.request.tpot_s == (pytest.approx(tpot) if tpot is not None else None)
+    assert parsed.request.budget is None  # "40 ms" / "50毫秒" is never read as money or a rate
+    work = build.purchase_request(parsed.request).workloads[0]
+    assert work.ttft_s == pytest.approx(ttft)  # type: ignore[union-attr]
+    if tpot is not None:
+        assert work.tpot_s == pytest.approx(tpot)  # type: ignore[union-attr]
+    assert build.inference_request(parsed.request, "h20").ttft_s == pytest.approx(ttft)
+
+
+def test_a_latency_follow_up_edits_the_serving_request(lex: Lexicon) -> None:
+    after = talk(lex, "Serve a 70B model at 20 requests per second", "what if time to first token must be under 1 s?")
+    assert after.intent == "whatif" and after.request.ttft_s == 1.0 and after.request.requests_per_s == 20
+
+
+# ---- currency follows the buyer ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("q", "currency"), [
+    ("Train a 70B model in 60 days for a buyer in the UAE", "USD"),
+    ("Train a 70B model in 60 days for a German buyer", "USD"),
+    ("Train a 70B model in 60 days for a buyer in the UAE, budget ¥300M", "CNY"),  # a named currency wins
+    ("Train a 70B model in 60 days for a buyer in China", "CNY"),
+    ("为阿联酋买家在60天内训练一个700亿参数的模型", "CNY"),  # asked in Chinese
+])
+def test_currency_follows_the_buyer_and_is_stated(lex: Lexicon, q: str, currency: str) -> None:
+    parsed = parse_question(q, lex, today=TODAY)
+    assert parsed.request.currency == currency
+    if "currency" not in parsed.stated:
+        assert any(a.field == "currency" and a.value == currency for a in parsed.assumptions)
+    assert build.purchase_request(parsed.request).report_currency == currency
+
+
+@pytest.mark.parametrize("follow", ["换成美元", "in dollars", "show it in USD"])
+def test_switching_currency_converts_the_budget_and_prints_the_old_one_in_its_own(lex: Lexicon,
+                                                                                 follow: str) -> None:
+    rate = lex.cny_per_usd
+    assert rate
+    after = talk(lex, "Train a 70B model in 60 days, budget ¥50M", follow)
+    assert after.request.currency == "USD" and after.request.budget == pytest.approx(50e6 / rate)
+    assert after.request.buyer_country == "CN"  # the buyer did not move
+    c = Composer(after.language)
+    changes(c, after.changes, after.request.currency)
+    line = c.lines[0]
+    assert "¥" in line and "$" in line  # ¥50M → $x.xxM (or ¥5,000万 → $xxx万)
+    assert f"${50e6 / rate / 1e6:,.2f}M" in line or f"${50e6 / rate / 1e4:,.0f}万" in line
+
+
+# ---- vague questions and comparisons ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("q", ["买什么卡好？", "which GPU should I buy?", "What accelerators should we buy?",
+                               "推荐一下什么卡", "选哪款芯片比较好？"])
+def test_a_vague_buying_question_gets_a_clarifying_question(lex: Lexicon, q: str) -> None:
+    parsed = parse_question(q, lex, today=TODAY)
+    assert parsed.intent == "clarify"
+    assert {"workload", "params", "budget", "buyer_country"} <= set(parsed.missing)
+
+
+@pytest.mark.parametrize("q", ["Compare the H20 and the Ascend 910C for training a 70B model",
+                               "H20和昇腾910C训练700亿参数模型哪个好？"])
+def test_a_comparison_states_its_deadline_and_tokens(lex: Lexicon, q: str) -> None:
+    parsed = parse_question(q, lex, today=TODAY)
+    assert parsed.intent == "compare"
+    stated = {a.field: a.value for a in parsed.assumptions}
+    assert stated["deadline_days"] == 90.0 and stated["tokens"] == 1.4e12
+
+
+# ---- through the agent, in a session -----------------------------------------------------------------
+
+
+def _consumer(agent: Agent, sku: str) -> bool:
+    return not agent.backend.ctx.domain.catalog.accelerators[agent.backend.ctx.domain.catalog.resolve(sku)].datacenter
+
+
+@pytest.mark.parametrize(("first", "follow"), [
+    ("Best cluster for 70B training under budget ¥50M", "What if the H20 licence is revoked?"),
+    ("预算5000万元，训练70B模型的最佳集群？", "如果H20的许可被撤销呢？"),
+])
+def test_session_whatif_removes_the_part_and_keeps_the_policy(agent: Agent, first: str, follow: str) -> None:
+    a = agent.ask(first)
+    b = agent.ask(follow, session_id=a.session_id)
+    assert b.intent == "whatif" and b.grounding.ok
+    assert b.recommendation is not None and b.recommendation["items"]
+    chosen = [i["sku"] for i in b.recommendation["items"]]
+    assert "h20" not in chosen
+    assert not any(_consumer(agent, s) for s in chosen)  # README example: never 448 × RTX 4090D
+    considered = [o["sku"] for o in b.recommendation["considered"] if o["status"] not in ("excluded",)]
+    assert not any(_consumer(agent, s) for s in considered)
+
+
+def test_usecase_whatif_without_named_parts_never_names_consumer_cards(agent: Agent) -> None:
+    parsed = parse_question("Best cluster for 70B training under budget ¥50M", agent.backend.lexicon(), today=TODAY)
+    backend = agent.backend
+    result = backend.what_if(build.purchase_request(parsed.request), backend.whatif_change(["h20"], {}))
+    for plan in (result.base, result.changed):
+        assert not any(_consumer(agent, i.sku) for i in plan.items)
+    assert "h20" not in [i.sku for i in result.changed.items]
+
+
+def test_session_compliance_follow_up_answers_for_the_buyer(agent: Agent) -> None:
+    a = agent.ask(EN_PLAN)
+    b = agent.ask("Is the H200 allowed for them?", session_id=a.session_id)
+    assert b.intent == "compliance" and b.grounding.ok
+    checks = b.details["compliance"]
+    assert [c["sku"] for c in checks] == ["h200"]
+    assert checks[0]["buyer_country"] == "DE" and checks[0]["date"] == "2025-03-01"
+    assert "Germany" in b.answer
+
+
+def test_session_price_whatif_zh(agent: Agent) -> None:
+    a = agent.ask(ZH_PLAN)
+    b = agent.ask("如果H20降价20%呢？", session_id=a.session_id)
+    assert b.intent == "whatif" and b.grounding.ok
+    assert [c.name for c in b.tool_calls].count("what_if") == 1
