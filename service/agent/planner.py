@@ -23,6 +23,7 @@ from service.usecases import (
     Passage,
     PurchasePlan,
     TrainingEstimate,
+    data_as_of,
     risk_settings,
     with_risk,
 )
@@ -53,6 +54,33 @@ def plan_summary(p: PurchasePlan | None) -> dict[str, Any] | None:
         return None
     return {"status": p.status, "total_cost": p.total_cost, "time_days": p.time_days, "currency": p.currency,
             "items": [{"sku": i.sku, "accelerators": i.accelerators} for i in p.items]}
+
+
+def weak_evidence(tools: Tools, plan: PurchasePlan) -> list[tuple[str, str, str]]:
+    """(part name, "price" | "spec", grade) for a chosen part whose price or sizing figure is graded W or A."""
+    catalog = tools.backend.ctx.domain.catalog
+    out: list[tuple[str, str, str]] = []
+    for item in {i.sku: i for i in plan.items}.values():
+        acc = catalog.accelerators.get(item.sku)
+        if acc is None:
+            continue
+        if acc.price is not None and acc.price.grade in compose.WEAK_GRADES:
+            out.append((item.name, "price", acc.price.grade))
+        figures = [getattr(acc, n, None) for n in ("memory_gb", "memory_bandwidth_tbps", "tdp_w")]
+        figures += [getattr(acc.dense, n, None) for n in ("bf16", "fp8")]
+        weak = [f.grade for f in figures if f is not None and getattr(f, "grade", None) in compose.WEAK_GRADES]
+        if weak:
+            out.append((item.name, "spec", weak[0]))
+    return out
+
+
+def data_note(c: Composer, parsed: ParsedQuestion, tools: Tools) -> None:
+    """"Data as of …" from the data packs in use (and that no later rule change is known, for a far date)."""
+    try:
+        as_of = data_as_of(tools.backend.ctx)
+    except Exception:  # noqa: BLE001 - a pack header that cannot be read must not sink an answer
+        return
+    compose.data_line(c, as_of, parsed.request.date)
 
 
 def _cite_plan_sources(c: Composer, p: PurchasePlan, limit: int = 4) -> None:
@@ -125,8 +153,9 @@ class DeterministicPlanner:
                 sku=sku, buyer_country=parsed.request.buyer_country or "CN", date=parsed.request.date,
                 buyer_kind=parsed.request.buyer_kind or "commercial",
                 headquarters_country=parsed.request.headquarters_country)))
-        compose.risks(c, plan, checks)
+        compose.risks(c, plan, checks, weak_evidence(tools, plan))
         compose.assumptions(c, parsed.assumptions, parsed.request.currency)
+        data_note(c, parsed, tools)
         _cite_passages(c, _safe_search(tools, _search_terms(parsed, plan)))
         _cite_plan_sources(c, plan)
         return PlanOutcome(answer=c.text(), citations=c.citations, recommendation=plan, summary=plan_summary(plan),
@@ -207,11 +236,12 @@ class DeterministicPlanner:
             results.append(r)
             compose.compliance(c, r, country_name(r.buyer_country, c.lang, tools.backend.lexicon().countries))
         compose.assumptions(c, parsed.assumptions, req.currency)
+        data_note(c, parsed, tools)
         _cite_passages(c, _safe_search(tools, question))
         for r in results:
             for sid in r.citations[:4]:
                 c.cite_source(sid, sid)
-        return PlanOutcome(answer=c.text(), citations=c.citations,
+        return PlanOutcome(answer=c.text(), citations=c.citations, derived=c.derived,
                            extra={"compliance": [r.model_dump(mode="json") for r in results]})
 
     def _estimate_line(self, c: Composer, est: TrainingEstimate | InferenceEstimate, name: str) -> None:
@@ -244,7 +274,8 @@ class DeterministicPlanner:
             results.append(est.model_dump(mode="json", exclude={"step", "memory"}))
             self._estimate_line(c, est, name)
         compose.assumptions(c, parsed.assumptions, parsed.request.currency)
-        return PlanOutcome(answer=c.text(), citations=c.citations, extra={"estimates": results})
+        data_note(c, parsed, tools)
+        return PlanOutcome(answer=c.text(), citations=c.citations, extra={"estimates": results}, derived=c.derived)
 
     def _compare(self, c: Composer, parsed: ParsedQuestion, tools: Tools, question: str,
                  previous: dict[str, Any] | None) -> PlanOutcome:
@@ -259,8 +290,9 @@ class DeterministicPlanner:
                 perf = " — " + sub.lines[0].split("**", 2)[-1].lstrip("：: ")
             c.add("compare_row", name=row.name, verdict=verdict, perf=perf)
         compose.assumptions(c, parsed.assumptions, parsed.request.currency)
+        data_note(c, parsed, tools)
         _cite_passages(c, _safe_search(tools, question))
-        return PlanOutcome(answer=c.text(), citations=c.citations,
+        return PlanOutcome(answer=c.text(), citations=c.citations, derived=c.derived,
                            extra={"compare": [r.model_dump(mode="json", exclude={"training": {"step", "memory"}})
                                               for r in rows]})
 

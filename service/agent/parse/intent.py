@@ -263,7 +263,7 @@ def finish(f: Facts, *, today: dt.date, lex: Lexicon, intent: Intent | None = No
 COMPARE_DEADLINE_DAYS = 90.0
 """Deadline each side of a training comparison is sized for when the question names none (the estimate's default)."""
 
-_DEFAULT_REASON_ZH = {
+DEFAULT_REASON_ZH = {
     "the question is in English": "问题用英文提出",
     "the buyer is outside China and asks in English": "买方在中国境外，问题用英文提出",
     "the buyer is in China": "买方在中国",
@@ -290,7 +290,7 @@ def apply_defaults(req: FlatRequest, intent: Intent, lang: Lang, today: dt.date
     def default(name: str, value: Any, reason: str) -> None:
         if data.get(name) is None:
             data[name] = value
-            notes.append(Assumption(field=name, value=value, reason=_DEFAULT_REASON_ZH.get(reason, reason)
+            notes.append(Assumption(field=name, value=value, reason=DEFAULT_REASON_ZH.get(reason, reason)
                                     if lang == "zh" else reason))
 
     if intent in ("recommend", "whatif", "compliance", "estimate", "compare"):
