@@ -384,6 +384,8 @@ _SEVERITY_ZH = {"info": "提示", "caution": "注意", "warning": "警示", "hig
 
 def rule_name(rule_id: str, jurisdiction: str, lang: Lang) -> str:
     """A rule's short name from its id: ``us-2023-10-3a090`` → "US rule of 2023-10 (3A090)", "美国 2023年10月规则"."""
+    if "entity-list" in rule_id:
+        return "美国实体清单" if lang == "zh" else "US Entity List"
     m = re.match(r"^(?:us|cn)-(\d{4})-(\d{2})(?:-\d{2})?-?(.*)$", rule_id)
     if not m:
         return rule_id
@@ -435,7 +437,9 @@ def compliance(c: Composer, r: ComplianceResult, country_name: str) -> None:
     c.add("compliance", name=r.name, kind=_KIND[c.lang][r.buyer_kind], country=country_name, date=r.date.isoformat(),
           verdict=_VERDICT[c.lang][r.verdict], outlook=outlook,
           classification=classification_text(r.classification, c.lang), tpp=tpp)
-    reasons = [_reason_zh(rule, r) for rule in r.rules] if c.lang == "zh" else list(r.reasons)
+    warned = {w.text.strip() for w in r.warnings}
+    reasons = [_reason_zh(rule, r) for rule in r.rules] if c.lang == "zh" else [
+        x for x in r.reasons if re.sub(r"^\[\w+\]\s*", "", x).strip() not in warned]  # warnings follow, once
     for reason in reasons[:MAX_REASONS]:
         c.add("compliance_reason", reason=reason)
     for w in r.warnings[:4]:

@@ -152,7 +152,7 @@ class DeterministicPlanner:
             checks.append(tools.check_compliance(ComplianceArgs(
                 sku=sku, buyer_country=parsed.request.buyer_country or "CN", date=parsed.request.date,
                 buyer_kind=parsed.request.buyer_kind or "commercial",
-                headquarters_country=parsed.request.headquarters_country)))
+                headquarters_country=parsed.request.headquarters_country, buyer_name=parsed.request.buyer_name)))
         compose.risks(c, plan, checks, weak_evidence(tools, plan))
         compose.assumptions(c, parsed.assumptions, parsed.request.currency)
         data_note(c, parsed, tools)
@@ -232,9 +232,13 @@ class DeterministicPlanner:
         for sku in req.skus or []:
             r = tools.check_compliance(ComplianceArgs(sku=sku, buyer_country=req.buyer_country or "CN",
                                                       date=req.date, buyer_kind=req.buyer_kind or "commercial",
-                                                      headquarters_country=req.headquarters_country))
+                                                      headquarters_country=req.headquarters_country,
+                                                      buyer_name=req.buyer_name))
             results.append(r)
-            compose.compliance(c, r, country_name(r.buyer_country, c.lang, tools.backend.lexicon().countries))
+            where = country_name(r.buyer_country, c.lang, tools.backend.lexicon().countries)
+            if req.buyer_name:  # the screened buyer, as the question named it
+                where += f" ({req.buyer_name})" if c.lang == "en" else f"（{req.buyer_name}）"
+            compose.compliance(c, r, where)
         compose.assumptions(c, parsed.assumptions, req.currency)
         data_note(c, parsed, tools)
         _cite_passages(c, _safe_search(tools, question))

@@ -46,7 +46,8 @@ def purchase_request(req: FlatRequest, *, alternatives: int = 3) -> PurchaseRequ
     data: dict[str, Any] = {
         "workloads": workloads,
         "buyer": {"country": req.buyer_country or "CN", "kind": req.buyer_kind or "commercial",
-                  "headquarters_country": req.headquarters_country, "date": req.date or dt.date.today()},
+                  "headquarters_country": req.headquarters_country, "date": req.date or dt.date.today(),
+                  **({"name": req.buyer_name} if req.buyer_name else {})},
         "alternatives": alternatives,
     }
     if req.budget:

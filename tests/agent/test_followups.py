@@ -223,3 +223,48 @@ def test_session_price_whatif_zh(agent: Agent) -> None:
     b = agent.ask("如果H20降价20%呢？", session_id=a.session_id)
     assert b.intent == "whatif" and b.grounding.ok
     assert [c.name for c in b.tool_calls].count("what_if") == 1
+
+
+# ---- the buyer's own name: entity screening ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("q", "name"), [
+    ("we are Sophgo, can we buy the H20?", "Sophgo"),
+    ("We're Sophgo Technologies Ltd. Is the H20 allowed for us?", "Sophgo Technologies Ltd"),
+    ("Our company is Zhipu AI. Is the H200 allowed on 2025-05-01?", "Zhipu AI"),
+    ("我们是算能，能买H20吗？", "算能"),
+    ("我司是智谱华章，可以采购H20吗", "智谱华章"),
+])
+def test_a_named_buyer_is_read(lex: Lexicon, q: str, name: str) -> None:
+    parsed = parse_question(q, lex, today=TODAY)
+    assert parsed.intent == "compliance" and parsed.request.buyer_name == name
+
+
+@pytest.mark.parametrize("q", ["We are a Chinese startup, can we buy the H20?", "我们是一家国企，能买H20吗？",
+                               "we are planning to buy the H20, is it allowed?"])
+def test_a_described_buyer_is_not_a_name(lex: Lexicon, q: str) -> None:
+    assert parse_question(q, lex, today=TODAY).request.buyer_name is None
+
+
+@pytest.mark.parametrize(("q", "listed"), [
+    ("we are Sophgo, can we buy the H20?", True),
+    ("我们是算能，能买H20吗？", True),
+    ("we are Acme Robotics, can we buy the H20 on 2025-08-01?", False),
+])
+def test_a_named_buyer_is_screened_against_the_entity_list(agent: Agent, q: str, listed: bool) -> None:
+    r = agent.ask(q)
+    assert r.intent == "compliance" and r.grounding.ok
+    check = r.details["compliance"][0]
+    entity = [rule for rule in check["rules"] if "entity-list" in rule["rule_id"]]
+    assert bool(entity) == listed
+    if listed:
+        assert check["verdict"] == "prohibited"
+        assert ("Entity List" in r.answer) or ("实体清单" in r.answer)
+    assert any(c.name == "check_compliance" and c.args.get("buyer_name") for c in r.tool_calls)
+
+
+def test_the_buyer_name_stays_in_the_session(agent: Agent) -> None:
+    a = agent.ask("We are Sophgo. Best cluster for 70B training under budget ¥50M")
+    assert a.request.get("buyer_name") == "Sophgo"
+    b = agent.ask("Is the H20 allowed for us?", session_id=a.session_id)
+    assert b.intent == "compliance" and b.details["compliance"][0]["verdict"] == "prohibited"

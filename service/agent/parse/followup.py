@@ -129,7 +129,7 @@ def apply_followup(prev: ParsedQuestion, message: str, lex: Lexicon, *, today: d
 
 
 
-_CARRIED = ("buyer_country", "date", "buyer_kind", "headquarters_country", "currency")
+_CARRIED = ("buyer_country", "date", "buyer_kind", "headquarters_country", "buyer_name", "currency")
 """Defaults of the conversation's buyer that a follow-up keeps unless it changes them."""
 
 
@@ -154,14 +154,15 @@ def _compliance_followup(prev: ParsedQuestion, f: Facts, base: dict[str, object]
     """
     stated = f.request.model_dump(exclude_none=True)
     new = dict(base)
-    for k in ("skus", "buyer_country", "buyer_kind", "headquarters_country", "date"):
+    for k in ("skus", "buyer_country", "buyer_kind", "headquarters_country", "buyer_name", "date"):
         if k in stated:
             new[k] = stated[k]
     changes = [Change(field=k, old=base.get(k), new=new.get(k)) for k in ("buyer_country", "buyer_kind",
                                                                           "headquarters_country", "date")
                if base.get(k) != new.get(k)]
     stated_fields = sorted((set(prev.stated) - {"skus"}) | {c.field for c in changes})
-    kept = {k for k in ("buyer_country", "date", "buyer_kind", "headquarters_country") if new.get(k) is not None}
+    kept = {k for k in ("buyer_country", "date", "buyer_kind", "headquarters_country", "buyer_name")
+            if new.get(k) is not None}
     req, assumptions, missing = apply_defaults(
         FlatRequest.model_validate({k: v for k, v in new.items() if k in kept or k == "skus"}), "compliance",
         f.language, today)

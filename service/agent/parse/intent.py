@@ -34,6 +34,7 @@ from service.agent.parse.units import (
     _find_skus,
     _Sku,
     _Text,
+    find_buyer_name,
     find_latency,
 )
 from service.agent.parse.vocab import (
@@ -108,6 +109,7 @@ def extract(question: str, lex: Lexicon) -> Facts:
     skus = _find_skus(t, lex)
     model, m_params, m_active = _find_model(t, lex)
     ttft, tpot = find_latency(t)
+    buyer_name = find_buyer_name(t)
     deadline = _find_deadline(t)
     share = _find_share(t)
     country, hq = _find_countries(t, lex)
@@ -146,6 +148,8 @@ def extract(question: str, lex: Lexicon) -> Facts:
         req["buyer_country"] = country
     if hq:
         req["headquarters_country"] = hq
+    if buyer_name:
+        req["buyer_name"] = buyer_name
     if _STATE.search(text):
         req["buyer_kind"] = "state_funded"
     elif _COMMERCIAL.search(text):

@@ -33,6 +33,8 @@ class FlatRequest(BaseModel):
     buyer_country: str | None = None
     buyer_kind: Literal["commercial", "state_funded"] | None = None
     headquarters_country: str | None = None
+    buyer_name: str | None = Field(None, description="The buyer's organisation as named (screened against the "
+                                                     "Entity List).")
     date: dt.date | None = None
     objective: Literal["min_cost", "min_time"] | None = None
     skus: list[str] | None = None
@@ -88,7 +90,6 @@ class ParsedQuestion(BaseModel):
     changes: list[Change] = Field(default_factory=list, description="Fields a follow-up changed.")
     whatif: WhatIfSpec | None = None
     base_intent: Intent | None = Field(None, description="The intent before a missing value made it `clarify`.")
-    buyer_name: str | None = Field(None, description="The buyer's organisation as named (entity screening).")
 
 
 PresetLookup = Callable[[str], "tuple[float, float | None] | None"]

@@ -451,3 +451,43 @@ def find_latency(t: _Text) -> tuple[float | None, float | None]:
     ttft = _latency_near(t, _TTFT_WORD)
     tpot = _latency_near(t, _TPOT_WORD)
     return ttft, tpot
+
+
+# --------------------------------------------------------------------------------------------------
+# the buyer's own name (screened against the Entity List by the compliance engine)
+
+_NAME_EN = re.compile(
+    r"\b(?i:we are|we're|we at|i am from|i'm from|i work (?:at|for)|on behalf of|(?:our|the) (?:company|buyer|"
+    r"client|customer|firm|organi[sz]ation) is|buyer named|company named|customer named|this is)\s+"
+    r"(?P<name>[A-Z][\w&\-]*(?:\s+(?:[A-Z][\w&\-]*|of|and|&))*(?:,?\s+(?:Ltd|Inc|Co|Corp|LLC)\b\.?)?)")
+_NAME_ZH = re.compile(r"(?:我们是|我们公司是|我司是|本公司是|我们来自|我来自|我是|买方是|客户是|我们这边是)\s*"
+                      r"(?P<name>[A-Za-z\u4e00-\u9fff][\w\u4e00-\u9fff&.\-]{1,24}?)"
+                      r"(?=\s*(?:[,，。.?？!！;；:：]|的|能|可以|可否|想|要|准备|打算|计划|需要|能否|是否|买|采购|$))")
+_NOT_A_NAME = re.compile(r"^(?:a|an|the|one|some|in|from|based|looking|planning|trying|going|buying|interested|"
+                         r"chinese|american|german|state|private|commercial|startup|university|government)\b|"
+                         r"^(?:一|个|家|国企|央企|民营|私营|国有|初创|创业|高校|大学|政府|中国|国内|美国|买家|买方|用户|客户|公司|企业)",
+                         re.I)
+
+
+def find_buyer_name(t: _Text) -> str | None:
+    """The buyer's organisation when the question names it ("we are Sophgo", "我们是算能").
+
+    Only a proper name counts: "we are a Chinese startup" or "我们是一家国企" describe a buyer, they do not name one.
+    """
+    for pattern in (_NAME_EN, _NAME_ZH):
+        m = pattern.search(t.masked)
+        if not m:
+            continue
+        name = m.group("name").strip(" .,-")
+        if pattern is _NAME_EN:
+            if not name[:1].isupper():
+                continue
+            words = name.split()
+            while words and words[-1].lower() in ("of", "and", "&"):
+                words.pop()
+            name = " ".join(words)
+        if len(name) < 2 or _NOT_A_NAME.search(name):
+            continue
+        t.blank(m.start("name"), m.end("name"))
+        return name
+    return None

@@ -85,7 +85,7 @@ _MIN_TIME = re.compile(r"(fastest|quickest|as (?:fast|soon|quickly) as possible|
 _COMPLIANCE = re.compile(r"(allowed|permitted|compliant|compliance|legal(?:ly)?|export[- ]?control\w*|licen[cs]e"
                          r"[ds]?\b|licen[cs]ing|\beccn\b|3a090|controlled|restricted|sanction\w*|can (?:i|we|they|a"
                          r" buyer|[\w ]{0,30}?) (?:buy|import|purchase|get|ship|export)|合规|允许|许可|管制|出口|"
-                         r"能否购买|能不能买|可以买|能买|可以购买|能否采购|可否|受限|禁售|禁运|违规)", re.I)
+                         r"(?:能否|能不能|可以|可否|能|是否能|是否可以)(?:购买|采购|买|进口)|可否|受限|禁售|禁运|违规)", re.I)
 _WHATIF = re.compile(r"(what if|what happens if|what would happen|suppose|supposing|assume that|in case|"
                      r"如果|假如|假设|要是|万一|若是)", re.I)
 _REVOKE = re.compile(r"(revok\w*|withdrawn|cancel+ed|banned|ban\b|cut off|unavailable|no longer available|"
