@@ -34,6 +34,9 @@ def talk(lex: Lexicon, *messages: str) -> ParsedQuestion:
     (EN_PLAN, "and if we can't buy the H200 anymore?", "h200"),
     (ZH_PLAN, "如果H20的许可被撤销呢？", "h20"),
     (ZH_PLAN, "要是H20断供怎么办？", "h20"),
+    (EN_PLAN, "Suppose NVIDIA stops selling the H200 to us", "h200"),
+    (EN_PLAN, "what if the H20 licence gets pulled?", "h20"),
+    (ZH_PLAN, "万一H20被禁了呢？", "h20"),
 ])
 def test_a_revoked_part_is_a_whatif_on_the_previous_request(lex: Lexicon, first: str, follow: str, sku: str) -> None:
     before = parse_question(first, lex, today=TODAY)
@@ -54,6 +57,10 @@ def test_a_revoked_part_is_a_whatif_on_the_previous_request(lex: Lexicon, first:
     (ZH_PLAN, "假如H20涨价10%呢", {"h20": 0.1}),
     (EN_PLAN, "what if the H200 gets 15% cheaper", {"h200": -0.15}),
     (EN_PLAN, "What if the H100 price rises by 25%?", {"h100-sxm": 0.25}),
+    (EN_PLAN, "what if the H20 is 20% off?", {"h20": -0.2}),
+    (ZH_PLAN, "H20便宜三成的话呢？", {"h20": -0.3}),
+    (ZH_PLAN, "H20打八折的话呢？", {"h20": -0.2}),
+    (ZH_PLAN, "假如H20价格下降百分之十五", {"h20": -0.15}),
 ])
 def test_a_price_change_is_a_whatif_on_the_previous_request(lex: Lexicon, first: str, follow: str,
                                                             change: dict[str, float]) -> None:
@@ -139,6 +146,14 @@ def test_currency_follows_the_buyer_and_is_stated(lex: Lexicon, q: str, currency
     if "currency" not in parsed.stated:
         assert any(a.field == "currency" and a.value == currency for a in parsed.assumptions)
     assert build.purchase_request(parsed.request).report_currency == currency
+
+
+@pytest.mark.parametrize("q", ["Train a 70B model in 90 days with a budget of €40M for a French buyer",
+                               "Train a 70B model in 90 days, budget 40 million euros",
+                               "预算4000万欧元，90天内训练一个700亿参数的模型"])
+def test_a_budget_in_another_currency_is_asked_again_never_read_as_yuan_or_dollars(lex: Lexicon, q: str) -> None:
+    parsed = parse_question(q, lex, today=TODAY)
+    assert parsed.intent == "clarify" and "currency" in parsed.missing and parsed.request.budget is None
 
 
 @pytest.mark.parametrize("follow", ["换成美元", "in dollars", "show it in USD"])

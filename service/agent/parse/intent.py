@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from service.agent.numbers import plain_number
 from service.agent.parse.model import (
     TOKENS_PER_PARAM,
     Assumption,
@@ -49,6 +50,8 @@ from service.agent.parse.vocab import (
     _MIN_COST,
     _MIN_TIME,
     _PRICE,
+    _PRICE_TENTHS,
+    _PRICE_ZHE,
     _REVOKE,
     _SEARCH,
     _SERVE,
@@ -97,6 +100,8 @@ class Facts:
     skus: list[_Sku]
     wants: dict[str, bool]
     whatif: WhatIfSpec | None
+    other_currency: str | None = None
+    """A budget in a currency the catalog does not price in: the answer asks for yuan or dollars."""
 
 
 def extract(question: str, lex: Lexicon) -> Facts:
@@ -199,10 +204,9 @@ def extract(question: str, lex: Lexicon) -> Facts:
         spec = WhatIfSpec(hedge=hedge)
         if _REVOKE.search(text) and sku_ids and not hedge:
             spec.remove_skus = sku_ids
-        pct = _PERCENT.search(t.masked)
-        if _PRICE.search(text) and sku_ids and pct and pct.group("num"):
-            frac = float(pct.group("num")) / 100.0
-            spec.price_changes = {sku_ids[0]: -frac if _DOWN.search(text) and not _UP.search(text) else frac}
+        change = price_change(t.masked, text)
+        if _PRICE.search(text) and sku_ids and change is not None:
+            spec.price_changes = {sku_ids[0]: change}
         whatif = spec
     wants = {
         "compliance": bool(_COMPLIANCE.search(text)),
@@ -214,7 +218,28 @@ def extract(question: str, lex: Lexicon) -> Facts:
         "advice": bool(_ADVICE.search(text)),
         "hedge": hedge,
     }
-    return Facts(lang, text, FlatRequest.model_validate(req), skus, wants, whatif)
+    return Facts(lang, text, FlatRequest.model_validate(req), skus, wants, whatif, nums.other_currency)
+
+
+def price_change(masked: str, text: str) -> float | None:
+    """The relative price change a message names: ``+0.1`` for "10 % more", ``-0.3`` for "便宜三成" or "打七折"."""
+    zhe = _PRICE_ZHE.search(masked)
+    if zhe:
+        digits = "".join(str(int(plain_number(g) or 0)) for g in (zhe.group("n"), zhe.group("m")) if g)
+        paid = float(f"0.{digits}") if digits else None
+        return None if paid is None or paid <= 0 else round(-(1.0 - paid), 6)
+    pct = _PERCENT.search(masked)
+    frac: float | None = None
+    if pct:
+        value = float(pct.group("num")) if pct.group("num") else plain_number(pct.group("cn") or "")
+        frac = None if value is None else value / 100.0
+    else:
+        tenths = _PRICE_TENTHS.search(masked)
+        value = plain_number(tenths.group("n")) if tenths else None
+        frac = None if value is None else value / 10.0
+    if frac is None:
+        return None
+    return -frac if _DOWN.search(text) and not _UP.search(text) else frac
 
 
 def decide_intent(f: Facts) -> Intent:
@@ -255,7 +280,9 @@ def finish(f: Facts, *, today: dt.date, lex: Lexicon, intent: Intent | None = No
     stated = list(f.request.flat().keys())
     req, assumptions, missing = apply_defaults(f.request, intent, f.language, today)
     if f.wants["advice"] and intent == "recommend" and not stated:
-        missing = [*missing, "buyer_country"]  # nothing known yet: ask for all a plan needs, the buyer's country too
+        missing = [*missing, "buyer_country"]
+    if f.other_currency and "budget" not in stated:
+        missing = [*missing, "currency"]  # "€40M" is never costed as $40M or ¥40M  # nothing known yet: ask for all a plan needs, the buyer's country too
     parsed = ParsedQuestion(intent=intent, language=f.language, request=req, stated=stated, assumptions=assumptions,
                             missing=missing, whatif=f.whatif if intent == "whatif" else None)
     if missing:

@@ -259,6 +259,13 @@ class _Numbers:
     rps: float | None = None
     share: float | None = None
     extra_params: list[tuple[int, float]] = field(default_factory=list)
+    other_currency: str | None = None
+    """A budget written in a currency the catalog does not price in (EUR, GBP, JPY …): never read as yuan or dollars."""
+
+
+_CUR_OTHER_BEFORE = re.compile(r"(?:€|£|eur|gbp|jpy|chf|欧元|英镑|日元)\s*$", re.I)
+_CUR_OTHER_AFTER = re.compile(r"^\s*(?:€|eur\b|euros?\b|gbp\b|pounds?\b|jpy\b|yen\b|chf\b|francs?\b|欧元|英镑|日元)",
+                              re.I)
 
 
 def _currency_at(masked: str, n: NumberMatch) -> str | None:
@@ -308,6 +315,10 @@ def _classify_numbers(t: _Text, lang: Lang) -> _Numbers:
         after = masked[n.end:n.end + 30]
         cur = _currency_at(masked, n)
         mult = n.mult.lower()
+        other = _CUR_OTHER_BEFORE.search(masked[max(0, n.start - 8):n.start]) or _CUR_OTHER_AFTER.match(after)
+        if cur is None and other:
+            out.other_currency = out.other_currency or other.group(0).strip()
+            continue
         budget_word = bool(_BUDGET_WORD.search(before[-14:]) or _BUDGET_AFTER.match(after))
         if cur is not None or (budget_word and mult in _MONEY_MULTS and not _word_after(_PARAM_AFTER, after)
                                and not _word_after(_TOKENS_AFTER, after)):

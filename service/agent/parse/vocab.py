@@ -87,13 +87,21 @@ _COMPLIANCE = re.compile(r"(allowed|permitted|compliant|compliance|legal(?:ly)?|
                          r" buyer|[\w ]{0,30}?) (?:buy|import|purchase|get|ship|export)|合规|允许|许可|管制|出口|"
                          r"(?:能否|能不能|可以|可否|能|是否能|是否可以)(?:购买|采购|买|进口)|可否|受限|禁售|禁运|违规)", re.I)
 _WHATIF = re.compile(r"(what if|what happens if|what would happen|suppose|supposing|assume that|in case|"
-                     r"如果|假如|假设|要是|万一|若是)", re.I)
+                     r"and if|how about if|what about if|如果|假如|假设|要是|万一|若是|的话|会怎样|会怎么样|怎么办)", re.I)
 _REVOKE = re.compile(r"(revok\w*|withdrawn|cancel+ed|banned|ban\b|cut off|unavailable|no longer available|"
+                     r"stop(?:s|ped)? (?:selling|shipping|supplying|exporting)|no longer (?:sold|sells|ships|shipped)|"
+                     r"pull(?:s|ed)\b|halt(?:s|ed)\b|discontinu\w*|denied|禁了|不卖|停止(?:供应|销售|出货|出口)|停产|拿不到|断货|"
                      r"can(?:no|')t (?:buy|get)|blocked|embargo\w*|吊销|撤销|撤回|禁售|断供|禁止|买不到|无法购买|停售|不可用|被禁)",
                      re.I)
-_PRICE = re.compile(r"(price|cost|cheaper|more expensive|pricier|涨价|降价|价格|便宜|贵|打折|折扣)", re.I)
-_UP = re.compile(r"(ris\w*|up|increas\w*|jump\w*|higher|more expensive|涨|上涨|提高|增加|贵)", re.I)
-_DOWN = re.compile(r"(fall\w*|drop\w*|down|decreas\w*|cut|lower|cheaper|降|下降|下跌|便宜|减少)", re.I)
+_PRICE = re.compile(r"(price|cost|cheaper|more expensive|pricier|\d+\s*%\s*off\b|discount\w*|涨价|降价|价格|便宜|贵|打折|折扣|"
+                    r"打?\s*[\d一二三四五六七八九]{1,2}\s*折)", re.I)
+_UP = re.compile(r"(ris\w*|\bup\b|increas\w*|jump\w*|higher|more expensive|pricier|涨|上涨|提高|增加|贵)", re.I)
+_DOWN = re.compile(r"(fall\w*|drop\w*|down|decreas\w*|cut|lower|cheaper|\boff\b|discount\w*|降|下降|下跌|便宜|减少|"
+                   r"打折|折扣|\d\s*折|[一二三四五六七八九]\s*折)", re.I)
+_PRICE_TENTHS = re.compile(r"(?P<n>[一二两三四五六七八九\d])\s*成")
+"""A price change in tenths ("便宜三成" = 30 % cheaper)."""
+_PRICE_ZHE = re.compile(r"(?:打)?\s*(?P<n>[一二三四五六七八九\d])(?P<m>[一二三四五六七八九\d])?\s*折")
+"""A discount as the share still paid ("打八折" = 80 % of the price, "八五折" = 85 %)."""
 _COMPARE = re.compile(r"(compar\w*|\bvs\.?\b|versus|better than|\bor the\b|对比|比较|哪个|哪款|哪一款|谁更|相比|还是|区别|差别|"
                       r"which is (?:better|cheaper|faster))", re.I)
 _ESTIMATE = re.compile(r"(how long|how many (?:\S+\s+)?(?:days|hours|weeks|gpus?|accelerators?|cards?|chips?|nodes?)|gpu[- ]hours"
