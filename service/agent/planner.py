@@ -293,12 +293,32 @@ class DeterministicPlanner:
                 self._estimate_line(sub, est, row.name)
                 perf = " — " + sub.lines[0].split("**", 2)[-1].lstrip("：: ")
             c.add("compare_row", name=row.name, verdict=verdict, perf=perf)
+            self._compare_cost(c, parsed, tools, row.sku, row.name)
         compose.assumptions(c, parsed.assumptions, parsed.request.currency)
         data_note(c, parsed, tools)
         _cite_passages(c, _safe_search(tools, question))
         return PlanOutcome(answer=c.text(), citations=c.citations, derived=c.derived,
                            extra={"compare": [r.model_dump(mode="json", exclude={"training": {"step", "memory"}})
                                               for r in rows]})
+
+    def _compare_cost(self, c: Composer, parsed: ParsedQuestion, tools: Tools, sku: str, name: str) -> None:
+        """Cost and time of the cheapest plan on this part alone (same request, deadline and buyer), or why none."""
+        req = parsed.request
+        if req.params is None or req.workload is None or (req.workload == "inference" and not req.requests_per_s):
+            return
+        try:
+            plan = tools.recommend(req.model_copy(update={"skus": [sku], "objective": "min_cost", "count": None}))
+        except (OptimizerError, ValueError):
+            return
+        cur = plan.currency
+        if not plan.items or plan.total_cost is None:
+            c.add("compare_cost_none", name=name)
+            return
+        count = sum(i.accelerators for i in plan.items)
+        when = (c.t("compare_time", days=days(plan.time_days)) if plan.time_days is not None
+                else c.t("time_inference", rps=f"{sum(i.capacity_rps or 0 for i in plan.items):.0f}"))
+        c.add("compare_cost", name=name, count=count, total=money(plan.total_cost, cur, c.lang), when=when)
+        c.derived.append(str(count))
 
     def _search(self, c: Composer, parsed: ParsedQuestion, tools: Tools, question: str,
                 previous: dict[str, Any] | None) -> PlanOutcome:

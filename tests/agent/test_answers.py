@@ -139,3 +139,19 @@ def test_the_safest_plan_is_the_hedged_recommendation(agent: Agent, first: str, 
     assert f"{p_base * 100:.0f}%" in b.answer and f"{p_hedged * 100:.0f}%" in b.answer
     assert ("Hedged plan" in b.answer) == (b.language == "en") and ("对冲方案" in b.answer) == (b.language == "zh")
     assert any(c.name == "recommend" and c.args.get("risk") == "default" for c in b.tool_calls)
+
+
+@pytest.mark.parametrize(("q", "head"), [
+    ("Compare the H20 and the Ascend 910C for training a 70B model", "cost on its own"),
+    ("H20和昇腾910C训练700亿参数模型哪个好？", "单独采用时"),
+])
+def test_a_comparison_gives_cost_and_time_for_each_side(agent: Agent, q: str, head: str) -> None:
+    r = agent.ask(q)
+    assert r.intent == "compare" and r.grounding.ok
+    lines = [line for line in r.answer.splitlines() if head in line]
+    assert len(lines) == 2 and ("H20" in lines[0]) and ("910C" in lines[1])
+    plans = [c for c in r.tool_calls if c.name == "recommend"]
+    assert [p.args["skus"] for p in plans] == [["h20"], ["ascend-910c"]]
+    for line in lines:
+        assert "¥" in line and (" days" in line or "天" in line)
+    assert ("deadline (days) = 90" in r.answer) or ("期限（天） = 90" in r.answer)
