@@ -82,7 +82,8 @@ _MIN_TIME = re.compile(r"(fastest|quickest|as (?:fast|soon|quickly) as possible|
                        r"(?:the )?(?:time|duration)|min(?:imum)? time|asap|最快|尽快|尽可能快|时间最短|最短时间|"
                        r"耗时最短|用时最短|越快越好)", re.I)
 
-_COMPLIANCE = re.compile(r"(allowed|permitted|compliant|compliance|legal(?:ly)?|export[- ]?control\w*|licen[cs]e"
+_COMPLIANCE = re.compile(r"(allowed|permitted|compliant|compliance|legal(?:ly)?|\b(?:ok|okay|fine|clear(?:ed)?) (?:for|to "
+                         r"(?:buy|use|import))\b|export[- ]?control\w*|licen[cs]e"
                          r"[ds]?\b|licen[cs]ing|\beccn\b|3a090|controlled|restricted|sanction\w*|can (?:i|we|they|a"
                          r" buyer|[\w ]{0,30}?) (?:buy|import|purchase|get|ship|export)|合规|允许|许可|管制|出口|"
                          r"(?:能否|能不能|可以|可否|能|是否能|是否可以)(?:购买|采购|买|进口)|可否|受限|禁售|禁运|违规)", re.I)
@@ -90,7 +91,8 @@ _WHATIF = re.compile(r"(what if|what happens if|what would happen|suppose|suppos
                      r"and if|how about if|what about if|如果|假如|假设|要是|万一|若是|的话|会怎样|会怎么样|怎么办)", re.I)
 _REVOKE = re.compile(r"(revok\w*|withdrawn|cancel+ed|banned|ban\b|cut off|unavailable|no longer available|"
                      r"stop(?:s|ped)? (?:selling|shipping|supplying|exporting)|no longer (?:sold|sells|ships|shipped)|"
-                     r"pull(?:s|ed)\b|halt(?:s|ed)\b|discontinu\w*|denied|禁了|不卖|停止(?:供应|销售|出货|出口)|停产|拿不到|断货|"
+                     r"pull(?:s|ed)\b|halt(?:s|ed)\b|discontinu\w*|denied|can no longer be (?:bought|sold|shipped)|out of stock|"
+                     r"禁了|禁运|不卖|停止(?:供应|销售|出货|出口)|停产|拿不到|断货|不再(?:供货|供应|销售|出售|出货|卖)|停供|缺货|无货|"
                      r"can(?:no|')t (?:buy|get)|blocked|embargo\w*|吊销|撤销|撤回|禁售|断供|禁止|买不到|无法购买|停售|不可用|被禁)",
                      re.I)
 _PRICE = re.compile(r"(price|cost|cheaper|more expensive|pricier|\d+\s*%\s*off\b|discount\w*|涨价|降价|价格|便宜|贵|打折|折扣|"
