@@ -154,8 +154,8 @@ class Composer:
     def cite_passage(self, p: Passage) -> int:
         """Number a passage (once per document) and return its number."""
         for c in self.citations:
-            if c.kind == "passage" and (c.doc_id == p.doc_id or c.title == p.title):
-                return c.n
+            if c.kind == "passage" and (doc_key(c.doc_id) == doc_key(p.doc_id) or c.title == p.title):
+                return c.n  # the same document, or its translation
         n = len(self.citations) + 1
         self.citations.append(AgentCitation(n=n, kind="passage", title=p.title, date=p.date.isoformat() if p.date
                                             else None, quote=quote_of(p, QUOTE_CHARS), doc_id=p.doc_id, url=p.url))
@@ -185,6 +185,11 @@ class Composer:
                 else:
                     out.append(self.t("citation_source", n=c.n, id=c.source_id, title=c.title))
         return "\n".join(out)
+
+
+def doc_key(doc_id: str | None) -> str:
+    """A document id without its language suffix (``nvidia-h20-en`` and ``nvidia-h20-zh`` are one source)."""
+    return re.sub(r"[-_.](?:en|zh)(?:\.md)?$", "", doc_id or "")
 
 
 QUOTE_CHARS = 160
@@ -319,6 +324,7 @@ def plan(c: Composer, p: PurchasePlan) -> None:
     others = [o for o in p.considered if o.status not in ("chosen", "excluded")]
     others.sort(key=lambda o: (_STATUS_RANK.get(o.status, 4), o.delta_cost if o.delta_cost is not None else 1e30))
     shown = 0
+    repeated = {o.name for o in others if sum(x.name == o.name for x in others) > 1}
     for o in others[:MAX_REASONS]:
         detail = ""
         if o.delta_cost is not None and o.delta_cost > 0:
@@ -329,7 +335,12 @@ def plan(c: Composer, p: PurchasePlan) -> None:
             why = reason_text(o.why, o.reason, c.lang)
             detail += f" ({why})" if c.lang == "en" else f"（{why}）"
         status = o.status if c.lang == "en" else STATUS_ZH.get(o.status, o.status)
-        c.add("lost", name=o.name, status=status, detail=detail)
+        name = o.name
+        if o.name in repeated:  # one part considered for two workloads: say which
+            kinds = {i.workload: i.kind if i.kind == "inference" else "training" for i in p.items}
+            label = _WORKLOAD[c.lang].get(kinds.get(o.workload, ""), o.workload)
+            name += f" ({label})" if c.lang == "en" else f"（{label}）"
+        c.add("lost", name=name, status=status, detail=detail)
         shown += 1
     part_names = {o.sku: o.name for o in p.considered}
     excluded = [e for e in p.excluded if e.category in ("compliance", "policy")]

@@ -89,7 +89,10 @@ def _cite_plan_sources(c: Composer, p: PurchasePlan, limit: int = 4) -> None:
 
 
 def _cite_passages(c: Composer, passages: list[Passage], limit: int = 3) -> None:
-    for p in passages[:limit]:
+    """Cite the best passages, in the answer's language first (a document's translation is not a second source)."""
+    same = [p for p in passages if p.language == c.lang]
+    other = [p for p in passages if p.language != c.lang]
+    for p in (same + other)[:limit]:
         c.cite_passage(p)
 
 

@@ -155,3 +155,19 @@ def test_a_comparison_gives_cost_and_time_for_each_side(agent: Agent, q: str, he
     for line in lines:
         assert "¥" in line and (" days" in line or "天" in line)
     assert ("deadline (days) = 90" in r.answer) or ("期限（天） = 90" in r.answer)
+
+
+def test_a_document_and_its_translation_are_one_source(agent: Agent) -> None:
+    from service.agent.compose import doc_key
+
+    assert doc_key("nvidia-h20-l20-l2-en") == doc_key("nvidia-h20-l20-l2-zh") == "nvidia-h20-l20-l2"
+    r = agent.ask("Is the H20 allowed for a buyer in China on 2025-05-01?")
+    keys = [doc_key(c.doc_id) for c in r.citations if c.kind == "passage"]
+    assert len(keys) == len(set(keys))
+
+
+def test_a_part_considered_for_two_workloads_says_which(agent: Agent) -> None:
+    r = agent.ask("We must train 13B on 2T tokens in 60 days and serve Qwen-72B at 500 req/s; ≥50 % domestic chips.")
+    reasons = _reasons(r)
+    names = [line.split(":")[0] for line in reasons]
+    assert len(names) == len(set(names))  # "Huawei Ascend 910B (training)" and "… (serving)", never twice the same
