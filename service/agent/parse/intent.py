@@ -200,7 +200,8 @@ def extract(question: str, lex: Lexicon) -> Facts:
         req["extra_workloads"] = extra
     whatif = None
     hedge = bool(_HEDGE.search(text))
-    if _WHATIF.search(text) or _REVOKE.search(text) or hedge:
+    priced = bool(_PRICE.search(text) and sku_ids and price_change(t.masked, text) is not None)
+    if _WHATIF.search(text) or _REVOKE.search(text) or hedge or priced:  # "H20便宜三成的话呢？" names a scenario too
         spec = WhatIfSpec(hedge=hedge)
         if _REVOKE.search(text) and sku_ids and not hedge:
             spec.remove_skus = sku_ids

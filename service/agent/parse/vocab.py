@@ -88,7 +88,7 @@ _COMPLIANCE = re.compile(r"(allowed|permitted|compliant|compliance|legal(?:ly)?|
                          r" buyer|[\w ]{0,30}?) (?:buy|import|purchase|get|ship|export)|合规|允许|许可|管制|出口|"
                          r"(?:能否|能不能|可以|可否|能|是否能|是否可以)(?:购买|采购|买|进口)|可否|受限|禁售|禁运|违规)", re.I)
 _WHATIF = re.compile(r"(what if|what happens if|what would happen|suppose|supposing|assume that|in case|"
-                     r"and if|how about if|what about if|如果|假如|假设|要是|万一|若是|的话|会怎样|会怎么样|怎么办)", re.I)
+                     r"and if|how about if|what about if|如果|假如|假设|要是|万一|若是)", re.I)
 _REVOKE = re.compile(r"(revok\w*|withdrawn|cancel+ed|banned|ban\b|cut off|unavailable|no longer available|"
                      r"stop(?:s|ped)? (?:selling|shipping|supplying|exporting)|no longer (?:sold|sells|ships|shipped)|"
                      r"pull(?:s|ed)\b|halt(?:s|ed)\b|discontinu\w*|denied|can no longer be (?:bought|sold|shipped)|out of stock|"
