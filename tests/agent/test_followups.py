@@ -283,3 +283,16 @@ def test_the_buyer_name_stays_in_the_session(agent: Agent) -> None:
     assert a.request.get("buyer_name") == "Sophgo"
     b = agent.ask("Is the H20 allowed for us?", session_id=a.session_id)
     assert b.intent == "compliance" and b.details["compliance"][0]["verdict"] == "prohibited"
+
+
+@pytest.mark.parametrize(("messages", "change"), [
+    ((EN_PLAN, "what if we lose access to the H20?", "what if it were 30% cheaper instead?"), {"h20": -0.3}),
+    ((ZH_PLAN, "如果H20的许可被撤销呢？", "如果它降价两成呢？"), {"h20": -0.2}),
+])
+def test_a_scenario_about_it_is_about_the_part_named_before(lex: Lexicon, messages: tuple[str, ...],
+                                                            change: dict[str, float]) -> None:
+    second = talk(lex, *messages[:2])
+    assert second.whatif is not None and second.whatif.remove_skus == list(change)
+    third = talk(lex, *messages)
+    assert third.intent == "whatif" and third.whatif is not None
+    assert third.whatif.price_changes == pytest.approx(change) and not third.whatif.remove_skus

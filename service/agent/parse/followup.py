@@ -6,7 +6,7 @@ import datetime as dt
 import re
 
 from service.agent.parse.intent import Facts, apply_defaults, extract, finish
-from service.agent.parse.model import Change, FlatRequest, Intent, Lexicon, ParsedQuestion
+from service.agent.parse.model import Change, FlatRequest, Intent, Lexicon, ParsedQuestion, WhatIfSpec
 
 # --------------------------------------------------------------------------------------------------
 # follow-ups
@@ -73,6 +73,7 @@ def apply_followup(prev: ParsedQuestion, message: str, lex: Lexicon, *, today: d
     if prev_intent == "compliance" and "skus" not in prev.stated and base.get("params") is not None:
         base.pop("skus", None)  # the parts a compliance follow-up asked about were not a restriction of the plan
         prev_intent = "recommend"
+    _refer_back(prev, f)
     scenario = bool(f.whatif and (f.whatif.remove_skus or f.whatif.price_changes or f.whatif.hedge))
     if f.wants["compliance"] and f.request.skus and not scenario and not f.wants["whatif"] \
             and not (f.wants["compare"] and len(f.request.skus) >= 2):
@@ -170,3 +171,23 @@ def _compliance_followup(prev: ParsedQuestion, f: Facts, base: dict[str, object]
     assumptions = [a for a in prev.assumptions if a.field in kept and a.field not in stated] + assumptions
     return ParsedQuestion(intent="compliance", language=f.language, request=FlatRequest.model_validate(merged),
                           stated=stated_fields, assumptions=assumptions, missing=missing, changes=changes)
+
+
+_IT = re.compile(r"\b(?:it|its|that (?:part|chip|card|one)|the same (?:part|chip|card))\b|它|该芯片|这款|那款|同一款", re.I)
+
+
+def _refer_back(prev: ParsedQuestion, f: Facts) -> None:
+    """"What if it were 30 % cheaper instead?": a scenario without its part is about the part the last one named."""
+    if f.request.skus or prev.whatif is None:
+        return
+    named = list(dict.fromkeys([*prev.whatif.remove_skus, *prev.whatif.price_changes]))
+    if len(named) != 1 or not (_IT.search(f.text) or f.wants["whatif"]):
+        return
+    spec = f.whatif or WhatIfSpec()
+    if f.price_delta is not None and not spec.price_changes:
+        spec.price_changes = {named[0]: f.price_delta}
+    elif f.wants["revoke"] and not spec.remove_skus:
+        spec.remove_skus = named
+    else:
+        return
+    f.whatif = spec

@@ -102,6 +102,8 @@ class Facts:
     whatif: WhatIfSpec | None
     other_currency: str | None = None
     """A budget in a currency the catalog does not price in: the answer asks for yuan or dollars."""
+    price_delta: float | None = None
+    """A relative price change the message names, with or without its part ("what if it were 30 % cheaper?")."""
 
 
 def extract(question: str, lex: Lexicon) -> Facts:
@@ -219,7 +221,8 @@ def extract(question: str, lex: Lexicon) -> Facts:
         "advice": bool(_ADVICE.search(text)),
         "hedge": hedge,
     }
-    return Facts(lang, text, FlatRequest.model_validate(req), skus, wants, whatif, nums.other_currency)
+    delta = price_change(t.masked, text) if _PRICE.search(text) else None
+    return Facts(lang, text, FlatRequest.model_validate(req), skus, wants, whatif, nums.other_currency, delta)
 
 
 def price_change(masked: str, text: str) -> float | None:

@@ -92,6 +92,7 @@ _WHATIF = re.compile(r"(what if|what happens if|what would happen|suppose|suppos
 _REVOKE = re.compile(r"(revok\w*|withdrawn|cancel+ed|banned|ban\b|cut off|unavailable|no longer available|"
                      r"stop(?:s|ped)? (?:selling|shipping|supplying|exporting)|no longer (?:sold|sells|ships|shipped)|"
                      r"pull(?:s|ed)\b|halt(?:s|ed)\b|discontinu\w*|denied|can no longer be (?:bought|sold|shipped)|out of stock|"
+                     r"los(?:e|es|t|ing) (?:access to|supply of)|no (?:more )?access to|cut off from|失去|无法获得|"
                      r"禁了|禁运|不卖|停止(?:供应|销售|出货|出口)|停产|拿不到|断货|不再(?:供货|供应|销售|出售|出货|卖)|停供|缺货|无货|"
                      r"can(?:no|')t (?:buy|get)|blocked|embargo\w*|吊销|撤销|撤回|禁售|断供|禁止|买不到|无法购买|停售|不可用|被禁)",
                      re.I)
