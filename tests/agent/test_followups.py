@@ -6,6 +6,8 @@ several phrasings per rule, both languages, and the same rule inside a conversat
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from service.agent import requests as build
@@ -167,8 +169,10 @@ def test_switching_currency_converts_the_budget_and_prints_the_old_one_in_its_ow
     c = Composer(after.language)
     changes(c, after.changes, after.request.currency)
     line = c.lines[0]
-    assert "¥" in line and "$" in line  # ¥50M → $x.xxM (or ¥5,000万 → $xxx万)
-    assert f"${50e6 / rate / 1e6:,.2f}M" in line or f"${50e6 / rate / 1e4:,.0f}万" in line
+    old, new = re.findall(r"([¥$])([\d,.]+)(M|万|亿)", line)[:2]  # ¥50M → $6.96M (¥5,000万 → $696万)
+    scale = {"M": 1e6, "万": 1e4, "亿": 1e8}
+    assert old[0] == "¥" and float(old[1].replace(",", "")) * scale[old[2]] == pytest.approx(50e6, rel=0.01)
+    assert new[0] == "$" and float(new[1].replace(",", "")) * scale[new[2]] == pytest.approx(50e6 / rate, rel=0.01)
 
 
 # ---- vague questions and comparisons ----------------------------------------------------------------
@@ -296,3 +300,8 @@ def test_a_scenario_about_it_is_about_the_part_named_before(lex: Lexicon, messag
     third = talk(lex, *messages)
     assert third.intent == "whatif" and third.whatif is not None
     assert third.whatif.price_changes == pytest.approx(change) and not third.whatif.remove_skus
+
+
+def test_the_named_buyer_reaches_the_plans_buyer(lex: Lexicon) -> None:
+    parsed = parse_question("We are Sophgo. Best cluster for 70B training under budget ¥50M", lex, today=TODAY)
+    assert build.purchase_request(parsed.request).buyer.name == "Sophgo"  # screened in the plan as well
