@@ -286,7 +286,17 @@ def relaxation_lines(p: PurchasePlan, lang: Lang) -> list[str]:
     """The verified relaxations of an infeasible plan in words (amounts rounded up), else the feasible ones."""
     verified = [r for r in p.relaxations if r.verified and r.feasible]
     chosen = verified or [r for r in p.relaxations if r.feasible]
-    return [describe(r, lang) for r in chosen[:3]]
+    return [describe(_named_workload(r, lang), lang) for r in chosen[:3]]
+
+
+def _named_workload(r: Any, lang: Lang) -> Any:
+    """A relaxation whose workload reads as a word ("训练", "serving"), not as the request's workload id."""
+    if not r.workload:
+        return r
+    kind = next((k for k in ("fine_tune", "training", "inference") if r.workload.startswith(k)), None)
+    if kind is None:
+        return r
+    return r.model_copy(update={"workload": _WORKLOAD[lang][kind]})
 
 
 def plan(c: Composer, p: PurchasePlan) -> None:

@@ -333,4 +333,5 @@ class DeterministicPlanner:
         for p in passages:
             n = c.cite_passage(p)
             c.add("search_item", quote=compose.quote_of(p, 160), n=n)
-        return PlanOutcome(answer=c.text(), citations=c.citations)
+        data_note(c, parsed, tools)
+        return PlanOutcome(answer=c.text(), citations=c.citations, derived=c.derived)
