@@ -305,3 +305,12 @@ def test_a_scenario_about_it_is_about_the_part_named_before(lex: Lexicon, messag
 def test_the_named_buyer_reaches_the_plans_buyer(lex: Lexicon) -> None:
     parsed = parse_question("We are Sophgo. Best cluster for 70B training under budget ¥50M", lex, today=TODAY)
     assert build.purchase_request(parsed.request).buyer.name == "Sophgo"  # screened in the plan as well
+
+
+@pytest.mark.parametrize(("first", "follow"), [
+    ("Estimate how long 512 H800 take to train a 13B model on 300B tokens", "with 1024 instead?"),
+    ("用512张H800训练一个130亿参数的模型，3000亿token，需要多久？", "用1024张呢？"),
+])
+def test_an_estimate_follow_up_changes_the_count(lex: Lexicon, first: str, follow: str) -> None:
+    after = talk(lex, first, follow)
+    assert after.intent == "estimate" and after.request.count == 1024 and after.request.skus == ["h800"]

@@ -42,6 +42,8 @@ _RELATIVE_FIELDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("tokens", re.compile(r"(tokens?|data(?:set)?|数据|语料)", re.I)),
     ("params", re.compile(r"(model size|bigger model|larger model|parameters?|params|模型规模|参数量?|模型大小)", re.I)),
 )
+_COUNT_EDIT = re.compile(r"(?:with|using|use|on|用|换成|改成|改用|如果是)\s*(\d[\d,]*)\s*(?:张|块|台|个|cards?|gpus?|"
+                         r"accelerators?|chips?|npus?|instead|\?|？|呢|$)", re.I)
 _ANY_CHIP = re.compile(r"(any (?:chip|vendor|accelerator)|all vendors|no restriction|不限|任何芯片|都可以|放开)", re.I)
 
 
@@ -100,6 +102,10 @@ def apply_followup(prev: ParsedQuestion, message: str, lex: Lexicon, *, today: d
             and base.get("budget") and "budget" not in stated and lex.cny_per_usd:
         rate = lex.cny_per_usd
         new["budget"] = base["budget"] / rate if stated["currency"] == "USD" else base["budget"] * rate
+    if prev_intent == "estimate" and base.get("count") and "count" not in stated:  # "with 1024 instead?", "用1024张呢"
+        m = _COUNT_EDIT.search(text)
+        if m:
+            new["count"] = int(m.group(1).replace(",", ""))
     if _ANY_CHIP.search(text):
         new.pop("exclude_vendors", None)
         new.pop("min_domestic_share", None)
