@@ -190,9 +190,13 @@ class DeterministicPlanner:
             return self._finish_plan(c, parsed, tools, after, plan_summary(before))
         result = tools.what_if(WhatIfArgs(request=base, remove_skus=spec.remove_skus,
                                           price_changes=spec.price_changes))
-        c.add("whatif", changes="; ".join(result.changes), summary=result.summary)
+        name = tools.backend.accelerator_name
+        c.add("whatif", changes=compose.whatif_changes(spec.remove_skus, spec.price_changes, name, c.lang),
+              summary=compose.whatif_summary(result, name, c.lang))
         for be in result.break_even[:3]:
-            c.add("break_even", message=be.message)
+            text = compose.break_even_text(be, name, c.lang)
+            c.add("break_even", message=text)
+            c.derived.append(text)  # the "2%" floor of the search is the use case's own
         outcome = self._finish_plan(c, parsed, tools, result.changed, plan_summary(result.base))
         outcome.extra["whatif"] = result.model_dump(mode="json", include={"changes", "delta_cost", "delta_days",
                                                                            "skus_added", "skus_removed", "summary"})

@@ -242,6 +242,9 @@ def test_session_price_whatif_zh(agent: Agent) -> None:
     b = agent.ask("如果H20降价20%呢？", session_id=a.session_id)
     assert b.intent == "whatif" and b.grounding.ok
     assert [c.name for c in b.tool_calls].count("what_if") == 1
+    head = b.answer.split("**方案**")[0]  # the scenario, its effect and the break-even prices, all in Chinese
+    assert "价格下降 20%" in head
+    assert not re.search(r"\b(?:price|chosen|would|cost|time|days)\b", head), head
 
 
 # ---- the buyer's own name: entity screening ------------------------------------------------------------
