@@ -14,6 +14,7 @@ from pydantic import BaseModel
 import prompts
 from service.agent.parse import Assumption, Change, Lang
 from service.agent.parse.intent import DEFAULT_REASON_ZH
+from service.agent.rules_text import classification_text, reason_zh, warning_text
 from service.presenters.reasons import COUNTRY_ZH, STATUS_ZH, outlook_text, reason_text
 from service.presenters.relaxations import describe
 from service.usecases import ComplianceResult, Passage, PurchasePlan
@@ -395,59 +396,6 @@ def risks(c: Composer, p: PurchasePlan, checks: list[ComplianceResult],
         c.add("risks_none")
 
 
-_JURISDICTION_ZH = {"US": "美国", "CN": "中国"}
-_EFFECT_ZH = {"prohibited": "禁止", "license_required": "需要许可证", "warning": "风险提示", "cost_adder": "额外费用",
-              "classification": "分类", "outlook_change": "许可前景变化"}
-_CLASS_ZH = {"not_controlled": "不属于 3A090 管制范围", "not_subject_to_ear": "不受美国 EAR 管辖",
-             "ear99": "EAR99（一般不需许可证）"}
-_SEVERITY_ZH = {"info": "提示", "caution": "注意", "warning": "警示", "high": "高风险"}
-
-
-def rule_name(rule_id: str, jurisdiction: str, lang: Lang) -> str:
-    """A rule's short name from its id: ``us-2023-10-3a090`` → "US rule of 2023-10 (3A090)", "美国 2023年10月规则"."""
-    if "entity-list" in rule_id:
-        return "美国实体清单" if lang == "zh" else "US Entity List"
-    m = re.match(r"^(?:us|cn)-(\d{4})-(\d{2})(?:-\d{2})?-?(.*)$", rule_id)
-    if not m:
-        return rule_id
-    year, month, rest = m.groups()
-    code = re.search(r"3a\d{3}(?:\.[a-z])?", rest)
-    tag = code.group(0).upper() if code else ""
-    if lang == "zh":
-        where = _JURISDICTION_ZH.get(jurisdiction, jurisdiction)
-        return f"{where} {year}年{int(month)}月规则" + (f"（{tag}）" if tag else "")
-    return f"{jurisdiction} rule of {year}-{month}" + (f" ({tag})" if tag else "")
-
-
-def classification_text(value: str, lang: Lang) -> str:
-    """A classification in words (never ``not_controlled``)."""
-    if lang == "zh":
-        return _CLASS_ZH.get(value, value.replace("_", " "))
-    return value.replace("_", " ")
-
-
-def warning_text(w: Any, lang: Lang) -> str:
-    """A warning in the answer's language: the core's sentence, or a Chinese one from its code or rule."""
-    text = reason_text(w.why, w.text.strip(), lang)
-    if lang == "zh" and not _CJK.search(text):
-        jurisdiction = "CN" if w.rule_id.startswith("cn-") else "US"
-        severity = _SEVERITY_ZH.get(str(w.severity), "提示")
-        return f"{rule_name(w.rule_id, jurisdiction, lang)}：{severity}（详见引用来源）"
-    return text
-
-
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def _reason_zh(rule: Any, r: ComplianceResult) -> str:
-    name = rule_name(rule.rule_id, rule.jurisdiction, "zh")
-    if rule.effect == "classification":
-        tpp = f"TPP {r.tpp:,.0f}" if r.tpp is not None else ""
-        return f"{name}：{classification_text(r.classification, 'zh')}" + (f"（{tpp}）" if tpp else "")
-    outlook = outlook_text(rule.outlook, "zh") if rule.outlook else ""
-    return f"{name}：{_EFFECT_ZH.get(rule.effect, rule.effect)}" + (f"（{outlook}）" if outlook else "")
-
-
 def compliance(c: Composer, r: ComplianceResult, country_name: str) -> None:
     """Verdict, classification and reasons of one check (Chinese summaries of the rules in a Chinese answer)."""
     text = outlook_text(r.license_outlook, c.lang) if r.license_outlook else None
@@ -459,7 +407,7 @@ def compliance(c: Composer, r: ComplianceResult, country_name: str) -> None:
           verdict=_VERDICT[c.lang][r.verdict], outlook=outlook,
           classification=classification_text(r.classification, c.lang), tpp=tpp)
     warned = {w.text.strip() for w in r.warnings}
-    reasons = [_reason_zh(rule, r) for rule in r.rules] if c.lang == "zh" else [
+    reasons = [reason_zh(rule, r) for rule in r.rules] if c.lang == "zh" else [
         x for x in r.reasons if re.sub(r"^\[\w+\]\s*", "", x).strip() not in warned]  # warnings follow, once
     for reason in reasons[:MAX_REASONS]:
         c.add("compliance_reason", reason=reason)
@@ -467,63 +415,3 @@ def compliance(c: Composer, r: ComplianceResult, country_name: str) -> None:
         text = warning_text(w, c.lang)
         if c.once(f"warning:{text}"):  # a note that reads the same for two parts (China-side measures) is said once
             c.add("risk_warning", text=text)
-
-
-def data_line(c: Composer, as_of: dict[str, dt.date], asked: dt.date | None, *, stale_days: int = 90) -> None:
-    """"Data as of …" from the data packs; when the asked date is well past the rules, that nothing later is known."""
-    rules = as_of.get("us_rules")
-    if rules is None:
-        return
-    c.add("data_as_of", rules=rules.isoformat(), cn=as_of.get("cn_measures", rules).isoformat(),
-          prices=as_of.get("prices", rules).isoformat(), catalog=as_of.get("catalog", rules).isoformat())
-    if asked is not None and (asked - rules).days > stale_days:
-        c.add("data_stale", date=rules.isoformat())
-    c.derived.append(" ".join(d.isoformat() for d in as_of.values()))
-
-
-def whatif_changes(remove: Sequence[str], prices: dict[str, float], name: Any, lang: Lang) -> str:
-    """The scenario in words ("NVIDIA H20 price −20%", "NVIDIA H20 价格下降 20%"); ``name``: part id → name."""
-    parts = [c_t(lang, "wi_removed", name=name(s)) for s in remove]
-    for sku, change in prices.items():
-        key = "wi_price_down" if change < 0 else "wi_price_up"
-        parts.append(c_t(lang, key, name=name(sku), pct=pct(abs(change))))
-    return ("; " if lang == "en" else "；").join(parts)
-
-
-def whatif_summary(result: Any, name: Any, lang: Lang) -> str:
-    """What the change did, from the use case's typed result (never its English sentence)."""
-    changed = result.changed
-    if not changed.items:
-        head = c_t(lang, "wi_infeasible")
-    elif not result.skus_added and not result.skus_removed:
-        head = c_t(lang, "wi_same")
-    else:
-        none = c_t(lang, "wi_nothing")
-        sep = ", " if lang == "en" else "、"
-        head = c_t(lang, "wi_switch", old=sep.join(name(s) for s in result.skus_removed) or none,
-                   new=sep.join(name(s) for s in result.skus_added) or none)
-    tail = []
-    if result.delta_cost is not None:
-        sign = "+" if result.delta_cost >= 0 else ""
-        tail.append(c_t(lang, "wi_cost", delta=sign + money(result.delta_cost, changed.currency or "CNY", lang)))
-    if result.delta_days is not None:
-        tail.append(c_t(lang, "wi_time", delta=f"{result.delta_days:+.1f}"))
-    joiner = "; " if lang == "en" else "；"
-    return joiner.join([head, *tail])
-
-
-def break_even_text(b: Any, name: Any, lang: Lang) -> str:
-    """A break-even price in words from its typed fields."""
-    if b.change is None or b.current_price is None or b.break_even_price is None:
-        if b.change is None:
-            return c_t(lang, "be_never", name=name(b.sku))
-        key = "be_fall" if b.change < 0 else "be_rise"
-        return c_t(lang, key, name=name(b.sku), pct=pct(abs(b.change)), prices="")
-    key = "be_fall" if b.change < 0 else "be_rise"
-    prices = c_t(lang, "be_prices", old=f"{b.current_price:,.0f}", new=f"{b.break_even_price:,.0f}", cur=b.currency)
-    return c_t(lang, key, name=name(b.sku), pct=pct(abs(b.change)), prices=prices)
-
-
-def c_t(lang: Lang, key: str, **kw: Any) -> str:
-    """One template section filled, outside a composer."""
-    return phrases(lang)[key].format(**kw)

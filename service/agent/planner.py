@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.agent import compose
+from service.agent import compose, wording
 from service.agent import requests as build
 from service.agent.compose import Composer, days, money, pct
 from service.agent.parse import ParsedQuestion
@@ -80,7 +80,7 @@ def data_note(c: Composer, parsed: ParsedQuestion, tools: Tools) -> None:
         as_of = data_as_of(tools.backend.ctx)
     except Exception:  # noqa: BLE001 - a pack header that cannot be read must not sink an answer
         return
-    compose.data_line(c, as_of, parsed.request.date)
+    wording.data_line(c, as_of, parsed.request.date)
 
 
 def _cite_plan_sources(c: Composer, p: PurchasePlan, limit: int = 4) -> None:
@@ -191,10 +191,10 @@ class DeterministicPlanner:
         result = tools.what_if(WhatIfArgs(request=base, remove_skus=spec.remove_skus,
                                           price_changes=spec.price_changes))
         name = tools.backend.accelerator_name
-        c.add("whatif", changes=compose.whatif_changes(spec.remove_skus, spec.price_changes, name, c.lang),
-              summary=compose.whatif_summary(result, name, c.lang))
+        c.add("whatif", changes=wording.whatif_changes(spec.remove_skus, spec.price_changes, name, c.lang),
+              summary=wording.whatif_summary(result, name, c.lang))
         for be in result.break_even[:3]:
-            text = compose.break_even_text(be, name, c.lang)
+            text = wording.break_even_text(be, name, c.lang)
             c.add("break_even", message=text)
             c.derived.append(text)  # the "2%" floor of the search is the use case's own
         outcome = self._finish_plan(c, parsed, tools, result.changed, plan_summary(result.base))

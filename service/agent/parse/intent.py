@@ -23,6 +23,7 @@ from service.agent.parse.model import (
     WhatIfSpec,
     WorkloadKind,
 )
+from service.agent.parse.named import find_buyer_name, find_latency
 from service.agent.parse.units import (
     _PERCENT,
     _classify_numbers,
@@ -35,8 +36,6 @@ from service.agent.parse.units import (
     _find_skus,
     _Sku,
     _Text,
-    find_buyer_name,
-    find_latency,
 )
 from service.agent.parse.vocab import (
     _ADVICE,
