@@ -99,10 +99,12 @@ class Backend:
         return usecases.whatif_change(remove=remove_skus, price=dict(price_changes))
 
     def check_compliance(self, sku: str, *, buyer_country: str, date: object, buyer_kind: str = "commercial",
-                         headquarters_country: str | None = None) -> ComplianceResult:
-        """Export verdict for one part, buyer and date."""
+                         headquarters_country: str | None = None, buyer_name: str | None = None
+                         ) -> ComplianceResult:
+        """Export verdict for one part, buyer and date (the buyer's name screened against the Entity List)."""
         return usecases.check_compliance(self.ctx, sku, buyer_country=buyer_country, date=date,  # type: ignore[arg-type]
-                                         buyer_kind=buyer_kind, headquarters_country=headquarters_country)
+                                         buyer_kind=buyer_kind, headquarters_country=headquarters_country,
+                                         buyer_name=buyer_name)
 
     def estimate_training(self, request: TrainingRequest) -> TrainingEstimate:
         """Accelerator-hours, days, MFU for a training run."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -12,8 +13,11 @@ from pydantic import BaseModel
 
 import prompts
 from service.agent.parse import Assumption, Change, Lang
+from service.agent.parse.intent import DEFAULT_REASON_ZH
+from service.agent.rules_text import classification_text, reason_zh, warning_text
 from service.presenters import numbers
-from service.presenters.reasons import STATUS_ZH, outlook_text, reason_text
+from service.presenters.reasons import COUNTRY_ZH, STATUS_ZH, outlook_text, reason_text
+from service.presenters.relaxations import describe
 from service.usecases import ComplianceResult, Passage, PurchasePlan
 
 
@@ -95,6 +99,11 @@ _BINDING_ZH = {"budget": "预算", "deadline": "期限", "domestic_share": "国�
                "power": "功率", "racks": "机架", "supply": "供应量", "vendor_share": "单一厂商占比"}
 
 
+def workload_name(kind: str, lang: Lang) -> str:
+    """A workload kind as the answer names it (``training`` → 训练)."""
+    return _WORKLOAD[lang].get(kind, kind)
+
+
 @dataclass
 class Composer:
     """Builds an answer's text line by line and collects numbered citations."""
@@ -105,6 +114,15 @@ class Composer:
     citations: list[AgentCitation] = field(default_factory=list)
     derived: list[str] = field(default_factory=list)
     """Text whose numbers the composer itself wrote (counts of tool-result lists, fixed examples): evidence."""
+    notes: set[str] = field(default_factory=set)
+    """Warnings already written (a China-side note or a supply caution is said once per answer)."""
+
+    def once(self, key: str) -> bool:
+        """True the first time ``key`` is seen in this answer."""
+        if key in self.notes:
+            return False
+        self.notes.add(key)
+        return True
 
     def t(self, key: str, **kw: Any) -> str:
         """Fill one template section."""
@@ -115,13 +133,13 @@ class Composer:
         self.lines.append(self.t(key, **kw))
 
     def cite_passage(self, p: Passage) -> int:
-        """Number a passage (once) and return its number."""
+        """Number a passage (once per document) and return its number."""
         for c in self.citations:
-            if c.kind == "passage" and c.doc_id == p.doc_id and c.quote == quote_of(p):
-                return c.n
+            if c.kind == "passage" and (doc_key(c.doc_id) == doc_key(p.doc_id) or c.title == p.title):
+                return c.n  # the same document, or its translation
         n = len(self.citations) + 1
         self.citations.append(AgentCitation(n=n, kind="passage", title=p.title, date=p.date.isoformat() if p.date
-                                            else None, quote=quote_of(p), doc_id=p.doc_id, url=p.url))
+                                            else None, quote=quote_of(p, QUOTE_CHARS), doc_id=p.doc_id, url=p.url))
         return n
 
     def cite_source(self, source_id: str, title: str, url: str | None = None) -> int:
@@ -150,6 +168,14 @@ class Composer:
         return "\n".join(out)
 
 
+def doc_key(doc_id: str | None) -> str:
+    """A document id without its language suffix (``nvidia-h20-en`` and ``nvidia-h20-zh`` are one source)."""
+    return re.sub(r"[-_.](?:en|zh)(?:\.md)?$", "", doc_id or "")
+
+
+QUOTE_CHARS = 160
+"""Longest quote a source line carries (one short quote per source)."""
+
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
 
 
@@ -163,30 +189,108 @@ def quote_of(p: Passage, limit: int = 220) -> str:
     return cut[:ends[-1]] if ends and ends[-1] > 60 else cut.rsplit(" ", 1)[0] + "…"
 
 
+FIELD_NAMES: dict[str, dict[str, str]] = {
+    "en": {"date": "date", "buyer_country": "buyer's country", "currency": "currency", "tokens": "training tokens",
+           "deadline_days": "deadline (days)", "workload": "workload", "budget": "budget", "params": "model size",
+           "active_params": "active parameters", "requests_per_s": "requests per second", "buyer_kind": "buyer",
+           "headquarters_country": "headquarters", "objective": "objective", "skus": "parts",
+           "exclude_vendors": "excluded vendors", "min_domestic_share": "minimum domestic share", "model": "model",
+           "ttft_s": "time to first token (s)", "tpot_s": "time per output token (s)", "count": "count"},
+    "zh": {"date": "日期", "buyer_country": "买方国家或地区", "currency": "币种", "tokens": "训练 token 数",
+           "deadline_days": "期限（天）", "workload": "任务类型", "budget": "预算", "params": "模型规模",
+           "active_params": "激活参数", "requests_per_s": "每秒请求数", "buyer_kind": "买方类型",
+           "headquarters_country": "总部所在地", "objective": "优化目标", "skus": "芯片",
+           "exclude_vendors": "排除的厂商",
+           "min_domestic_share": "国产芯片最低占比", "model": "模型", "ttft_s": "首字延迟（秒）",
+           "tpot_s": "每个输出 token 的时间（秒）", "count": "数量"},
+}
+"""Request fields as an answer names them (an answer never shows a raw field identifier)."""
+
+_VALUE_ZH = {"training": "训练", "fine_tune": "微调", "inference": "推理", "commercial": "商业", "state_funded": "国有",
+             "min_cost": "成本最低", "min_time": "用时最短", "CNY": "人民币", "USD": "美元"}
+_VALUE_EN = {"fine_tune": "fine-tuning", "inference": "serving", "state_funded": "state-funded",
+             "min_cost": "lowest cost", "min_time": "shortest time"}
+_REASON_EN_OF_ZH = {v: k for k, v in DEFAULT_REASON_ZH.items()}
+
+
+def field_name(name: str, lang: Lang) -> str:
+    """A request field as the answer names it."""
+    return FIELD_NAMES[lang].get(name, name.replace("_", " "))
+
+
+def _shown(field_name_: str, value: Any, lang: Lang, currency: str | None) -> str:
+    if field_name_ == "buyer_country" and isinstance(value, str):
+        return COUNTRY_ZH.get(value, value) if lang == "zh" else value
+    if isinstance(value, str):
+        return (_VALUE_ZH if lang == "zh" else _VALUE_EN).get(value, value)
+    return value_text(field_name_, value, lang, currency)
+
+
+def _reason(reason: str, lang: Lang) -> str:
+    """A default's reason in the answer's language (a follow-up may carry an earlier turn's note)."""
+    if lang == "zh":
+        return DEFAULT_REASON_ZH.get(reason, reason)
+    return _REASON_EN_OF_ZH.get(reason, reason)
+
+
 def assumptions(c: Composer, notes: list[Assumption], currency: str | None) -> None:
-    """State the defaults that were applied."""
-    if not notes:
+    """State the defaults that were applied (each field once, in the answer's words)."""
+    seen: set[str] = set()
+    shown = [a for a in notes if not (a.field in seen or seen.add(a.field))]  # type: ignore[func-returns-value]
+    if not shown:
         return
     c.add("assumptions")
-    for a in notes:
+    for a in shown:
         value = a.value.isoformat() if isinstance(a.value, dt.date) else a.value
-        c.add("assumption", field=a.field, value=value_text(a.field, value, c.lang, currency), reason=a.reason)
+        c.add("assumption", field=field_name(a.field, c.lang), value=_shown(a.field, value, c.lang, currency),
+              reason=_reason(a.reason, c.lang))
 
 
 def changes(c: Composer, items: list[Change], currency: str | None) -> None:
     """Say what a follow-up changed."""
     if not items:
         return
-    parts = [c.t("change", field=ch.field, old=value_text(ch.field, ch.old, c.lang, currency),
-                 new=value_text(ch.field, ch.new, c.lang, currency)) for ch in items]
+    switched = next((ch for ch in items if ch.field == "currency" and ch.old and ch.new), None)
+    old_currency = str(switched.old) if switched else currency  # "换成美元": the old budget stays in yuan
+    parts = [c.t("change", field=field_name(ch.field, c.lang), old=_shown(ch.field, ch.old, c.lang, old_currency),
+                 new=_shown(ch.field, ch.new, c.lang, currency)) for ch in items]
     c.add("changes", changes="; ".join(parts))
 
 
-def plan(c: Composer, p: PurchasePlan, *, max_excluded: int = 4) -> None:
-    """Plan, why, what the alternatives lost on, exclusions."""
+MAX_REASONS = 5
+"""Most reasons a plan answer lists (the binding constraints, then the alternatives that came closest)."""
+
+_STATUS_RANK = {"feasible": 0, "over budget": 1, "misses deadline": 2, "blocked by policy": 3}
+
+
+def relaxation_lines(p: PurchasePlan, lang: Lang) -> list[str]:
+    """The verified relaxations of an infeasible plan in words (amounts rounded up), else the feasible ones."""
+    verified = [r for r in p.relaxations if r.verified and r.feasible]
+    chosen = verified or [r for r in p.relaxations if r.feasible]
+    return [describe(_named_workload(r, lang), lang) for r in chosen[:3]]
+
+
+def _named_workload(r: Any, lang: Lang) -> Any:
+    """A relaxation whose workload reads as a word ("训练", "serving"), not as the request's workload id."""
+    if not r.workload:
+        return r
+    kind = next((k for k in ("fine_tune", "training", "inference") if r.workload.startswith(k)), None)
+    if kind is None:
+        return r
+    return r.model_copy(update={"workload": _WORKLOAD[lang][kind]})
+
+
+def plan(c: Composer, p: PurchasePlan) -> None:
+    """A one-line headline, then at most five reasons, most decisive first, and the count of the rest."""
     cur = p.currency
     if not p.items:
-        c.add("infeasible", message=p.message)
+        lines = relaxation_lines(p, c.lang)
+        c.add("infeasible_head")
+        for line in lines:
+            c.add("relax", text=line)
+            c.derived.append(line)  # amounts rounded up from the verified relaxation values
+        if not lines:
+            c.add("relax_none")
     else:
         items = "; ".join(c.t("plan_item", accelerators=i.accelerators, name=i.name, nodes=i.nodes,
                               workload=_WORKLOAD[c.lang].get(i.kind if i.kind == "inference" else i.workload
@@ -208,7 +312,11 @@ def plan(c: Composer, p: PurchasePlan, *, max_excluded: int = 4) -> None:
             c.add("why", binding=", ".join(names) if c.lang == "en" else "、".join(names))
         else:
             c.add("why_none")
-    for o in [o for o in p.considered if o.status not in ("chosen", "excluded")][:5]:
+    others = [o for o in p.considered if o.status not in ("chosen", "excluded")]
+    others.sort(key=lambda o: (_STATUS_RANK.get(o.status, 4), o.delta_cost if o.delta_cost is not None else 1e30))
+    shown = 0
+    repeated = {o.name for o in others if sum(x.name == o.name for x in others) > 1}
+    for o in others[:MAX_REASONS]:
         detail = ""
         if o.delta_cost is not None and o.delta_cost > 0:
             detail += c.t("lost_cost", delta=money(o.delta_cost, cur, c.lang))
@@ -218,46 +326,72 @@ def plan(c: Composer, p: PurchasePlan, *, max_excluded: int = 4) -> None:
             why = reason_text(o.why, o.reason, c.lang)
             detail += f" ({why})" if c.lang == "en" else f"（{why}）"
         status = o.status if c.lang == "en" else STATUS_ZH.get(o.status, o.status)
-        c.add("lost", name=o.name, status=status, detail=detail)
-    shown = [e for e in p.excluded if e.category in ("compliance", "policy")][:max_excluded]
+        name = o.name
+        if o.name in repeated:  # one part considered for two workloads: say which
+            kinds = {i.workload: i.kind if i.kind == "inference" else "training" for i in p.items}
+            label = _WORKLOAD[c.lang].get(kinds.get(o.workload, ""), o.workload)
+            name += f" ({label})" if c.lang == "en" else f"（{label}）"
+        c.add("lost", name=name, status=status, detail=detail)
+        shown += 1
     part_names = {o.sku: o.name for o in p.considered}
-    for e in shown:
+    excluded = [e for e in p.excluded if e.category in ("compliance", "policy")]
+    for e in excluded[:max(0, MAX_REASONS - shown)]:
         c.add("excluded", sku=part_names.get(e.sku, e.sku), reason=reason_text(e.why, e.reason, c.lang))
-    rest = len(p.excluded) - len(shown)
+        shown += 1
+    rest = len(others) + len(p.excluded) - shown
     if rest > 0:
         c.add("excluded_more", count=rest)
         c.derived.append(str(rest))
 
 
-def risks(c: Composer, p: PurchasePlan, checks: list[ComplianceResult]) -> None:
-    """Licence outlook of the chosen parts and supply warnings that fired for them."""
+WEAK_GRADES = ("W", "A")
+"""Evidence grades a risk line names: a weak report (W) or an assumption (A)."""
+
+
+def risks(c: Composer, p: PurchasePlan, checks: list[ComplianceResult],
+          weak: Sequence[tuple[str, str, str]] = ()) -> None:
+    """Licence outlook of the chosen parts, figures they rest on with weak evidence, and warnings that fired.
+
+    ``weak`` lists (part name, what, grade) for a chosen part whose price or a specification is graded W or A.
+    """
     c.add("risks")
     n = 0
     for i in p.items:
-        if i.license_outlook:
+        if i.license_outlook and c.once(f"outlook:{i.sku}"):
             c.add("risk_outlook", name=i.name, outlook=outlook_text(i.license_outlook, c.lang))
             n += 1
-    seen: set[str] = set()
+    for name, what, grade in weak:
+        if c.once(f"weak:{name}:{what}"):
+            c.add(f"risk_weak_{what}", name=name, grade=grade)
+            n += 1
     for r in checks:
         for w in r.warnings:
-            if w.rule_id in seen:
+            text = warning_text(w, c.lang)
+            if not c.once(f"warning:{text}"):
                 continue
-            seen.add(w.rule_id)
             refs = "".join(f" [{c.cite_source(s, s)}]" for s in w.citations[:2])
-            c.add("risk_warning", text=reason_text(w.why, w.text.strip(), c.lang) + refs)
+            c.add("risk_warning", text=text + refs)
             n += 1
     if not n:
         c.add("risks_none")
 
 
 def compliance(c: Composer, r: ComplianceResult, country_name: str) -> None:
-    """Verdict, classification and reasons of one check."""
+    """Verdict, classification and reasons of one check (Chinese summaries of the rules in a Chinese answer)."""
     text = outlook_text(r.license_outlook, c.lang) if r.license_outlook else None
     outlook = (f" ({text})" if c.lang == "en" else f"（{text}）") if text else ""
     tpp = f", TPP {r.tpp:,.0f}" if r.tpp is not None else ""
+    if c.lang == "zh":
+        tpp = f"，TPP {r.tpp:,.0f}" if r.tpp is not None else ""
     c.add("compliance", name=r.name, kind=_KIND[c.lang][r.buyer_kind], country=country_name, date=r.date.isoformat(),
-          verdict=_VERDICT[c.lang][r.verdict], outlook=outlook, classification=r.classification, tpp=tpp)
-    for reason in r.reasons[:6]:
+          verdict=_VERDICT[c.lang][r.verdict], outlook=outlook,
+          classification=classification_text(r.classification, c.lang), tpp=tpp)
+    warned = {w.text.strip() for w in r.warnings}
+    reasons = [reason_zh(rule, r) for rule in r.rules] if c.lang == "zh" else [
+        x for x in r.reasons if re.sub(r"^\[\w+\]\s*", "", x).strip() not in warned]  # warnings follow, once
+    for reason in reasons[:MAX_REASONS]:
         c.add("compliance_reason", reason=reason)
     for w in r.warnings[:4]:
-        c.add("risk_warning", text=reason_text(w.why, w.text.strip(), c.lang))
+        text = warning_text(w, c.lang)
+        if c.once(f"warning:{text}"):  # a note that reads the same for two parts (China-side measures) is said once
+            c.add("risk_warning", text=text)

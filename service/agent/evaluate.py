@@ -1,8 +1,12 @@
-"""Score the question parser on a JSONL of ``{"q", "expect", "history"?}``: per-field and whole-question accuracy.
+"""Score the question parser on a JSONL of cases: per-field and whole-case accuracy.
 
-``expect`` holds flat request fields plus ``intent``; two shorthands are accepted: ``sku`` (that SKU is among
-``skus``) and ``domestic_only`` (``min_domestic_share`` is 1). ``history`` lists earlier messages of the same
-conversation; the question is then parsed as a follow-up of them.
+A case is ``{"q", "expect", "history"?}`` (one question, after the earlier messages in ``history``) or
+``{"turns": [{"q", "expect"?}, ...]}``, a conversation whose every turn with an ``expect`` is checked; a
+conversation is right only when all its turns are.
+
+``expect`` holds flat request fields plus ``intent``, and these shorthands: ``sku`` (that SKU is among ``skus``),
+``domestic_only`` (``min_domestic_share`` is 1), ``remove_skus``, ``price_changes`` and ``hedge`` (the what-if
+scenario), ``missing`` and ``assumed`` (these fields are among the missing / stated defaults).
 """
 
 from __future__ import annotations
@@ -49,6 +53,17 @@ class EvalReport(BaseModel):
 def _actual(parsed: ParsedQuestion, key: str) -> Any:
     if key == "intent":
         return parsed.intent
+    spec = parsed.whatif
+    if key == "remove_skus":
+        return spec.remove_skus if spec else []
+    if key == "price_changes":
+        return spec.price_changes if spec else {}
+    if key == "hedge":
+        return bool(spec and spec.hedge)
+    if key == "missing":
+        return parsed.missing
+    if key == "assumed":
+        return [a.field for a in parsed.assumptions]
     flat = parsed.request.flat()
     if key == "sku":
         return flat.get("skus") or []
@@ -58,6 +73,11 @@ def _actual(parsed: ParsedQuestion, key: str) -> Any:
 
 
 def _matches(key: str, expected: Any, actual: Any) -> bool:
+    if key in ("missing", "assumed"):
+        return set(expected) <= set(actual or [])
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and set(expected) == set(actual) and all(
+            _matches(key, v, actual[k]) for k, v in expected.items())
     if key == "sku":
         return isinstance(actual, list) and str(expected).lower() in [str(a).lower() for a in actual]
     if expected is None:
@@ -86,23 +106,46 @@ def parse_with_history(question: str, history: Iterable[str], lex: Lexicon, toda
     return prev
 
 
+def case_text(row: dict[str, Any]) -> str:
+    """The case as one line: its question, or a conversation's turns joined by ``→``."""
+    if "turns" in row:
+        return " → ".join(str(t["q"]) for t in row["turns"])
+    return str(row["q"])
+
+
+def _turns(row: dict[str, Any], lex: Lexicon, today: dt.date) -> list[tuple[ParsedQuestion, dict[str, Any]]]:
+    """Each checked turn of a case with what it expects (one turn for a ``q`` case)."""
+    if "turns" not in row:
+        parsed = parse_with_history(str(row["q"]), row.get("history") or [], lex, today)
+        return [(parsed, dict(row.get("expect") or {}))]
+    out: list[tuple[ParsedQuestion, dict[str, Any]]] = []
+    prev: ParsedQuestion | None = None
+    for turn in row["turns"]:
+        message = str(turn["q"])
+        prev = parse_question(message, lex, today=today) if prev is None else apply_followup(
+            prev, message, lex, today=today)
+        if turn.get("expect"):
+            out.append((prev, dict(turn["expect"])))
+    return out
+
+
 def evaluate(rows: Iterable[dict[str, Any]], lex: Lexicon, *, today: dt.date | None = None) -> EvalReport:
     """Parse every question and compare the fields it expects."""
     today = today or dt.date.today()
     per: dict[str, list[int]] = {}
     results: list[QuestionResult] = []
     for row in rows:
-        parsed = parse_with_history(str(row["q"]), row.get("history") or [], lex, today)
         wrong: dict[str, dict[str, Any]] = {}
-        for key, expected in dict(row.get("expect") or {}).items():
-            actual = _actual(parsed, key)
-            ok = _matches(key, expected, actual)
-            per.setdefault(key, [0, 0])
-            per[key][0] += int(ok)
-            per[key][1] += 1
-            if not ok:
-                wrong[key] = {"expected": expected, "actual": actual}
-        results.append(QuestionResult(q=str(row["q"]), ok=not wrong, wrong=wrong))
+        for n, (parsed, expect) in enumerate(_turns(row, lex, today), start=1):
+            for key, expected in expect.items():
+                actual = _actual(parsed, key)
+                ok = _matches(key, expected, actual)
+                per.setdefault(key, [0, 0])
+                per[key][0] += int(ok)
+                per[key][1] += 1
+                if not ok:
+                    wrong[f"turn {n}: {key}" if "turns" in row else key] = {"expected": expected, "actual": actual}
+        results.append(QuestionResult(q=case_text(row), ok=not wrong, wrong=wrong))
     n = len(results)
     good = sum(r.ok for r in results)
     fields = [FieldScore(field=k, correct=c, total=t, accuracy=c / t) for k, (c, t) in sorted(per.items())]
@@ -114,7 +157,7 @@ def read_questions(path: Path) -> list[dict[str, Any]]:
     """Rows of a JSONL question file (blank lines skipped).
 
     Raises:
-        ValueError: a line is not a JSON object with ``q``.
+        ValueError: a line is not a JSON object with ``q`` or with a list of ``turns``.
     """
     rows: list[dict[str, Any]] = []
     for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -124,7 +167,11 @@ def read_questions(path: Path) -> list[dict[str, Any]]:
             row = json.loads(line)
         except json.JSONDecodeError:
             raise ValueError(f"{path}:{no}: not valid JSON") from None
-        if not isinstance(row, dict) or not isinstance(row.get("q"), str):
-            raise ValueError(f"{path}:{no}: each line must be an object with a string `q`")
+        turns = row.get("turns") if isinstance(row, dict) else None
+        if isinstance(turns, list):
+            if not turns or not all(isinstance(t, dict) and isinstance(t.get("q"), str) for t in turns):
+                raise ValueError(f"{path}:{no}: `turns` must be a non-empty list of objects with a string `q`")
+        elif not isinstance(row, dict) or not isinstance(row.get("q"), str):
+            raise ValueError(f"{path}:{no}: each line must be an object with a string `q` (or a list of `turns`)")
         rows.append(row)
     return rows

@@ -10,10 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.agent import compose
+from service.agent import compose, wording
+from service.agent import requests as build
 from service.agent.compose import Composer, days, money, pct
 from service.agent.parse import ParsedQuestion
-from service.agent.tools import CompareArgs, ComplianceArgs, EstimateArgs, SearchArgs, Tools, WhatIfArgs
+from service.agent.tools import CompareArgs, ComplianceArgs, EstimateArgs, SearchArgs, ToolCall, Tools, WhatIfArgs
 from service.presenters import numbers
 from service.presenters.reasons import COUNTRY_ZH
 from service.usecases import (
@@ -23,6 +24,9 @@ from service.usecases import (
     Passage,
     PurchasePlan,
     TrainingEstimate,
+    data_as_of,
+    risk_settings,
+    with_risk,
 )
 
 
@@ -53,13 +57,43 @@ def plan_summary(p: PurchasePlan | None) -> dict[str, Any] | None:
             "items": [{"sku": i.sku, "accelerators": i.accelerators} for i in p.items]}
 
 
+def weak_evidence(tools: Tools, plan: PurchasePlan) -> list[tuple[str, str, str]]:
+    """(part name, "price" | "spec", grade) for a chosen part whose price or sizing figure is graded W or A."""
+    catalog = tools.backend.ctx.domain.catalog
+    out: list[tuple[str, str, str]] = []
+    for item in {i.sku: i for i in plan.items}.values():
+        acc = catalog.accelerators.get(item.sku)
+        if acc is None:
+            continue
+        if acc.price is not None and acc.price.grade in compose.WEAK_GRADES:
+            out.append((item.name, "price", acc.price.grade))
+        figures = [getattr(acc, n, None) for n in ("memory_gb", "memory_bandwidth_tbps", "tdp_w")]
+        figures += [getattr(acc.dense, n, None) for n in ("bf16", "fp8")]
+        weak = [f.grade for f in figures if f is not None and getattr(f, "grade", None) in compose.WEAK_GRADES]
+        if weak:
+            out.append((item.name, "spec", weak[0]))
+    return out
+
+
+def data_note(c: Composer, parsed: ParsedQuestion, tools: Tools) -> None:
+    """"Data as of …" from the data packs in use (and that no later rule change is known, for a far date)."""
+    try:
+        as_of = data_as_of(tools.backend.ctx)
+    except Exception:  # noqa: BLE001 - a pack header that cannot be read must not sink an answer
+        return
+    wording.data_line(c, as_of, parsed.request.date)
+
+
 def _cite_plan_sources(c: Composer, p: PurchasePlan, limit: int = 4) -> None:
     for cit in p.citations[:limit]:
         c.cite_source(cit.id, cit.title, cit.url)
 
 
 def _cite_passages(c: Composer, passages: list[Passage], limit: int = 3) -> None:
-    for p in passages[:limit]:
+    """Cite the best passages, in the answer's language first (a document's translation is not a second source)."""
+    same = [p for p in passages if p.language == c.lang]
+    other = [p for p in passages if p.language != c.lang]
+    for p in (same + other)[:limit]:
         c.cite_passage(p)
 
 
@@ -125,9 +159,10 @@ class DeterministicPlanner:
             checks.append(tools.check_compliance(ComplianceArgs(
                 sku=sku, buyer_country=parsed.request.buyer_country or "CN", date=parsed.request.date,
                 buyer_kind=parsed.request.buyer_kind or "commercial",
-                headquarters_country=parsed.request.headquarters_country)))
-        compose.risks(c, plan, checks)
+                headquarters_country=parsed.request.headquarters_country, buyer_name=parsed.request.buyer_name)))
+        compose.risks(c, plan, checks, weak_evidence(tools, plan))
         compose.assumptions(c, parsed.assumptions, parsed.request.currency)
+        data_note(c, parsed, tools)
         _cite_passages(c, _safe_search(tools, _search_terms(parsed, plan)))
         _cite_plan_sources(c, plan)
         return PlanOutcome(answer=c.text(), citations=c.citations, recommendation=plan, summary=plan_summary(plan),
@@ -141,6 +176,8 @@ class DeterministicPlanner:
     def _whatif(self, c: Composer, parsed: ParsedQuestion, tools: Tools, question: str,
                 previous: dict[str, Any] | None) -> PlanOutcome:
         spec = parsed.whatif
+        if spec is not None and spec.hedge:
+            return self._hedged(c, parsed, tools)
         if spec is None or not (spec.remove_skus or spec.price_changes):
             plan = tools.recommend(parsed.request)
             return self._finish_plan(c, parsed, tools, plan, previous)
@@ -150,16 +187,46 @@ class DeterministicPlanner:
         # one use case solves both plans (the same what-if as `procure whatif` and POST /v1/recommendations/whatif)
         result = tools.what_if(WhatIfArgs(request=base, remove_skus=spec.remove_skus,
                                           price_changes=spec.price_changes))
-        if spec.remove_skus and not spec.price_changes:
-            names = ", ".join(tools.backend.accelerator_name(s) for s in spec.remove_skus)
-            c.add("whatif_removed", skus=names)
-        else:
-            c.add("whatif", changes="; ".join(result.changes), summary=result.summary)
-            for be in result.break_even[:3]:
-                c.add("break_even", message=be.message)
+        name = tools.backend.accelerator_name
+        c.add("whatif", changes=wording.whatif_changes(spec.remove_skus, spec.price_changes, name, c.lang),
+              summary=wording.whatif_summary(result, name, c.lang))
+        for be in result.break_even[:3]:
+            text = wording.break_even_text(be, name, c.lang)
+            c.add("break_even", message=text)
+            c.derived.append(text)  # the "2%" floor of the search is the use case's own
         outcome = self._finish_plan(c, parsed, tools, result.changed, plan_summary(result.base))
         outcome.extra["whatif"] = result.model_dump(mode="json", include={"changes", "delta_cost", "delta_days",
                                                                            "skus_added", "skus_removed", "summary"})
+        return outcome
+
+    def _hedged(self, c: Composer, parsed: ParsedQuestion, tools: Tools) -> PlanOutcome:
+        """"What's the safest plan if licences may be revoked?": the use cases' hedged recommendation, summarised."""
+        request = with_risk(build.purchase_request(parsed.request), risk_settings("default"))
+        tools.calls.append(ToolCall(name="recommend", args={"request": parsed.request.flat(), "risk": "default"}))
+        plan = tools.backend.recommend(request)
+        tools.evidence.add(plan)
+        risk = plan.risk
+        if risk is not None and risk.status in ("optimal", "feasible"):
+            cur = risk.currency
+
+            def share(v: float | None) -> str:
+                return "—" if v is None else pct(v)
+
+            def cost(v: float | None) -> str:
+                return "—" if v is None else money(v, cur, c.lang)
+
+            on_time = risk.probability_on_time
+            c.add("hedged", p_base=share(on_time.base), p_hedged=share(on_time.hedged),
+                  e_base=cost(risk.expected_total_cost.base), e_hedged=cost(risk.expected_total_cost.hedged))
+            if risk.same_as_base:
+                c.add("hedged_same")
+            for i in ([] if risk.same_as_base else risk.items):
+                c.add("hedged_item", accelerators=i.accelerators, name=i.name,
+                      workload=compose.workload_name(i.kind, c.lang), cost=money(i.total_cost, cur, c.lang))
+        outcome = self._finish_plan(c, parsed, tools, plan, None)
+        if risk is not None:
+            outcome.extra["risk"] = risk.model_dump(mode="json", include={
+                "objective", "status", "same_as_base", "probability_on_time", "expected_total_cost", "currency"})
         return outcome
 
     def _compliance(self, c: Composer, parsed: ParsedQuestion, tools: Tools, question: str,
@@ -169,15 +236,20 @@ class DeterministicPlanner:
         for sku in req.skus or []:
             r = tools.check_compliance(ComplianceArgs(sku=sku, buyer_country=req.buyer_country or "CN",
                                                       date=req.date, buyer_kind=req.buyer_kind or "commercial",
-                                                      headquarters_country=req.headquarters_country))
+                                                      headquarters_country=req.headquarters_country,
+                                                      buyer_name=req.buyer_name))
             results.append(r)
-            compose.compliance(c, r, country_name(r.buyer_country, c.lang, tools.backend.lexicon().countries))
+            where = country_name(r.buyer_country, c.lang, tools.backend.lexicon().countries)
+            if req.buyer_name:  # the screened buyer, as the question named it
+                where += f" ({req.buyer_name})" if c.lang == "en" else f"（{req.buyer_name}）"
+            compose.compliance(c, r, where)
         compose.assumptions(c, parsed.assumptions, req.currency)
+        data_note(c, parsed, tools)
         _cite_passages(c, _safe_search(tools, question))
         for r in results:
             for sid in r.citations[:4]:
                 c.cite_source(sid, sid)
-        return PlanOutcome(answer=c.text(), citations=c.citations,
+        return PlanOutcome(answer=c.text(), citations=c.citations, derived=c.derived,
                            extra={"compliance": [r.model_dump(mode="json") for r in results]})
 
     def _estimate_line(self, c: Composer, est: TrainingEstimate | InferenceEstimate, name: str) -> None:
@@ -210,7 +282,8 @@ class DeterministicPlanner:
             results.append(est.model_dump(mode="json", exclude={"step", "memory"}))
             self._estimate_line(c, est, name)
         compose.assumptions(c, parsed.assumptions, parsed.request.currency)
-        return PlanOutcome(answer=c.text(), citations=c.citations, extra={"estimates": results})
+        data_note(c, parsed, tools)
+        return PlanOutcome(answer=c.text(), citations=c.citations, extra={"estimates": results}, derived=c.derived)
 
     def _compare(self, c: Composer, parsed: ParsedQuestion, tools: Tools, question: str,
                  previous: dict[str, Any] | None) -> PlanOutcome:
@@ -224,11 +297,32 @@ class DeterministicPlanner:
                 self._estimate_line(sub, est, row.name)
                 perf = " — " + sub.lines[0].split("**", 2)[-1].lstrip("：: ")
             c.add("compare_row", name=row.name, verdict=verdict, perf=perf)
+            self._compare_cost(c, parsed, tools, row.sku, row.name)
         compose.assumptions(c, parsed.assumptions, parsed.request.currency)
+        data_note(c, parsed, tools)
         _cite_passages(c, _safe_search(tools, question))
-        return PlanOutcome(answer=c.text(), citations=c.citations,
+        return PlanOutcome(answer=c.text(), citations=c.citations, derived=c.derived,
                            extra={"compare": [r.model_dump(mode="json", exclude={"training": {"step", "memory"}})
                                               for r in rows]})
+
+    def _compare_cost(self, c: Composer, parsed: ParsedQuestion, tools: Tools, sku: str, name: str) -> None:
+        """Cost and time of the cheapest plan on this part alone (same request, deadline and buyer), or why none."""
+        req = parsed.request
+        if req.params is None or req.workload is None or (req.workload == "inference" and not req.requests_per_s):
+            return
+        try:
+            plan = tools.recommend(req.model_copy(update={"skus": [sku], "objective": "min_cost", "count": None}))
+        except (OptimizerError, ValueError):
+            return
+        cur = plan.currency
+        if not plan.items or plan.total_cost is None:
+            c.add("compare_cost_none", name=name)
+            return
+        count = sum(i.accelerators for i in plan.items)
+        when = (c.t("compare_time", days=days(plan.time_days)) if plan.time_days is not None
+                else c.t("time_inference", rps=f"{sum(i.capacity_rps or 0 for i in plan.items):.0f}"))
+        c.add("compare_cost", name=name, count=count, total=money(plan.total_cost, cur, c.lang), when=when)
+        c.derived.append(str(count))
 
     def _search(self, c: Composer, parsed: ParsedQuestion, tools: Tools, question: str,
                 previous: dict[str, Any] | None) -> PlanOutcome:
@@ -240,4 +334,5 @@ class DeterministicPlanner:
         for p in passages:
             n = c.cite_passage(p)
             c.add("search_item", quote=compose.quote_of(p, 160), n=n)
-        return PlanOutcome(answer=c.text(), citations=c.citations)
+        data_note(c, parsed, tools)
+        return PlanOutcome(answer=c.text(), citations=c.citations, derived=c.derived)

@@ -42,6 +42,7 @@ class ComplianceArgs(BaseModel):
     date: dt.date = Field(description="Date of the purchase (YYYY-MM-DD).")
     buyer_kind: Literal["commercial", "state_funded"] = "commercial"
     headquarters_country: str | None = None
+    buyer_name: str | None = Field(None, description="The buyer's organisation, screened against the Entity List.")
 
 
 class WhatIfArgs(BaseModel):
@@ -122,7 +123,8 @@ class Tools:
         self._log("check_compliance", args)
         result = self.backend.check_compliance(args.sku, buyer_country=args.buyer_country, date=args.date,
                                                buyer_kind=args.buyer_kind,
-                                               headquarters_country=args.headquarters_country)
+                                               headquarters_country=args.headquarters_country,
+                                               buyer_name=args.buyer_name)
         self.evidence.add(result)
         return result
 

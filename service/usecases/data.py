@@ -183,6 +183,24 @@ def _ref(info: PackInfo) -> PackRef:
 
 
 # ---------------------------------------------------------------------- use cases
+_AS_OF: dict[tuple[str, str, int], dt.date] = {}
+
+
+def data_as_of(ctx: AppContext) -> dict[str, dt.date]:
+    """Pack name → as-of date of every pack in use, cheap enough for every answer (headers cached by text).
+
+    The chat says "data as of …" with these, and that no rule change is known after a pack's date when the asked
+    date lies well past it; :func:`data_status` gives the full picture (origin, counts, previous versions).
+    """
+    out: dict[str, dt.date] = {}
+    for name, pack in packs_in_use(ctx.settings).items():
+        key = (name, pack.origin, hash(pack.text))
+        if key not in _AS_OF:
+            _AS_OF[key] = info_of(pack).as_of
+        out[name] = _AS_OF[key]
+    return out
+
+
 def data_status(ctx: AppContext, *, today: dt.date | str | None = None) -> DataStatus:
     """Every pack in use with its as-of date, age in days, origin and record counts."""
     when = dt.date.today() if today is None else day(today, what="date")

@@ -90,7 +90,8 @@ def flat_purchase_request(flat: Mapping[str, Any], *, alternatives: int = 3,
     data: dict[str, Any] = {
         "workloads": workloads,
         "buyer": {"country": buyer["buyer_country"], "kind": buyer["buyer_kind"],
-                  "headquarters_country": buyer["headquarters_country"], "date": buyer["date"]},
+                  "headquarters_country": buyer["headquarters_country"], "date": buyer["date"],
+                  **({"name": flat["buyer_name"]} if flat.get("buyer_name") else {})},  # screened by name
         "alternatives": alternatives,
     }
     if flat.get("budget"):

@@ -97,7 +97,8 @@ def test_the_chinese_headline_answer_stays_in_chinese(backend: Any) -> None:
     assert result.grounding.ok and "910C" in answer
     for fragment in ENGLISH:
         assert fragment not in answer, fragment
-    assert "对中国买方禁售" in answer and "今天的日期" in answer
+    # at most five reasons: the closest alternatives (held back by policy) come before the prohibited parts
+    assert "否则暂不采用" in answer and "今天的日期" in answer
     english = agent.ask("Best cluster for 70B training under budget ¥50M")
     assert "held back unless" in english.answer  # the core's English sentence (the H20's licensed row is gone: U2)
 

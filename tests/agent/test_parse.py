@@ -26,11 +26,16 @@ def test_every_dev_question_is_right(lex: Lexicon) -> None:
 
 def test_own_set_is_large_bilingual_and_at_least_95_percent(lex: Lexicon) -> None:
     rows = read_questions(EVAL / "questions.jsonl")
-    zh = [r for r in rows if detect_language(r["q"]) == "zh"]
+    first = [r["turns"][0]["q"] if "turns" in r else r["q"] for r in rows]
+    zh = [q for q in first if detect_language(q) == "zh"]
     assert len(rows) >= 60 and len(zh) >= 30 and len(rows) - len(zh) >= 30
-    intents = {r["expect"].get("intent") for r in rows}
+    expects = [t.get("expect") or {} for r in rows for t in (r["turns"] if "turns" in r else [r])]
+    intents = {e.get("intent") for e in expects}
     assert {"recommend", "compare", "compliance", "estimate", "whatif", "search", "clarify"} <= intents
     assert sum(1 for r in rows if r.get("history")) >= 10
+    conversations = [r for r in rows if len(r.get("turns") or []) >= 2]
+    assert len(conversations) >= 25  # multi-turn cases, in both languages
+    assert {detect_language(r["turns"][-1]["q"]) for r in conversations} == {"en", "zh"}
     report = evaluate(rows, lex, today=TODAY)
     assert report.accuracy >= 0.95, [f.model_dump() for f in report.failures]
 

@@ -1,0 +1,91 @@
+"""Things a buyer names with their own units or words: latency limits of a serving workload and the buyer's name."""
+
+from __future__ import annotations
+
+import re
+
+from service.agent.parse.units import _Text
+
+# --------------------------------------------------------------------------------------------------
+# latency limits of a serving workload
+
+_LAT_VALUE = re.compile(r"(?P<v>\d+(?:\.\d+)?)\s*(?P<u>ms|msec|millis(?:econds?)?|milliseconds?|s|secs?|seconds?|毫秒|秒)"
+                        r"(?![A-Za-z])", re.I)
+_TTFT_WORD = re.compile(r"(time[- ]to[- ]first[- ]token|\bttft\b|first[- ]token (?:latency|time)|首\s*(?:字|token|个token|词)"
+                        r"\s*(?:延迟|时延|时间|响应时间|响应))", re.I)
+_TPOT_WORD = re.compile(r"(time[- ]per[- ]output[- ]token|\btpot\b|per (?:output |generated |decoded )?token|"
+                        r"inter[- ]token latency|token[- ]to[- ]token|每(?:个|一个)?\s*(?:输出|生成)?\s*token|"
+                        r"(?:token|词元)\s*间(?:隔|延迟)?|每(?:个)?输出(?:词元|字))", re.I)
+_LAT_GAP = 28
+
+
+def _latency_value(m: re.Match[str]) -> float:
+    v = float(m.group("v"))
+    return v / 1000.0 if m.group("u").lower().startswith(("ms", "milli", "毫")) else v
+
+
+def _latency_near(t: _Text, word: re.Pattern[str]) -> float | None:
+    """The limit written next to a latency word ("TTFT under 0.8 s", "40 ms per output token", "首字延迟2秒以内")."""
+    for w in word.finditer(t.masked):
+        after = t.masked[w.end():w.end() + _LAT_GAP]
+        m = _LAT_VALUE.search(after)
+        if m and not re.search(r"[,;，；]", after[:m.start()]):
+            start, end = w.end() + m.start(), w.end() + m.end()
+        else:
+            before = t.masked[max(0, w.start() - _LAT_GAP):w.start()]
+            cands = [c for c in _LAT_VALUE.finditer(before) if not re.search(r"[,;，；]", before[c.end():])]
+            if not cands:
+                continue
+            m = cands[-1]
+            start, end = w.start() - len(before) + m.start(), w.start() - len(before) + m.end()
+        value = _latency_value(m)
+        t.blank(min(start, w.start()), max(end, w.end()))
+        return value
+    return None
+
+
+def find_latency(t: _Text) -> tuple[float | None, float | None]:
+    """(TTFT limit, TPOT limit) in seconds, when the question states them."""
+    ttft = _latency_near(t, _TTFT_WORD)
+    tpot = _latency_near(t, _TPOT_WORD)
+    return ttft, tpot
+
+
+# --------------------------------------------------------------------------------------------------
+# the buyer's own name (screened against the Entity List by the compliance engine)
+
+_NAME_EN = re.compile(
+    r"\b(?i:we are|we're|we at|i am from|i'm from|i work (?:at|for)|on behalf of|(?:our|the) (?:company|buyer|"
+    r"client|customer|firm|organi[sz]ation) is|buyer named|company named|customer named|this is)\s+"
+    r"(?P<name>[A-Z][\w&\-]*(?:\s+(?:[A-Z][\w&\-]*|of|and|&))*(?:,?\s+(?:Ltd|Inc|Co|Corp|LLC)\b\.?)?)")
+_NAME_ZH = re.compile(r"(?:我们是|我们公司是|我司是|本公司是|我们来自|我来自|我是|买方是|客户是|我们这边是)\s*"
+                      r"(?P<name>[A-Za-z\u4e00-\u9fff][\w\u4e00-\u9fff&.\-]{1,24}?)"
+                      r"(?=\s*(?:[,，。.?？!！;；:：]|的|能|可以|可否|想|要|准备|打算|计划|需要|能否|是否|买|采购|$))")
+_NOT_A_NAME = re.compile(r"^(?:a|an|the|one|some|in|from|based|looking|planning|trying|going|buying|interested|"
+                         r"chinese|american|german|state|private|commercial|startup|university|government)\b|"
+                         r"^(?:一|个|家|国企|央企|民营|私营|国有|初创|创业|高校|大学|政府|中国|国内|美国|买家|买方|用户|客户|公司|企业)",
+                         re.I)
+
+
+def find_buyer_name(t: _Text) -> str | None:
+    """The buyer's organisation when the question names it ("we are Sophgo", "我们是算能").
+
+    Only a proper name counts: "we are a Chinese startup" or "我们是一家国企" describe a buyer, they do not name one.
+    """
+    for pattern in (_NAME_EN, _NAME_ZH):
+        m = pattern.search(t.masked)
+        if not m:
+            continue
+        name = m.group("name").strip(" .,-")
+        if pattern is _NAME_EN:
+            if not name[:1].isupper():
+                continue
+            words = name.split()
+            while words and words[-1].lower() in ("of", "and", "&"):
+                words.pop()
+            name = " ".join(words)
+        if len(name) < 2 or _NOT_A_NAME.search(name):
+            continue
+        t.blank(m.start("name"), m.end("name"))
+        return name
+    return None

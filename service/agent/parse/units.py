@@ -1,0 +1,418 @@
+"""Number and unit extraction.
+
+Dates, parts with counts, model names and sizes, money, rates, tokens, deadlines,
+domestic shares, countries and excluded vendors, each read from the words around it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from service.agent.numbers import EN_WORDS, NumberMatch, find_numbers, plain_number
+from service.agent.parse.model import Lang, Lexicon
+from service.agent.parse.vocab import (
+    _COUNTRY_ZH,
+    _DEMONYMS,
+    _HQ_AFTER,
+    _HQ_BEFORE,
+    _NEG_EN,
+    _NEG_ZH,
+    _US_VENDORS,
+    _VENDOR_WORDS,
+)
+
+# --------------------------------------------------------------------------------------------------
+# spans
+
+
+@dataclass
+class _Text:
+    """The question with consumed spans blanked out, so one phrase is never read twice."""
+
+    original: str
+    masked: str
+
+    def blank(self, start: int, end: int) -> None:
+        self.masked = self.masked[:start] + " " * (end - start) + self.masked[end:]
+
+
+_MONTHS = {m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                                       "dec"], start=1)}
+_MONTH_RE = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|sep(?:t(?:ember)?)?|" \
+            r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_DATE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"), "ymd"),
+    (re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]"), "ymd"),
+    (re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?!\s*\d)"), "ym"),
+    (re.compile(rf"\b{_MONTH_RE}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I), "mdy"),
+    (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH_RE}\.?,?\s+(\d{{4}})\b", re.I), "dmy"),
+    (re.compile(rf"\b{_MONTH_RE}\.?,?\s+(\d{{4}})\b", re.I), "my"),
+    (re.compile(r"\b(\d{4})-(\d{2})\b(?!-)"), "ym"),
+)
+
+
+def _find_date(t: _Text) -> dt.date | None:
+    for pattern, kind in _DATE_PATTERNS:
+        m = pattern.search(t.masked)
+        if not m:
+            continue
+        g = m.groups()
+        try:
+            if kind == "ymd":
+                d = dt.date(int(g[0]), int(g[1]), int(g[2]))
+            elif kind == "ym":
+                d = dt.date(int(g[0]), int(g[1]), 1)
+            elif kind == "mdy":
+                d = dt.date(int(g[2]), _MONTHS[g[0][:3].lower()], int(g[1]))
+            elif kind == "dmy":
+                d = dt.date(int(g[2]), _MONTHS[g[1][:3].lower()], int(g[0]))
+            else:
+                d = dt.date(int(g[1]), _MONTHS[g[0][:3].lower()], 1)
+        except ValueError:
+            continue
+        t.blank(m.start(), m.end())
+        return d
+    return None
+
+
+def _alias_pattern(alias: str) -> re.Pattern[str]:
+    parts = [re.escape(p) for p in re.split(r"[\s\-_/]+", alias.strip()) if p]
+    body = r"[\s\-_/]*".join(parts)
+    return re.compile(rf"(?<![A-Za-z0-9]){body}(?:s\b|'s\b)?(?![A-Za-z0-9])", re.I)
+
+
+_ALIAS_CACHE: dict[int, list[tuple[re.Pattern[str], str]]] = {}
+
+
+def _alias_patterns(lex: Lexicon) -> list[tuple[re.Pattern[str], str]]:
+    key = id(lex.sku_aliases)
+    if key not in _ALIAS_CACHE:
+        pairs = sorted(lex.sku_aliases.items(), key=lambda kv: -len(kv[0]))
+        _ALIAS_CACHE[key] = [(_alias_pattern(a), s) for a, s in pairs if len(a.strip()) >= 2]
+    return _ALIAS_CACHE[key]
+
+
+@dataclass(frozen=True)
+class _Sku:
+    sku: str
+    start: int
+    end: int
+    count: int | None
+
+
+_COUNT_BEFORE = re.compile(r"(\d[\d,]*)\s*(?:x|×|\*|张|块|片|颗|台|个|units? of|pieces? of|cards? of)?\s*(?:nvidia|英伟达|华为)?\s*$",
+                           re.I)
+_COUNT_AFTER = re.compile(r"^\s*(?:x|×|\*)\s*(\d[\d,]*)", re.I)
+
+
+def _find_skus(t: _Text, lex: Lexicon) -> list[_Sku]:
+    found: list[_Sku] = []
+    for pattern, sku in _alias_patterns(lex):
+        for m in pattern.finditer(t.masked):
+            before = t.masked[max(0, m.start() - 16):m.start()]
+            after = t.masked[m.end():m.end() + 10]
+            count: int | None = None
+            cb = _COUNT_BEFORE.search(before)
+            ca = _COUNT_AFTER.search(after)
+            if cb and not re.search(r"[.\d]\s*[BTbt]\s*$", before):
+                count = int(cb.group(1).replace(",", ""))
+                t.blank(m.start() - len(before) + cb.start(1), m.start() - len(before) + cb.end(1))
+            elif ca:
+                count = int(ca.group(1).replace(",", ""))
+                t.blank(m.end() + ca.start(1), m.end() + ca.end(1))
+            found.append(_Sku(sku, m.start(), m.end(), count))
+            t.blank(m.start(), m.end())
+    found.sort(key=lambda s: s.start)
+    return found
+
+
+_MODEL_FAMILIES = (r"qwen|qwq|llama|deepseek|mistral|mixtral|chatglm|glm|baichuan|internlm|gemma|falcon|kimi|minimax|"
+                   r"yi|phi|gpt|bloom|opt|t5|ernie|文心|通义千问|千问|混元|hunyuan|step|moonshot|grok|command[- ]r|"
+                   r"olmo|pythia|nemotron|megatron|palm|chinchilla|gopher|jamba|dbrx|arctic|starcoder|codellama|"
+                   r"seed|doubao|豆包|skywork|telechat|pangu|盘古")
+_MODEL_RE = re.compile(
+    rf"(?<![A-Za-z])(?P<m>(?:{_MODEL_FAMILIES})[A-Za-z0-9_.\-]*(?:\s+(?:\d+(?:\.\d+)?|v\d+(?:\.\d+)?|r\d)(?![\w.]))?"
+    rf"(?:\s*-?\s*\d+(?:\.\d+)?\s?[bBmM](?![A-Za-z]))?)",
+    re.I,
+)
+_MODEL_SIZE = re.compile(r"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)\s?([bBmM])(?![A-Za-z])")
+_MODEL_ACTIVE = re.compile(r"[-_ ]a(\d+(?:\.\d+)?)b\b", re.I)
+
+
+def _find_model(t: _Text, lex: Lexicon) -> tuple[str | None, float | None, float | None]:
+    m = _MODEL_RE.search(t.masked)
+    if not m:
+        return None, None, None
+    name = m.group("m").strip(" -.")
+    if len(name) < 3 or re.fullmatch(r"(?i)(yi|phi|opt|step|seed|gpt|t5)", name):
+        return None, None, None
+    t.blank(m.start(), m.end())
+    active = None
+    am = _MODEL_ACTIVE.search(name)
+    stripped = name
+    if am:
+        active = float(am.group(1)) * 1e9
+        stripped = name[:am.start()] + name[am.end():]
+    sizes = [s for s in _MODEL_SIZE.finditer(stripped) if "x" not in stripped[max(0, s.start() - 2):s.start()].lower()]
+    params = None
+    if sizes:
+        s = sizes[-1]
+        params = float(s.group(1)) * (1e9 if s.group(2).lower() == "b" else 1e6)
+    preset = lex.presets(name)
+    if preset is not None:
+        params = params or preset[0]
+        active = active or preset[1]
+    return name, params, active
+
+
+# --------------------------------------------------------------------------------------------------
+# numbers in context
+
+_CUR_BEFORE_CNY = re.compile(r"(?:[¥￥]|rmb|cny|人民币|rmb¥)\s*$", re.I)
+_CUR_BEFORE_USD = re.compile(r"(?:us\s?\$|\$|usd|美元|美金)\s*$", re.I)
+_CUR_AFTER_CNY = re.compile(r"^\s*(?:元|块钱|块|人民币|rmb\b|cny\b|yuan\b|renminbi\b|chinese yuan)", re.I)
+_CUR_AFTER_USD = re.compile(r"^\s*(?:美元|美金|刀|usd\b|dollars?\b|bucks\b|us dollars?\b)", re.I)
+_BUDGET_WORD = re.compile(r"(budget|预算|资金|经费|投入|花费|有|花|出资|拿出|spend(?:ing)?|afford|capex|cost(?:s)? (?:of|up to|at most)|"
+                          r"under|up to|no more than|at most|within|不超过|以内|不到|控制在|最多|总价)", re.I)
+_PARAM_AFTER = re.compile(r"^\s*(?:-\s*)?(?:total\s+)?(?:parameters?|params?|参数|的参数|规模|个参数|dense|moe|"
+                          r"(?:\w+\s){0,2}(?:model|llm|transformer)|(?:的)?(?:大)?模型|参数量|)", re.I)
+_ACTIVE_AFTER = re.compile(r"^\s*(?:-\s*)?(?:active|activated|激活)", re.I)
+_ACTIVE_BEFORE = re.compile(r"(active|activated|激活(?:参数)?|with)\s*(?:of|为|是)?\s*$", re.I)
+_TOKENS_AFTER = re.compile(r"^\s*(?:(?:training|pre-?training|high[- ]quality)\s+)?(?:个)?(?:tokens?|toks?|词元|token数据|"
+                           r"tokens? of (?:data|text))", re.I)
+_TOKENS_BEFORE = re.compile(r"(?:on|over|with|using|用|在|训练|数据量|token数|tokens?)\s*[:：]?\s*(?:about|约|大约)?\s*$",
+                            re.I)
+_RPS_AFTER = re.compile(r"^\s*(?:concurrent\s+)?(?:requests?|reqs?|queries|qps|rps|calls|次|个请求|请求|qps的)\s*"
+                        r"(?:/\s*s(?:ec)?\b|per\s+(?:second|sec|s)\b|a second|each second|每秒|/秒)?", re.I)
+_RPS_BEFORE = re.compile(r"(qps|rps|每秒|throughput of|吞吐)\s*(?:of|为|达到|是|要|需要)?\s*(?:about|约)?\s*$", re.I)
+_PERCENT = re.compile(r"(?:(?P<num>\d+(?:\.\d+)?)\s*(?:%|％|percent|per cent)|百分之(?P<cn>[零〇一二两三四五六七八九十百]+))",
+                      re.I)
+_DOMESTIC = re.compile(r"(domestic|chinese[- ]made|home[- ]grown|local(?:ly made)? (?:chips?|accelerators?)|国产|自主可控|"
+                       r"本土|信创|non-us)", re.I)
+_DOMESTIC_ONLY = re.compile(r"(domestic[- ]only|only domestic|only (?:use )?(?:chinese|domestic|local)|all[- ]domestic|"
+                            r"purely domestic|100% domestic|entirely domestic|fully domestic|just domestic|"
+                            r"只(?:用|要|买|采购|考虑|能用)?国产|仅(?:用|限|采购|考虑)?国产|全(?:部|都)?(?:用|采用|是)?国产|纯国产|"
+                            r"全国产|国产化率\s*100|必须(?:全部)?(?:用|是)?国产|完全国产|国产芯片only|只能用国产)", re.I)
+_HALF_DOMESTIC = re.compile(r"(at least half|half (?:of )?(?:the )?(?:chips|accelerators|cluster)|majority|"
+                            r"一半以上|至少一半|过半|半数以上|不少于一半|一半)", re.I)
+_TENTHS_DOMESTIC = re.compile(r"(?P<n>[一二两三四五六七八九十\d])\s*成(?:以上)?(?:的)?(?:芯片|算力|卡)?(?:要|是|用|为|采用)?\s*国产|"
+                              r"国产(?:化率|芯片|占比|比例)?\s*(?:不低于|至少|达到|超过|占)?\s*(?P<n2>[一二两三四五六七八九十\d])\s*成")
+_DURATION_EN = re.compile(
+    r"(?<![A-Za-z])(?P<num>\d+(?:\.\d+)?|a couple of|couple of|a few|an?|one|two|three|four|five|six|seven|eight|nine|ten|"
+    r"eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|ninety|half an?|half|several)\s*[- ]?\s*"
+    r"(?P<unit>days?|weeks?|months?|years?|yrs?|wks?)\b",
+    re.I,
+)
+_DURATION_ZH = re.compile(
+    r"(?P<num>\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百半]+)\s*(?:个)?\s*(?P<unit>天|日|周|星期|礼拜|个?月|年)"
+)
+_UNIT_DAYS = {"day": 1, "days": 1, "d": 1, "week": 7, "weeks": 7, "wk": 7, "wks": 7, "month": 30, "months": 30,
+              "year": 365, "years": 365, "yr": 365, "yrs": 365, "天": 1, "日": 1, "周": 7, "星期": 7, "礼拜": 7,
+              "月": 30, "个月": 30, "年": 365}
+_HORIZON_NEAR = re.compile(r"(horizon|amorti[sz]|depreciat|over|for|运营|折旧|摊销|使用|周期|寿命)\s*(?:of|期)?\s*$", re.I)
+
+
+def _duration_days(num: str, unit: str) -> float | None:
+    raw = num.strip().lower()
+    if raw in ("half", "half a", "half an", "半"):
+        value: float | None = 0.5
+    elif raw in EN_WORDS:
+        value = float(EN_WORDS[raw])
+    elif raw.startswith("半"):
+        value = 0.5
+    else:
+        value = plain_number(raw.replace("半", ""))
+        if value is not None and raw.endswith("半"):
+            value += 0.5
+    if value is None:
+        return None
+    return value * _UNIT_DAYS[unit.lower().replace("个", "") if unit not in ("个月",) else "月"]
+
+
+def _find_deadline(t: _Text) -> float | None:
+    for pattern in (_DURATION_ZH, _DURATION_EN):
+        for m in pattern.finditer(t.masked):
+            before = t.masked[max(0, m.start() - 25):m.start()]
+            after = t.masked[m.end():m.end() + 12]
+            if _HORIZON_NEAR.search(before) and not re.search(r"(within|in|内|完成|finish|deadline)", before + after,
+                                                              re.I):
+                continue
+            if re.match(r"^\s*(ago|old|前|以前)", after):
+                continue
+            days = _duration_days(m.group("num"), m.group("unit"))
+            if days is None or days <= 0:
+                continue
+            t.blank(m.start(), m.end())
+            return days
+    return None
+
+
+@dataclass
+class _Numbers:
+    budget: float | None = None
+    currency: str | None = None
+    params: float | None = None
+    active: float | None = None
+    tokens: float | None = None
+    rps: float | None = None
+    share: float | None = None
+    extra_params: list[tuple[int, float]] = field(default_factory=list)
+    other_currency: str | None = None
+    """A budget written in a currency the catalog does not price in (EUR, GBP, JPY …): never read as yuan or dollars."""
+
+
+_CUR_OTHER_BEFORE = re.compile(r"(?:€|£|eur|gbp|jpy|chf|欧元|英镑|日元)\s*$", re.I)
+_CUR_OTHER_AFTER = re.compile(r"^\s*(?:€|eur\b|euros?\b|gbp\b|pounds?\b|jpy\b|yen\b|chf\b|francs?\b|欧元|英镑|日元)",
+                              re.I)
+
+
+def _currency_at(masked: str, n: NumberMatch) -> str | None:
+    before = masked[max(0, n.start - 8):n.start]
+    after = masked[n.end:n.end + 14]
+    if _CUR_BEFORE_USD.search(before) or _CUR_AFTER_USD.search(after):
+        return "USD"
+    if _CUR_BEFORE_CNY.search(before) or _CUR_AFTER_CNY.search(after):
+        return "CNY"
+    return None
+
+
+def _find_share(t: _Text) -> float | None:
+    if _DOMESTIC_ONLY.search(t.masked):
+        return 1.0
+    for m in _PERCENT.finditer(t.masked):
+        window = t.masked[max(0, m.start() - 30):m.end() + 30]
+        if _DOMESTIC.search(window):
+            value = float(m.group("num")) if m.group("num") else (plain_number(m.group("cn")) or 0.0)
+            t.blank(m.start(), m.end())
+            return min(value / 100.0, 1.0)
+    tenths = _TENTHS_DOMESTIC.search(t.masked)
+    if tenths:
+        tens = plain_number(tenths.group("n") or tenths.group("n2"))
+        if tens is not None and 0 < tens <= 10:
+            return tens / 10.0
+    if _DOMESTIC.search(t.masked) and _HALF_DOMESTIC.search(t.masked):
+        return 0.5
+    return None
+
+
+_MONEY_MULTS = ("万", "亿", "千万", "百万", "十万", "m", "mn", "mm", "million", "k", "thousand", "bn", "billion")
+_BUDGET_AFTER = re.compile(r"^\s*(?:的|of)?\s*(?:预算|资金|经费|budget)", re.I)
+
+
+def _word_after(pattern: re.Pattern[str], after: str) -> bool:
+    m = pattern.match(after)
+    return bool(m and m.group(0).strip())
+
+
+def _classify_numbers(t: _Text, lang: Lang) -> _Numbers:
+    """Classify each remaining number by the words around it (money, rate, tokens, parameters)."""
+    out = _Numbers()
+    masked = t.masked
+    for n in find_numbers(masked):
+        before = masked[max(0, n.start - 30):n.start]
+        after = masked[n.end:n.end + 30]
+        cur = _currency_at(masked, n)
+        mult = n.mult.lower()
+        other = _CUR_OTHER_BEFORE.search(masked[max(0, n.start - 8):n.start]) or _CUR_OTHER_AFTER.match(after)
+        if cur is None and other:
+            out.other_currency = out.other_currency or other.group(0).strip()
+            continue
+        budget_word = bool(_BUDGET_WORD.search(before[-14:]) or _BUDGET_AFTER.match(after))
+        if cur is not None or (budget_word and mult in _MONEY_MULTS and not _word_after(_PARAM_AFTER, after)
+                               and not _word_after(_TOKENS_AFTER, after)):
+            if out.budget is None:
+                out.budget, out.currency = n.value, cur
+            continue
+        if _word_after(_RPS_AFTER, after) or _RPS_BEFORE.search(before):
+            if out.rps is None:
+                out.rps = n.value
+            continue
+        if _TOKENS_AFTER.match(after):
+            if out.tokens is None:
+                out.tokens = n.value
+            continue
+        if _ACTIVE_AFTER.match(after) or (_ACTIVE_BEFORE.search(before) and mult in ("b", "billion", "亿", "bn")
+                                           and out.params is not None):
+            out.active = n.value
+            continue
+        trillions = mult in ("t", "trillion", "万亿")
+        if mult in ("b", "billion", "bn", "亿", "千亿", "百亿", "g") or (trillions and _word_after(_PARAM_AFTER, after)):
+            if out.params is None:
+                out.params = n.value
+            else:
+                out.extra_params.append((n.start, n.value))
+            continue
+        if (trillions or (_TOKENS_BEFORE.search(before) and n.value >= 1e9)) and out.tokens is None:
+            out.tokens = n.value
+    return out
+
+
+def _find_countries(t: _Text, lex: Lexicon) -> tuple[str | None, str | None]:
+    """(buyer country, headquarters country) from country names, Chinese names and demonyms."""
+    text = t.masked
+    hits: list[tuple[int, int, str]] = []
+    for name, code in _COUNTRY_ZH.items():
+        for m in re.finditer(re.escape(name), text):
+            hits.append((m.start(), m.end(), code))
+    names = {v.lower(): k for k, v in lex.countries.items()}
+    names.update(_DEMONYMS)
+    for name, code in sorted(names.items(), key=lambda kv: -len(kv[0])):
+        if len(name) < 3 and name not in ("us", "uk"):
+            continue
+        flags = 0 if name in ("us",) else re.I
+        pat = r"\bUS\b(?!\$)" if name == "us" else rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])"
+        for m in re.finditer(pat, text, flags):
+            hits.append((m.start(), m.end(), code))
+    # keep longest non-overlapping hits
+    hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
+    kept: list[tuple[int, int, str]] = []
+    for h in hits:
+        if kept and h[0] < kept[-1][1]:
+            continue
+        kept.append(h)
+    country = hq = None
+    for start, end, code in kept:
+        before = text[max(0, start - 30):start]
+        after = text[end:end + 16]
+        if _HQ_BEFORE.search(before) or _HQ_AFTER.search(after):
+            hq = hq or code
+        elif re.search(r"(made|designed|chips?|accelerators?|vendors?)\s*$", before, re.I) or re.match(
+                r"^\s*(?:made|designed|chips?|accelerators?|vendors?|gpus?|parts?|芯片|厂商|制造|产)", after, re.I):
+            continue
+        else:
+            country = country or code
+    return country, hq
+
+
+_VENDOR_JOIN = re.compile(r"^\s*(?:,|、|/|or|and|nor|或|和|及|与|以及|或者)\s*(?:any\s+|the\s+)?$", re.I)
+
+
+def _find_excluded_vendors(t: _Text) -> list[str]:
+    """Vendors the buyer rules out ("no NVIDIA", "without AMD or Intel", "不用英伟达", "不要美国芯片")."""
+    text = t.masked
+    mentions: list[tuple[int, int, str]] = []
+    for vendor, words in _VENDOR_WORDS.items():
+        for w in words:
+            pat = re.escape(w) if not w.isascii() else rf"(?<![A-Za-z]){re.escape(w)}(?![A-Za-z])"
+            mentions += [(m.start(), m.end(), vendor) for m in re.finditer(pat, text, re.I)]
+    us = r"(?:us|american|u\.s\.|美国)[- ]?(?:made\s+)?(?:chips?|gpus?|parts?|vendors?|accelerators?|hardware|芯片|厂商|产品|的)?"
+    for m in re.finditer(us, text, re.I):
+        if m.group(0).strip().lower() not in ("us", "u.s.", "american", "美国"):
+            mentions.append((m.start(), m.end(), "_us"))
+    mentions.sort()
+    out: list[str] = []
+    negated_until = -1
+    for start, end, vendor in mentions:
+        before = text[max(0, start - 24):start]
+        negated = bool(re.search(rf"{_NEG_EN}\s*(?:any\s+|using\s+|use\s+of\s+|the\s+|chips from\s+)?$", before, re.I)
+                       or re.search(rf"{_NEG_ZH}\s*(?:用|使用|买)?$", before))
+        chained = negated_until >= 0 and bool(_VENDOR_JOIN.match(text[negated_until:start]))
+        if not (negated or chained):
+            continue
+        negated_until = end
+        for v in (_US_VENDORS if vendor == "_us" else (vendor,)):
+            if v not in out:
+                out.append(v)
+    return out

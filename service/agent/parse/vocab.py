@@ -1,0 +1,126 @@
+"""Vocabulary of the parser, English and Chinese side by side.
+
+The words that name vendors, countries, buyer kinds,
+workloads, objectives and what a question asks (language knowledge, not catalog data).
+"""
+
+from __future__ import annotations
+
+import re
+
+from service.agent.parse.model import Lang
+
+# --------------------------------------------------------------------------------------------------
+# language
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def detect_language(text: str) -> Lang:
+    """``zh`` when Chinese characters outnumber Latin words, else ``en``."""
+    cjk = len(_CJK.findall(text))
+    words = len(_LATIN_WORD.findall(text))
+    return "zh" if cjk and cjk >= words else "en"
+
+
+# --------------------------------------------------------------------------------------------------
+# vocabulary (language knowledge, not data)
+
+_VENDOR_WORDS: dict[str, tuple[str, ...]] = {
+    "nvidia": ("nvidia", "英伟达", "辉达", "nv"),
+    "amd": ("amd", "超威"),
+    "intel": ("intel", "英特尔", "gaudi"),
+    "huawei": ("huawei", "华为", "昇腾", "ascend"),
+    "cambricon": ("cambricon", "寒武纪"),
+    "hygon": ("hygon", "海光"),
+    "kunlunxin": ("kunlunxin", "kunlun", "昆仑芯", "昆仑"),
+}
+_US_VENDORS = ("nvidia", "amd", "intel")
+_NEG_EN = r"(?:no|not|without|exclude|excluding|except|avoid|avoiding|skip|drop|never|non-|nothing from|ban|banning)"
+_NEG_ZH = r"(?:不用|不要|不使用|不采用|不买|不考虑|排除|除了|除去|去掉|禁用|避开|不含|没有|别用|不能用)"
+
+_COUNTRY_ZH: dict[str, str] = {
+    "中国大陆": "CN", "中国": "CN", "国内": "CN", "大陆": "CN", "美国": "US", "德国": "DE", "法国": "FR", "英国": "GB",
+    "日本": "JP", "韩国": "KR", "新加坡": "SG", "马来西亚": "MY", "印度": "IN", "阿联酋": "AE", "沙特": "SA",
+    "越南": "VN", "俄罗斯": "RU", "以色列": "IL", "荷兰": "NL", "加拿大": "CA", "澳大利亚": "AU", "香港": "HK",
+    "澳门": "MO", "台湾": "TW", "泰国": "TH", "印度尼西亚": "ID", "印尼": "ID", "巴西": "BR", "瑞士": "CH",
+    "意大利": "IT", "西班牙": "ES", "瑞典": "SE", "伊朗": "IR", "朝鲜": "KP", "土耳其": "TR", "墨西哥": "MX",
+    "卡塔尔": "QA", "哈萨克斯坦": "KZ", "巴基斯坦": "PK",
+}
+_DEMONYMS: dict[str, str] = {
+    "chinese": "CN", "prc": "CN", "mainland": "CN", "american": "US", "u.s.": "US", "usa": "US", "us": "US",
+    "german": "DE", "french": "FR", "british": "GB", "uk": "GB", "japanese": "JP", "korean": "KR",
+    "south korean": "KR", "singaporean": "SG", "malaysian": "MY", "indian": "IN", "emirati": "AE", "uae": "AE",
+    "saudi": "SA", "vietnamese": "VN", "russian": "RU", "israeli": "IL", "dutch": "NL", "canadian": "CA",
+    "australian": "AU", "taiwanese": "TW", "thai": "TH", "indonesian": "ID", "brazilian": "BR", "swiss": "CH",
+    "italian": "IT", "spanish": "ES", "swedish": "SE", "iranian": "IR", "turkish": "TR", "mexican": "MX",
+    "hong kong": "HK", "macau": "MO", "south korea": "KR", "korea": "KR", "russia": "RU", "vietnam": "VN",
+    "iran": "IR", "taiwan": "TW", "united states": "US", "america": "US", "the us": "US", "britain": "GB",
+    "england": "GB", "holland": "NL", "saudi arabia": "SA", "emirates": "AE", "czechia": "CZ",
+}
+_HQ_BEFORE = re.compile(r"(headquarter(?:ed|s)?|hq|parent(?: company)?|owned by|总部|母公司|控股|集团)\W*(?:is |are |in |位于|在|设在|为)*\s*$",
+                        re.I)
+_HQ_AFTER = re.compile(r"^\s*[-‐]\s*(headquartered|owned|parented|hq|based parent)|^\s+(?:parent|holding company|owner)\b|"
+                       r"^(?:资本|控股|资)", re.I)
+
+_STATE = re.compile(r"(国有企业|国企|央企|国资|国有|事业单位|政府|国家资助|公立|state[- ]owned|state[- ]funded|soe\b|"
+                    r"government|public (?:research )?(?:lab|institute|university)|state enterprise)", re.I)
+_COMMERCIAL = re.compile(r"(民营|私营|私企|商业公司|private (?:company|firm|buyer)|commercial (?:buyer|company)|"
+                         r"startup|start-up|互联网公司)", re.I)
+
+_TRAIN = re.compile(r"(pre-?train|train(?:ing|s|ed)?\b|from scratch|预训练|训练|训一个|训个)", re.I)
+_FINETUNE = re.compile(r"(fine[- ]?tun\w*|finetun\w*|\bsft\b|lora\b|continued pre-?training|post-?train\w*|微调|精调"
+                       r"|后训练|对齐训练|指令调优)", re.I)
+_SERVE = re.compile(r"(\bserv(?:e|es|ing)\b|inference|deploy\w*|host(?:ing)?\b|推理|部署|上线|服务|\bqps\b|"
+                    r"requests? (?:per|a|/) ?s|req/s|\brps\b|tokens?/s|在线服务)", re.I)
+
+_MIN_COST = re.compile(r"(cheapest|lowest[- ]cost|least (?:money|expensive)|minimi[sz]e (?:the )?cost|min(?:imum)? cost|"
+                       r"as cheap(?:ly)? as possible|cheaply|save money|cost[- ]efficient|most economical|budget[- ]friendly|最便宜|成本最低|最省钱|省钱|"
+                       r"花钱最少|最低成本|费用最低|性价比最高|最经济|最少的钱)", re.I)
+_MIN_TIME = re.compile(r"(fastest|quickest|as (?:fast|soon|quickly) as possible|shortest (?:time|wall)|minimi[sz]e "
+                       r"(?:the )?(?:time|duration)|min(?:imum)? time|asap|最快|尽快|尽可能快|时间最短|最短时间|"
+                       r"耗时最短|用时最短|越快越好)", re.I)
+
+_COMPLIANCE = re.compile(r"(allowed|permitted|compliant|compliance|legal(?:ly)?|\b(?:ok|okay|fine|clear(?:ed)?) (?:for|to "
+                         r"(?:buy|use|import))\b|export[- ]?control\w*|licen[cs]e"
+                         r"[ds]?\b|licen[cs]ing|\beccn\b|3a090|controlled|restricted|sanction\w*|can (?:i|we|they|a"
+                         r" buyer|[\w ]{0,30}?) (?:buy|import|purchase|get|ship|export)|合规|允许|许可|管制|出口|"
+                         r"(?:能否|能不能|可以|可否|能|是否能|是否可以)(?:购买|采购|买|进口)|可否|受限|禁售|禁运|违规)", re.I)
+_WHATIF = re.compile(r"(what if|what happens if|what would happen|suppose|supposing|assume that|in case|"
+                     r"and if|how about if|what about if|如果|假如|假设|要是|万一|若是)", re.I)
+_REVOKE = re.compile(r"(revok\w*|withdrawn|cancel+ed|banned|ban\b|cut off|unavailable|no longer available|"
+                     r"stop(?:s|ped)? (?:selling|shipping|supplying|exporting)|no longer (?:sold|sells|ships|shipped)|"
+                     r"pull(?:s|ed)\b|halt(?:s|ed)\b|discontinu\w*|denied|can no longer be (?:bought|sold|shipped)|out of stock|"
+                     r"los(?:e|es|t|ing) (?:access to|supply of)|no (?:more )?access to|cut off from|失去|无法获得|"
+                     r"禁了|禁运|不卖|停止(?:供应|销售|出货|出口)|停产|拿不到|断货|不再(?:供货|供应|销售|出售|出货|卖)|停供|缺货|无货|"
+                     r"can(?:no|')t (?:buy|get)|blocked|embargo\w*|吊销|撤销|撤回|禁售|断供|禁止|买不到|无法购买|停售|不可用|被禁)",
+                     re.I)
+_PRICE = re.compile(r"(price|cost|cheaper|more expensive|pricier|\d+\s*%\s*off\b|discount\w*|涨价|降价|价格|便宜|贵|打折|折扣|"
+                    r"打?\s*[\d一二三四五六七八九]{1,2}\s*折)", re.I)
+_UP = re.compile(r"(ris\w*|\bup\b|increas\w*|jump\w*|higher|more expensive|pricier|涨|上涨|提高|增加|贵)", re.I)
+_DOWN = re.compile(r"(fall\w*|drop\w*|down|decreas\w*|cut|lower|cheaper|\boff\b|discount\w*|降|下降|下跌|便宜|减少|"
+                   r"打折|折扣|\d\s*折|[一二三四五六七八九]\s*折)", re.I)
+_PRICE_TENTHS = re.compile(r"(?P<n>[一二两三四五六七八九\d])\s*成")
+"""A price change in tenths ("便宜三成" = 30 % cheaper)."""
+_PRICE_ZHE = re.compile(r"(?:打)?\s*(?P<n>[一二三四五六七八九\d])(?P<m>[一二三四五六七八九\d])?\s*折")
+"""A discount as the share still paid ("打八折" = 80 % of the price, "八五折" = 85 %)."""
+_COMPARE = re.compile(r"(compar\w*|\bvs\.?\b|versus|better than|\bor the\b|对比|比较|哪个|哪款|哪一款|谁更|相比|还是|区别|差别|"
+                      r"which is (?:better|cheaper|faster))", re.I)
+_ESTIMATE = re.compile(r"(how long|how many (?:\S+\s+)?(?:days|hours|weeks|gpus?|accelerators?|cards?|chips?|nodes?)|gpu[- ]hours"
+                       r"|accelerator[- ]hours|estimate|多久|多长时间|几天|多少天|多少张|多少块|多少卡|几张卡|估算|"
+                       r"估计|卡时|需要多少时间|要多久|how much memory|显存)", re.I)
+_SEARCH = re.compile(r"(what (?:does|do|did) (?:the )?(?:corpus|sources?|documents?|news|articles?) say|news|"
+                     r"tell me about|what is|what are|who is|why (?:is|did|are)|explain|background|report(?:s|ed)?|"
+                     r"search|find|look up|latest|policy|policies|rules? on|新闻|报道|介绍|什么是|为什么|政策|规定|"
+                     r"搜索|查找|查一下|资料|说了什么|怎么回事|情况|背景)", re.I)
+
+_ADVICE = re.compile(r"(which (?:gpus?|cards?|chips?|accelerators?|hardware)|what (?:gpus?|cards?|chips?|accelerators?|"
+                     r"hardware) (?:should|to|do|would)|(?:should|shall) (?:i|we) buy|what (?:should|shall) (?:i|we) buy|"
+                     r"recommend (?:a|some|me)? ?(?:gpus?|cards?|chips?|accelerators?)|best (?:gpus?|cards?|chips?|"
+                     r"accelerators?)|买什么|买哪|选什么|选哪|推荐(?:一下|个|些)?(?:什么)?(?:卡|显卡|芯片|gpu|加速卡)|"
+                     r"什么(?:卡|显卡|芯片|gpu|加速卡)(?:好|合适|比较好)|哪(?:种|款|个)(?:卡|显卡|芯片|gpu|加速卡))", re.I)
+"""A request for purchase advice without a workload ("which GPU should I buy?", "买什么卡好？")."""
+_HEDGE = re.compile(r"(safest|most robust|hedg\w*|de-?risk\w*|robust to|insur\w* against|safe (?:plan|option|choice)|"
+                    r"最稳妥|最稳|稳妥|最安全|对冲|保险起见|抗风险|降低风险)", re.I)
+"""A request for the plan that survives licence revocation (a hedged recommendation), not for one scenario."""
