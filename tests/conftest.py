@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,30 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+_LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access")
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """Put the root and uvicorn loggers back as they were: a test that runs ``procure serve`` configures logging.
+
+    Without this a handler set up inside one test (bound to that test's captured stderr) stays on the root logger and
+    the next test's log records go to a closed stream: order-dependent failures, more of them under xdist. pytest's
+    own capture handlers come and go per phase (setup, call, teardown), so they are left to pytest.
+    """
+    saved = [(logging.getLogger(name), [h for h in logging.getLogger(name).handlers if not _is_pytests(h)],
+              logging.getLogger(name).level, logging.getLogger(name).propagate) for name in _LOGGERS]
+    yield
+    for logger, handlers, level, propagate in saved:
+        logger.handlers[:] = handlers + [h for h in logger.handlers if _is_pytests(h)]
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
+def _is_pytests(handler: logging.Handler) -> bool:
+    return type(handler).__module__.startswith("_pytest")
 
 
 @pytest.fixture(scope="session")
