@@ -71,3 +71,24 @@ def write_yaml(tmp_path: Path):  # type: ignore[no-untyped-def]
         return path
 
     return _write
+
+
+# Files whose tests share one worker under `pytest -n … --dist loadgroup` (``make test``), beside files that mark
+# themselves: "timing" holds the tests that race a request against its deadline or cancel a long solve (one of them
+# at a time on a worker, never two heavy solves against each other's deadlines); "ray" never starts two Ray
+# instances at once on a 2-CPU machine.
+XDIST_GROUPS = {
+    "tests/hardening/test_admission.py": "timing",
+    "tests/hardening/test_bounded_work.py": "timing",
+    "tests/hardening/test_findings.py": "timing",
+    "tests/jobs/test_ray.py": "ray",
+    "tests/jobs/test_ray_cluster.py": "ray",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        group = XDIST_GROUPS.get(item.path.relative_to(config.rootpath).as_posix())
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
