@@ -19,6 +19,8 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     for key in list(os.environ):
         if key.startswith("PROCURE_"):
             monkeypatch.delenv(key)
+    for key in ("COLUMNS", "LINES"):  # xdist workers start with COLUMNS=80, LINES=24: the CLI would wrap at 80
+        monkeypatch.delenv(key, raising=False)
     data = tmp_path_factory.mktemp("procure-data")
     monkeypatch.setenv("PROCURE_DATA_DIR", str(data))
     monkeypatch.setenv("PROCURE_WARM_INDEX", "false")  # tests that need the index open it themselves
@@ -74,21 +76,27 @@ def write_yaml(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 # Files whose tests share one worker under `pytest -n … --dist loadgroup` (``make test``), beside files that mark
-# themselves: "timing" holds the tests that race a request against its deadline or cancel a long solve (one of them
-# at a time on a worker, never two heavy solves against each other's deadlines); "ray" never starts two Ray
-# instances at once on a 2-CPU machine.
+# themselves: "ray" never starts two Ray instances at once on a 2-CPU machine. Files in SERIAL race a request against
+# a deadline of a few seconds or cancel a long solve while timing it: they are marked ``serial`` and ``make test``
+# runs them after the parallel phase, alone, as a serial run on a quiet machine would (a busy neighbour worker made
+# a 5-s ingest deadline fail there).
 XDIST_GROUPS = {
-    "tests/hardening/test_admission.py": "timing",
-    "tests/hardening/test_bounded_work.py": "timing",
-    "tests/hardening/test_findings.py": "timing",
     "tests/jobs/test_ray.py": "ray",
     "tests/jobs/test_ray_cluster.py": "ray",
 }
+SERIAL = {
+    "tests/hardening/test_admission.py",
+    "tests/hardening/test_bounded_work.py",
+    "tests/hardening/test_findings.py",
+}
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks and before -m deselects
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        group = XDIST_GROUPS.get(item.path.relative_to(config.rootpath).as_posix())
+        path = item.path.relative_to(config.rootpath).as_posix()
+        group = XDIST_GROUPS.get(path)
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
+        if path in SERIAL:
+            item.add_marker(pytest.mark.serial)
