@@ -35,9 +35,30 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that writes to whatever ``sys.stderr`` is at the time of each record.
+
+    A handler bound to the ``sys.stderr`` of the moment it was made keeps writing there after that stream is closed
+    (a test runner's capture, a CLI runner's buffer), and every later record ends in "--- Logging error ---" with a
+    traceback on the new stderr; looking the stream up per record follows redirections as ``logging.lastResort`` does.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        """The current ``sys.stderr``."""
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:  # StreamHandler.__init__ and setStream assign it; the lookup wins
+        pass
+
+
 def configure_logging(level: str = "info") -> None:
     """Send every log record (ours, uvicorn's) to stderr as JSON lines."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

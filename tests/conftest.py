@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,8 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     for key in list(os.environ):
         if key.startswith("PROCURE_"):
             monkeypatch.delenv(key)
+    for key in ("COLUMNS", "LINES"):  # xdist workers start with COLUMNS=80, LINES=24: the CLI would wrap at 80
+        monkeypatch.delenv(key, raising=False)
     data = tmp_path_factory.mktemp("procure-data")
     monkeypatch.setenv("PROCURE_DATA_DIR", str(data))
     monkeypatch.setenv("PROCURE_WARM_INDEX", "false")  # tests that need the index open it themselves
@@ -26,6 +29,30 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+_LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access")
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """Put the root and uvicorn loggers back as they were: a test that runs ``procure serve`` configures logging.
+
+    Without this a handler set up inside one test (bound to that test's captured stderr) stays on the root logger and
+    the next test's log records go to a closed stream: order-dependent failures, more of them under xdist. pytest's
+    own capture handlers come and go per phase (setup, call, teardown), so they are left to pytest.
+    """
+    saved = [(logging.getLogger(name), [h for h in logging.getLogger(name).handlers if not _is_pytests(h)],
+              logging.getLogger(name).level, logging.getLogger(name).propagate) for name in _LOGGERS]
+    yield
+    for logger, handlers, level, propagate in saved:
+        logger.handlers[:] = handlers + [h for h in logger.handlers if _is_pytests(h)]
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
+def _is_pytests(handler: logging.Handler) -> bool:
+    return type(handler).__module__.startswith("_pytest")
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +73,30 @@ def write_yaml(tmp_path: Path):  # type: ignore[no-untyped-def]
         return path
 
     return _write
+
+
+# Files whose tests share one worker under `pytest -n … --dist loadgroup` (``make test``), beside files that mark
+# themselves: "ray" never starts two Ray instances at once on a 2-CPU machine. Files in SERIAL race a request against
+# a deadline of a few seconds or cancel a long solve while timing it: they are marked ``serial`` and ``make test``
+# runs them after the parallel phase, alone, as a serial run on a quiet machine would (a busy neighbour worker made
+# a 5-s ingest deadline fail there).
+XDIST_GROUPS = {
+    "tests/jobs/test_ray.py": "ray",
+    "tests/jobs/test_ray_cluster.py": "ray",
+}
+SERIAL = {
+    "tests/hardening/test_admission.py",
+    "tests/hardening/test_bounded_work.py",
+    "tests/hardening/test_findings.py",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks and before -m deselects
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path.relative_to(config.rootpath).as_posix()
+        group = XDIST_GROUPS.get(path)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+        if path in SERIAL:
+            item.add_marker(pytest.mark.serial)

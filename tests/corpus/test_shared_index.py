@@ -26,7 +26,7 @@ from corpus.ingestion import OWNER_KEY
 from service.corpus_wiring import SHIPPED_SOURCES, build_corpus
 from service.settings import Settings
 from tests.pg import fresh_schema
-from tests.service.test_corpus_chroma_server import chroma_server
+from tests.service.corpus.test_corpus_chroma_server import chroma_server
 
 __all__ = ["chroma_server"]
 pytestmark = [pytest.mark.slow, pytest.mark.integration]

@@ -16,6 +16,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi.checks import (
     allow_header_conformance,
     content_type_conformance,
@@ -29,24 +30,30 @@ from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_EXAMPLES = 25
-_DATA = Path(tempfile.mkdtemp(prefix="procure-st-"))
-APP = create_app(Settings(
-    data_dir=_DATA,
-    warm_index=False,
-    security={"rate_limit": "1000000/minute", "quota": "10000000/day"},
-    limits={"solver_budget_s": 2, "request_deadline_s": 120},
-    solver={"time_limit_s": 1},
-))
-schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 CASES: Counter[str] = Counter()
 STATUSES: Counter[int] = Counter()
+# One worker runs the whole file, in file order (``--dist loadgroup``): the record below counts what the first test ran.
+pytestmark = pytest.mark.xdist_group("schemathesis")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def lifespan() -> Iterator[None]:
-    with TestClient(APP):
-        APP.state.ctx.corpus.get()  # open (bootstrap) the index so that /readyz is ready and searches work
-        yield
+@pytest.fixture(scope="module")
+def contract_schema() -> Iterator[BaseSchema]:
+    """The app's OpenAPI schema, loaded when the test runs (not at collection, which every xdist worker does)."""
+    app = create_app(Settings(
+        data_dir=Path(tempfile.mkdtemp(prefix="procure-st-")),
+        warm_index=False,
+        security={"rate_limit": "1000000/minute", "quota": "10000000/day"},
+        limits={"solver_budget_s": 2, "request_deadline_s": 120},
+        solver={"time_limit_s": 1},
+    ))
+    with TestClient(app):
+        app.state.ctx.corpus.get()  # open (bootstrap) the index so that /readyz is ready and searches work
+        yield schemathesis.openapi.from_asgi("/openapi.json", app)
+
+
+# Lazy: the cases (the coverage phase's ~19,000 among them) are generated when the test runs, one subtest per
+# operation; built at import they cost ~50 s of collection in every pytest process, xdist workers included.
+schema = schemathesis.pytest.from_fixture("contract_schema")
 
 
 @pytest.mark.slow

@@ -17,7 +17,7 @@ from service.container import build_context
 from service.settings import Settings
 from service.usecases import AppContext, InvalidInputError, PurchaseRequest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CHINA = ROOT / "examples" / "china_70b.yaml"
 
 

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from service.cli import app
 
 runner = CliRunner()
-DEV = Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "retrieval_dev.jsonl"
-EXTENDED = Path(__file__).resolve().parents[2] / "corpus" / "eval" / "retrieval_extended.jsonl"
+DEV = Path(__file__).resolve().parents[3].parent / "shared" / "eval" / "retrieval_dev.jsonl"
+EXTENDED = Path(__file__).resolve().parents[3] / "corpus" / "eval" / "retrieval_extended.jsonl"
 
 
 @pytest.fixture(scope="module")

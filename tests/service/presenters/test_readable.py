@@ -15,7 +15,7 @@ from service.app import create_app
 from service.cli import app
 from service.settings import Settings, get_settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 runner = CliRunner()
 CHINA = ["recommend", "--params", "70B", "--tokens", "1.4T", "--budget", "5000万", "--buyer-country", "CN",
          "--date", "2025-08-01", "--objective", "min_time"]

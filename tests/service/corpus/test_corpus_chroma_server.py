@@ -19,7 +19,7 @@ from corpus.types import SearchFilters
 from service.corpus_wiring import SHIPPED_SOURCES, build_corpus
 from service.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 QUESTIONS = [ROOT / "corpus" / "eval" / "retrieval_dev.jsonl", ROOT / "corpus" / "eval" / "retrieval_extended.jsonl"]
 
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from service.cli import app
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 runner = CliRunner()
 CHINA = ["recommend", "--params", "70B", "--tokens", "1.4T", "--budget", "5000万", "--currency", "CNY",
          "--buyer-country", "CN", "--date", "2025-08-01", "--objective", "min_time"]
