@@ -1,0 +1,150 @@
+"""The tools as the language model sees them: LangChain tools over :class:`Tools`, results as compact JSON.
+
+Every call goes through the same :class:`~service.agent.tools.Tools` as the deterministic planner, so it is
+logged and its result becomes evidence for the grounding check. Fields the model leaves out of a request fall
+back to what the deterministic parser read. Tool errors go back to the model as one line of text. Retrieved
+passages reach the model wrapped in ``<passage>`` tags, as data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.tools import BaseTool, StructuredTool
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from service.agent.parse import FlatRequest, ParsedQuestion
+from service.agent.tools import CompareArgs, ComplianceArgs, EstimateArgs, SearchArgs, Tools, WhatIfArgs
+from service.messages import first_error
+from service.usecases import OptimizerError, Passage, PurchasePlan
+
+
+class CatalogArgs(BaseModel):
+    """Arguments of ``catalog_show``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(description="Accelerator id or alias.")
+
+
+def passage_block(n: int, p: Passage) -> str:
+    """A retrieved passage as delimited data for the model."""
+    text = " ".join(p.text.split()).replace("</passage>", "")
+    date = p.date.isoformat() if p.date else "n.d."
+    return f'<passage n="{n}" title="{p.title}" date="{date}">\n{text}\n</passage>'
+
+
+def _plan_digest(plan: PurchasePlan) -> dict[str, Any]:
+    data = plan.model_dump(mode="json", include={
+        "status", "message", "currency", "capex", "opex", "total_cost", "total_cost_low", "total_cost_high",
+        "time_days", "accelerators", "nodes", "domestic_share", "binding_constraints", "relaxations"})
+    data["items"] = [i.model_dump(mode="json", include={"sku", "name", "accelerators", "nodes", "total_cost",
+                                                        "time_days", "capacity_rps", "verdict", "license_outlook"})
+                     for i in plan.items]
+    data["considered"] = [o.model_dump(mode="json", include={"sku", "status", "delta_cost", "delta_days", "reason"})
+                          for o in plan.considered[:6]]
+    data["excluded"] = [e.model_dump(mode="json", include={"sku", "reason"}) for e in plan.excluded
+                        if e.category in ("compliance", "policy")][:6]
+    return data
+
+
+class ToolRun:
+    """State of one LLM answer: the tools bound to this request, the passages and plans they returned."""
+
+    def __init__(self, tools: Tools, parsed: ParsedQuestion) -> None:
+        self.tools = tools
+        self.parsed = parsed
+        self.numbered: list[Passage] = []
+        self.plan: PurchasePlan | None = None
+
+    def _request(self, args: dict[str, Any]) -> FlatRequest:
+        # fields the model leaves out fall back to what the parser read (and the defaults it stated)
+        return FlatRequest.model_validate({**self.parsed.request.flat(), **{k: v for k, v in args.items()
+                                                                            if v is not None}})
+
+    def guarded(self, fn: Callable[..., str]) -> Callable[..., str]:
+        """The tool function with its errors turned into one line of text for the model."""
+        def call(**kwargs: Any) -> str:
+            try:
+                return fn(**kwargs)
+            except OptimizerError as exc:
+                return f"error: {exc.message}"
+            except ValidationError as exc:
+                return f"error: {first_error(list(exc.errors()))}"
+            except (ValueError, KeyError) as exc:
+                return f"error: {exc}"
+        return call
+
+    def recommend(self, **kwargs: Any) -> str:
+        """``recommend``: a purchase plan, as a compact digest."""
+        plan = self.tools.recommend(self._request(kwargs))
+        self.plan = plan
+        return json.dumps(_plan_digest(plan), ensure_ascii=False)
+
+    def what_if(self, **kwargs: Any) -> str:
+        """``what_if``: base and changed plan for a change."""
+        args = WhatIfArgs.model_validate(kwargs)
+        args = args.model_copy(update={"request": self._request(args.request.flat())})
+        result = self.tools.what_if(args)
+        self.plan = result.changed
+        return json.dumps({"changes": result.changes, "summary": result.summary, "base": _plan_digest(result.base),
+                           "changed": _plan_digest(result.changed)}, ensure_ascii=False)
+
+    def check_compliance(self, **kwargs: Any) -> str:
+        """``check_compliance``: the export verdict of one part."""
+        r = self.tools.check_compliance(ComplianceArgs.model_validate(kwargs))
+        return r.model_dump_json(include={"sku", "verdict", "classification", "tpp", "performance_density",
+                                          "license_outlook_text", "reasons", "citations"})
+
+    def estimate(self, **kwargs: Any) -> str:
+        """``estimate``: training time or serving size on one part."""
+        args = EstimateArgs.model_validate(kwargs)
+        args = args.model_copy(update={"request": self._request(args.request.flat())})
+        est = self.tools.estimate(args)
+        return est.model_dump_json(exclude={"step", "memory"})
+
+    def compare(self, **kwargs: Any) -> str:
+        """``compare``: verdict and estimate for several parts."""
+        args = CompareArgs.model_validate(kwargs)
+        args = args.model_copy(update={"request": self._request(args.request.flat())})
+        rows = self.tools.compare(args)
+        keep: dict[str, Any] = {"sku": True, "name": True, "compliance": {"verdict", "reasons"},
+                                "training": {"count", "wall_clock_days", "mfu"},
+                                "inference": {"accelerators", "replicas"}}
+        return json.dumps([r.model_dump(mode="json", include=keep) for r in rows], ensure_ascii=False)
+
+    def catalog_show(self, **kwargs: Any) -> str:
+        """``catalog_show``: headline catalog facts of one part."""
+        return json.dumps(self.tools.catalog_show(CatalogArgs.model_validate(kwargs).sku), ensure_ascii=False)
+
+    def search_corpus(self, **kwargs: Any) -> str:
+        """``search_corpus``: passages as numbered, delimited data."""
+        found = self.tools.search_corpus(SearchArgs.model_validate(kwargs))
+        blocks = []
+        for p in found:
+            self.numbered.append(p)
+            blocks.append(passage_block(len(self.numbered), p))
+        return "\n".join(blocks) or "no passage found"
+
+    def langchain_tools(self) -> list[BaseTool]:
+        """The tools as LangChain tools (names, descriptions, argument schemas)."""
+        specs: list[tuple[str, str, type[BaseModel], Callable[..., str]]] = [
+            ("recommend", "Choose a purchase plan (parts, counts, cost range, time, reasons) for a request.",
+             FlatRequest, self.recommend),
+            ("what_if", "Re-solve a request with parts removed or prices changed; returns base and changed plan.",
+             WhatIfArgs, self.what_if),
+            ("check_compliance", "Export-control verdict for one accelerator, buyer country, kind and date.",
+             ComplianceArgs, self.check_compliance),
+            ("estimate", "Training time or serving size of a request on one accelerator.", EstimateArgs,
+             self.estimate),
+            ("compare", "Verdict and estimate for several accelerators under one request.", CompareArgs,
+             self.compare),
+            ("catalog_show", "Headline catalog facts (memory, bandwidth, price range) of one accelerator.",
+             CatalogArgs, self.catalog_show),
+            ("search_corpus", "Search the document corpus; passages come back as <passage n=...> DATA blocks.",
+             SearchArgs, self.search_corpus),
+        ]
+        return [StructuredTool.from_function(func=self.guarded(fn), name=name, description=desc, args_schema=schema)
+                for name, desc, schema, fn in specs]
