@@ -192,9 +192,16 @@ class LLMPlanner:
                history: Sequence[Turn]) -> PlanOutcome:
         from langchain.agents import create_agent
 
+        from langchain.agents.middleware import ModelRequest, ModelResponse, wrap_model_call
+
+        @wrap_model_call  # type: ignore[arg-type]
+        def tools_offered(request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]) -> ModelResponse:
+            # an explicit tool_choice: llama.cpp's server leaves the tools out of the prompt without one
+            return handler(request.override(tool_choice="auto"))
+
         state = ToolRun(tools, parsed)
         agent = create_agent(self.model_factory(), tools=state.langchain_tools(),
-                             system_prompt=prompts.load("system_agent"))
+                             system_prompt=prompts.load("system_agent"), middleware=[tools_offered])
         messages = [*_history_messages(history), HumanMessage(content=self._prompt(parsed, question, previous))]
         state_in: Any = {"messages": messages}
         out = agent.invoke(state_in, config={"recursion_limit": 2 * self.max_steps + 1})

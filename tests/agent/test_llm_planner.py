@@ -55,6 +55,7 @@ def test_llm_agent_over_real_http_with_streamed_tool_calls(tmp_path: Path) -> No
     fmt = seen[0]["response_format"]  # extraction: the request schema goes out as a grammar-able JSON schema
     assert fmt["type"] == "json_object" and "params_billion" in fmt["schema"]["properties"]
     tool_names = [t["function"]["name"] for t in seen[1]["tools"]]
+    assert seen[1]["tool_choice"] == "auto"  # said, so that llama.cpp's server renders the tools
     assert {"recommend", "what_if", "check_compliance", "estimate", "compare", "catalog_show",
             "search_corpus"} == set(tool_names)
     passages = [m["content"] for m in seen[3]["messages"] if m["role"] == "tool" and "<passage" in m["content"]]
