@@ -172,7 +172,7 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
         "`.venv/bin/python -m bench.llm_bench`.", "",
         "| measure | value |", "|---|---|",
         f"| request right (parse + accepted model fields) | {summary['request_accuracy']:.1%} |",
-        f"| model's own proposal, per expected field | "
+        "| model's own proposal, per expected field | "
         + (f"{summary['model_alone_field_accuracy']:.1%} |" if model_total else "— |"),
         f"| extraction JSON that failed to parse | {summary['extraction_parse_errors']} |",
         f"| fields taken from the model | {summary['fields_taken_from_model']} |",

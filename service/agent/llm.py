@@ -191,7 +191,6 @@ class LLMPlanner:
     def _agent(self, parsed: ParsedQuestion, tools: Tools, question: str, previous: dict[str, Any] | None,
                history: Sequence[Turn]) -> PlanOutcome:
         from langchain.agents import create_agent
-
         from langchain.agents.middleware import ModelRequest, ModelResponse, wrap_model_call
 
         @wrap_model_call  # type: ignore[arg-type]

@@ -30,8 +30,9 @@ def serve(
     except LocalModelUnavailableError as exc:
         err_console.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    err_console.print(f"serving {MODEL_NAME} on http://{host}:{port}/v1 — set PROCURE_LLM_BASE_URL="
-                      f"http://{host}:{port}/v1 PROCURE_LLM_MODEL={MODEL_NAME}", highlight=False, markup=False, soft_wrap=True)
+    url = f"http://{host}:{port}/v1"
+    err_console.print(f"serving {MODEL_NAME} on {url} — set PROCURE_LLM_BASE_URL={url} PROCURE_LLM_MODEL={MODEL_NAME}",
+                      highlight=False, markup=False, soft_wrap=True)
     try:
         rc = subprocess.call(cmd)  # noqa: S603 - our own argv
     except KeyboardInterrupt:
