@@ -33,7 +33,7 @@ import prompts
 from service.agent.compose import AgentCitation, quote_of
 from service.agent.grounding import FactCheck, check_facts, part_finder, verdict_mentions
 from service.agent.llm_extract import Extraction, ExtractionReport, merge
-from service.agent.llm_tools import CatalogArgs, ToolRun, passage_block
+from service.agent.llm_tools import TOOLS_FOR_INTENT, CatalogArgs, ToolRun, passage_block
 from service.agent.parse import Lexicon, ParsedQuestion
 from service.agent.planner import DeterministicPlanner, PlanOutcome, plan_summary
 from service.agent.tools import Tools
@@ -199,7 +199,7 @@ class LLMPlanner:
             return handler(request.override(tool_choice="auto"))
 
         state = ToolRun(tools, parsed)
-        agent = create_agent(self.model_factory(), tools=state.langchain_tools(),
+        agent = create_agent(self.model_factory(), tools=state.langchain_tools(TOOLS_FOR_INTENT.get(parsed.intent)),
                              system_prompt=prompts.load("system_agent"), middleware=[tools_offered])
         messages = [*_history_messages(history), HumanMessage(content=self._prompt(parsed, question, previous))]
         state_in: Any = {"messages": messages}

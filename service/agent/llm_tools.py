@@ -8,9 +8,10 @@ passages reach the model wrapped in ``<passage>`` tags, as data.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -50,6 +51,70 @@ def _plan_digest(plan: PurchasePlan) -> dict[str, Any]:
     return data
 
 
+class RequestFields(BaseModel):
+    """The request fields a tool call may set; every other field comes from the parsed question.
+
+    Kept small on purpose: the schemas go into the model's prompt (the full request schema, four times over,
+    made a 135M model's prompt ~3,900 tokens).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    workload: Literal["training", "fine_tune", "inference"] | None = None
+    params: float | None = Field(None, description="Model parameters, e.g. 7e10")
+    tokens: float | None = Field(None, description="Training tokens, e.g. 1.4e12")
+    budget: float | None = None
+    currency: Literal["CNY", "USD"] | None = None
+    deadline_days: float | None = None
+    buyer_country: str | None = Field(None, description="ISO alpha-2, e.g. CN")
+    date: dt.date | None = None
+    skus: list[str] | None = Field(None, description="Only these accelerators")
+    requests_per_s: float | None = None
+
+
+class WhatIfCall(BaseModel):
+    """Arguments of the model's ``what_if``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    remove_skus: list[str] = Field(default_factory=list, description="Parts that become unavailable")
+    price_changes: dict[str, float] = Field(default_factory=dict, description="SKU -> relative change, 0.2 = +20%")
+    request: RequestFields | None = None
+
+
+class EstimateCall(BaseModel):
+    """Arguments of the model's ``estimate``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str
+    request: RequestFields | None = None
+
+
+class CompareCall(BaseModel):
+    """Arguments of the model's ``compare``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    skus: list[str] = Field(min_length=2, max_length=8)
+    request: RequestFields | None = None
+
+
+def _fields(request: RequestFields | None) -> dict[str, Any]:
+    return request.model_dump(mode="json", exclude_none=True) if request else {}
+
+
+TOOLS_FOR_INTENT: dict[str, frozenset[str]] = {
+    "recommend": frozenset({"recommend", "what_if", "catalog_show", "search_corpus"}),
+    "whatif": frozenset({"recommend", "what_if", "catalog_show", "search_corpus"}),
+    "compliance": frozenset({"check_compliance", "catalog_show", "search_corpus"}),
+    "estimate": frozenset({"estimate", "catalog_show"}),
+    "compare": frozenset({"compare", "check_compliance", "catalog_show"}),
+    "search": frozenset({"search_corpus", "catalog_show"}),
+}
+"""The tools offered for each intent (every schema offered costs prompt tokens)."""
+
+
 class ToolRun:
     """State of one LLM answer: the tools bound to this request, the passages and plans they returned."""
 
@@ -79,14 +144,15 @@ class ToolRun:
 
     def recommend(self, **kwargs: Any) -> str:
         """``recommend``: a purchase plan, as a compact digest."""
-        plan = self.tools.recommend(self._request(kwargs))
+        plan = self.tools.recommend(self._request(_fields(RequestFields.model_validate(kwargs))))
         self.plan = plan
         return json.dumps(_plan_digest(plan), ensure_ascii=False)
 
     def what_if(self, **kwargs: Any) -> str:
         """``what_if``: base and changed plan for a change."""
-        args = WhatIfArgs.model_validate(kwargs)
-        args = args.model_copy(update={"request": self._request(args.request.flat())})
+        call = WhatIfCall.model_validate(kwargs)
+        args = WhatIfArgs(request=self._request(_fields(call.request)), remove_skus=call.remove_skus,
+                          price_changes=call.price_changes)
         result = self.tools.what_if(args)
         self.plan = result.changed
         return json.dumps({"changes": result.changes, "summary": result.summary, "base": _plan_digest(result.base),
@@ -100,15 +166,15 @@ class ToolRun:
 
     def estimate(self, **kwargs: Any) -> str:
         """``estimate``: training time or serving size on one part."""
-        args = EstimateArgs.model_validate(kwargs)
-        args = args.model_copy(update={"request": self._request(args.request.flat())})
+        call = EstimateCall.model_validate(kwargs)
+        args = EstimateArgs(request=self._request(_fields(call.request)), sku=call.sku)
         est = self.tools.estimate(args)
         return est.model_dump_json(exclude={"step", "memory"})
 
     def compare(self, **kwargs: Any) -> str:
         """``compare``: verdict and estimate for several parts."""
-        args = CompareArgs.model_validate(kwargs)
-        args = args.model_copy(update={"request": self._request(args.request.flat())})
+        call = CompareCall.model_validate(kwargs)
+        args = CompareArgs(request=self._request(_fields(call.request)), skus=call.skus)
         rows = self.tools.compare(args)
         keep: dict[str, Any] = {"sku": True, "name": True, "compliance": {"verdict", "reasons"},
                                 "training": {"count", "wall_clock_days", "mfu"},
@@ -128,18 +194,18 @@ class ToolRun:
             blocks.append(passage_block(len(self.numbered), p))
         return "\n".join(blocks) or "no passage found"
 
-    def langchain_tools(self) -> list[BaseTool]:
+    def langchain_tools(self, names: frozenset[str] | None = None) -> list[BaseTool]:
         """The tools as LangChain tools (names, descriptions, argument schemas)."""
         specs: list[tuple[str, str, type[BaseModel], Callable[..., str]]] = [
             ("recommend", "Choose a purchase plan (parts, counts, cost range, time, reasons) for a request.",
-             FlatRequest, self.recommend),
+             RequestFields, self.recommend),
             ("what_if", "Re-solve a request with parts removed or prices changed; returns base and changed plan.",
-             WhatIfArgs, self.what_if),
+             WhatIfCall, self.what_if),
             ("check_compliance", "Export-control verdict for one accelerator, buyer country, kind and date.",
              ComplianceArgs, self.check_compliance),
-            ("estimate", "Training time or serving size of a request on one accelerator.", EstimateArgs,
+            ("estimate", "Training time or serving size of a request on one accelerator.", EstimateCall,
              self.estimate),
-            ("compare", "Verdict and estimate for several accelerators under one request.", CompareArgs,
+            ("compare", "Verdict and estimate for several accelerators under one request.", CompareCall,
              self.compare),
             ("catalog_show", "Headline catalog facts (memory, bandwidth, price range) of one accelerator.",
              CatalogArgs, self.catalog_show),
@@ -147,4 +213,4 @@ class ToolRun:
              SearchArgs, self.search_corpus),
         ]
         return [StructuredTool.from_function(func=self.guarded(fn), name=name, description=desc, args_schema=schema)
-                for name, desc, schema, fn in specs]
+                for name, desc, schema, fn in specs if names is None or name in names]

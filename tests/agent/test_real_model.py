@@ -53,10 +53,10 @@ class Recorder:
 
 
 def _model(server: LocalServer, recorder: Recorder | None = None, max_tokens: int = 160) -> ChatOpenAI:
-    client = httpx.Client(event_hooks={"request": [recorder]} if recorder else {}, timeout=120)
+    client = httpx.Client(event_hooks={"request": [recorder]} if recorder else {}, timeout=300)
     return ChatOpenAI(base_url=server.base_url, model=MODEL_NAME, api_key="not-needed",  # type: ignore[arg-type]
                       temperature=0, seed=0, extra_body={"max_tokens": max_tokens}, use_responses_api=False,
-                      http_client=client, max_retries=0, timeout=120)
+                      http_client=client, max_retries=0, timeout=300)
 
 
 def _agent(backend: Backend, server: LocalServer, recorder: Recorder) -> Agent:
