@@ -85,7 +85,7 @@ def _pct(samples: list[float], q: float) -> float:
 
 def main() -> None:  # noqa: PLR0915 - one linear measurement script
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--limit", type=int, default=0, help="Only the first N questions (0: all).")
+    parser.add_argument("--limit", type=int, default=0, help="Only N questions, spread over the set (0: all).")
     parser.add_argument("--threads", type=int, default=None, help="llama.cpp CPU threads.")
     args = parser.parse_args()
 
@@ -98,8 +98,8 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
     from service.settings import Settings
 
     rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    if args.limit:
-        rows = rows[:args.limit]
+    if args.limit:  # a spread sample: every k-th case
+        rows = rows[::max(1, len(rows) // args.limit)][:args.limit]
     tmp = Path(tempfile.mkdtemp(prefix="procure-llm-bench-"))
     settings = Settings(data_dir=tmp / "data")  # type: ignore[call-arg]
     backend = Backend.from_settings(settings)
@@ -140,7 +140,12 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
                             "accepted": extraction.get("accepted", {}), "rejected": extraction.get("rejected", {}),
                             "grounded": result.grounding.ok})
             print(f"{n}/{len(rows)} {ms:7.0f} ms {step:8s} {','.join(reasons)[:60]}", flush=True)
+            _report(results, args.limit, len(rows))
 
+
+
+def _report(results: list[dict[str, Any]], limit: int, total: int) -> None:
+    """Summarise and write ``results/llm.{json,md}`` (after every question, so a cut-short run still records)."""
     ms_all = [r["ms"] for r in results]
     steps = collections.Counter(r["step"] for r in results)
     reasons = collections.Counter(x for r in results if r["step"] == "fallback" for x in r["reasons"])
@@ -167,9 +172,9 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
         "# LLM path with the local model (SmolLM2-135M-Instruct)", "",
         f"Measured {payload['machine']['measured_at']} on {payload['machine']['cpu_count']} CPU cores "
         f"(python {payload['machine']['python']}); {payload['server']}; max_tokens {MAX_TOKENS}, temperature 0.",
-        f"Questions: `service/agent/eval/questions.jsonl`, {n} cases"
-        + (f" (the first {args.limit})" if args.limit else "") + "; regenerate with "
-        "`.venv/bin/python -m bench.llm_bench`.", "",
+        f"Questions: `service/agent/eval/questions.jsonl`, {n} of the {total} cases asked"
+        + (" (a sample spread over the set: English and Chinese, single and multi-turn)" if limit else "")
+        + "; regenerate with `.venv/bin/python -m bench.llm_bench [--limit N]`.", "",
         "| measure | value |", "|---|---|",
         f"| request right (parse + accepted model fields) | {summary['request_accuracy']:.1%} |",
         "| model's own proposal, per expected field | "
