@@ -31,7 +31,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 import prompts
 from service.agent.compose import AgentCitation, quote_of
-from service.agent.grounding import FactCheck, check_facts, part_finder, verdict_mentions
+from service.agent.grounding import Evidence, FactCheck, check_facts, part_finder, verdict_mentions
 from service.agent.llm_extract import Extraction, ExtractionReport, merge
 from service.agent.llm_tools import TOOLS_FOR_INTENT, CatalogArgs, ToolRun, passage_block
 from service.agent.parse import Lexicon, ParsedQuestion
@@ -102,6 +102,16 @@ def _history_messages(history: Sequence[Turn]) -> list[BaseMessage]:
         if answer:
             out.append(AIMessage(content=answer if len(answer) <= 600 else answer[:600] + " …"))
     return out
+
+
+def _seeded(parsed: ParsedQuestion, previous: dict[str, Any] | None) -> Evidence:
+    """Fresh evidence holding what chat.ask seeds it with: the request, stated defaults, changes, previous plan."""
+    evidence = Evidence()
+    evidence.add(parsed.request)
+    evidence.add([a.model_dump(mode="json") for a in parsed.assumptions])
+    evidence.add([c.model_dump(mode="json") for c in parsed.changes])
+    evidence.add(previous or {})
+    return evidence
 
 
 def _names(lex: Lexicon) -> dict[str, str]:
@@ -251,6 +261,8 @@ class LLMPlanner:
                     return outcome
                 info["rejected"].append({"step": "agent", "reasons": reasons, "text": outcome.answer[:800],
                                          "facts": facts.model_dump()})
+        # the tools' answer is checked against its own tool results only, not against calls the model chose
+        tools.evidence = _seeded(merged, previous)
         base = DeterministicPlanner().run(merged, tools, question=question, previous=previous)
         for text in base.derived:  # what the composer derived from tool results is evidence, as in chat.ask
             tools.evidence.add_text(text)

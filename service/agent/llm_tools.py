@@ -124,10 +124,15 @@ class ToolRun:
         self.numbered: list[Passage] = []
         self.plan: PurchasePlan | None = None
 
+    def _stated(self) -> dict[str, Any]:
+        flat = self.parsed.request.flat()
+        return {k: flat[k] for k in self.parsed.stated if k in flat}
+
     def _request(self, args: dict[str, Any]) -> FlatRequest:
-        # fields the model leaves out fall back to what the parser read (and the defaults it stated)
-        return FlatRequest.model_validate({**self.parsed.request.flat(), **{k: v for k, v in args.items()
-                                                                            if v is not None}})
+        # fields the model leaves out fall back to what the parser read (and the defaults it stated); a field
+        # the parser read from the question wins over the model's argument
+        return FlatRequest.model_validate({**self.parsed.request.flat(),
+                                           **{k: v for k, v in args.items() if v is not None}, **self._stated()})
 
     def guarded(self, fn: Callable[..., str]) -> Callable[..., str]:
         """The tool function with its errors turned into one line of text for the model."""
@@ -160,7 +165,9 @@ class ToolRun:
 
     def check_compliance(self, **kwargs: Any) -> str:
         """``check_compliance``: the export verdict of one part."""
-        r = self.tools.check_compliance(ComplianceArgs.model_validate(kwargs))
+        stated = {k: v for k, v in self._stated().items() if k in ("buyer_country", "date", "buyer_kind",
+                                                                     "headquarters_country")}
+        r = self.tools.check_compliance(ComplianceArgs.model_validate({**kwargs, **stated}))
         return r.model_dump_json(include={"sku", "verdict", "classification", "tpp", "performance_density",
                                           "license_outlook_text", "reasons", "citations"})
 

@@ -166,3 +166,15 @@ def test_passage_cannot_close_its_own_delimiter(backend: Backend) -> None:
                 title="t", date=None, kind="news", language="en", score=1.0, start=0, end=10)
     block = passage_block(1, p)
     assert block.count("</passage>") == 1 and block.endswith("</passage>")
+
+
+def test_the_question_wins_over_the_models_tool_arguments(backend: Backend) -> None:
+    """A date or country the question states is the one the tool checks, whatever the model passes."""
+    planner, _ = _inprocess_planner([
+        say("{}"), tool("check_compliance", {"sku": "h20", "buyer_country": "US", "date": "2023-01-01"}),
+        say("The H20 needs a licence for CN on 2025-05-01."),
+    ])
+    result = Agent(backend, llm=planner, today=TODAY).ask("Is the H20 allowed for a buyer in China on 2025-05-01?")
+    assert result.tool_calls[0].args == {"sku": "h20", "buyer_country": "CN", "date": "2025-05-01",
+                                         "buyer_kind": "commercial"}
+    assert result.planner == "llm"
