@@ -93,7 +93,7 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
 
     from service.agent.backend import Backend
     from service.agent.chat import Agent
-    from service.agent.llm import LLMPlanner
+    from service.agent.llm import LLMPlanner, http_client
     from service.agent.local_model import MODEL_NAME, LocalServer
     from service.settings import Settings
 
@@ -108,7 +108,7 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
         def model() -> ChatOpenAI:
             return ChatOpenAI(base_url=server.base_url, model=MODEL_NAME, api_key="not-needed",  # type: ignore[arg-type]
                               temperature=0, seed=0, extra_body={"max_tokens": MAX_TOKENS}, timeout=300,
-                              max_retries=0, use_responses_api=False)
+                              max_retries=0, use_responses_api=False, http_client=http_client(300))
 
         planner = LLMPlanner(model)
         agent = Agent(backend, today=TODAY)

@@ -26,6 +26,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import httpx
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
@@ -62,7 +63,7 @@ Turn = tuple[str, str]
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 __all__ = ["MAX_STEPS", "MAX_TOKENS", "REQUIRED_TOOLS", "CatalogArgs", "LLMFailedError", "LLMPlanner",
-           "passage_block", "verify"]
+           "http_client", "passage_block", "verify"]
 
 
 class LLMFailedError(RuntimeError):
@@ -102,6 +103,38 @@ def _history_messages(history: Sequence[Turn]) -> list[BaseMessage]:
         if answer:
             out.append(AIMessage(content=answer if len(answer) <= 600 else answer[:600] + " …"))
     return out
+
+
+class _ToolCallContent(httpx.BaseTransport):
+    """Sends an assistant message that only calls tools with ``content: ""`` instead of ``null``.
+
+    LangChain writes ``null`` there (as OpenAI documents); llama.cpp's server refuses the whole request for it,
+    which broke every agent round after the model's first tool call.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/chat/completions"):
+            body = json.loads(request.read() or b"{}")
+            for m in body.get("messages", []):
+                if m.get("role") == "assistant" and m.get("content") is None:
+                    m["content"] = ""
+            headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+            request = httpx.Request(request.method, request.url, headers=headers, json=body,
+                                    extensions=request.extensions)
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def http_client(timeout: float, *, event_hooks: dict[str, list[Any]] | None = None,
+                transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """The HTTP client the chat model uses (any OpenAI-compatible server, llama.cpp's included)."""
+    return httpx.Client(transport=_ToolCallContent(transport or httpx.HTTPTransport()), timeout=timeout,
+                        event_hooks=event_hooks or {})
 
 
 def _seeded(parsed: ParsedQuestion, previous: dict[str, Any] | None) -> Evidence:
@@ -144,7 +177,8 @@ class LLMPlanner:
             # llama.cpp's server ignores (and then writes until the context is full)
             return ChatOpenAI(base_url=settings.llm_base_url, model=settings.llm_model or "", api_key=key,  # type: ignore[arg-type]
                               timeout=settings.llm_timeout_s, max_retries=1, temperature=0, seed=0,
-                              extra_body={"max_tokens": max_tokens}, use_responses_api=False, streaming=True)
+                              extra_body={"max_tokens": max_tokens}, use_responses_api=False, streaming=True,
+                              http_client=http_client(settings.llm_timeout_s))
 
         return cls(factory)
 

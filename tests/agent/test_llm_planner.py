@@ -178,3 +178,22 @@ def test_the_question_wins_over_the_models_tool_arguments(backend: Backend) -> N
     assert result.tool_calls[0].args == {"sku": "h20", "buyer_country": "CN", "date": "2025-05-01",
                                          "buyer_kind": "commercial"}
     assert result.planner == "llm"
+
+
+def test_tool_call_messages_reach_llama_cpp_with_string_content() -> None:
+    """llama.cpp's server refuses `content: null`; the client sends "" for an assistant message that calls tools."""
+    import httpx
+
+    from service.agent.llm import http_client
+
+    seen_bodies: list[dict[str, Any]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen_bodies.append(json.loads(request.content))
+        return httpx.Response(200, json={"ok": True})
+
+    with http_client(5, transport=httpx.MockTransport(answer)) as client:
+        client.post("http://x/v1/chat/completions", json={"messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": None, "tool_calls": [{"id": "1", "type": "function"}]}]})
+    assert [m["content"] for m in seen_bodies[0]["messages"]] == ["hi", ""]

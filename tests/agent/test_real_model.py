@@ -22,7 +22,7 @@ from langchain_openai import ChatOpenAI
 from service.agent.backend import Backend
 from service.agent.chat import Agent
 from service.agent.grounding import verdict_mentions
-from service.agent.llm import LLMPlanner
+from service.agent.llm import LLMPlanner, http_client
 from service.agent.llm_extract import Extraction
 from service.agent.local_model import MODEL_NAME, LocalModelUnavailableError, LocalServer, check_installed
 from service.agent.tools import ComplianceArgs
@@ -53,7 +53,7 @@ class Recorder:
 
 
 def _model(server: LocalServer, recorder: Recorder | None = None, max_tokens: int = 160) -> ChatOpenAI:
-    client = httpx.Client(event_hooks={"request": [recorder]} if recorder else {}, timeout=300)
+    client = http_client(300, event_hooks={"request": [recorder]} if recorder else {})
     return ChatOpenAI(base_url=server.base_url, model=MODEL_NAME, api_key="not-needed",  # type: ignore[arg-type]
                       temperature=0, seed=0, extra_body={"max_tokens": max_tokens}, use_responses_api=False,
                       http_client=client, max_retries=0, timeout=300)
