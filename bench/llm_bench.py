@@ -35,6 +35,24 @@ TODAY = dt.date(2025, 8, 1)
 MAX_TOKENS = 256
 
 
+NOTES = [
+    "## Reading these numbers", "",
+    "- The path is real: every question makes up to three calls to the model (constrained extraction, the tool",
+    "  agent with the intent's tool schemas, the phrasing of the tools' answer); see `details.llm` per answer.",
+    "- It is safe by construction: a model text reaches the user only when the intent's tool was called this",
+    "  turn and every number, date, verdict and part in it matches this turn's tool results; otherwise the",
+    "  deterministic answer is returned. So the answers' facts are the engine's whatever the model writes;",
+    "  what the model changes is at most the wording.",
+    "- A 135M model does not plan: its tool calls carry empty or invented arguments, and its rewrites drop or",
+    "  alter facts, so most texts are refused (the fallback rate above). Its extraction always parses (a",
+    "  grammar constrains it) but most of its values are not in the question and are refused by the merge, so",
+    "  the request right is the deterministic parser's.",
+    "- Latency is prompt evaluation on CPU: measured on a shared 2-core machine with other jobs running (load",
+    "  average 6-9), so these are upper figures; the deterministic path stays under 300 ms (ask.md).",
+    "",
+]
+
+
 def _matches(expected: Any, actual: Any, key: str) -> bool:
     if key == "sku":
         return isinstance(actual, list) and str(expected).lower() in [str(a).lower() for a in actual]
@@ -189,6 +207,7 @@ def _report(results: list[dict[str, Any]], limit: int, total: int) -> None:
         f"{summary['latency_ms']['p95'] / 1000:.1f} s / {summary['latency_ms']['max'] / 1000:.1f} s |", "",
         "Why the model's texts were refused (questions that fell back):", "",
         *[f"- {k}: {v}" for k, v in reasons.most_common()], "",
+        *NOTES,
     ]
     write("llm", payload, "\n".join(lines) + "\n")
 
