@@ -150,7 +150,8 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
             wrong = {k: {"expected": v, "actual": _field(used, result.intent, k)} for k, v in expect.items()
                      if not _matches(v, _field(used, result.intent, k), k)}
             model_fields = {k: _matches(v, _field(proposal, "", k), k) for k, v in expect.items() if k != "intent"}
-            step = llm.get("step") if result.planner == "llm" else "fallback"
+            step = llm.get("step") if result.planner == "llm" else (
+                "clarify" if result.planner == "deterministic" else "fallback")  # a clarify asks no model
             reasons = sorted({r for rej in llm.get("rejected", []) for r in rej["reasons"]})
             results.append({"q": row["q"], "ms": round(ms), "planner": result.planner, "step": step,
                             "reasons": reasons, "request_ok": not wrong, "wrong": wrong,
@@ -164,7 +165,10 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
 
 def _report(results: list[dict[str, Any]], limit: int, total: int) -> None:
     """Summarise and write ``results/llm.{json,md}`` (after every question, so a cut-short run still records)."""
-    ms_all = [r["ms"] for r in results]
+    for r in results:  # results of an earlier version of this script
+        if r["planner"] == "deterministic":
+            r["step"] = "clarify"
+    ms_all = [r["ms"] for r in results if r["step"] != "clarify"] or [0]
     steps = collections.Counter(r["step"] for r in results)
     reasons = collections.Counter(x for r in results if r["step"] == "fallback" for x in r["reasons"])
     model_total = sum(len(r["model_fields"]) for r in results)
@@ -178,7 +182,8 @@ def _report(results: list[dict[str, Any]], limit: int, total: int) -> None:
         "fields_taken_from_model": sum(len(r["accepted"]) for r in results),
         "answers": {"agent": steps.get("agent", 0), "phrase": steps.get("phrase", 0),
                     "fallback": steps.get("fallback", 0)},
-        "fallback_rate": steps.get("fallback", 0) / n,
+        "clarify_no_model_call": steps.get("clarify", 0),
+        "fallback_rate": steps.get("fallback", 0) / max(1, n - steps.get("clarify", 0)),
         "fallback_reasons": dict(reasons.most_common()),
         "grounded": sum(r["grounded"] for r in results),
         "latency_ms": {"median": statistics.median(ms_all), "p95": _pct(ms_all, 0.95), "max": max(ms_all)},
@@ -201,9 +206,11 @@ def _report(results: list[dict[str, Any]], limit: int, total: int) -> None:
         f"| fields taken from the model | {summary['fields_taken_from_model']} |",
         f"| answers in the agent's words | {steps.get('agent', 0)} |",
         f"| answers in the model's phrasing of the tools' answer | {steps.get('phrase', 0)} |",
-        f"| deterministic answer after a fallback | {steps.get('fallback', 0)} ({summary['fallback_rate']:.0%}) |",
+        f"| deterministic answer after a fallback (share of model-asked) | {steps.get('fallback', 0)} "
+        f"({summary['fallback_rate']:.0%}) |",
+        f"| clarifying questions (no model call: a value is missing) | {steps.get('clarify', 0)} |",
         f"| answers passing the grounding check | {summary['grounded']} / {n} |",
-        f"| latency per question, median / p95 / max | {summary['latency_ms']['median'] / 1000:.1f} s / "
+        f"| latency per model-asked question, median / p95 / max | {summary['latency_ms']['median'] / 1000:.1f} s / "
         f"{summary['latency_ms']['p95'] / 1000:.1f} s / {summary['latency_ms']['max'] / 1000:.1f} s |", "",
         "Why the model's texts were refused (questions that fell back):", "",
         *[f"- {k}: {v}" for k, v in reasons.most_common()], "",

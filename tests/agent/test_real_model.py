@@ -144,14 +144,21 @@ def test_procure_llm_serve_answers_openai_requests(server: LocalServer) -> None:
     proc = subprocess.Popen([str(Path(sys.executable).parent / "procure"), "llm", "serve", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         models: dict[str, Any] = {}
         while time.monotonic() < deadline and proc.poll() is None:
             try:
-                models = httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=1).json()
-                break
+                got = httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2)
+                if got.status_code == 200:
+                    models = got.json()
+                    break
             except httpx.HTTPError:
-                time.sleep(0.25)
+                pass
+            time.sleep(0.5)
+        if not models:
+            proc.terminate()
+            _, err = proc.communicate(timeout=15)
+            pytest.fail(f"procure llm serve did not answer (exit {proc.returncode}): {err.decode()[-800:]}")
         assert [m["id"] for m in models.get("data", [])] == [MODEL_NAME]
         reply = httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", timeout=120, json={
             "model": MODEL_NAME, "max_tokens": 8, "messages": [{"role": "user", "content": "Say hi"}]}).json()
