@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
+import os
+import sys
 from typing import Annotated
 
 import typer
@@ -33,8 +34,5 @@ def serve(
     url = f"http://{host}:{port}/v1"
     err_console.print(f"serving {MODEL_NAME} on {url} — set PROCURE_LLM_BASE_URL={url} PROCURE_LLM_MODEL={MODEL_NAME}",
                       highlight=False, markup=False, soft_wrap=True)
-    try:
-        rc = subprocess.call(cmd)  # noqa: S603 - our own argv
-    except KeyboardInterrupt:
-        rc = 0
-    raise typer.Exit(rc)
+    sys.stderr.flush()
+    os.execv(cmd[0], cmd)  # noqa: S606 - our own argv; the server takes this process (signals reach it directly)

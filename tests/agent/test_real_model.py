@@ -133,7 +133,7 @@ def test_a_plan_through_the_real_model_is_the_engines_plan(backend: Backend, ser
     assert all(b.get("max_tokens") == 160 for b in recorder.bodies)
 
 
-def test_procure_llm_serve_answers_openai_requests(server: LocalServer) -> None:
+def test_procure_llm_serve_answers_openai_requests(server: LocalServer, tmp_path: Path) -> None:
     """`procure llm serve --port` starts the same server: it lists the model and answers a chat request."""
     import subprocess
     import time
@@ -141,8 +141,9 @@ def test_procure_llm_serve_answers_openai_requests(server: LocalServer) -> None:
     from service.agent.local_model import free_port
 
     port = free_port()
+    log = tmp_path / "serve.log"  # a file, not a pipe: the server logs a lot and would block on a full pipe
     proc = subprocess.Popen([str(Path(sys.executable).parent / "procure"), "llm", "serve", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=log.open("wb"))
     try:
         deadline = time.monotonic() + 300
         models: dict[str, Any] = {}
@@ -156,9 +157,7 @@ def test_procure_llm_serve_answers_openai_requests(server: LocalServer) -> None:
                 pass
             time.sleep(0.5)
         if not models:
-            proc.terminate()
-            _, err = proc.communicate(timeout=15)
-            pytest.fail(f"procure llm serve did not answer (exit {proc.returncode}): {err.decode()[-800:]}")
+            pytest.fail(f"procure llm serve did not answer: {log.read_text(errors='replace')[-800:]}")
         assert [m["id"] for m in models.get("data", [])] == [MODEL_NAME]
         reply = httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", timeout=120, json={
             "model": MODEL_NAME, "max_tokens": 8, "messages": [{"role": "user", "content": "Say hi"}]}).json()
