@@ -42,7 +42,7 @@ from service.settings import Settings
 
 log = logging.getLogger("procure.agent.llm")
 
-MAX_STEPS = 6
+MAX_STEPS = 4
 """Most model calls in one agent answer (tool rounds plus the final answer)."""
 MAX_TOKENS = 512
 """Most tokens one model reply may have."""
