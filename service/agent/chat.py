@@ -53,8 +53,8 @@ class Planner(Protocol):
     name: str
 
     def run(self, parsed: ParsedQuestion, tools: Tools, *, question: str,
-            previous: dict[str, Any] | None = None) -> PlanOutcome:
-        """Answer one parsed question."""
+            previous: dict[str, Any] | None = None, history: Sequence[tuple[str, str]] = ()) -> PlanOutcome:
+        """Answer one parsed question (``history``: earlier question/answer pairs of the conversation)."""
         ...
 
 
@@ -115,7 +115,7 @@ class Agent:
         tools.evidence.add([a.model_dump(mode="json") for a in parsed.assumptions])
         tools.evidence.add([c.model_dump(mode="json") for c in parsed.changes])
         tools.evidence.add(previous or {})
-        outcome, planner_name = self._plan(parsed, tools, message, previous)
+        outcome, planner_name = self._plan(parsed, tools, message, previous, self._turns(session_id, history))
         for cited in outcome.citations:  # source titles come from the catalog's source registry
             if cited.kind == "source":
                 tools.evidence.add_text(cited.title)
@@ -152,11 +152,20 @@ class Agent:
         cleaned = remove_untraced(answer, grounding)
         return cleaned, grounding.model_copy(update={"action": "removed"})
 
-    def _plan(self, parsed: ParsedQuestion, tools: Tools, message: str,
-              previous: dict[str, Any] | None) -> tuple[PlanOutcome, str]:
+    def _turns(self, session_id: str | None, history: Sequence[str]) -> list[tuple[str, str]]:
+        """Earlier (question, answer) pairs of the conversation, for a language model (none without one)."""
+        if self.llm is None:
+            return []
+        if session_id:
+            return [(t.message, t.answer) for t in self.store.history(session_id, limit=6)]
+        return [(h, "") for h in history]
+
+    def _plan(self, parsed: ParsedQuestion, tools: Tools, message: str, previous: dict[str, Any] | None,
+              turns: Sequence[tuple[str, str]] = ()) -> tuple[PlanOutcome, str]:
         if self.llm is not None and parsed.intent != "clarify":
             try:
-                return self.llm.run(parsed, tools, question=message, previous=previous), self.llm.name
+                outcome = self.llm.run(parsed, tools, question=message, previous=previous, history=turns)
+                return outcome, str(outcome.extra.pop("planner", self.llm.name))
             except Exception as exc:  # noqa: BLE001 - any LLM failure falls back to the deterministic planner
                 log.warning("LLM planner failed (%s: %s); using the deterministic planner",
                             exc.__class__.__name__, exc)

@@ -1,180 +1,226 @@
-"""LLM planner: a LangChain tool-calling agent over the same tools as the deterministic planner.
+"""LLM planner: the language model proposes, the tools decide, and code checks every fact it writes.
 
-Used when ``PROCURE_LLM_BASE_URL`` and ``PROCURE_LLM_MODEL`` are set (any OpenAI-compatible server: vLLM,
-Ollama, DeepSeek, Qwen …). Steps are bounded (``recursion_limit``), each model call has a timeout, tool errors
-go back to the model as text, and any failure makes the agent fall back to the deterministic planner.
-Retrieved passages reach the model wrapped in ``<passage>`` tags and the system prompt says they are data.
+Used when ``PROCURE_LLM_BASE_URL`` and ``PROCURE_LLM_MODEL`` are set (any OpenAI-compatible server: llama.cpp,
+vLLM, Ollama, DeepSeek, Qwen …). One answer takes up to three steps:
+
+1. **Extract** – the model fills a small typed request through a JSON-schema constrained response
+   (:mod:`service.agent.llm_extract`); it is merged with the deterministic parse, which wins on conflicts, and
+   only values the question itself supports are taken.
+2. **Agent** – a LangChain tool-calling agent (``langchain.agents.create_agent``) over the same tools as the
+   deterministic planner, with the recent conversation. Its text is accepted only when the intent's tool was
+   called this turn and :func:`~service.agent.grounding.check_facts` finds every number, date, verdict and part
+   in the tool results.
+3. **Phrase** – otherwise the deterministic planner runs the tools (the facts are then the tools', never the
+   model's) and the model rewrites that answer; the same check applies.
+
+When neither text passes, the deterministic answer is returned and the reasons are recorded in the response's
+``planner`` field (``deterministic (fallback: verdict, numbers)``) and under ``details.llm``. Every model call
+has a timeout and a ``max_tokens`` cap; the agent's steps are bounded.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import logging
+import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import httpx
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
-from langchain_core.tools import BaseTool, StructuredTool
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 import prompts
 from service.agent.compose import AgentCitation, quote_of
-from service.agent.parse import FlatRequest, ParsedQuestion
-from service.agent.planner import PlanOutcome, plan_summary
-from service.agent.tools import CompareArgs, ComplianceArgs, EstimateArgs, SearchArgs, Tools, WhatIfArgs
-from service.messages import first_error
+from service.agent.grounding import Evidence, FactCheck, check_facts, part_finder, verdict_mentions
+from service.agent.llm_extract import Extraction, ExtractionReport, merge
+from service.agent.llm_tools import TOOLS_FOR_INTENT, CatalogArgs, ToolRun, passage_block
+from service.agent.parse import Lexicon, ParsedQuestion
+from service.agent.planner import DeterministicPlanner, PlanOutcome, plan_summary
+from service.agent.tools import Tools
 from service.settings import Settings
-from service.usecases import OptimizerError, Passage, PurchasePlan
 
-MAX_STEPS = 6
-"""Most model calls in one answer (tool rounds plus the final answer)."""
+log = logging.getLogger("procure.agent.llm")
 
+MAX_STEPS = 4
+"""Most model calls in one agent answer (tool rounds plus the final answer)."""
+MAX_TOKENS = 512
+"""Most tokens one model reply may have."""
+HISTORY_TURNS = 3
+"""Earlier turns of the conversation the model sees (question and answer, answers shortened)."""
+REQUIRED_TOOLS: dict[str, frozenset[str]] = {
+    "recommend": frozenset({"recommend", "what_if"}),
+    "whatif": frozenset({"what_if", "recommend"}),
+    "compliance": frozenset({"check_compliance", "compare"}),
+    "estimate": frozenset({"estimate", "compare"}),
+    "compare": frozenset({"compare", "check_compliance"}),
+}
+"""The tool calls an answer of each intent needs: a text without them is not accepted."""
 
-class CatalogArgs(BaseModel):
-    """Arguments of ``catalog_show``."""
+Turn = tuple[str, str]
+"""An earlier turn: (user message, assistant answer)."""
 
-    model_config = ConfigDict(extra="forbid")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
-    sku: str = Field(description="Accelerator id or alias.")
+__all__ = ["MAX_STEPS", "MAX_TOKENS", "REQUIRED_TOOLS", "CatalogArgs", "LLMFailedError", "LLMPlanner",
+           "http_client", "passage_block", "verify"]
 
 
 class LLMFailedError(RuntimeError):
     """The model gave no usable answer."""
 
 
-def passage_block(n: int, p: Passage) -> str:
-    """A retrieved passage as delimited data for the model."""
-    text = " ".join(p.text.split()).replace("</passage>", "")
-    date = p.date.isoformat() if p.date else "n.d."
-    return f'<passage n="{n}" title="{p.title}" date="{date}">\n{text}\n</passage>'
+def verify(text: str, parsed: ParsedQuestion, tools: Tools, find_parts: Callable[[str], list[str]],
+           *, need_parts: Sequence[str] = ()) -> tuple[list[str], FactCheck]:
+    """Reasons a model's text cannot be shown (empty when it can), and the fact check behind them.
+
+    The intent's tool must have been called this turn; every number, date, verdict and part must match a tool
+    result (:func:`check_facts`); the text must be in the question's language; a compliance answer must state a
+    verdict and a plan answer must name a chosen part (``need_parts``).
+    """
+    reasons: list[str] = []
+    facts = check_facts(text, tools.evidence, find_parts)
+    if not text.strip():
+        return ["empty"], facts
+    needed = REQUIRED_TOOLS.get(parsed.intent)
+    if needed and not needed & {c.name for c in tools.calls}:
+        reasons.append(f"no {sorted(needed)[0]} call")
+    reasons.extend(facts.reasons())
+    cjk = len(_CJK.findall(text))
+    if (parsed.language == "zh") != (cjk > len(text) * 0.15):
+        reasons.append("language")
+    if parsed.intent in ("compliance", "compare") and not verdict_mentions(text):
+        reasons.append("no verdict")
+    if need_parts and not set(find_parts(text)) & set(need_parts):
+        reasons.append("plan not stated")
+    return reasons, facts
 
 
-def _plan_digest(plan: PurchasePlan) -> dict[str, Any]:
-    data = plan.model_dump(mode="json", include={
-        "status", "message", "currency", "capex", "opex", "total_cost", "total_cost_low", "total_cost_high",
-        "time_days", "accelerators", "nodes", "domestic_share", "binding_constraints", "relaxations"})
-    data["items"] = [i.model_dump(mode="json", include={"sku", "name", "accelerators", "nodes", "total_cost",
-                                                        "time_days", "capacity_rps", "verdict", "license_outlook"})
-                     for i in plan.items]
-    data["considered"] = [o.model_dump(mode="json", include={"sku", "status", "delta_cost", "delta_days", "reason"})
-                          for o in plan.considered[:6]]
-    data["excluded"] = [e.model_dump(mode="json", include={"sku", "reason"}) for e in plan.excluded
-                        if e.category in ("compliance", "policy")][:6]
-    return data
+def _history_messages(history: Sequence[Turn]) -> list[BaseMessage]:
+    out: list[BaseMessage] = []
+    for question, answer in list(history)[-HISTORY_TURNS:]:
+        out.append(HumanMessage(content=question))
+        if answer:
+            out.append(AIMessage(content=answer if len(answer) <= 600 else answer[:600] + " …"))
+    return out
 
 
-class _Run:
-    """State of one LLM answer: the tools bound to this request, the passages and plans they returned."""
+class _ToolCallContent(httpx.BaseTransport):
+    """Sends an assistant message that only calls tools with ``content: ""`` instead of ``null``.
 
-    def __init__(self, tools: Tools, parsed: ParsedQuestion) -> None:
-        self.tools = tools
-        self.parsed = parsed
-        self.numbered: list[Passage] = []
-        self.plan: PurchasePlan | None = None
+    LangChain writes ``null`` there (as OpenAI documents); llama.cpp's server refuses the whole request for it,
+    which broke every agent round after the model's first tool call.
+    """
 
-    def _request(self, args: dict[str, Any]) -> FlatRequest:
-        # fields the model leaves out fall back to what the parser read (and the defaults it stated)
-        return FlatRequest.model_validate({**self.parsed.request.flat(), **{k: v for k, v in args.items()
-                                                                            if v is not None}})
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
 
-    def guarded(self, fn: Callable[..., str]) -> Callable[..., str]:
-        def call(**kwargs: Any) -> str:
-            try:
-                return fn(**kwargs)
-            except OptimizerError as exc:
-                return f"error: {exc.message}"
-            except ValidationError as exc:
-                return f"error: {first_error(list(exc.errors()))}"
-            except (ValueError, KeyError) as exc:
-                return f"error: {exc}"
-        return call
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/chat/completions"):
+            body = json.loads(request.read() or b"{}")
+            for m in body.get("messages", []):
+                if m.get("role") == "assistant" and m.get("content") is None:
+                    m["content"] = ""
+            headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+            request = httpx.Request(request.method, request.url, headers=headers, json=body,
+                                    extensions=request.extensions)
+        return self.inner.handle_request(request)
 
-    def recommend(self, **kwargs: Any) -> str:
-        plan = self.tools.recommend(self._request(kwargs))
-        self.plan = plan
-        return json.dumps(_plan_digest(plan), ensure_ascii=False)
+    def close(self) -> None:
+        self.inner.close()
 
-    def what_if(self, **kwargs: Any) -> str:
-        args = WhatIfArgs.model_validate(kwargs)
-        args = args.model_copy(update={"request": self._request(args.request.flat())})
-        result = self.tools.what_if(args)
-        self.plan = result.changed
-        return json.dumps({"changes": result.changes, "summary": result.summary, "base": _plan_digest(result.base),
-                           "changed": _plan_digest(result.changed)}, ensure_ascii=False)
 
-    def check_compliance(self, **kwargs: Any) -> str:
-        r = self.tools.check_compliance(ComplianceArgs.model_validate(kwargs))
-        return r.model_dump_json(include={"sku", "verdict", "classification", "tpp", "performance_density",
-                                          "license_outlook_text", "reasons", "citations"})
+def http_client(timeout: float, *, event_hooks: dict[str, list[Any]] | None = None,
+                transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """The HTTP client the chat model uses (any OpenAI-compatible server, llama.cpp's included)."""
+    return httpx.Client(transport=_ToolCallContent(transport or httpx.HTTPTransport()), timeout=timeout,
+                        event_hooks=event_hooks or {})
 
-    def estimate(self, **kwargs: Any) -> str:
-        args = EstimateArgs.model_validate(kwargs)
-        args = args.model_copy(update={"request": self._request(args.request.flat())})
-        est = self.tools.estimate(args)
-        return est.model_dump_json(exclude={"step", "memory"})
 
-    def compare(self, **kwargs: Any) -> str:
-        args = CompareArgs.model_validate(kwargs)
-        args = args.model_copy(update={"request": self._request(args.request.flat())})
-        rows = self.tools.compare(args)
-        keep: dict[str, Any] = {"sku": True, "name": True, "compliance": {"verdict", "reasons"},
-                                "training": {"count", "wall_clock_days", "mfu"},
-                                "inference": {"accelerators", "replicas"}}
-        return json.dumps([r.model_dump(mode="json", include=keep) for r in rows], ensure_ascii=False)
+def _seeded(parsed: ParsedQuestion, previous: dict[str, Any] | None) -> Evidence:
+    """Fresh evidence holding what chat.ask seeds it with: the request, stated defaults, changes, previous plan."""
+    evidence = Evidence()
+    evidence.add(parsed.request)
+    evidence.add([a.model_dump(mode="json") for a in parsed.assumptions])
+    evidence.add([c.model_dump(mode="json") for c in parsed.changes])
+    evidence.add(previous or {})
+    return evidence
 
-    def catalog_show(self, **kwargs: Any) -> str:
-        return json.dumps(self.tools.catalog_show(CatalogArgs.model_validate(kwargs).sku), ensure_ascii=False)
 
-    def search_corpus(self, **kwargs: Any) -> str:
-        found = self.tools.search_corpus(SearchArgs.model_validate(kwargs))
-        blocks = []
-        for p in found:
-            self.numbered.append(p)
-            blocks.append(passage_block(len(self.numbered), p))
-        return "\n".join(blocks) or "no passage found"
-
-    def langchain_tools(self) -> list[BaseTool]:
-        specs: list[tuple[str, str, type[BaseModel], Callable[..., str]]] = [
-            ("recommend", "Choose a purchase plan (parts, counts, cost range, time, reasons) for a request.",
-             FlatRequest, self.recommend),
-            ("what_if", "Re-solve a request with parts removed or prices changed; returns base and changed plan.",
-             WhatIfArgs, self.what_if),
-            ("check_compliance", "Export-control verdict for one accelerator, buyer country, kind and date.",
-             ComplianceArgs, self.check_compliance),
-            ("estimate", "Training time or serving size of a request on one accelerator.", EstimateArgs,
-             self.estimate),
-            ("compare", "Verdict and estimate for several accelerators under one request.", CompareArgs,
-             self.compare),
-            ("catalog_show", "Headline catalog facts (memory, bandwidth, price range) of one accelerator.",
-             CatalogArgs, self.catalog_show),
-            ("search_corpus", "Search the document corpus; passages come back as <passage n=...> DATA blocks.",
-             SearchArgs, self.search_corpus),
-        ]
-        return [StructuredTool.from_function(func=self.guarded(fn), name=name, description=desc, args_schema=schema)
-                for name, desc, schema, fn in specs]
+def _names(lex: Lexicon) -> dict[str, str]:
+    names = dict(lex.sku_aliases)
+    for sku in set(lex.sku_aliases.values()):
+        names.setdefault(sku, sku)
+    return names
 
 
 class LLMPlanner:
-    """Drives the tools with a tool-calling chat model through ``langchain.agents.create_agent``."""
+    """Extract, act with tools, phrase — every fact checked against this turn's tool results."""
 
     name = "llm"
 
-    def __init__(self, model_factory: Callable[[], BaseChatModel], *, max_steps: int = MAX_STEPS) -> None:
+    def __init__(self, model_factory: Callable[[], BaseChatModel], *, max_steps: int = MAX_STEPS,
+                 use_agent: bool = True) -> None:
         self.model_factory = model_factory
         self.max_steps = max_steps
+        self.use_agent = use_agent
+        self._finders: dict[int, Callable[[str], list[str]]] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> LLMPlanner:
-        """ChatOpenAI against the configured OpenAI-compatible endpoint."""
+    def from_settings(cls, settings: Settings, *, max_tokens: int = MAX_TOKENS) -> LLMPlanner:
+        """ChatOpenAI against the configured OpenAI-compatible endpoint (temperature 0, capped replies)."""
         from langchain_openai import ChatOpenAI
 
         def factory() -> BaseChatModel:
             key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
+            # `max_tokens` goes in the body as such: LangChain would send `max_completion_tokens`, which
+            # llama.cpp's server ignores (and then writes until the context is full)
             return ChatOpenAI(base_url=settings.llm_base_url, model=settings.llm_model or "", api_key=key,  # type: ignore[arg-type]
-                              timeout=settings.llm_timeout_s, max_retries=1, temperature=0,
-                              use_responses_api=False, streaming=True)
+                              timeout=settings.llm_timeout_s, max_retries=1, temperature=0, seed=0,
+                              extra_body={"max_tokens": max_tokens}, use_responses_api=False, streaming=True,
+                              http_client=http_client(settings.llm_timeout_s))
 
         return cls(factory)
+
+    def _finder(self, lex: Lexicon) -> Callable[[str], list[str]]:
+        if id(lex) not in self._finders:
+            self._finders = {id(lex): part_finder(_names(lex))}
+        return self._finders[id(lex)]
+
+    # ---- 1. extraction -----------------------------------------------------------------------------
+
+    def extract(self, question: str, history: Sequence[Turn]) -> Extraction:
+        """The model's reading of the question as constrained JSON.
+
+        The schema goes out as llama.cpp's ``json_object`` + ``schema`` response format (a grammar); a server
+        that refuses that form gets the OpenAI ``json_schema`` form instead.
+        """
+        import openai
+
+        messages: list[BaseMessage] = [SystemMessage(content=prompts.load("extract_request")),
+                                       *[HumanMessage(content=q) for q, _a in list(history)[-HISTORY_TURNS:]],
+                                       HumanMessage(content=question)]
+        model = self.model_factory()
+        schema = Extraction.model_json_schema()
+        try:
+            reply = model.bind(response_format={"type": "json_object", "schema": schema}).invoke(messages)
+        except openai.BadRequestError:
+            structured = model.with_structured_output(Extraction, method="json_schema")
+            out = structured.invoke(messages)
+            return out if isinstance(out, Extraction) else Extraction.model_validate(out)
+        content = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
+        return Extraction.model_validate_json(content)
+
+    def _merge(self, parsed: ParsedQuestion, question: str, history: Sequence[Turn], lex: Lexicon
+               ) -> tuple[ParsedQuestion, ExtractionReport]:
+        try:
+            extraction = self.extract(question, history)
+        except Exception as exc:  # noqa: BLE001 - a failed extraction leaves the deterministic parse alone
+            return parsed, ExtractionReport(error=f"{exc.__class__.__name__}: {str(exc)[:200]}")
+        text = "\n".join([*[q for q, _a in history], question])
+        return merge(parsed, extraction, text, lex)
+
+    # ---- 2. agent ----------------------------------------------------------------------------------
 
     def _prompt(self, parsed: ParsedQuestion, question: str, previous: dict[str, Any] | None) -> str:
         hint = json.dumps(parsed.request.flat(), ensure_ascii=False)
@@ -186,16 +232,22 @@ class LLMPlanner:
             lines.append(f"Previous plan: {json.dumps(previous, ensure_ascii=False)}")
         return "\n".join(lines)
 
-    def run(self, parsed: ParsedQuestion, tools: Tools, *, question: str,
-            previous: dict[str, Any] | None = None) -> PlanOutcome:
-        """Let the model call the tools and write the answer; citations are the passages it was given."""
+    def _agent(self, parsed: ParsedQuestion, tools: Tools, question: str, previous: dict[str, Any] | None,
+               history: Sequence[Turn]) -> PlanOutcome:
         from langchain.agents import create_agent
+        from langchain.agents.middleware import ModelRequest, ModelResponse, wrap_model_call
 
-        state = _Run(tools, parsed)
-        agent = create_agent(self.model_factory(), tools=state.langchain_tools(),
-                             system_prompt=prompts.load("system_agent"))
-        out = agent.invoke({"messages": [HumanMessage(content=self._prompt(parsed, question, previous))]},
-                           config={"recursion_limit": 2 * self.max_steps + 1})
+        @wrap_model_call  # type: ignore[arg-type]
+        def tools_offered(request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]) -> ModelResponse:
+            # an explicit tool_choice: llama.cpp's server leaves the tools out of the prompt without one
+            return handler(request.override(tool_choice="auto"))
+
+        state = ToolRun(tools, parsed)
+        agent = create_agent(self.model_factory(), tools=state.langchain_tools(TOOLS_FOR_INTENT.get(parsed.intent)),
+                             system_prompt=prompts.load("system_agent"), middleware=[tools_offered])
+        messages = [*_history_messages(history), HumanMessage(content=self._prompt(parsed, question, previous))]
+        state_in: Any = {"messages": messages}
+        out = agent.invoke(state_in, config={"recursion_limit": 2 * self.max_steps + 1})
         final = out["messages"][-1]
         text = final.content if isinstance(final, AIMessage) else None
         if not isinstance(text, str) or not text.strip():
@@ -206,13 +258,69 @@ class LLMPlanner:
         return PlanOutcome(answer=text.strip(), citations=citations, recommendation=state.plan,
                            summary=plan_summary(state.plan))
 
-    def regenerate(self, answer: str, untraced: list[str]) -> str:
-        """Ask the model once to rewrite an answer without the numbers that trace to nothing."""
-        model = self.model_factory()
-        reply = model.invoke([
-            SystemMessage(content="Rewrite the answer. Remove or replace every listed number: none of them comes "
-                                  "from a tool result or a cited passage. Change nothing else."),
-            HumanMessage(content=f"Untraced numbers: {', '.join(untraced)}\n\nAnswer:\n{answer}"),
-        ])
+    # ---- 3. phrasing -------------------------------------------------------------------------------
+
+    def phrase(self, facts: str, question: str, language: str, history: Sequence[Turn]) -> str:
+        """The model's wording of an answer whose facts the tools produced."""
+        system = prompts.load("phrase_answer").replace("{language}", "Chinese" if language == "zh" else "English")
+        reply = self.model_factory().invoke([
+            SystemMessage(content=system), *_history_messages(history),
+            HumanMessage(content=f"Question: {question}\n\nTool results:\n{facts}\n\nAnswer:")])
         content = reply.content
-        return content if isinstance(content, str) else answer
+        return content.strip() if isinstance(content, str) else ""
+
+    # ---- the whole answer --------------------------------------------------------------------------
+
+    def run(self, parsed: ParsedQuestion, tools: Tools, *, question: str,
+            previous: dict[str, Any] | None = None, history: Sequence[Turn] = ()) -> PlanOutcome:
+        """Answer with the model's words where every fact in them checks out, else with the deterministic answer.
+
+        The outcome's ``extra["llm"]`` records each step (extraction used/refused, texts rejected and why);
+        ``extra["planner"]`` names the planner whose text is returned.
+        """
+        lex = tools.backend.lexicon()
+        find = self._finder(lex)
+        merged, extraction = self._merge(parsed, question, history, lex)
+        info: dict[str, Any] = {"extraction": extraction.model_dump(mode="json"), "rejected": []}
+        if self.use_agent and merged.intent != "clarify":
+            try:
+                outcome = self._agent(merged, tools, question, previous, history)
+            except Exception as exc:  # noqa: BLE001 - the phrasing step still can give the model's words
+                info["rejected"].append({"step": "agent", "reasons": [f"error: {exc.__class__.__name__}"]})
+            else:
+                plan_parts = [i.sku for i in outcome.recommendation.items] if outcome.recommendation else []
+                reasons, facts = verify(outcome.answer, merged, tools, find, need_parts=plan_parts)
+                if not reasons:
+                    outcome.extra.update({"llm": {**info, "step": "agent"}, "planner": self.name})
+                    return outcome
+                info["rejected"].append({"step": "agent", "reasons": reasons, "text": outcome.answer[:800],
+                                         "facts": facts.model_dump()})
+        # the tools' answer is checked against its own tool results only, not against calls the model chose
+        tools.evidence = _seeded(merged, previous)
+        base = DeterministicPlanner().run(merged, tools, question=question, previous=previous)
+        for text in base.derived:  # what the composer derived from tool results is evidence, as in chat.ask
+            tools.evidence.add_text(text)
+        for cited in base.citations:
+            tools.evidence.add_text(cited.quote or "")
+        if merged.intent == "clarify":
+            base.extra.update({"llm": info, "planner": "deterministic"})
+            return base
+        reasons = ["no text"]
+        try:
+            text = self.phrase(base.answer, question, merged.language, history)
+        except Exception as exc:  # noqa: BLE001 - an unreachable model falls back to the deterministic words
+            reasons = [f"error: {exc.__class__.__name__}"]
+            info["rejected"].append({"step": "phrase", "reasons": reasons})
+        else:
+            plan_parts = [i.sku for i in base.recommendation.items] if base.recommendation else []
+            reasons, facts = verify(text, merged, tools, find, need_parts=plan_parts)
+            if not reasons:
+                base.extra.update({"llm": {**info, "step": "phrase"}, "planner": self.name})
+                base.answer = text
+                return base
+            info["rejected"].append({"step": "phrase", "reasons": reasons, "text": text[:800],
+                                     "facts": facts.model_dump()})
+        kinds = list(dict.fromkeys(r for step in info["rejected"] for r in step["reasons"]))
+        base.extra.update({"llm": info, "planner": f"deterministic (fallback: {', '.join(kinds)})"})
+        log.info("LLM text rejected (%s); the deterministic answer is returned", ", ".join(kinds))
+        return base

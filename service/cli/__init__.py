@@ -35,6 +35,7 @@ ask_cli.register(app)
 app.add_typer(batch.app, name="batch")
 app.add_typer(risk_cli.app, name="risk")
 app.add_typer(data.app, name="data")
+app.add_typer(__import__("service.cli.llm", fromlist=["app"]).app, name="llm")
 
 
 def main() -> None:

