@@ -31,6 +31,18 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     get_settings.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def no_exec(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command that replaces its process (``procure llm serve`` execs llama.cpp's server) must never replace the
+    test run when invoked in-process: the run would silently become a server. Tests start servers as subprocesses."""
+
+    def refuse(path: str, *args: object) -> None:
+        raise AssertionError(f"a test tried to exec {path} in the test process; start it as a subprocess")
+
+    for name in ("execv", "execve", "execvp", "execvpe", "execl", "execlp"):
+        monkeypatch.setattr(os, name, refuse)
+
+
 _LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access")
 
 

@@ -44,7 +44,8 @@ def _command_blocks(text: str = EVERYWHERE) -> list[list[list[str]]]:
             if not line.startswith(".venv/bin/procure ") or any(u in line for u in NEEDS_THE_USER):
                 continue
             argv = shlex.split(line, comments=True)[1:]
-            if argv[0] != "serve" and argv not in seen:
+            server = argv[0] == "serve" or argv[:2] == ["llm", "serve"]  # foreground servers: run elsewhere
+            if not server and argv not in seen:
                 seen.append(argv)
                 cmds.append(argv)
         if cmds:
