@@ -481,6 +481,7 @@ class CorpusIndex(IndexWriter):
             fused = self._fuse(self._top(lexical_scores, group), dense_by_group[language], entities)
             ranked[language] = self._rerank(state, text, fused)
         chosen = self._mix(state, ranked, query_language(text), k)
+        self.tokenizer.save_cuts()  # new CJK runs met by this search: the next process finds their cuts
         return [self._passage(state.records[row], score) for row, score in chosen]
 
     def _language_groups(self, state: _State, mask: BoolArray, filters: SearchFilters) -> dict[str, BoolArray]:
