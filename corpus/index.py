@@ -364,6 +364,7 @@ class CorpusIndex(IndexWriter):
         self._state_lock = threading.Lock()
         self._state = _State.build(-1, [])
         self._last_vectors: _Vectors | None = None
+        self._primed = False
         self._reload()
 
     def _open_collection(self, client: ClientAPI) -> Collection:
@@ -481,6 +482,11 @@ class CorpusIndex(IndexWriter):
             fused = self._fuse(self._top(lexical_scores, group), dense_by_group[language], entities)
             ranked[language] = self._rerank(state, text, fused)
         chosen = self._mix(state, ranked, query_language(text), k)
+        if self.tokenizer.jieba_loaded and not self._primed:
+            # jieba was loaded anyway (a new Chinese run, or a cut cache made by another jieba): cut the glossary
+            # forms and titles too, so the next process's English questions find them
+            self._primed = True
+            self._prime_cuts(state.records)
         self.tokenizer.save_cuts()  # new CJK runs met by this search: the next process finds their cuts
         return [self._passage(state.records[row], score) for row, score in chosen]
 

@@ -80,6 +80,7 @@ class IndexWriter:
     _written: set[str]
     _check: Check | None
     _own_generations: set[int]
+    _primed: bool
 
     def _current(self) -> _State:
         raise NotImplementedError  # the search state: CorpusIndex
@@ -191,6 +192,7 @@ class IndexWriter:
         forms = [form for entry in self.glossary.entries for form in (*entry.zh, *entry.en)]
         self.tokenizer.prime([*forms, *dict.fromkeys(r.title for r in records)])
         self.tokenizer.save_cuts()
+        self._primed = True
 
     def _drop_uncommitted(self) -> None:
         """Delete the vectors this (stopped) ingestion wrote that no manifest lists; best effort, GC does the rest."""

@@ -78,3 +78,29 @@ def test_an_english_search_after_ingestion_does_not_load_jieba(tmp_path: Path, g
     chinese = reader.search("H20的性能密度是多少", k=3)  # a new Chinese run: jieba loads, and the cut is kept
     assert chinese and reader_tokens.jieba_loaded
     assert "s:的性能密度是多少" in json.loads((tmp_path / "jieba" / CUTS_FILE).read_text(encoding="utf-8"))["cuts"]
+
+
+def test_a_search_that_loads_jieba_primes_the_cache_again(tmp_path: Path, glossary: Glossary) -> None:
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    shutil.copy(SOURCES / "nvidia-h20-l20-l2-zh.md", sources / "h20-zh.md")
+    words = tuple(glossary.chinese_terms)
+
+    def index_with(tokenizer: Tokenizer):  # type: ignore[no-untyped-def]
+        return open_index(
+            manifest_path=tmp_path / "corpus.sqlite",
+            client=make_chroma_client(mode="embedded", path=tmp_path / "chroma"),
+            collection="cuts",
+            embedder=HashingEmbedder(tokenizer, 256),
+            tokenizer=tokenizer,
+            glossary=glossary,
+        )
+
+    index_with(Tokenizer(tmp_path / "jieba", words)).ingest(sources)
+    (tmp_path / "jieba" / CUTS_FILE).unlink()  # lost, or written for another jieba
+    index = index_with(Tokenizer(tmp_path / "jieba", words))  # the next process
+    index.search("H20的性能密度是多少", k=3)
+    cuts = json.loads((tmp_path / "jieba" / CUTS_FILE).read_text(encoding="utf-8"))["cuts"]
+    assert {"s:性能密度", "a:性能密度", "s:的性能密度是多少"} <= set(cuts)
+    title = next(r.title for r in index._current().records)
+    assert all(f"s:{m}" in cuts for m in __import__("re").findall("[\u4e00-\u9fff]+", title.lower()))
