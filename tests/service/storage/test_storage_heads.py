@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from service.storage.db import MIGRATIONS_DIR, head_revisions, make_engine, upgrade
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_heads_read_from_the_scripts_equal_alembics() -> None:
