@@ -96,9 +96,9 @@ from service.agent import requests
 agent = build_agent(get_settings()); parsed, _ = agent.parse(sys.argv[1], None); mark("parse (catalog, lexicon)")
 import ortools.sat.python.cp_model; mark("import OR-Tools")
 agent.backend.recommend(requests.purchase_request(parsed.request)); mark("solve (CP-SAT)")
-import chromadb; mark("import Chroma")
-agent.backend.search("H20 export licence supply risk", k=3); mark("open the index and search (jieba dictionary)")
-agent.store.create(); mark("session store (SQLite, migrations check)")
+agent.backend.search("H20 export licence supply risk", k=3); mark("open the index and search (cut cache, vector copy)")
+agent.store.create(); mark("session store (SQLite, revision check)")
+print("loaded\t" + ",".join(m for m in ("jieba", "chromadb", "alembic") if m in sys.modules))
 for (_, a), (name, b) in zip(t, t[1:]):
     print(f"{name}\t{b - a:.3f}")
 """
@@ -108,7 +108,8 @@ for (_, a), (name, b) in zip(t, t[1:]):
 def _stages(env: dict[str, str], question: str) -> list[tuple[str, float]]:
     out = subprocess.run([sys.executable, "-c", STAGES, question], cwd=ROOT, env=env, capture_output=True,
                          text=True, check=True)
-    return [(name, float(sec)) for name, sec in (line.split("\t") for line in out.stdout.strip().splitlines())]
+    rows = [line.split("\t") for line in out.stdout.strip().splitlines()]
+    return [(name, float(sec)) for name, sec in rows if name != "loaded"]
 
 
 def main() -> None:
@@ -130,7 +131,11 @@ def main() -> None:
         load_after = os.getloadavg()
         loaded = {"import service.cli": _loaded("import service.cli", env),
                   "procure --help": _loaded("from service.cli import app\nimport typer.testing\n"
-                                            "typer.testing.CliRunner().invoke(app, ['--help'])", env)}
+                                            "typer.testing.CliRunner().invoke(app, ['--help'])", env),
+                  "procure ask (recommendation, en)": _loaded(
+                      "import runpy\nsys.argv = ['procure', 'ask', " + repr(RECOMMEND_EN) + ", '--json']\n"
+                      "try:\n    runpy.run_module('service.cli', run_name='__main__')\n"
+                      "except SystemExit:\n    pass", env)}
         imports = _importtime(["ask", RECOMMEND_EN, "--json"], env)
         stages = _stages(env, RECOMMEND_EN)
     payload = {"machine": machine(), "load_before": load_before, "load_after": load_after, "commands": results,

@@ -45,7 +45,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import bm25s
 import numpy as np
 
-from corpus.embeddings import ChromaEmbeddingFunction, Embedder
+from corpus import vector_cache
+from corpus.embeddings import Embedder
 from corpus.errors import IndexUnavailableError, InvalidQueryError
 from corpus.ingestion import (
     CHROMA_BATCH,
@@ -295,7 +296,9 @@ class CorpusIndex(IndexWriter):
 
     Args:
         manifest: The SQLite manifest, or the shared one in the service database (:class:`SqlManifest`).
-        client: A Chroma client (PersistentClient, HttpClient or EphemeralClient).
+        client: A Chroma client (PersistentClient, HttpClient or EphemeralClient); None to open one with
+            ``client_factory`` on first need (not at all while the vector copy is current, see
+            :mod:`corpus.vector_cache`).
         collection: Base name of the Chroma collection (the embedding signature is appended).
         embedder: Embedding function for passages and queries.
         tokenizer: Bilingual tokenizer for BM25.
@@ -313,13 +316,15 @@ class CorpusIndex(IndexWriter):
         shared: The vectors are shared with other instances (a Chroma server): the collection is marked with this
             manifest's id, and a collection marked by another manifest is refused.
         read_only: Searching only: nothing is created, marked or cleaned; :meth:`ingest` is refused.
+        vector_copy: File for the copy of the live vectors (:mod:`corpus.vector_cache`, a cache: the data folder's
+            cache folder); None keeps the copy in memory only. Ignored for a shared index.
     """
 
     def __init__(
         self,
         *,
         manifest: Manifest | SqlManifest,
-        client: ClientAPI,
+        client: ClientAPI | None,
         collection: str,
         embedder: Embedder,
         tokenizer: Tokenizer,
@@ -333,8 +338,10 @@ class CorpusIndex(IndexWriter):
         lock: IngestLock | AdvisoryLock | None = None,
         shared: bool = False,
         read_only: bool = False,
+        vector_copy: Path | None = None,
     ) -> None:
         self.manifest = manifest
+        self.vector_copy = vector_copy
         self.shared = shared
         self.read_only = read_only
         self.reranker: Reranker | None = (
@@ -349,11 +356,13 @@ class CorpusIndex(IndexWriter):
         self.tokenizer = tokenizer
         self.glossary = glossary
         self.pipeline = pipeline_signature(embedder.signature)
+        if client is None and client_factory is None:
+            raise IndexUnavailableError("open_index needs a Chroma client or a client_factory")
         self._client = client
         self._client_factory = client_factory
         self._collection_base = collection
-        self.collection: Collection = self._open_collection(client)
-        self._guard(writing=False)
+        self._collection: Collection | None = None
+        self._collection_lock = threading.Lock()
         self._own_generations: set[int] = set()
         self._written: set[str] = set()
         """Chunk ids whose vectors the running ingestion wrote (deleted again if it stops before committing)."""
@@ -364,9 +373,16 @@ class CorpusIndex(IndexWriter):
         self._state_lock = threading.Lock()
         self._state = _State.build(-1, [])
         self._last_vectors: _Vectors | None = None
-        self._reload()
+        self._primed = False
+        state = self._reload()
+        if client is not None or shared or not self._vectors_from_file(state):
+            _ = self.collection  # open Chroma now, so a store that cannot be opened fails here
+            self._guard(writing=False)
+
 
     def _open_collection(self, client: ClientAPI) -> Collection:
+        from corpus.chroma_functions import ChromaEmbeddingFunction
+
         name = collection_name(self._collection_base, self.embedder.signature)
         function = ChromaEmbeddingFunction(self.embedder)
         try:
@@ -383,15 +399,40 @@ class CorpusIndex(IndexWriter):
         except Exception as exc:  # chromadb raises many types (connection, validation, sqlite)
             raise IndexUnavailableError(f"cannot open the Chroma collection {self._collection_base!r}: {exc}") from None
 
+    @property
+    def collection(self) -> Collection:  # type: ignore[override]
+        """The Chroma collection, opened on first use (a client from ``client_factory`` when none was given).
+
+        An index given only a ``client_factory`` whose vector copy is current (:mod:`corpus.vector_cache`) never
+        opens Chroma for searching.
+        """
+        opened = self._collection
+        if opened is None:
+            with self._collection_lock:
+                opened = self._collection
+                if opened is None:
+                    if self._client is None:
+                        assert self._client_factory is not None  # checked in __init__
+                        self._client = self._client_factory()
+                    opened = self._collection = self._open_collection(self._client)
+        return opened
+
+    @property
+    def chroma_opened(self) -> bool:
+        """True once this index opened its Chroma collection (diagnostics and tests)."""
+        return self._collection is not None
+
     def _reopen_client(self) -> None:
         """Open Chroma afresh: an embedded client only sees another process's writes after a reopen."""
         if self._client_factory is None:
+            return
+        if self._client is None:  # never opened: the next use opens a fresh client anyway
             return
         close = getattr(self._client, "close", None)
         if callable(close):
             close()  # releases this process's shared Chroma system, so the next client reads the folder again
         self._client = self._client_factory()
-        self.collection = self._open_collection(self._client)
+        self._collection = self._open_collection(self._client)
         self.reopened += 1
 
     # ------------------------------------------------------------------ state
@@ -481,6 +522,12 @@ class CorpusIndex(IndexWriter):
             fused = self._fuse(self._top(lexical_scores, group), dense_by_group[language], entities)
             ranked[language] = self._rerank(state, text, fused)
         chosen = self._mix(state, ranked, query_language(text), k)
+        if self.tokenizer.jieba_loaded and not self._primed:
+            # jieba was loaded anyway (a new Chinese run, or a cut cache made by another jieba): cut the glossary
+            # forms and titles too, so the next process's English questions find them
+            self._primed = True
+            self._prime_cuts(state.records)
+        self.tokenizer.save_cuts()  # new CJK runs met by this search: the next process finds their cuts
         return [self._passage(state.records[row], score) for row, score in chosen]
 
     def _language_groups(self, state: _State, mask: BoolArray, filters: SearchFilters) -> dict[str, BoolArray]:
@@ -664,11 +711,49 @@ class CorpusIndex(IndexWriter):
     def _vectors(self, state: _State) -> _Vectors:
         holder = state.vectors
         if holder.value is None:
+            self._vectors_from_file(state)
+        if holder.value is None:
             with holder.lock:
                 if holder.value is None:
                     holder.value = self._load_vectors(state.records)
                     self._last_vectors = holder.value
+                    self._save_vector_file(state, holder.value)
         return holder.value
+
+    def _vector_file(self, state: _State) -> Path | None:
+        """Where the vector copy lives (none for a shared index, whose vectors other instances change)."""
+        if self.vector_copy is None or self.shared or len(state.records) > EXACT_MAX_ROWS:
+            return None  # above EXACT_MAX_ROWS an unfiltered search asks Chroma for neighbours anyway
+        return self.vector_copy
+
+    def _vectors_from_file(self, state: _State) -> bool:
+        """Fill ``state``'s vectors from the vector copy when it was written for this very state."""
+        path = self._vector_file(state)
+        if path is None or state.generation < 0:
+            return False
+        holder = state.vectors
+        with holder.lock:
+            if holder.value is not None:
+                return True
+            keys = [(r.chunk_id, r.version) for r in state.records]
+            cached = vector_cache.load(path, generation=state.generation, pipeline=self.pipeline, keys=keys)
+            if cached is None:
+                return False
+            holder.value = _Vectors(
+                keys={key: i for i, key in enumerate(keys)}, matrix=cached.matrix, present=cached.present
+            )
+            self._last_vectors = holder.value
+            return True
+
+    def _save_vector_file(self, state: _State, vectors: _Vectors) -> None:
+        path = self._vector_file(state)
+        if path is None or state.generation < 0:
+            return
+        keys = [(r.chunk_id, r.version) for r in state.records]
+        vector_cache.save(
+            path,
+            vector_cache.CachedVectors(state.generation, self.pipeline, keys, vectors.matrix, vectors.present),
+        )
 
     def _load_vectors(self, records: list[ChunkRecord]) -> _Vectors:
         """Unit vectors of ``records``, reused from the previous state or read from Chroma.
@@ -801,7 +886,7 @@ class CorpusIndex(IndexWriter):
 def open_index(
     *,
     manifest_path: Path | None = None,
-    client: ClientAPI,
+    client: ClientAPI | None,
     collection: str,
     embedder: Embedder,
     tokenizer: Tokenizer,
@@ -816,6 +901,7 @@ def open_index(
     lock: IngestLock | AdvisoryLock | None = None,
     shared: bool = False,
     read_only: bool = False,
+    vector_copy: Path | None = None,
 ) -> CorpusIndex:
     """Open (or create) the index; see :class:`CorpusIndex` for the arguments.
 
@@ -844,6 +930,7 @@ def open_index(
         lock=lock,
         shared=shared,
         read_only=read_only,
+        vector_copy=vector_copy,
     )
 
 

@@ -26,7 +26,7 @@ from corpus.chunking import chunk_document
 from corpus.errors import IndexUnavailableError, SourceError
 from corpus.loaders import find_sources, read_document
 from corpus.locking import IngestLock, WaitCallback
-from corpus.manifest import DocumentUpdate, Manifest
+from corpus.manifest import ChunkRecord, DocumentUpdate, Manifest
 from corpus.shared_manifest import AdvisoryLock, SqlManifest
 from corpus.types import Chunk, IngestFailure, IngestReport, SourceDocument
 
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
     from corpus.embeddings import Embedder
+    from corpus.glossary import Glossary
     from corpus.index import _State
     from corpus.text import Tokenizer
 
@@ -70,6 +71,7 @@ class IndexWriter:
     collection: Collection
     embedder: Embedder
     tokenizer: Tokenizer
+    glossary: Glossary
     pipeline: str
     ingest_lock: IngestLock | AdvisoryLock
     ingest_wait_s: float
@@ -78,6 +80,7 @@ class IndexWriter:
     _written: set[str]
     _check: Check | None
     _own_generations: set[int]
+    _primed: bool
 
     def _current(self) -> _State:
         raise NotImplementedError  # the search state: CorpusIndex
@@ -165,18 +168,31 @@ class IndexWriter:
             self._guard(writing=True)
             self._written, self._check = set(), check
             try:
-                self._ingest_locked(root, files, report, progress=progress, atomic=atomic, check=check,
-                                    before_commit=before_commit)
+                with self.tokenizer.transient():  # passages' sentences would only fill the cut cache
+                    self._ingest_locked(root, files, report, progress=progress, atomic=atomic, check=check,
+                                        before_commit=before_commit)
             except Exception:  # a cancelled request, a failed write (a power cut leaves them to the next GC)
                 self._drop_uncommitted()
                 raise
             finally:
                 self._check = None
         state = self._reload()
+        self._prime_cuts(state.records)
         report.documents_total = len({r.doc_id for r in state.records})
         report.chunks_total = len(state.records)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
+
+    def _prime_cuts(self, records: list[ChunkRecord]) -> None:
+        """Cut the words a search tokenises (glossary forms, titles) now, while jieba is loaded, and keep them.
+
+        A later search process then finds them in the tokenizer's cut cache and, for an English question, never
+        loads jieba's dictionary (see :class:`corpus.text.Tokenizer`).
+        """
+        forms = [form for entry in self.glossary.entries for form in (*entry.zh, *entry.en)]
+        self.tokenizer.prime([*forms, *dict.fromkeys(r.title for r in records)])
+        self.tokenizer.save_cuts()
+        self._primed = True
 
     def _drop_uncommitted(self) -> None:
         """Delete the vectors this (stopped) ingestion wrote that no manifest lists; best effort, GC does the rest."""

@@ -8,11 +8,13 @@ yields its parts ("96", "gb") so it matches "96 GB".
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -88,36 +90,179 @@ def ascii_tokens(run: str, *, keep_stopwords: bool = False) -> list[str]:
     return tokens
 
 
+CUTS_FILE = "cuts.json"
+"""jieba's cuts of the CJK runs queries meet (glossary terms, titles, questions), kept in the cache folder."""
+MAX_REMEMBERED_CUTS = 20_000
+"""The cut cache stops growing at this many entries (a run in each mode counts twice)."""
+MAX_REMEMBERED_RUN = 64
+"""Longer CJK runs are cut but never remembered (sentences of passages, not words of questions)."""
+
+
+def _jieba_fingerprint() -> str:
+    """Identifies the installed jieba and its dictionary without importing it (a cut depends on both)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or spec.origin is None:
+        return "jieba-missing"
+    folder = Path(spec.origin).parent
+    parts = []
+    for name in ("__init__.py", "dict.txt"):
+        try:
+            st = (folder / name).stat()
+            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            parts.append(f"{name}:-")
+    return "|".join(parts)
+
+
 class Tokenizer:
     """Bilingual tokenizer with its own jieba dictionary instance (cache kept in a folder we choose).
 
+    jieba's dictionary takes about a second of CPU to load, so it is loaded only when a CJK run must be cut
+    that the cut cache does not hold. The cache (``cuts.json`` in ``cache_dir``) maps a run to jieba's words
+    in search and accurate mode; it is keyed by jieba's files and the user words, so a cut from the cache is the
+    cut jieba would give. Runs met while searching are remembered (saved by :meth:`save_cuts`); ingestion cuts
+    passages inside :meth:`transient` so sentences of the corpus do not fill it, and primes it with the
+    glossary terms and titles (:meth:`prime`). An English question then never loads jieba.
+
     Args:
-        cache_dir: Folder for jieba's prefix-dictionary cache; None uses jieba's default (the temp folder).
+        cache_dir: Folder for jieba's prefix-dictionary cache and the cut cache; None keeps both in memory only
+            (jieba's own cache then goes to its default, the temp folder).
         user_words: Extra words jieba must keep whole (glossary terms such as 性能密度, 昇腾).
     """
 
     def __init__(self, cache_dir: Path | None = None, user_words: Iterable[str] = ()) -> None:
-        import jieba
-
-        jieba.setLogLevel(logging.WARNING)
-        self._jieba: Any = jieba.Tokenizer()
+        self._cache_dir = cache_dir
         if cache_dir is not None:
             cache_dir.mkdir(parents=True, exist_ok=True)
-            self._jieba.tmp_dir = str(cache_dir)
+        self._jieba: Any = None
         self._user_words = sorted({w for w in user_words if _CJK_RUN.fullmatch(w)})
         self._ready = False
         self._lock = threading.Lock()
+        self._cuts_lock = threading.Lock()
+        self._cuts: dict[str, tuple[str, ...]] | None = None
+        self._dirty = False
+        self._local = threading.local()
+        self._signature = ""
 
-    def _ensure_ready(self) -> None:
+    # ------------------------------------------------------------------ jieba
+
+    def _ensure_ready(self) -> Any:
         if self._ready:
-            return
+            return self._jieba
         with self._lock:
             if self._ready:
-                return
-            self._jieba.initialize()
+                return self._jieba
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            tok: Any = jieba.Tokenizer()
+            if self._cache_dir is not None:
+                tok.tmp_dir = str(self._cache_dir)
+            tok.initialize()
             for word in self._user_words:
-                self._jieba.add_word(word, freq=max(self._jieba.suggest_freq(word), 2_000))
+                tok.add_word(word, freq=max(tok.suggest_freq(word), 2_000))
+            self._jieba = tok
             self._ready = True
+            return tok
+
+    @property
+    def jieba_loaded(self) -> bool:
+        """True once jieba's dictionary was loaded in this process (diagnostics and tests)."""
+        return self._ready
+
+    # ------------------------------------------------------------------ cut cache
+
+    def _cut_path(self) -> Path | None:
+        return None if self._cache_dir is None else self._cache_dir / CUTS_FILE
+
+    def _load_cuts(self) -> dict[str, tuple[str, ...]]:
+        cuts = self._cuts
+        if cuts is not None:
+            return cuts
+        with self._lock:
+            if self._cuts is not None:
+                return self._cuts
+            import hashlib
+
+            words = "\n".join(self._user_words).encode("utf-8")
+            self._signature = f"{_jieba_fingerprint()}|{hashlib.sha256(words).hexdigest()}"
+            loaded: dict[str, tuple[str, ...]] = {}
+            path = self._cut_path()
+            if path is not None and path.is_file():
+                import json
+
+                try:
+                    data = json.loads(path.read_text(encoding="utf-8"))
+                    if isinstance(data, dict) and data.get("signature") == self._signature:
+                        loaded = {k: tuple(v) for k, v in data.get("cuts", {}).items()}
+                except (OSError, ValueError):  # unreadable or half-written by an older release: start afresh
+                    loaded = {}
+            self._cuts = loaded
+            return loaded
+
+    def _cut(self, run: str, search_mode: bool) -> tuple[str, ...]:
+        """Words of one CJK run as jieba cuts them, from the cut cache when it holds them."""
+        key = ("s:" if search_mode else "a:") + run
+        cuts = self._load_cuts()
+        got = cuts.get(key)
+        if got is not None:
+            return got
+        jb = self._ensure_ready()
+        got = tuple(jb.cut_for_search(run) if search_mode else jb.cut(run))
+        if (
+            not getattr(self._local, "transient", False)
+            and len(run) <= MAX_REMEMBERED_RUN
+            and len(cuts) < MAX_REMEMBERED_CUTS
+        ):
+            with self._cuts_lock:
+                cuts[key] = got
+                self._dirty = True
+        return got
+
+    @contextmanager
+    def transient(self) -> Iterator[None]:
+        """Within this block, this thread's cuts are not remembered (bulk tokenisation of passages)."""
+        before = getattr(self._local, "transient", False)
+        self._local.transient = True
+        try:
+            yield
+        finally:
+            self._local.transient = before
+
+    def prime(self, texts: Iterable[str]) -> None:
+        """Remember the cuts (both modes) of every CJK run of ``texts``: glossary terms and titles at ingestion."""
+        for text in texts:
+            for m in _CJK_RUN.finditer(normalize(text)):
+                self._cut(m.group(), True)
+                self._cut(m.group(), False)
+
+    def save_cuts(self) -> None:
+        """Write the remembered cuts to the cache folder when new ones were added (atomically; errors ignored)."""
+        path = self._cut_path()
+        if not self._dirty or path is None or self._cuts is None:
+            return
+        import json
+        import os
+        import tempfile
+
+        with self._cuts_lock:
+            payload = {"signature": self._signature, "cuts": {k: list(v) for k, v in self._cuts.items()}}
+            self._dirty = False
+        tmp: str | None = None
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".cuts-", suffix=".json", dir=path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(payload, fh, ensure_ascii=False, separators=(",", ":"))
+            os.replace(tmp, path)
+        except OSError as exc:  # a read-only data folder: the cache is an optimisation only
+            log.debug("cannot save jieba cuts to %s: %s", path, exc)
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+
+    # ------------------------------------------------------------------ tokens
 
     def words(self, text: str, *, search_mode: bool = True) -> list[str]:
         """Index/query tokens of ``text``: jieba words for Chinese runs, words and numbers for the rest.
@@ -129,14 +274,13 @@ class Tokenizer:
         Returns:
             Tokens in order, stop words removed; may be empty.
         """
-        self._ensure_ready()
         norm = normalize(text)
         tokens: list[str] = []
         pos = 0
         for m in _CJK_RUN.finditer(norm):
             if m.start() > pos:
                 tokens.extend(ascii_tokens(norm[pos : m.start()]))
-            cut = self._jieba.cut_for_search(m.group()) if search_mode else self._jieba.cut(m.group())
+            cut = self._cut(m.group(), search_mode)
             tokens.extend(w for w in cut if w not in ZH_STOPWORDS and not w.isspace())
             pos = m.end()
         if pos < len(norm):
@@ -144,9 +288,8 @@ class Tokenizer:
         return tokens
 
     def cjk_words(self, run: str) -> list[str]:
-        """Words of a CJK run by jieba (accurate mode) of a CJK run, stop words kept; used by the hashing embedding."""
-        self._ensure_ready()
-        return list(self._jieba.cut(run))
+        """Words of a CJK run by jieba (accurate mode), stop words kept; used by the hashing embedding."""
+        return list(self._cut(run, False))
 
 
 @lru_cache(maxsize=8)

@@ -110,7 +110,10 @@ def build_corpus(settings: Settings, *, bootstrap: bool = False, read_only: bool
             lock=lock,
             shared=shared,
             read_only=read_only and shared,
-            client=connect(),
+            # embedded: Chroma is opened on first need; a search served from the index's current vector copy
+            # (corpus.vector_cache) never imports it
+            client=None if settings.chroma.mode == "embedded" else connect(),
+            vector_copy=settings.data_dir / "cache" / "vectors" / f"{settings.chroma.collection}.npz",
             collection=settings.chroma.collection,
             embedder=embedder,
             tokenizer=tokenizer,
@@ -133,7 +136,8 @@ def build_corpus(settings: Settings, *, bootstrap: bool = False, read_only: bool
     if bootstrap and not (read_only and shared) and corpus_dir(settings).is_dir():
         if index.is_empty:
             index.ingest(corpus_dir(settings))
-        elif index.missing_vectors():
+        elif (index.chroma_opened or not chroma_path.is_dir()) and index.missing_vectors():
+            # a current vector copy stands for the store it was read from, unless the store's folder is gone
             report = index.ingest(corpus_dir(settings))
             log.warning("vector store was missing %d document(s); re-embedded them from their sources",
                         len(report.repaired))

@@ -376,6 +376,43 @@ def risks(c: Composer, p: PurchasePlan, checks: list[ComplianceResult],
         c.add("risks_none")
 
 
+_MISSING_ZH = (("tdp", "功耗（TDP）"), ("power_kw", "功耗（TDP）"), ("memory_bandwidth", "显存带宽"),
+               ("memory_gb", "显存容量"), ("dense.", "峰值算力"))
+
+
+def _missing_zh(field: str) -> str:
+    """A missing catalog figure in Chinese words (a Chinese answer carries no raw field names)."""
+    return next((zh for key, zh in _MISSING_ZH if key in field), "其他规格")
+
+
+def unpriced(c: Composer, p: PurchasePlan, limit: int = 3) -> None:
+    """Parts with no sourced price: the break-even price at which each would enter the plan, or what is missing.
+
+    The price was verified by re-solving (the use case's break-even search). Found prices first; at most ``limit``.
+    """
+    order = {"found": 0, "chosen_at_limit": 1, "missing_figures": 2, "not_chosen": 3}
+    shown = sorted(p.break_even, key=lambda b: order.get(b.status, 9))[:limit]
+    if not shown:
+        return
+    c.add("unpriced")
+    for b in shown:
+        if b.status == "found" and b.price is not None:
+            then = ""
+            if b.items and b.total_cost is not None and b.time_days is not None:
+                count = sum(i.accelerators for i in b.items)
+                then = c.t("unpriced_then", count=f"{count:,}", total=money(b.total_cost, b.currency, c.lang),
+                           days=days(b.time_days))
+            c.add("unpriced_found", name=b.name, price=money(b.price, b.currency, c.lang), then=then)
+        elif b.status == "chosen_at_limit" and b.price is not None:
+            c.add("unpriced_limit", name=b.name, price=money(b.price, b.currency, c.lang))
+        elif b.status == "missing_figures":
+            missing = [_missing_zh(m) for m in b.missing] if c.lang == "zh" else list(b.missing)
+            c.add("unpriced_missing", name=b.name, missing=("、" if c.lang == "zh" else ", ").join(
+                dict.fromkeys(missing)) or "—")
+        elif b.status == "not_chosen" and b.price is not None:
+            c.add("unpriced_never", name=b.name, price=money(b.price, b.currency, c.lang))
+
+
 def compliance(c: Composer, r: ComplianceResult, country_name: str) -> None:
     """Verdict, classification and reasons of one check (Chinese summaries of the rules in a Chinese answer)."""
     text = outlook_text(r.license_outlook, c.lang) if r.license_outlook else None

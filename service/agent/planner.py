@@ -161,6 +161,7 @@ class DeterministicPlanner:
                 buyer_kind=parsed.request.buyer_kind or "commercial",
                 headquarters_country=parsed.request.headquarters_country, buyer_name=parsed.request.buyer_name)))
         compose.risks(c, plan, checks, weak_evidence(tools, plan))
+        compose.unpriced(c, plan)
         compose.assumptions(c, parsed.assumptions, parsed.request.currency)
         data_note(c, parsed, tools)
         _cite_passages(c, _safe_search(tools, _search_terms(parsed, plan)))

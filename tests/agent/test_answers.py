@@ -171,3 +171,27 @@ def test_a_part_considered_for_two_workloads_says_which(agent: Agent) -> None:
     reasons = _reasons(r)
     names = [line.split(":")[0] for line in reasons]
     assert len(names) == len(set(names))  # "Huawei Ascend 910B (training)" and "… (serving)", never twice the same
+
+
+@pytest.mark.parametrize(("q", "head", "found"), [
+    ("Best cluster for 70B training under budget ¥50M, date 2026-12-01", "**Parts without a sourced price**",
+     "would be chosen at ¥"),
+    ("预算5000万元，训练70B模型的最佳集群？日期2026-12-01", "**尚无来源价格的芯片**", "单卡价格不高于 ¥"),
+])
+def test_an_unpriced_part_gets_its_verified_break_even_price(agent: Agent, q: str, head: str, found: str) -> None:
+    """Issue 21 item 4 in chat: "the Ascend 950PR would be chosen below ¥X per card", X the re-solved price."""
+    r = agent.ask(q)
+    assert r.grounding.ok and r.recommendation is not None
+    found_rows = [b for b in r.recommendation["break_even"] if b["status"] == "found"]
+    assert found_rows and all(b["verified"] for b in found_rows)
+    be = found_rows[0]
+    lines = r.answer.split(head, 1)[1].splitlines()
+    line = next(x for x in lines if be["name"] in x)
+    assert found in line
+    m = re.search(r"¥([\d,.]+)(K|万)?", line[line.index(found) + len(found) - 1:])
+    assert m
+    shown = float(m.group(1).replace(",", "")) * {None: 1, "K": 1e3, "万": 1e4}[m.group(2)]
+    assert be["price"] * 0.99 <= shown <= be["price_above"]  # the price that enters, never one that does not
+    missing = [b for b in r.recommendation["break_even"] if b["status"] == "missing_figures"]
+    if r.language == "zh" and missing:
+        assert "tdp_w" not in r.answer and "memory_gb" not in r.answer  # no raw field names in Chinese
