@@ -20,7 +20,6 @@ import argparse
 import collections
 import datetime as dt
 import json
-import math
 import statistics
 import tempfile
 import time
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import machine, write
+from service.agent.evaluate import field_matches
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ROOT / "service" / "agent" / "eval" / "questions.jsonl"
@@ -54,24 +54,9 @@ NOTES = [
 
 
 def _matches(expected: Any, actual: Any, key: str) -> bool:
-    if key == "sku":
-        return isinstance(actual, list) and str(expected).lower() in [str(a).lower() for a in actual]
-    if key == "domestic_only":
+    if key == "domestic_only":  # the bench reads the share the request carries
         return bool(expected) == (actual == 1.0)
-    if expected is None:
-        return actual is None
-    if actual is None:
-        return False
-    if isinstance(expected, bool) or isinstance(actual, bool):
-        return bool(expected) == bool(actual)
-    if isinstance(expected, int | float):
-        try:
-            return math.isclose(float(expected), float(actual), rel_tol=1e-3)
-        except (TypeError, ValueError):
-            return False
-    if isinstance(expected, list):
-        return isinstance(actual, list) and sorted(map(str, expected)) == sorted(map(str, actual))
-    return str(expected).strip().lower() == str(actual).strip().lower()
+    return field_matches(key, expected, actual)
 
 
 def _field(flat: dict[str, Any], intent: str, key: str) -> Any:

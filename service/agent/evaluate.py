@@ -72,12 +72,13 @@ def _actual(parsed: ParsedQuestion, key: str) -> Any:
     return flat.get(key)
 
 
-def _matches(key: str, expected: Any, actual: Any) -> bool:
+def field_matches(key: str, expected: Any, actual: Any) -> bool:
+    """Whether a parsed field equals the expected one (numbers to 0.1 %, lists as sets, text case-blind)."""
     if key in ("missing", "assumed"):
         return set(expected) <= set(actual or [])
     if isinstance(expected, dict):
         return isinstance(actual, dict) and set(expected) == set(actual) and all(
-            _matches(key, v, actual[k]) for k, v in expected.items())
+            field_matches(key, v, actual[k]) for k, v in expected.items())
     if key == "sku":
         return isinstance(actual, list) and str(expected).lower() in [str(a).lower() for a in actual]
     if expected is None:
@@ -139,7 +140,7 @@ def evaluate(rows: Iterable[dict[str, Any]], lex: Lexicon, *, today: dt.date | N
         for n, (parsed, expect) in enumerate(_turns(row, lex, today), start=1):
             for key, expected in expect.items():
                 actual = _actual(parsed, key)
-                ok = _matches(key, expected, actual)
+                ok = field_matches(key, expected, actual)
                 per.setdefault(key, [0, 0])
                 per[key][0] += int(ok)
                 per[key][1] += 1
