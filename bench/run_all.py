@@ -30,6 +30,8 @@ BENCHMARKS: dict[str, str] = {
     "risk_bench": "hedged recommend latency, 1 and 5 workloads x 50 and 500 scenarios (results/risk.*)",
     "data_bench": "break-even prices on top of recommend(), data-pack import/diff, screening (results/data.*)",
     "page_bench": "planner page load in Chromium on a warm local service, plan from the form (results/page.*)",
+    "cli_startup_bench": "cold procure processes: --help and ask, CPU and wall per stage (results/cli_startup.*)",
+    "llm_bench": "the LLM path with the packaged SmolLM2-135M on a sample of questions; slow (results/llm.*)",
 }
 
 
