@@ -13,7 +13,7 @@ from service.storage import make_engine
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NO_POSTGRES = ("PostgreSQL is not running at 127.0.0.1:5432 (user postgres, database test, trust auth); the CI "
-               "machines run it: start one there to run this test")
+               "machines run it: start one (this test needs it)")
 
 
 def postgres_available() -> bool:
@@ -32,10 +32,11 @@ def postgres_available() -> bool:
 def fresh_schema(prefix: str = "t") -> Iterator[str]:
     """A new schema in the test database for one test (others' tests share the server); yields its URL.
 
-    Skips the test when PostgreSQL is not running; the schema is dropped afterwards.
+    Fails the test when PostgreSQL is not running (it runs on every machine and in CI); the schema is dropped
+    afterwards.
     """
     if not postgres_available():
-        pytest.skip(reason=NO_POSTGRES)
+        pytest.fail(NO_POSTGRES)
     schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = make_engine(PG_URL)
     with admin.begin() as conn:

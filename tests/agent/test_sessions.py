@@ -60,6 +60,6 @@ def _scratch_schema() -> Iterator[Engine]:
 @pytest.mark.integration
 def test_sessions_in_postgresql(lex: Lexicon) -> None:
     if not postgres_available():
-        pytest.skip(reason=NO_POSTGRES)
+        pytest.fail(NO_POSTGRES)
     with _scratch_schema() as engine:
         _exercise(engine, lex)

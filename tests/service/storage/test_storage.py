@@ -28,7 +28,7 @@ def test_default_database_is_a_sqlite_file_under_the_data_dir(tmp_path: Path) ->
 @pytest.mark.integration
 def test_upgrade_on_postgresql_is_idempotent() -> None:
     if not postgres_available():
-        pytest.skip(reason=NO_POSTGRES)
+        pytest.fail(NO_POSTGRES)
     schema = f"t_{uuid.uuid4().hex[:8]}"
     admin = make_engine(PG_URL)
     with admin.begin() as conn:
