@@ -76,6 +76,13 @@ def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+
+def describe_holder(info: object) -> str:
+    """A lock holder's record ({"pid", "host", "since"}) as "pid 123 on host since …", or "unknown"."""
+    if not isinstance(info, dict) or "pid" not in info:
+        return "unknown"
+    return f"pid {info['pid']} on {info.get('host', '?')} since {info.get('since', '?')}"
+
 class IngestLock:
     """Exclusive lock on ``path`` shared by every process and thread that ingests into one index.
 
@@ -93,9 +100,7 @@ class IngestLock:
             info = json.loads(self.path.read_text(encoding="utf-8") or "{}")
         except (OSError, ValueError):
             return "unknown"
-        if not isinstance(info, dict) or "pid" not in info:
-            return "unknown"
-        return f"pid {info['pid']} on {info.get('host', '?')} since {info.get('since', '?')}"
+        return describe_holder(info)
 
     @contextmanager
     def hold(self, *, timeout: float, on_wait: WaitCallback | None = None,

@@ -50,7 +50,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from corpus.errors import IndexBusyError, IndexUnavailableError
-from corpus.locking import POLL_S, IngestLock, WaitCallback, acquire_thread_lock
+from corpus.locking import POLL_S, IngestLock, WaitCallback, acquire_thread_lock, describe_holder
 from corpus.manifest import (
     ChunkRecord,
     DocumentRecord,
@@ -272,9 +272,7 @@ class AdvisoryLock:
             info = json.loads(value) if value else {}
         except (SQLAlchemyError, ValueError):
             return "unknown"
-        if not isinstance(info, dict) or "pid" not in info:
-            return "unknown"
-        return f"pid {info['pid']} on {info.get('host', '?')} since {info.get('since', '?')}"
+        return describe_holder(info)
 
     @contextmanager
     def hold(self, *, timeout: float, on_wait: WaitCallback | None = None,
