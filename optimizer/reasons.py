@@ -23,6 +23,7 @@ WhyCode = Literal[
     "licence_excluded",    # outlook
     "vendor_not_allowed",  # vendor
     "vendor_denied",       # vendor
+    "restricted",          # rule (a restrictive measure for this buyer, e.g. China-side guidance)
     "verdict",             # verdict, outlook, premium, fees (the last three may be empty)
     "hbm_supply",          # name, density
     "no_price",            # sku

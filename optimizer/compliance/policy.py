@@ -18,7 +18,8 @@ def decide(vendor: str, result: ComplianceResult, policy: BuyerPolicy) -> Policy
                               why=Why(code="vendor_denied", args={"vendor": vendor}))
     restrictive = [w for w in result.warnings if w.severity == "restrictive"]
     if restrictive and not policy.allow_restricted:
-        return PolicyDecision(admissible=False, reason=f"restricted: {restrictive[0].text}")
+        return PolicyDecision(admissible=False, reason=f"restricted: {restrictive[0].text}",
+                              why=Why(code="restricted", args={"rule": restrictive[0].rule_id}))
     premium = 0.0
     reason = "allowed"
     if result.verdict == "license_required":

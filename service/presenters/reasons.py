@@ -9,6 +9,7 @@ its English sentence.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -105,6 +106,11 @@ def _zh(why: Why, fallback: str) -> str:
                 "（--accept-license-risk），否则暂不采用")
     if code == "licence_excluded":
         return f"需要许可证（{_outlook_short(a.get('outlook') or '')}）；采购政策排除此类产品"
+    if code == "restricted":  # a China-side measure bars the part for this buyer: the rule's month, not its text
+        m = re.match(r"^(us|cn)-(\d{4})-(\d{2})", a.get("rule", ""))
+        where = "中国" if not m or m.group(1) == "cn" else "美国"
+        when = f" {m.group(2)}年{int(m.group(3))}月" if m else ""
+        return f"受{where}{when}的采购措施限制，按买方政策暂不采用（详见引用来源）"
     if code == "vendor_not_allowed":
         return f"厂商 {a['vendor']} 不在允许的厂商名单中"
     if code == "vendor_denied":

@@ -195,3 +195,13 @@ def test_an_unpriced_part_gets_its_verified_break_even_price(agent: Agent, q: st
     missing = [b for b in r.recommendation["break_even"] if b["status"] == "missing_figures"]
     if r.language == "zh" and missing:
         assert "tdp_w" not in r.answer and "memory_gb" not in r.answer  # no raw field names in Chinese
+
+
+def test_a_china_side_measure_reads_in_chinese_in_a_chinese_answer(agent: Agent) -> None:
+    """A state-funded buyer's foreign parts are held back by China-side guidance: the reason is worded in Chinese."""
+    r = agent.ask("我们是一家国有云厂商，要部署DeepSeek-R1推理服务，每秒100个请求，预算3亿元，买什么？日期2026-12-01")
+    assert r.grounding.ok and r.recommendation is not None
+    restricted = [o for o in r.recommendation["considered"] if (o.get("why") or {}).get("code") == "restricted"]
+    assert restricted  # the core gives the measure a code, not only its English text
+    assert "restricted:" not in r.answer and "Guidance that" not in r.answer
+    assert "采购措施限制" in r.answer

@@ -114,6 +114,7 @@ SAMPLE_ARGS: dict[str, dict[str, str]] = {
     "licence_excluded": {"outlook": "case_by_case"},
     "vendor_not_allowed": {"vendor": "nvidia"},
     "vendor_denied": {"vendor": "amd"},
+    "restricted": {"rule": "cn-2025-11-state-funded-dc"},
     "verdict": {"verdict": "prohibited", "outlook": "", "premium": "", "fees": ""},
     "hbm_supply": {"name": "Ascend 910B", "density": "2.0"},
     "no_price": {"sku": "mlu590"},
