@@ -60,9 +60,13 @@ def _digits(x: float, decimals: int, rounding: Rounding, *, trim: bool = True) -
     return text
 
 
+MAX_DECIMALS = 8
+"""A figure smaller than 10⁻⁸ reads as 0 (a subnormal such as 2.2e-309 asked for 311 decimals and overflowed)."""
+
+
 def _decimals(x: float) -> int:
     """Decimals that give three significant figures (none once the whole part has three digits or more)."""
-    return max(0, 2 - int(math.floor(math.log10(x)))) if x > 0 else 0
+    return min(MAX_DECIMALS, max(0, 2 - int(math.floor(math.log10(x))))) if x > 0 else 0
 
 
 def _scaled(a: float, steps: tuple[tuple[float, str], ...], rounding: Rounding,

@@ -54,6 +54,16 @@ def test_signs_unknowns_and_sizes() -> None:
     assert numbers.count(12_345.4) == "12,345" and numbers.days(163.4, "zh") == "163 天"
 
 
+@pytest.mark.parametrize("tiny", [2.225073858507203e-309, 5e-324, 1e-12])
+def test_tiny_and_subnormal_amounts_read_as_zero_not_an_overflow(tiny: float) -> None:
+    # schemathesis sent a plan with total_cost_low = 2.2e-309: three significant figures asked for 311 decimals
+    for lang in ("en", "zh"):
+        for rounding in ("nearest", "up", "down"):
+            text = money(tiny, "CNY", lang, rounding=rounding)  # type: ignore[arg-type]
+            assert text in {"¥0", "¥0.00000001"}, text
+    assert money(0.000123, "USD") == "$0.000123"
+
+
 def test_rounding_up_never_reads_lower_than_the_value() -> None:
     assert money(302_342_000, "CNY", "en", rounding="up") == "¥302.35M"
     assert money(302_342_000, "CNY", "zh", rounding="up") == "¥3.03亿"
