@@ -94,7 +94,7 @@ from service.agent.factory import build_agent; mark("import the agent (optimizer
 from service.settings import get_settings
 from service.agent import requests
 agent = build_agent(get_settings()); parsed, _ = agent.parse(sys.argv[1], None); mark("parse (catalog, lexicon)")
-import ortools.sat.python.cp_model; mark("import OR-Tools")
+from optimizer.cpsat import cp_model; mark("import OR-Tools (CP-SAT, without pandas)")
 agent.backend.recommend(requests.purchase_request(parsed.request)); mark("solve (CP-SAT)")
 agent.backend.search("H20 export licence supply risk", k=3); mark("open the index and search (cut cache, vector copy)")
 agent.store.create(); mark("session store (SQLite, revision check)")

@@ -185,6 +185,22 @@ def parse_yaml(text: str, origin: str, *, shape: str = "a pack must be a YAML ma
     return raw
 
 
+def _header_block(text: str) -> str | None:
+    """The top-level ``pack:`` block of a pack file, cut out as text (None: no such block).
+
+    Reading a header then parses a dozen lines instead of the whole file (all six packs: ~0.1 s of a cold
+    ``procure ask``).
+    """
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("pack:"):
+            end = i + 1
+            while end < len(lines) and (not lines[end].strip() or lines[end][0] in " \t#"):
+                end += 1
+            return "\n".join(lines[i:end])
+    return None
+
+
 def read_header(text: str, origin: str, raw: dict[str, Any] | None = None) -> PackHeader:
     """The ``pack:`` header of a pack file (``raw``: the file already parsed).
 
@@ -201,6 +217,26 @@ def read_header(text: str, origin: str, raw: dict[str, Any] | None = None) -> Pa
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
         raise CatalogError(f"pack.{loc}: {first['msg'].removeprefix('Value error, ')}", path=origin) from None
+
+
+def peek_header(text: str, origin: str) -> PackHeader:
+    """The header of a pack file read from its ``pack:`` block alone, for the data's age on every answer.
+
+    Only a file whose one top-level ``pack:`` block parses as a mapping on its own is read this way; anything else
+    is read as :func:`read_header` reads it. The rest of the file is not checked: importing a pack validates it.
+
+    Raises:
+        CatalogError: no header, or an invalid one.
+    """
+    block = _header_block(text)
+    if block is not None and sum(line.startswith("pack:") for line in text.splitlines()) == 1:
+        try:
+            alone = yaml.load(block, Loader=_LOADER)
+        except yaml.YAMLError:
+            alone = None
+        if isinstance(alone, dict) and isinstance(alone.get("pack"), dict):
+            return read_header(text, origin, alone)
+    return read_header(text, origin)
 
 
 def info_of(pack: PackText) -> PackInfo:
@@ -228,4 +264,4 @@ def data_currency(packs: Iterable[PackInfo], asked: dt.date, *, threshold_days: 
 
 __all__ = ["EMBEDDED_FILES", "PACK_NAMES", "PACK_TITLES", "STALE_AFTER_DAYS", "DataCurrency", "PackHeader", "PackInfo",
            "PackName", "PackText", "StalePack", "data_currency", "embedded_pack", "embedded_packs", "info_of",
-           "parse_yaml", "read_header", "stale_text", "with_embedded"]
+           "parse_yaml", "peek_header", "read_header", "stale_text", "with_embedded"]

@@ -7,9 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ortools.sat.python import cp_model
-
 from optimizer.cancel import current_control
+from optimizer.cpsat import cp_model
 from optimizer.model.builder import PurchaseModel
 from optimizer.model.objectives import ModelObjective
 from optimizer.request import TrainingWorkload

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ortools.sat.python import cp_model
-
+from optimizer.cpsat import cp_model
 from optimizer.model.constraints import DEFAULT_MODULES, BuildContext, ConstraintModule
 from optimizer.model.objectives import ModelObjective, objective_expr
 from optimizer.model.variables import PurchaseVars

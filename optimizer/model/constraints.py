@@ -11,8 +11,7 @@ import abc
 import math
 from dataclasses import dataclass, field
 
-from ortools.sat.python import cp_model
-
+from optimizer.cpsat import cp_model
 from optimizer.model.variables import TOKENS_SCALE, PurchaseVars
 from optimizer.request import InferenceWorkload, TrainingWorkload
 from optimizer.selection import Selection, domestic_share, job_days, selection_cost

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ortools.sat.python import cp_model
-
+from optimizer.cpsat import cp_model
 from optimizer.model.constraints import BuildContext
 from optimizer.model.variables import PurchaseVars
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ortools.sat.python import cp_model
-
+from optimizer.cpsat import cp_model
 from optimizer.table import Option, OptionTable
 from optimizer.units import MONEY_UNIT, POWER_UNIT_KW, THROUGHPUT_UNIT, TIME_UNIT_DAYS
 

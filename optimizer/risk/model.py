@@ -40,8 +40,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ortools.sat.python import cp_model
-
+from optimizer.cpsat import cp_model
 from optimizer.model.builder import PurchaseModel
 from optimizer.request import TrainingWorkload
 from optimizer.risk.coefficients import Coefficients, time_units

@@ -11,9 +11,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ortools.sat.python import cp_model
-
 from optimizer.cancel import check_cancelled, current_control
+from optimizer.cpsat import cp_model
 from optimizer.risk.coefficients import Coefficients
 from optimizer.risk.model import HedgeModel
 from optimizer.solve import CPSAT_PARAMETERS, SolveStatus

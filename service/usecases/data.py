@@ -28,6 +28,7 @@ from optimizer.packs import (
     embedded_packs,
     info_of,
     parse_yaml,
+    peek_header,
     read_header,
 )
 from service.datapacks import PackStore, Replaced, effective
@@ -196,7 +197,7 @@ def data_as_of(ctx: AppContext) -> dict[str, dt.date]:
     for name, pack in packs_in_use(ctx.settings).items():
         key = (name, pack.origin, hash(pack.text))
         if key not in _AS_OF:
-            _AS_OF[key] = info_of(pack).as_of
+            _AS_OF[key] = peek_header(pack.text, pack.origin).as_of
         out[name] = _AS_OF[key]
     return out
 

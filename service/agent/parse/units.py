@@ -7,6 +7,7 @@ domestic shares, countries and excluded vendors, each read from the words around
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -77,21 +78,41 @@ def _find_date(t: _Text) -> dt.date | None:
     return None
 
 
+def _alias_parts(alias: str) -> list[str]:
+    return [p for p in re.split(r"[\s\-_/]+", alias.strip()) if p]
+
+
+@functools.lru_cache(maxsize=4096)
 def _alias_pattern(alias: str) -> re.Pattern[str]:
-    parts = [re.escape(p) for p in re.split(r"[\s\-_/]+", alias.strip()) if p]
-    body = r"[\s\-_/]*".join(parts)
+    body = r"[\s\-_/]*".join(re.escape(p) for p in _alias_parts(alias))
     return re.compile(rf"(?<![A-Za-z0-9]){body}(?:s\b|'s\b)?(?![A-Za-z0-9])", re.I)
 
 
-_ALIAS_CACHE: dict[int, list[tuple[re.Pattern[str], str]]] = {}
+@functools.lru_cache(maxsize=4096)
+def _word_pattern(word: str, flags: int = re.I) -> re.Pattern[str]:
+    return re.compile(rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])", flags)
 
 
-def _alias_patterns(lex: Lexicon) -> list[tuple[re.Pattern[str], str]]:
+_ALIAS_CACHE: dict[int, list[tuple[str, str, str]]] = {}
+
+
+def _alias_table(lex: Lexicon) -> list[tuple[str, str, str]]:
+    """(alias, sku, the alias's first word in lower case), longest alias first."""
     key = id(lex.sku_aliases)
     if key not in _ALIAS_CACHE:
         pairs = sorted(lex.sku_aliases.items(), key=lambda kv: -len(kv[0]))
-        _ALIAS_CACHE[key] = [(_alias_pattern(a), s) for a, s in pairs if len(a.strip()) >= 2]
+        _ALIAS_CACHE[key] = [(a, s, _alias_parts(a)[0].lower()) for a, s in pairs if len(a.strip()) >= 2]
     return _ALIAS_CACHE[key]
+
+
+def _alias_patterns(lex: Lexicon, text: str) -> list[tuple[re.Pattern[str], str]]:
+    """The alias patterns that can match ``text``, in precedence order.
+
+    A pattern needs its alias's first word verbatim (any case), so aliases whose first word is not in the text
+    are skipped without compiling them: a cold process compiles the few a question can match, not all ~180.
+    """
+    low = text.lower()
+    return [(_alias_pattern(a), s) for a, s, first in _alias_table(lex) if first in low]
 
 
 @dataclass(frozen=True)
@@ -109,7 +130,7 @@ _COUNT_AFTER = re.compile(r"^\s*(?:x|×|\*)\s*(\d[\d,]*)", re.I)
 
 def _find_skus(t: _Text, lex: Lexicon) -> list[_Sku]:
     found: list[_Sku] = []
-    for pattern, sku in _alias_patterns(lex):
+    for pattern, sku in _alias_patterns(lex, t.masked):
         for m in pattern.finditer(t.masked):
             before = t.masked[max(0, m.start() - 16):m.start()]
             after = t.masked[m.end():m.end() + 10]
@@ -349,22 +370,24 @@ def _classify_numbers(t: _Text, lang: Lang) -> _Numbers:
     return out
 
 
+_US = re.compile(r"\bUS\b(?!\$)")  # upper case only: "us" is a pronoun
+
+
 def _find_countries(t: _Text, lex: Lexicon) -> tuple[str | None, str | None]:
     """(buyer country, headquarters country) from country names, Chinese names and demonyms."""
     text = t.masked
+    low = text.lower()
     hits: list[tuple[int, int, str]] = []
     for name, code in _COUNTRY_ZH.items():
-        for m in re.finditer(re.escape(name), text):
-            hits.append((m.start(), m.end(), code))
+        if name in text:
+            hits.extend((m.start(), m.end(), code) for m in re.finditer(re.escape(name), text))
     names = {v.lower(): k for k, v in lex.countries.items()}
     names.update(_DEMONYMS)
     for name, code in sorted(names.items(), key=lambda kv: -len(kv[0])):
-        if len(name) < 3 and name not in ("us", "uk"):
+        if (len(name) < 3 and name not in ("us", "uk")) or name not in low:  # a pattern needs the name verbatim
             continue
-        flags = 0 if name in ("us",) else re.I
-        pat = r"\bUS\b(?!\$)" if name == "us" else rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])"
-        for m in re.finditer(pat, text, flags):
-            hits.append((m.start(), m.end(), code))
+        pat = _US if name == "us" else _word_pattern(name)
+        hits.extend((m.start(), m.end(), code) for m in pat.finditer(text))
     # keep longest non-overlapping hits
     hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
     kept: list[tuple[int, int, str]] = []
@@ -392,11 +415,14 @@ _VENDOR_JOIN = re.compile(r"^\s*(?:,|、|/|or|and|nor|或|和|及|与|以及|或
 def _find_excluded_vendors(t: _Text) -> list[str]:
     """Vendors the buyer rules out ("no NVIDIA", "without AMD or Intel", "不用英伟达", "不要美国芯片")."""
     text = t.masked
+    low = text.lower()
     mentions: list[tuple[int, int, str]] = []
     for vendor, words in _VENDOR_WORDS.items():
         for w in words:
-            pat = re.escape(w) if not w.isascii() else rf"(?<![A-Za-z]){re.escape(w)}(?![A-Za-z])"
-            mentions += [(m.start(), m.end(), vendor) for m in re.finditer(pat, text, re.I)]
+            if w.lower() not in low:  # a pattern needs the word verbatim (any case)
+                continue
+            pat = _word_pattern(w) if w.isascii() else re.compile(re.escape(w), re.I)
+            mentions += [(m.start(), m.end(), vendor) for m in pat.finditer(text)]
     us = r"(?:us|american|u\.s\.|美国)[- ]?(?:made\s+)?(?:chips?|gpus?|parts?|vendors?|accelerators?|hardware|芯片|厂商|产品|的)?"
     for m in re.finditer(us, text, re.I):
         if m.group(0).strip().lower() not in ("us", "u.s.", "american", "美国"):
