@@ -19,6 +19,10 @@ def serve(
     host: Annotated[str, typer.Option(help="Bind address (loopback unless you mean to share it).")] = "127.0.0.1",
     n_ctx: Annotated[int, typer.Option("--n-ctx", help="Context window in tokens.", min=512, max=8192)] = 4096,
     threads: Annotated[int | None, typer.Option(help="CPU threads (default: llama.cpp's choice).", min=1)] = None,
+    cache_mb: Annotated[int, typer.Option("--cache-mb", min=0, max=65536,
+                                          help="RAM for cached prompt states: a request resumes from the longest "
+                                               "cached prefix (the agent's system prompt and tools); 0 turns it "
+                                               "off.")] = 1024,
 ) -> None:
     """Start llama.cpp's OpenAI-compatible server on the packaged model (foreground; Ctrl+C stops it).
 
@@ -27,7 +31,7 @@ def serve(
     from service.agent.local_model import MODEL_NAME, LocalModelUnavailableError, server_command
 
     try:
-        cmd = server_command(host, port, n_ctx=n_ctx, threads=threads)
+        cmd = server_command(host, port, n_ctx=n_ctx, threads=threads, cache_bytes=cache_mb << 20)
     except LocalModelUnavailableError as exc:
         err_console.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
