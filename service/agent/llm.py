@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 import prompts
 from service.agent.compose import AgentCitation, quote_of
@@ -237,10 +237,15 @@ class LLMPlanner:
         from langchain.agents import create_agent
         from langchain.agents.middleware import ModelRequest, ModelResponse, wrap_model_call
 
+        needed = REQUIRED_TOOLS.get(parsed.intent, frozenset())
+
         @wrap_model_call  # type: ignore[arg-type]
         def tools_offered(request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]) -> ModelResponse:
-            # an explicit tool_choice: llama.cpp's server leaves the tools out of the prompt without one
-            return handler(request.override(tool_choice="auto"))
+            # an explicit tool_choice: llama.cpp's server leaves the tools out of the prompt without one. Once a
+            # tool that decides this intent has answered, the model is asked for its text: a small model otherwise
+            # calls tools until the step limit and never answers
+            answered = {m.name for m in request.messages if isinstance(m, ToolMessage) and m.status == "success"}
+            return handler(request.override(tool_choice="none" if answered & needed else "auto"))
 
         state = ToolRun(tools, parsed)
         agent = create_agent(self.model_factory(), tools=state.langchain_tools(TOOLS_FOR_INTENT.get(parsed.intent)),

@@ -55,6 +55,8 @@ def test_llm_agent_over_real_http_with_streamed_tool_calls(tmp_path: Path) -> No
     assert fmt["type"] == "json_object" and "params_billion" in fmt["schema"]["properties"]
     tool_names = [t["function"]["name"] for t in seen[1]["tools"]]
     assert seen[1]["tool_choice"] == "auto"  # said, so that llama.cpp's server renders the tools
+    # once `recommend` (which decides a plan) has answered, the model is asked for its text, not more tool calls
+    assert [b["tool_choice"] for b in seen[2:]] == ["none", "none"]
     assert {"recommend", "what_if", "catalog_show", "search_corpus"} == set(tool_names)  # the plan's tools
     passages = [m["content"] for m in seen[3]["messages"] if m["role"] == "tool" and "<passage" in m["content"]]
     assert passages and passages[0].count("</passage>") == 2  # retrieved text reaches the model as delimited data
