@@ -101,8 +101,8 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
     from service.settings import Settings
 
     rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    if args.limit:  # a spread sample: every k-th case
-        rows = rows[::max(1, len(rows) // args.limit)][:args.limit]
+    if args.limit and args.limit < len(rows):  # a sample spread evenly over the whole file
+        rows = [rows[i * len(rows) // args.limit] for i in range(args.limit)]
     tmp = Path(tempfile.mkdtemp(prefix="procure-llm-bench-"))
     settings = Settings(data_dir=tmp / "data")  # type: ignore[call-arg]
     backend = Backend.from_settings(settings)

