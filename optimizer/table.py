@@ -281,7 +281,7 @@ def _sku_info(catalog: Catalog, engine: ComplianceEngine, req: PurchaseRequest, 
     outlook = result.license_outlook
     if (result.verdict == "license_required" and decision.admissible and not req.accept_license_risk
             and outlook not in FAVOURABLE_OUTLOOKS):
-        info.license_block = (f"licence required ({outlook}: {OUTLOOK_TEXT.get(outlook or '', 'outlook unknown')}); "
+        info.license_block = (f"licence required, {OUTLOOK_TEXT.get(outlook or '', 'outlook unknown')}; "
                               "held back unless the buyer accepts licence risk (--accept-license-risk)")
         info.license_block_why = Why(code="licence_held_back", args={"outlook": outlook or ""})
     try:

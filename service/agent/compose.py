@@ -293,6 +293,7 @@ def plan(c: Composer, p: PurchasePlan) -> None:
             c.add("relax_none")
     else:
         items = "; ".join(c.t("plan_item", accelerators=i.accelerators, name=i.name, nodes=i.nodes,
+                              node_word="node" if i.nodes == 1 else "nodes",
                               workload=_WORKLOAD[c.lang].get(i.kind if i.kind == "inference" else i.workload
                                                              if i.workload in ("training", "fine_tune")
                                                              else i.kind, i.kind),
@@ -320,7 +321,7 @@ def plan(c: Composer, p: PurchasePlan) -> None:
         detail = ""
         if o.delta_cost is not None and o.delta_cost > 0:
             detail += c.t("lost_cost", delta=money(o.delta_cost, cur, c.lang))
-        if o.delta_days is not None and o.delta_days > 0:
+        if o.delta_days is not None and o.delta_days > 0 and days(o.delta_days) != days(0.0):  # not "0.0 days longer"
             detail += c.t("lost_time", days=days(o.delta_days))
         if o.reason and o.reason != "allowed":
             why = reason_text(o.why, o.reason, c.lang)

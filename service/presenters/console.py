@@ -28,6 +28,7 @@ NARROW = 100
 _WORDS: dict[str, dict[Lang, str]] = {
     "chosen": {"en": "Chosen", "zh": "选定"},
     "nodes": {"en": "nodes", "zh": "节点"},
+    "node": {"en": "node", "zh": "节点"},
     "for": {"en": "for", "zh": "用于"},
     "cost": {"en": "cost", "zh": "成本"},
     "plan": {"en": "plan", "zh": "并行方案"},
@@ -63,8 +64,9 @@ def render_plan(console: Console, plan: PurchasePlan, lang: Lang = "en") -> None
     console.print(Text.assemble((plan.status, f"bold {colour}"), f" ({plan.objective}): {headline}"))
     for i in plan.items:
         perf = fmt_days(i.time_days, lang) if i.time_days is not None else f"{i.capacity_rps or 0:,.0f} req/s"
+        nodes = _w("node" if i.nodes == 1 else "nodes", lang)
         console.print(f"[bold]{_w('chosen', lang)}:[/] {i.accelerators:,} × [bold]{i.sku}[/] ({i.nodes:,} "
-                      f"{_w('nodes', lang)}) {_w('for', lang)} {i.workload}", highlight=False)
+                      f"{nodes}) {_w('for', lang)} {i.workload}", highlight=False)
         verdict = i.verdict + (f" ({i.license_outlook})" if i.license_outlook else "")
         low, high = fmt_money(i.total_cost_low, cur, lang), fmt_money(i.total_cost_high, cur, lang)
         console.print(f"  {_w('cost', lang)} {fmt_money(i.total_cost, cur, lang)} ({low}–{high}) · {perf} · "

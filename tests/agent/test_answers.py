@@ -205,3 +205,15 @@ def test_a_china_side_measure_reads_in_chinese_in_a_chinese_answer(agent: Agent)
     assert restricted  # the core gives the measure a code, not only its English text
     assert "restricted:" not in r.answer and "Guidance that" not in r.answer
     assert "采购措施限制" in r.answer
+
+
+def test_plan_lines_read_as_english(agent: Agent) -> None:
+    one = agent.ask("Fine-tune a 7B model on 10B tokens within 30 days, budget $2M, buyer in Germany")
+    assert one.recommendation is not None and one.recommendation["items"][0]["nodes"] == 1
+    assert "(1 node)" in one.answer and "1 nodes" not in one.answer
+    held = agent.ask("best cluster for 70B training under budget ¥50M, buyer in China, on 2026-12-01")
+    lines = [line for line in held.answer.splitlines() if "held back unless" in line]
+    assert lines, held.answer
+    for line in lines:  # the licence outlook in words, not its identifier in brackets
+        assert not re.search(r"\((?:case_by_case|denial_presumed|not_granted_yet|approval_presumed):", line), line
+    assert not re.search(r"takes 0\.0 days longer|0\.0 天", held.answer + one.answer)
