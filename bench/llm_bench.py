@@ -20,6 +20,7 @@ import argparse
 import collections
 import datetime as dt
 import json
+import random
 import statistics
 import tempfile
 import time
@@ -90,6 +91,9 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=0, help="Only N questions, spread over the set (0: all).")
     parser.add_argument("--threads", type=int, default=None, help="llama.cpp CPU threads.")
+    parser.add_argument("--minutes", type=float, default=0,
+                        help="Stop after this many minutes (0: no limit); cases are asked in a random order "
+                             "(seed 0), so a run cut short is a random sample of the set.")
     args = parser.parse_args()
 
     from langchain_openai import ChatOpenAI
@@ -103,6 +107,8 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
     rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
     if args.limit and args.limit < len(rows):  # a sample spread evenly over the whole file
         rows = [rows[i * len(rows) // args.limit] for i in range(args.limit)]
+    random.Random(0).shuffle(rows)  # any prefix of the run is a random sample
+    started = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="procure-llm-bench-"))
     settings = Settings(data_dir=tmp / "data")  # type: ignore[call-arg]
     backend = Backend.from_settings(settings)
@@ -119,6 +125,9 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
         agent.llm = planner
         agent.ask("Is the H20 allowed for a buyer in China on 2025-05-01?")  # warm the model server
         for n, row in enumerate(rows, start=1):
+            if args.minutes and time.monotonic() - started > args.minutes * 60:
+                print(f"stopped after {args.minutes:g} minutes: {n - 1} of {len(rows)} asked", flush=True)
+                break
             session = None
             agent.llm = None
             for earlier in row.get("history") or []:
@@ -144,11 +153,11 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
                             "accepted": extraction.get("accepted", {}), "rejected": extraction.get("rejected", {}),
                             "grounded": result.grounding.ok})
             print(f"{n}/{len(rows)} {ms:7.0f} ms {step:8s} {','.join(reasons)[:60]}", flush=True)
-            _report(results, args.limit, len(rows))
+            _report(results, args.limit, len(rows), args.minutes)
 
 
 
-def _report(results: list[dict[str, Any]], limit: int, total: int) -> None:
+def _report(results: list[dict[str, Any]], limit: int, total: int, minutes: float = 0) -> None:
     """Summarise and write ``results/llm.{json,md}`` (after every question, so a cut-short run still records)."""
     for r in results:  # results of an earlier version of this script
         if r["planner"] == "deterministic":
@@ -181,7 +190,9 @@ def _report(results: list[dict[str, Any]], limit: int, total: int) -> None:
         f"Measured {payload['machine']['measured_at']} on {payload['machine']['cpu_count']} CPU cores "
         f"(python {payload['machine']['python']}); {payload['server']}; max_tokens {MAX_TOKENS}, temperature 0.",
         f"Questions: `service/agent/eval/questions.jsonl`, {n} of the {total} cases asked"
-        + (" (a sample spread over the set: English and Chinese, single and multi-turn)" if limit else "")
+        + (" (a sample spread evenly over the file)" if limit else "")
+        + (f", asked in a random order (seed 0) within a {minutes:g}-minute budget, so the answered ones are a "
+           "random sample" if minutes and n < total else "")
         + "; regenerate with `.venv/bin/python -m bench.llm_bench [--limit N]`.", "",
         "| measure | value |", "|---|---|",
         f"| request right (parse + accepted model fields) | {summary['request_accuracy']:.1%} |",

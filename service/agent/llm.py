@@ -44,6 +44,8 @@ log = logging.getLogger("procure.agent.llm")
 
 MAX_STEPS = 4
 """Most model calls in one agent answer (tool rounds plus the final answer)."""
+MAX_TOOL_ROUNDS = 3
+"""Most rounds of tool calls before the model is asked for its text (the deciding tool and two lookups)."""
 MAX_TOKENS = 512
 """Most tokens one model reply may have."""
 HISTORY_TURNS = 3
@@ -62,8 +64,8 @@ Turn = tuple[str, str]
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
-__all__ = ["MAX_STEPS", "MAX_TOKENS", "REQUIRED_TOOLS", "CatalogArgs", "LLMFailedError", "LLMPlanner",
-           "http_client", "passage_block", "verify"]
+__all__ = ["MAX_STEPS", "MAX_TOKENS", "MAX_TOOL_ROUNDS", "REQUIRED_TOOLS", "CatalogArgs", "LLMFailedError",
+           "LLMPlanner", "http_client", "passage_block", "verify"]
 
 
 class LLMFailedError(RuntimeError):
@@ -242,10 +244,13 @@ class LLMPlanner:
         @wrap_model_call  # type: ignore[arg-type]
         def tools_offered(request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]) -> ModelResponse:
             # an explicit tool_choice: llama.cpp's server leaves the tools out of the prompt without one. Once a
-            # tool that decides this intent has answered, the model is asked for its text: a small model otherwise
-            # calls tools until the step limit and never answers
-            answered = {m.name for m in request.messages if isinstance(m, ToolMessage) and m.status == "success"}
-            return handler(request.override(tool_choice="none" if answered & needed else "auto"))
+            # tool that decides this intent has answered (not with an error), or after MAX_TOOL_ROUNDS rounds of
+            # calls, the model is asked for its text: a small model otherwise calls tools until the step limit
+            answered = {m.name for m in request.messages if isinstance(m, ToolMessage) and m.status == "success"
+                        and not str(m.content).startswith("error: ")}
+            rounds = sum(1 for m in request.messages if isinstance(m, AIMessage) and m.tool_calls)
+            done = bool(answered & needed) or rounds >= MAX_TOOL_ROUNDS
+            return handler(request.override(tool_choice="none" if done else "auto"))
 
         state = ToolRun(tools, parsed)
         agent = create_agent(self.model_factory(), tools=state.langchain_tools(TOOLS_FOR_INTENT.get(parsed.intent)),

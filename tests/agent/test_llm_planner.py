@@ -199,3 +199,22 @@ def test_tool_call_messages_reach_llama_cpp_with_string_content() -> None:
             {"role": "user", "content": "hi"},
             {"role": "assistant", "content": None, "tool_calls": [{"id": "1", "type": "function"}]}]})
     assert [m["content"] for m in seen_bodies[0]["messages"]] == ["hi", ""]
+
+
+def test_the_model_is_asked_for_its_text_after_the_deciding_tool_or_three_rounds(backend: Backend) -> None:
+    """tool_choice turns to "none" once check_compliance answered (an error does not count) or after three rounds."""
+    compliance = {"sku": "h20", "buyer_country": "CN", "date": "2025-05-01"}
+    planner, seen = _inprocess_planner([
+        say("{}"),
+        tool("check_compliance", {**compliance, "sku": "no-such-chip"}),  # an error: the model may try again
+        tool("check_compliance", compliance),
+        say("The H20 needs a licence for CN on 2025-05-01."),
+    ])
+    Agent(backend, llm=planner, today=TODAY).ask("Is the H20 allowed for a buyer in China on 2025-05-01?")
+    assert [b["tool_choice"] for b in seen[1:4]] == ["auto", "auto", "none"]
+    wandering, seen = _inprocess_planner([say("{}"), *[tool("search_corpus", {"query": "H20", "k": 1})] * 3,
+                                          say("The H20 needs a licence."), say("The H20 needs a licence.")])
+    result = Agent(backend, llm=wandering, today=TODAY).ask("Is the H20 allowed for a buyer in China on 2025-05-01?")
+    assert [b["tool_choice"] for b in seen[1:5]] == ["auto", "auto", "auto", "none"]
+    assert "GraphRecursionError" not in str(result.details["llm"])  # the loop ended by asking, not by the limit
+    assert "no check_compliance call" in result.details["llm"]["rejected"][0]["reasons"]
