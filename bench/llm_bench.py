@@ -54,6 +54,14 @@ NOTES = [
 ]
 
 
+def _as_case(row: dict[str, Any]) -> dict[str, Any]:
+    """A multi-turn case as its last turn (asked through the model, scored) after the earlier ones (deterministic)."""
+    if "turns" not in row:
+        return row
+    *earlier, last = row["turns"]
+    return {"q": last["q"], "history": [t["q"] for t in earlier], "expect": last.get("expect") or {}}
+
+
 def _matches(expected: Any, actual: Any, key: str) -> bool:
     if key == "domestic_only":  # the bench reads the share the request carries
         return bool(expected) == (actual == 1.0)
@@ -104,7 +112,7 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
     from service.agent.local_model import MODEL_NAME, LocalServer
     from service.settings import Settings
 
-    rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [_as_case(json.loads(line)) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
     if args.limit and args.limit < len(rows):  # a sample spread evenly over the whole file
         rows = [rows[i * len(rows) // args.limit] for i in range(args.limit)]
     random.Random(0).shuffle(rows)  # any prefix of the run is a random sample

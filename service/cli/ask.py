@@ -104,8 +104,10 @@ def eval_questions(
     console.print(table)
     console.print(f"[bold]whole questions {report.correct}/{report.questions} ({report.accuracy:.1%})[/]",
                   highlight=False)
-    for r in report.failures:
-        console.print(f"[red]✗[/] {r.q} {r.wrong}", highlight=False, markup=False)
+    from rich.text import Text
+
+    for r in report.failures:  # the question is shown as written: no markup is read from it
+        console.print(Text.assemble(("✗ ", "red"), f"{r.q} {r.wrong}"), highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -175,6 +175,31 @@ def test_switching_currency_converts_the_budget_and_prints_the_old_one_in_its_ow
     assert new[0] == "$" and float(new[1].replace(",", "")) * scale[new[2]] == pytest.approx(50e6 / rate, rel=0.01)
 
 
+@pytest.mark.parametrize("follow", ["and in Japanese yen?", "show it in euros", "换成日元呢？", "用港币表示"])
+def test_switching_to_a_currency_the_catalog_does_not_price_in_asks_and_keeps_the_buyer(lex: Lexicon,
+                                                                                    follow: str) -> None:
+    after = talk(lex, "Train a 34B model on 800B tokens within 90 days, budget $12M, buyer in Singapore", follow)
+    assert after.intent == "clarify" and "currency" in after.missing
+    assert after.request.buyer_country == "SG" and after.request.budget == 12e6  # "Japanese yen" is no buyer
+
+
+@pytest.mark.parametrize(("q", "country"), [("Train a 13B model on 300B tokens, budget S$5M, buyer in Singapore", "SG"),
+                                            ("Train a 13B model, budget 40 million Hong Kong dollars", None),
+                                            ("预算5000万新加坡元，训练一个130亿参数模型", None)])
+def test_dollars_that_are_not_us_dollars_are_asked_again(lex: Lexicon, q: str, country: str | None) -> None:
+    parsed = parse_question(q, lex, today=TODAY)
+    assert parsed.intent == "clarify" and "currency" in parsed.missing and parsed.request.budget is None
+    if country:
+        assert parsed.request.buyer_country == country
+
+
+def test_a_demonym_before_a_noun_is_still_the_buyer(lex: Lexicon) -> None:
+    parsed = parse_question("We are a Japanese lab: budget $10M to train a 13B model on 300B tokens", lex, today=TODAY)
+    assert parsed.request.buyer_country == "JP" and parsed.request.budget == 10e6
+    us = parse_question("Train a 13B model on 300B tokens, budget US$5M, buyer in Singapore", lex, today=TODAY)
+    assert us.intent == "recommend" and us.request.currency == "USD" and us.request.budget == 5e6
+
+
 # ---- vague questions and comparisons ----------------------------------------------------------------
 
 

@@ -123,6 +123,8 @@ def apply_followup(prev: ParsedQuestion, message: str, lex: Lexicon, *, today: d
         FlatRequest.model_validate({k: v for k, v in new.items() if k in stated_fields or k in kept}), intent,
         f.language, today)
     assumptions = [a for a in prev.assumptions if a.field in kept] + assumptions
+    if f.other_currency and "budget" not in stated:  # "in Japanese yen?", "what if it were €20M?": not converted
+        missing = [*missing, "currency"]
     # the conversation keeps the previous turn's defaults unless this turn changed them
     merged = req_clean.model_dump(exclude_none=True)
     merged.update({k: v for k, v in req.model_dump(exclude_none=True).items() if k not in merged})

@@ -36,6 +36,7 @@ from service.agent.parse.units import (
     _find_skus,
     _Sku,
     _Text,
+    conversion_to_unpriced_currency,
 )
 from service.agent.parse.vocab import (
     _ADVICE,
@@ -221,7 +222,8 @@ def extract(question: str, lex: Lexicon) -> Facts:
         "hedge": hedge,
     }
     delta = price_change(t.masked, text) if _PRICE.search(text) else None
-    return Facts(lang, text, FlatRequest.model_validate(req), skus, wants, whatif, nums.other_currency, delta)
+    other_currency = nums.other_currency or conversion_to_unpriced_currency(t.masked)
+    return Facts(lang, text, FlatRequest.model_validate(req), skus, wants, whatif, other_currency, delta)
 
 
 def price_change(masked: str, text: str) -> float | None:
@@ -284,7 +286,7 @@ def finish(f: Facts, *, today: dt.date, lex: Lexicon, intent: Intent | None = No
     req, assumptions, missing = apply_defaults(f.request, intent, f.language, today)
     if f.wants["advice"] and intent == "recommend" and not stated:
         missing = [*missing, "buyer_country"]
-    if f.other_currency and "budget" not in stated:
+    if f.other_currency and ("budget" not in stated or conversion_to_unpriced_currency(f.text)):
         missing = [*missing, "currency"]  # "€40M" is never costed as $40M or ¥40M  # nothing known yet: ask for all a plan needs, the buyer's country too
     parsed = ParsedQuestion(intent=intent, language=f.language, request=req, stated=stated, assumptions=assumptions,
                             missing=missing, whatif=f.whatif if intent == "whatif" else None)

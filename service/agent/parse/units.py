@@ -284,9 +284,11 @@ class _Numbers:
     """A budget written in a currency the catalog does not price in (EUR, GBP, JPY …): never read as yuan or dollars."""
 
 
-_CUR_OTHER_BEFORE = re.compile(r"(?:€|£|eur|gbp|jpy|chf|欧元|英镑|日元)\s*$", re.I)
-_CUR_OTHER_AFTER = re.compile(r"^\s*(?:€|eur\b|euros?\b|gbp\b|pounds?\b|jpy\b|yen\b|chf\b|francs?\b|欧元|英镑|日元)",
-                              re.I)
+_CUR_OTHER_BEFORE = re.compile(r"(?:€|£|eur|gbp|jpy|chf|sgd|hkd|aud|cad|(?<![A-Za-z])(?:S|HK|A|C)\$|欧元|英镑|日元)\s*$",
+                               re.I)
+_CUR_OTHER_AFTER = re.compile(r"^\s*(?:€|eur\b|euros?\b|gbp\b|pounds?\b|jpy\b|yen\b|chf\b|francs?\b|欧元|英镑|日元|"
+                              r"(?:singapore|hong kong|australian|canadian|new taiwan|taiwan)\s+dollars?\b|"
+                              r"sgd\b|hkd\b|aud\b|cad\b|twd\b|新加坡元|港元|港币|澳元|加元|新台币)", re.I)
 
 
 def _currency_at(masked: str, n: NumberMatch) -> str | None:
@@ -337,7 +339,7 @@ def _classify_numbers(t: _Text, lang: Lang) -> _Numbers:
         cur = _currency_at(masked, n)
         mult = n.mult.lower()
         other = _CUR_OTHER_BEFORE.search(masked[max(0, n.start - 8):n.start]) or _CUR_OTHER_AFTER.match(after)
-        if cur is None and other:
+        if other and (cur is None or "$" in other.group(0)):  # "S$5M" is Singapore dollars, not US dollars
             out.other_currency = out.other_currency or other.group(0).strip()
             continue
         budget_word = bool(_BUDGET_WORD.search(before[-14:]) or _BUDGET_AFTER.match(after))
@@ -371,6 +373,18 @@ def _classify_numbers(t: _Text, lang: Lang) -> _Numbers:
 
 
 _US = re.compile(r"\bUS\b(?!\$)")  # upper case only: "us" is a pronoun
+_CURRENCY_NOUN = re.compile(r"^\s*(?:yen|yuan|renminbi|dollars?|francs?|won|rupees?|dirhams?|riyals?|pounds?|euros?|"
+                            r"ringgit|baht|rupiah|dong|pesos?|reais|real|rand|lira|krona|kronor|元|币)(?![A-Za-z])", re.I)
+_CONVERT_TO_OTHER = re.compile(
+    r"(?<![A-Za-z])(?:换成|改成|改为|折合|用|以|in|into|to|switch to|convert to|show in|express in)\s*(?:[a-z]+\s+)?"
+    r"(yen|jpy|euros?|eur|pounds?|gbp|francs?|chf|won|krw|rupees?|inr|dirhams?|aed|riyals?|sar|sgd|hkd|"
+    r"日元|欧元|英镑|韩元|港元|港币|新加坡元|卢比|迪拉姆|里亚尔)(?![A-Za-z])", re.I)
+
+
+def conversion_to_unpriced_currency(text: str) -> str | None:
+    """The currency named in "show it in Japanese yen" / "换成日元" when the catalog does not price in it."""
+    m = _CONVERT_TO_OTHER.search(text)
+    return m.group(1) if m else None
 
 
 def _find_countries(t: _Text, lex: Lexicon) -> tuple[str | None, str | None]:
@@ -402,7 +416,8 @@ def _find_countries(t: _Text, lex: Lexicon) -> tuple[str | None, str | None]:
         if _HQ_BEFORE.search(before) or _HQ_AFTER.search(after):
             hq = hq or code
         elif re.search(r"(made|designed|chips?|accelerators?|vendors?)\s*$", before, re.I) or re.match(
-                r"^\s*(?:made|designed|chips?|accelerators?|vendors?|gpus?|parts?|芯片|厂商|制造|产)", after, re.I):
+                r"^\s*(?:made|designed|chips?|accelerators?|vendors?|gpus?|parts?|芯片|厂商|制造|产)", after, re.I) \
+                or _CURRENCY_NOUN.match(after):  # "Japanese yen", "Singapore dollars", "新加坡元": money, not a buyer
             continue
         else:
             country = country or code
