@@ -133,5 +133,7 @@ def flat_inference_request(flat: Mapping[str, Any], sku: str) -> InferenceReques
         data["active_params"] = flat["active_params"]
     if flat.get("requests_per_s"):
         data["requests_per_s"] = flat["requests_per_s"]
+    elif flat.get("count"):  # "what's the throughput of 8 H100s?": the best layout on exactly that many
+        data["count"] = int(flat["count"])
     data.update(_latency(flat))
     return InferenceRequest.model_validate(data)

@@ -342,3 +342,26 @@ def test_the_named_buyer_reaches_the_plans_buyer(lex: Lexicon) -> None:
 def test_an_estimate_follow_up_changes_the_count(lex: Lexicon, first: str, follow: str) -> None:
     after = talk(lex, first, follow)
     assert after.intent == "estimate" and after.request.count == 1024 and after.request.skus == ["h800"]
+
+
+@pytest.mark.parametrize(("asked", "follow"), [("is the H100 allowed for us?", "and the H200?"),
+                                               ("H100可以买吗？", "那H200呢？")])
+def test_naming_another_part_after_a_compliance_answer_asks_about_that_part(lex: Lexicon, asked: str,
+                                                                            follow: str) -> None:
+    after = talk(lex, "We're a lab in the UAE: train a 7B model on 1T tokens in 45 days", asked, follow)
+    assert after.intent == "compliance" and after.request.skus == ["h200"]
+    assert after.request.buyer_country == "AE" and after.request.params == 7e9  # the plan is still there
+    edited = talk(lex, "We're a lab in the UAE: train a 7B model on 1T tokens in 45 days", asked,
+                  "what if the deadline were 90 days?")
+    assert edited.intent == "whatif" and not edited.request.skus  # the asked-about part never restricts the plan
+
+
+@pytest.mark.parametrize("q", ["What's the throughput of 8 H100s serving Llama 3 70B?",
+                               "8张H100部署Llama 3 70B的吞吐是多少？"])
+def test_the_throughput_of_a_given_count_is_an_estimate_without_a_rate(agent: Agent, q: str) -> None:
+    r = agent.ask(q)
+    assert r.intent == "estimate" and r.request["count"] == 8 and r.request["workload"] == "inference"
+    est = r.details["estimates"][0]
+    assert est["accelerator"] == "h100-sxm" and est["accelerators"] == 8 and est["status"] == "ok", est
+    assert est["output_tokens_per_s_per_accelerator"] > 0 and est["replicas"] >= 1
+    assert ("8 accelerators" in r.answer or "8 张" in r.answer), r.answer

@@ -77,7 +77,10 @@ def apply_followup(prev: ParsedQuestion, message: str, lex: Lexicon, *, today: d
         prev_intent = "recommend"
     _refer_back(prev, f)
     scenario = bool(f.whatif and (f.whatif.remove_skus or f.whatif.price_changes or f.whatif.hedge))
-    if f.wants["compliance"] and f.request.skus and not scenario and not f.wants["whatif"] \
+    # "and the H200?" right after a compliance answer asks the same question about another part
+    bare_parts = prev.intent == "compliance" and set(f.request.model_dump(exclude_none=True)) == {"skus"} \
+        and not any(f.wants[w] for w in ("whatif", "compare", "estimate", "hedge"))
+    if (f.wants["compliance"] or bare_parts) and f.request.skus and not scenario and not f.wants["whatif"] \
             and not (f.wants["compare"] and len(f.request.skus) >= 2):
         return _compliance_followup(prev, f, base, today)
     # assumptions of the previous turn are re-derived, so only what was stated carries over as stated

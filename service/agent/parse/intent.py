@@ -366,7 +366,8 @@ def apply_defaults(req: FlatRequest, intent: Intent, lang: Lang, today: dt.date
                     f"{TOKENS_PER_PARAM:g} tokens per parameter (compute-optimal, Hoffmann et al. 2022)")
         if workload == "fine_tune" and data.get("tokens") is None:
             missing.append("tokens")
-        if workload == "inference" and data.get("requests_per_s") is None:
+        if workload == "inference" and data.get("requests_per_s") is None \
+                and not (intent == "estimate" and data.get("count")):  # a given count is sized without a rate
             missing.append("requests_per_s")
         if intent in ("recommend", "whatif") and workload != "inference" and data.get("budget") is None \
                 and data.get("deadline_days") is None:

@@ -109,7 +109,8 @@ _COMPARE = re.compile(r"(compar\w*|\bvs\.?\b|versus|better than|\bor the\b|对�
                       r"which is (?:better|cheaper|faster))", re.I)
 _ESTIMATE = re.compile(r"(how long|how many (?:\S+\s+)?(?:days|hours|weeks|gpus?|accelerators?|cards?|chips?|nodes?)|gpu[- ]hours"
                        r"|accelerator[- ]hours|estimate|多久|多长时间|几天|多少天|多少张|多少块|多少卡|几张卡|估算|"
-                       r"估计|卡时|需要多少时间|要多久|how much memory|显存)", re.I)
+                       r"估计|卡时|需要多少时间|要多久|how much memory|显存|throughput|tokens? per second|tokens?/s\b|"
+                       r"how fast|how many requests|吞吐|每秒多少)", re.I)
 _SEARCH = re.compile(r"(what (?:does|do|did) (?:the )?(?:corpus|sources?|documents?|news|articles?) say|news|"
                      r"tell me about|what is|what are|who is|why (?:is|did|are)|explain|background|report(?:s|ed)?|"
                      r"search|find|look up|latest|policy|policies|rules? on|新闻|报道|介绍|什么是|为什么|政策|规定|"
