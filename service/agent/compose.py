@@ -19,6 +19,7 @@ from service.presenters import numbers
 from service.presenters.reasons import COUNTRY_ZH, STATUS_ZH, outlook_text, reason_text
 from service.presenters.relaxations import describe
 from service.usecases import ComplianceResult, Passage, PurchasePlan
+from service.web.wording import binding_text
 
 
 class AgentCitation(BaseModel):
@@ -95,8 +96,6 @@ _VERDICT = {"en": {"allowed": "allowed", "license_required": "licence required",
             "zh": {"allowed": "允许", "license_required": "需要许可证", "prohibited": "禁止"}}
 _KIND = {"en": {"commercial": "commercial", "state_funded": "state-owned"}, "zh": {"commercial": "商业",
                                                                                    "state_funded": "国有"}}
-_BINDING_ZH = {"budget": "预算", "deadline": "期限", "domestic_share": "国产化率", "policy": "采购政策",
-               "power": "功率", "racks": "机架", "supply": "供应量", "vendor_share": "单一厂商占比"}
 
 
 def workload_name(kind: str, lang: Lang) -> str:
@@ -309,7 +308,7 @@ def plan(c: Composer, p: PurchasePlan) -> None:
               low=money(p.total_cost_low or 0, cur, c.lang), high=money(p.total_cost_high or 0, cur, c.lang),
               time=", ".join(timing) if c.lang == "en" else "，".join(timing))
         if p.binding_constraints:
-            names = p.binding_constraints if c.lang == "en" else [_BINDING_ZH.get(b, b) for b in p.binding_constraints]
+            names = [binding_text(b, c.lang) for b in p.binding_constraints]
             c.add("why", binding=", ".join(names) if c.lang == "en" else "、".join(names))
         else:
             c.add("why_none")
