@@ -142,8 +142,10 @@ class DeterministicPlanner:
         if parsed.base_intent == "whatif" and "params" in parsed.missing:
             needs = [c.t("need_base")]
         sep = "; " if c.lang == "en" else "；"
-        c.add("clarify", needs=sep.join(needs), example=c.t("clarify_example"))
-        return PlanOutcome(answer=c.text(), citations=c.citations, derived=[c.t("clarify_example")])
+        serving = parsed.request.workload == "inference" or "requests_per_s" in parsed.missing
+        example = c.t("clarify_example_inference" if serving else "clarify_example")  # an example of the same kind
+        c.add("clarify", needs=sep.join(needs), example=example)
+        return PlanOutcome(answer=c.text(), citations=c.citations, derived=[example])
 
     def _finish_plan(self, c: Composer, parsed: ParsedQuestion, tools: Tools, plan: PurchasePlan,
                      previous: dict[str, Any] | None) -> PlanOutcome:

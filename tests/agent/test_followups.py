@@ -365,3 +365,18 @@ def test_the_throughput_of_a_given_count_is_an_estimate_without_a_rate(agent: Ag
     assert est["accelerator"] == "h100-sxm" and est["accelerators"] == 8 and est["status"] == "ok", est
     assert est["output_tokens_per_s_per_accelerator"] > 0 and est["replicas"] >= 1
     assert ("8 accelerators" in r.answer or "8 张" in r.answer), r.answer
+
+
+@pytest.mark.parametrize("name", ["clarify_example", "clarify_example_inference"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_examples_a_clarifying_question_gives_are_complete_questions(lex: Lexicon, name: str, lang: str) -> None:
+    example = Composer(lang).t(name)  # type: ignore[arg-type]
+    parsed = parse_question(example, lex, today=TODAY)
+    assert parsed.intent == "recommend" and not parsed.missing, (example, parsed.missing)
+    assert (parsed.request.workload == "inference") == name.endswith("inference")
+
+
+def test_a_serving_question_without_a_rate_gets_a_serving_example(agent: Agent) -> None:
+    r = agent.ask("I need to serve DeepSeek-V3 for a chatbot in Malaysia. What should I buy?")
+    assert r.intent == "clarify" and "requests_per_s" in r.missing
+    assert "requests per second" in r.answer and "Train a 70B" not in r.answer
