@@ -118,6 +118,11 @@ def merge(parsed: ParsedQuestion, extraction: Extraction, text: str, lex: Lexico
             report.rejected[key] = outcome
             continue
         field, val = outcome
+        workload = updates.get("workload") or flat.get("workload")
+        if (field == "requests_per_s" and workload not in (None, "inference")) or (
+                field == "tokens" and workload == "inference"):  # a figure of another kind of workload
+            report.rejected[key] = f"does not apply to {workload}"
+            continue
         if field in parsed.stated and field in flat:
             same = flat[field] == (val.isoformat() if isinstance(val, dt.date) else val) or (
                 isinstance(val, float) and isinstance(flat[field], int | float) and _close(flat[field], val))

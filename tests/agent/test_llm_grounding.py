@@ -87,3 +87,16 @@ def test_a_supported_value_fills_what_the_parser_left_unknown(lexicon: Lexicon) 
     assert before == 45 and merged.request.deadline_days == 45 and report.accepted == {"deadline_days": 45.0}
     assert "deadline_days" in merged.stated
     assert merged.request.date == dt.date(2025, 9, 1)
+
+
+def test_a_figure_of_another_kind_of_workload_is_refused(lexicon: Lexicon) -> None:
+    """The bench found a request rate of 1 accepted into a training request (a "1" was written in the history)."""
+    q = "Train a 70B model on 1.4T tokens within 1 year, budget ¥50M\\n如果H20的许可被撤销呢？"
+    parsed = parse_question(q, lexicon, today=TODAY)
+    merged, report = merge(parsed, Extraction(requests_per_s=1), q, lexicon)
+    assert parsed.request.workload == "training" and merged.request.requests_per_s is None
+    assert report.rejected["requests_per_s"] == "does not apply to training" and report.accepted == {}
+    serving = "Serve Llama 3 70B at 20 requests per second (it saw 300B tokens)"
+    parsed = parse_question(serving, lexicon, today=TODAY)
+    merged, report = merge(parsed, Extraction(tokens_billion=300), serving, lexicon)
+    assert report.rejected["tokens_billion"] == "does not apply to inference" and report.accepted == {}

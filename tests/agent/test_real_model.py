@@ -59,8 +59,8 @@ def _model(server: LocalServer, recorder: Recorder | None = None, max_tokens: in
                       http_client=client, max_retries=0, timeout=300)
 
 
-def _agent(backend: Backend, server: LocalServer, recorder: Recorder) -> Agent:
-    return Agent(backend, llm=LLMPlanner(lambda: _model(server, recorder)), today=TODAY)
+def _agent(backend: Backend, server: LocalServer, recorder: Recorder, *, use_agent: bool = True) -> Agent:
+    return Agent(backend, llm=LLMPlanner(lambda: _model(server, recorder), use_agent=use_agent), today=TODAY)
 
 
 def test_tool_schema_reaches_the_model_and_shapes_its_call(server: LocalServer) -> None:
@@ -80,8 +80,10 @@ def test_tool_schema_reaches_the_model_and_shapes_its_call(server: LocalServer) 
 def test_constrained_extraction_parses_and_the_parser_wins(backend: Backend, server: LocalServer,
                                                            question: str) -> None:
     recorder = Recorder()
-    agent = _agent(backend, server, recorder)
+    # extraction, then the phrasing step: the tool-calling agent step is the other tests' subject (and costs most)
+    agent = _agent(backend, server, recorder, use_agent=False)
     result = agent.ask(question)
+    assert not any("tools" in b for b in recorder.bodies)
     fmt = recorder.bodies[0]["response_format"]
     assert fmt["type"] == "json_object" and "schema" in fmt
     extraction = result.details["llm"]["extraction"]
