@@ -6,6 +6,7 @@ several phrasings per rule, both languages, and the same rule inside a conversat
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -380,3 +381,21 @@ def test_a_serving_question_without_a_rate_gets_a_serving_example(agent: Agent) 
     r = agent.ask("I need to serve DeepSeek-V3 for a chatbot in Malaysia. What should I buy?")
     assert r.intent == "clarify" and "requests_per_s" in r.missing
     assert "requests per second" in r.answer and "Train a 70B" not in r.answer
+
+
+@pytest.mark.parametrize(("follow", "day"), [("如果是9月1日采购呢？", dt.date(2025, 9, 1)),
+                                             ("what if we buy on Sept 1?", dt.date(2025, 9, 1)),
+                                             ("and on 15 March?", dt.date(2026, 3, 15)),
+                                             ("如果7月1号呢？", dt.date(2026, 7, 1))])
+def test_a_date_without_a_year_is_the_next_such_day_and_never_a_duration(lex: Lexicon, follow: str,
+                                                                          day: dt.date) -> None:
+    after = talk(lex, "预算五千万，想在三个月内训完一个700亿的模型，买什么？", follow)  # TODAY is 2025-08-01
+    assert after.intent == "whatif" and after.request.date == day
+    assert after.request.deadline_days == 90  # "9月" is September here, not nine months
+
+
+@pytest.mark.parametrize("follow", ["and if latency must be under 500 ms to first token?",
+                                    "what if the first token must arrive within 500 ms?"])
+def test_first_token_phrasings_set_the_ttft_limit(lex: Lexicon, follow: str) -> None:
+    after = talk(lex, "Serve Qwen2.5-7B at 200 qps for a Korean buyer with a budget of $1M", follow)
+    assert after.intent == "whatif" and after.request.ttft_s == 0.5 and after.request.buyer_country == "KR"

@@ -65,7 +65,7 @@ def apply_followup(prev: ParsedQuestion, message: str, lex: Lexicon, *, today: d
     converts the budget at the catalog's exchange rate. Intents other than follow-ups parse afresh.
     """
     today = today or dt.date.today()
-    f = extract(message, lex)
+    f = extract(message, lex, today=today)
     if not is_followup(f):
         return finish(f, today=today, lex=lex)
     base = prev.request.model_dump(exclude_none=True)

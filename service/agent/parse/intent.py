@@ -86,8 +86,9 @@ def _workloads(text: str) -> list[tuple[int, WorkloadKind]]:
 
 def parse_question(question: str, lex: Lexicon, *, today: dt.date | None = None) -> ParsedQuestion:
     """Parse one question on its own (no conversation) into intent, flat request and assumptions."""
-    facts = extract(question, lex)
-    return finish(facts, today=today or dt.date.today(), lex=lex)
+    today = today or dt.date.today()
+    facts = extract(question, lex, today=today)
+    return finish(facts, today=today, lex=lex)
 
 
 @dataclass
@@ -106,13 +107,13 @@ class Facts:
     """A relative price change the message names, with or without its part ("what if it were 30 % cheaper?")."""
 
 
-def extract(question: str, lex: Lexicon) -> Facts:
-    """Everything the message itself states (no defaults, no intent decision yet)."""
+def extract(question: str, lex: Lexicon, *, today: dt.date | None = None) -> Facts:
+    """Everything the message itself states (no defaults, no intent decision yet; ``today`` dates "9月1日")."""
     lang = detect_language(question)
     text = question.replace("，", ", ").replace("。", ". ").replace("：", ": ").replace("（", "(").replace("）", ")")
     text = text.replace("～", "~").replace("≥", ">=").replace("≤", "<=")
     t = _Text(text, text)
-    date = _find_date(t)
+    date = _find_date(t, today)
     skus = _find_skus(t, lex)
     model, m_params, m_active = _find_model(t, lex)
     ttft, tpot = find_latency(t)

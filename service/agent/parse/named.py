@@ -11,7 +11,8 @@ from service.agent.parse.units import _Text
 
 _LAT_VALUE = re.compile(r"(?P<v>\d+(?:\.\d+)?)\s*(?P<u>ms|msec|millis(?:econds?)?|milliseconds?|s|secs?|seconds?|毫秒|秒)"
                         r"(?![A-Za-z])", re.I)
-_TTFT_WORD = re.compile(r"(time[- ]to[- ]first[- ]token|\bttft\b|first[- ]token (?:latency|time)|首\s*(?:字|token|个token|词)"
+_TTFT_WORD = re.compile(r"(time[- ]to[- ]first[- ]token|\bttft\b|first[- ]token (?:latency|time)|(?:to|until|before) (?:the )?"
+                        r"first[- ]token|first[- ]token|首\s*(?:字|token|个token|词)"
                         r"\s*(?:延迟|时延|时间|响应时间|响应))", re.I)
 _TPOT_WORD = re.compile(r"(time[- ]per[- ]output[- ]token|\btpot\b|per (?:output |generated |decoded )?token|"
                         r"inter[- ]token latency|token[- ]to[- ]token|每(?:个|一个)?\s*(?:输出|生成)?\s*token|"

@@ -51,17 +51,33 @@ _DATE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH_RE}\.?,?\s+(\d{{4}})\b", re.I), "dmy"),
     (re.compile(rf"\b{_MONTH_RE}\.?,?\s+(\d{{4}})\b", re.I), "my"),
     (re.compile(r"\b(\d{4})-(\d{2})\b(?!-)"), "ym"),
+    # without a year ("9月1日", "Sept 1", "1 September"): the next such day on or after today
+    (re.compile(r"(?<![\d年])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]"), "md"),
+    (re.compile(rf"\b{_MONTH_RE}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![.,]?\s*\d)", re.I), "md_en"),
+    (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH_RE}\b(?![.,]?\s*\d)", re.I), "dm_en"),
 )
 
 
-def _find_date(t: _Text) -> dt.date | None:
+def _next_on_or_after(today: dt.date, month: int, day: int) -> dt.date:
+    d = dt.date(today.year, month, day)
+    return d if d >= today else dt.date(today.year + 1, month, day)
+
+
+def _find_date(t: _Text, today: dt.date | None = None) -> dt.date | None:
     for pattern, kind in _DATE_PATTERNS:
         m = pattern.search(t.masked)
         if not m:
             continue
         g = m.groups()
+        now = today or dt.date.today()
         try:
-            if kind == "ymd":
+            if kind == "md":
+                d = _next_on_or_after(now, int(g[0]), int(g[1]))
+            elif kind == "md_en":
+                d = _next_on_or_after(now, _MONTHS[g[0][:3].lower()], int(g[1]))
+            elif kind == "dm_en":
+                d = _next_on_or_after(now, _MONTHS[g[1][:3].lower()], int(g[0]))
+            elif kind == "ymd":
                 d = dt.date(int(g[0]), int(g[1]), int(g[2]))
             elif kind == "ym":
                 d = dt.date(int(g[0]), int(g[1]), 1)
