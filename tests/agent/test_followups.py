@@ -399,3 +399,15 @@ def test_a_date_without_a_year_is_the_next_such_day_and_never_a_duration(lex: Le
 def test_first_token_phrasings_set_the_ttft_limit(lex: Lexicon, follow: str) -> None:
     after = talk(lex, "Serve Qwen2.5-7B at 200 qps for a Korean buyer with a budget of $1M", follow)
     assert after.intent == "whatif" and after.request.ttft_s == 0.5 and after.request.buyer_country == "KR"
+
+
+@pytest.mark.parametrize(("follow", "vendor"), [("what if export licences for all NVIDIA parts are revoked?", "nvidia"),
+                                                ("如果英伟达的许可全部被撤销呢？", "nvidia"),
+                                                ("what if AMD parts can no longer be bought?", "amd")])
+def test_a_vendor_wide_revocation_takes_every_part_of_that_vendor_out(lex: Lexicon, follow: str, vendor: str) -> None:
+    after = talk(lex, "Train a 70B model in 200 days for a buyer in China on 2025-09-01 with ¥80M", follow)
+    assert after.intent == "whatif" and after.request.exclude_vendors == [vendor]
+    assert after.request.budget == 80e6 and after.request.buyer_country == "CN"
+    one = talk(lex, "Train a 70B model in 200 days for a buyer in China on 2025-09-01 with ¥80M",
+               "what if the H20 licence is revoked?")
+    assert one.whatif is not None and one.whatif.remove_skus == ["h20"] and not one.request.exclude_vendors

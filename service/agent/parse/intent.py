@@ -37,6 +37,7 @@ from service.agent.parse.units import (
     _Sku,
     _Text,
     conversion_to_unpriced_currency,
+    vendors_named,
 )
 from service.agent.parse.vocab import (
     _ADVICE,
@@ -208,6 +209,10 @@ def extract(question: str, lex: Lexicon, *, today: dt.date | None = None) -> Fac
         spec = WhatIfSpec(hedge=hedge)
         if _REVOKE.search(text) and sku_ids and not hedge:
             spec.remove_skus = sku_ids
+        elif _REVOKE.search(text) and not sku_ids and not hedge and vendors_named(t.masked):
+            # "what if licences for all NVIDIA parts are revoked?": every part of that vendor leaves the plan
+            req["exclude_vendors"] = list(dict.fromkeys([*(req.get("exclude_vendors") or []),
+                                                         *vendors_named(t.masked)]))
         change = price_change(t.masked, text)
         if _PRICE.search(text) and sku_ids and change is not None:
             spec.price_changes = {sku_ids[0]: change}

@@ -443,6 +443,20 @@ def _find_countries(t: _Text, lex: Lexicon) -> tuple[str | None, str | None]:
 _VENDOR_JOIN = re.compile(r"^\s*(?:,|、|/|or|and|nor|或|和|及|与|以及|或者)\s*(?:any\s+|the\s+)?$", re.I)
 
 
+def vendors_named(text: str) -> list[str]:
+    """Vendors a message names ("all NVIDIA parts", "英伟达的许可"), in the order of ``_VENDOR_WORDS``."""
+    low = text.lower()
+    found = []
+    for vendor, words in _VENDOR_WORDS.items():
+        for w in words:
+            if w.isascii() and len(w) < 3:  # "nv" alone says too little
+                continue
+            if w.lower() in low and (not w.isascii() or _word_pattern(w).search(text)):
+                found.append(vendor)
+                break
+    return found
+
+
 def _find_excluded_vendors(t: _Text) -> list[str]:
     """Vendors the buyer rules out ("no NVIDIA", "without AMD or Intel", "不用英伟达", "不要美国芯片")."""
     text = t.masked
