@@ -41,6 +41,7 @@ from service.agent.parse.units import (
 )
 from service.agent.parse.vocab import (
     _ADVICE,
+    _ASK_SOURCES,
     _COMMERCIAL,
     _COMPARE,
     _COMPLIANCE,
@@ -224,6 +225,7 @@ def extract(question: str, lex: Lexicon, *, today: dt.date | None = None) -> Fac
         "compare": bool(_COMPARE.search(text)),
         "estimate": bool(_ESTIMATE.search(text)),
         "search": bool(_SEARCH.search(low)),
+        "sources": bool(_ASK_SOURCES.search(text)),
         "advice": bool(_ADVICE.search(text)),
         "hedge": hedge,
     }
@@ -260,6 +262,8 @@ def decide_intent(f: Facts) -> Intent:
     workload_like = r.workload is not None or r.params is not None or r.model is not None
     plan_like = workload_like and (r.budget is not None or r.deadline_days is not None or r.tokens is not None
                                    or r.requests_per_s is not None)
+    if f.wants["sources"]:  # "what does the corpus say about the H20 licence?": the passages, not a verdict
+        return "search"
     if f.wants["whatif"] and (f.wants["revoke"] or (f.whatif and f.whatif.price_changes)):
         return "whatif"
     if f.wants["hedge"] and (workload_like or f.wants["revoke"]):

@@ -111,6 +111,10 @@ _ESTIMATE = re.compile(r"(how long|how many (?:\S+\s+)?(?:days|hours|weeks|gpus?
                        r"|accelerator[- ]hours|estimate|多久|多长时间|几天|多少天|多少张|多少块|多少卡|几张卡|估算|"
                        r"估计|卡时|需要多少时间|要多久|how much memory|显存|throughput|tokens? per second|tokens?/s\b|"
                        r"how fast|how many requests|吞吐|每秒多少)", re.I)
+_ASK_SOURCES = re.compile(r"(what (?:does|do|did) (?:the )?(?:corpus|sources?|documents?|news|articles?|reports?) "
+                          r"(?:say|said|report)|(?:search|look up|find) (?:the )?(?:corpus|sources|documents|news)|"
+                          r"(?:资料|文献|来源|新闻|报道)(?:里|中)?(?:是)?(?:怎么说|如何说|说了什么|提到了?什么))", re.I)
+"""An explicit request for the passages: answered by retrieval even when a part and a date are named."""
 _SEARCH = re.compile(r"(what (?:does|do|did) (?:the )?(?:corpus|sources?|documents?|news|articles?) say|news|"
                      r"tell me about|what is|what are|who is|why (?:is|did|are)|explain|background|report(?:s|ed)?|"
                      r"search|find|look up|latest|policy|policies|rules? on|新闻|报道|介绍|什么是|为什么|政策|规定|"
