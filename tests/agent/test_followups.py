@@ -411,3 +411,14 @@ def test_a_vendor_wide_revocation_takes_every_part_of_that_vendor_out(lex: Lexic
     one = talk(lex, "Train a 70B model in 200 days for a buyer in China on 2025-09-01 with ¥80M",
                "what if the H20 licence is revoked?")
     assert one.whatif is not None and one.whatif.remove_skus == ["h20"] and not one.request.exclude_vendors
+
+
+@pytest.mark.parametrize(("follow", "kept"), [("only AMD please", "amd"), ("只用华为的卡呢？", "huawei"),
+                                              ("what about NVIDIA only?", "nvidia")])
+def test_only_one_vendor_leaves_every_other_vendor_out(lex: Lexicon, follow: str, kept: str) -> None:
+    after = talk(lex, "Train a 175B model on 3.5T tokens in 180 days with $150M, buyer in Saudi Arabia", follow)
+    assert after.intent == "whatif" and after.request.exclude_vendors is not None
+    assert set(after.request.exclude_vendors) == set(lex.vendors) - {kept}
+    named = talk(lex, "Train a 175B model on 3.5T tokens in 180 days with $150M, buyer in Saudi Arabia",
+                 "only the H100")
+    assert named.request.skus == ["h100-sxm"] and not named.request.exclude_vendors  # a named part restricts itself

@@ -37,6 +37,7 @@ from service.agent.parse.units import (
     _Sku,
     _Text,
     conversion_to_unpriced_currency,
+    vendor_only,
     vendors_named,
 )
 from service.agent.parse.vocab import (
@@ -175,6 +176,10 @@ def extract(question: str, lex: Lexicon, *, today: dt.date | None = None) -> Fac
         req["skus"] = sku_ids
     if excluded:
         req["exclude_vendors"] = excluded
+    only = vendor_only(t.masked) if not sku_ids else None
+    if only and only in lex.vendors:  # "only AMD please": every other vendor of the catalog is left out
+        req["exclude_vendors"] = list(dict.fromkeys([*(req.get("exclude_vendors") or []),
+                                                     *sorted(v for v in lex.vendors if v != only)]))
     if share is not None:
         req["min_domestic_share"] = share
     if nums.rps is not None:

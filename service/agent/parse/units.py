@@ -443,6 +443,24 @@ def _find_countries(t: _Text, lex: Lexicon) -> tuple[str | None, str | None]:
 _VENDOR_JOIN = re.compile(r"^\s*(?:,|、|/|or|and|nor|或|和|及|与|以及|或者)\s*(?:any\s+|the\s+)?$", re.I)
 
 
+_ONLY_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:only|just|exclusively|solely)\s+(?:use\s+|buy\s+|with\s+)?|只用|仅用|只要|只买|"
+                          r"只考虑|仅限|只选)\s*$", re.I)
+_ONLY_AFTER = re.compile(r"^\s*(?:only|alone)\b", re.I)
+
+
+def vendor_only(text: str) -> str | None:
+    """The one vendor a message restricts the plan to ("only AMD please", "只用华为"), if any."""
+    for vendor, words in _VENDOR_WORDS.items():
+        for w in words:
+            if len(w) < 3 and w.isascii():
+                continue
+            pat = _word_pattern(w) if w.isascii() else re.compile(re.escape(w))
+            for m in pat.finditer(text):
+                if _ONLY_BEFORE.search(text[max(0, m.start() - 20):m.start()]) or _ONLY_AFTER.match(text[m.end():]):
+                    return vendor
+    return None
+
+
 def vendors_named(text: str) -> list[str]:
     """Vendors a message names ("all NVIDIA parts", "英伟达的许可"), in the order of ``_VENDOR_WORDS``."""
     low = text.lower()
