@@ -50,7 +50,7 @@ _EN = {
 }
 _ZH = {
     "budget": "预算至少需要 {v}（当前 {c}）",
-    "deadline": "{w} 的工期至少需要 {v}（当前 {c}）",
+    "deadline": "{w}的工期至少需要 {v}（当前 {c}）",
     "domestic_share": "国产芯片最低占比需降至 {v}（当前 {c}）",
     "license_policy": "接受许可证风险（--accept-license-risk）以纳入 {s}",
     "policy": "解除采购政策对 {s} 的限制",

@@ -422,3 +422,9 @@ def test_only_one_vendor_leaves_every_other_vendor_out(lex: Lexicon, follow: str
     named = talk(lex, "Train a 175B model on 3.5T tokens in 180 days with $150M, buyer in Saudi Arabia",
                  "only the H100")
     assert named.request.skus == ["h100-sxm"] and not named.request.exclude_vendors  # a named part restricts itself
+
+
+def test_cannot_buy_any_more_in_chinese_is_a_revocation(lex: Lexicon) -> None:
+    after = talk(lex, "预算1500万元，100天内训练一个340亿参数的模型，用8000亿token", "如果H20不能买了呢？")
+    assert after.intent == "whatif" and after.whatif is not None and after.whatif.remove_skus == ["h20"]
+    assert not after.request.skus  # the part named leaves the plan; it does not become the only one

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from service.agent.parse.model import Lang
+from service.presenters.reasons import COUNTRY_ZH
 
 # --------------------------------------------------------------------------------------------------
 # language
@@ -41,12 +42,9 @@ _NEG_EN = r"(?:no|not|without|exclude|excluding|except|avoid|avoiding|skip|drop|
 _NEG_ZH = r"(?:不用|不要|不使用|不采用|不买|不考虑|排除|除了|除去|去掉|禁用|避开|不含|没有|别用|不能用)"
 
 _COUNTRY_ZH: dict[str, str] = {
-    "中国大陆": "CN", "中国": "CN", "国内": "CN", "大陆": "CN", "美国": "US", "德国": "DE", "法国": "FR", "英国": "GB",
-    "日本": "JP", "韩国": "KR", "新加坡": "SG", "马来西亚": "MY", "印度": "IN", "阿联酋": "AE", "沙特": "SA",
-    "越南": "VN", "俄罗斯": "RU", "以色列": "IL", "荷兰": "NL", "加拿大": "CA", "澳大利亚": "AU", "香港": "HK",
-    "澳门": "MO", "台湾": "TW", "泰国": "TH", "印度尼西亚": "ID", "印尼": "ID", "巴西": "BR", "瑞士": "CH",
-    "意大利": "IT", "西班牙": "ES", "瑞典": "SE", "伊朗": "IR", "朝鲜": "KP", "土耳其": "TR", "墨西哥": "MX",
-    "卡塔尔": "QA", "哈萨克斯坦": "KZ", "巴基斯坦": "PK",
+    # the answers' table read backwards (one table for both directions), plus what people also write
+    **{name: code for code, name in COUNTRY_ZH.items()},
+    "中国大陆": "CN", "国内": "CN", "大陆": "CN", "印尼": "ID", "沙特阿拉伯": "SA",
 }
 _DEMONYMS: dict[str, str] = {
     "chinese": "CN", "prc": "CN", "mainland": "CN", "american": "US", "u.s.": "US", "usa": "US", "us": "US",
@@ -94,7 +92,8 @@ _REVOKE = re.compile(r"(revok\w*|withdrawn|cancel+ed|banned|ban\b|cut off|unavai
                      r"pull(?:s|ed)\b|halt(?:s|ed)\b|discontinu\w*|denied|can no longer be (?:bought|sold|shipped)|out of stock|"
                      r"los(?:e|es|t|ing) (?:access to|supply of)|no (?:more )?access to|cut off from|失去|无法获得|"
                      r"禁了|禁运|不卖|停止(?:供应|销售|出货|出口)|停产|拿不到|断货|不再(?:供货|供应|销售|出售|出货|卖)|停供|缺货|无货|"
-                     r"can(?:no|')t (?:buy|get)|blocked|embargo\w*|吊销|撤销|撤回|禁售|断供|禁止|买不到|无法购买|停售|不可用|被禁)",
+                     r"can(?:no|')t (?:buy|get)|blocked|embargo\w*|吊销|撤销|撤回|禁售|断供|禁止|买不到|无法购买|停售|不可用|被禁|"
+                     r"不能(?:再)?(?:买|购买|采购)|买不了|不让(?:买|卖))",
                      re.I)
 _PRICE = re.compile(r"(price|cost|cheaper|more expensive|pricier|\d+\s*%\s*off\b|discount\w*|涨价|降价|价格|便宜|贵|打折|折扣|"
                     r"打?\s*[\d一二三四五六七八九]{1,2}\s*折)", re.I)
