@@ -217,3 +217,8 @@ def test_plan_lines_read_as_english(agent: Agent) -> None:
     for line in lines:  # the licence outlook in words, not its identifier in brackets
         assert not re.search(r"\((?:case_by_case|denial_presumed|not_granted_yet|approval_presumed):", line), line
     assert not re.search(r"takes 0\.0 days longer|0\.0 天", held.answer + one.answer)
+
+
+def test_a_chinese_answer_names_the_buyers_country_in_chinese(agent: Agent) -> None:
+    r = agent.ask("巴西的医院集团现在能买B200吗？")
+    assert r.request["buyer_country"] == "BR" and "巴西" in r.answer and "对BR" not in r.answer
