@@ -70,12 +70,12 @@ def write_report(path: Path, plan: usecases.PurchasePlan, req: PurchaseRequest, 
                  lang: Lang) -> None:
     """Write the HTML memo; a path that cannot be written is a one-line error."""
     from service.presenters.json import plan_dict
-    from service.web.report import render_report
+    from service.web.report import render_report_bytes
 
-    html = render_report(plan_dict(plan, lang), request=req.model_dump(mode="json", exclude_none=True),
+    html = render_report_bytes(plan_dict(plan, lang), request=req.model_dump(mode="json", exclude_none=True),
                          lang=lang, data_version=usecases.data_version(ctx))
     try:
-        path.write_text(html, encoding="utf-8")
+        path.write_bytes(html)
     except OSError as exc:
         raise usecases.InvalidInputError(f"cannot write the report to {path} ({exc.strerror or exc})") from None
     err_console.print(f"report written to {path}", highlight=False)

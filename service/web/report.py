@@ -174,6 +174,18 @@ def _money(context: Context, value: Any, currency: str = "") -> str:
     return fmt_money(None if value is None else float(value), currency, lang)
 
 
+# Where the bundle goes: the template is rendered around this marker and the cached bundle bytes are spliced in.
+# Copying the 4.8 MB bundle through `str.replace`, Jinja and `encode` cost ~50 ms per memo; splicing costs ~2 ms.
+# Everything before the script tag is autoescaped text, so the first occurrence of the marker is the tag's.
+_BUNDLE_MARK = "<!--procure:plotly.min.js-->"
+
+
+@lru_cache(maxsize=1)
+def _bundle_bytes() -> bytes:
+    """plotly.min.js as UTF-8 bytes, safe inside a ``<script>`` element (no ``</script`` in it)."""
+    return plotly_js().replace("</script", "<\\/script").encode("utf-8")
+
+
 def render_report(
     plan: Mapping[str, Any],
     *,
@@ -184,7 +196,7 @@ def render_report(
     generated_at: datetime | None = None,
     compare: Sequence[Mapping[str, Any]] = (),
 ) -> str:
-    """Render the memo.
+    """Render the memo as text (:func:`render_report_bytes` is the same memo, ready to send or write).
 
     Args:
         plan: the purchase plan as the API returns it (``POST /v1/recommendations``).
@@ -195,6 +207,21 @@ def render_report(
         generated_at: timestamp shown on the memo (now by default).
         compare: up to three plans (``label``, ``plan``, optional ``data_as_of``) shown side by side.
     """
+    return render_report_bytes(plan, request=request, citations=citations, lang=lang, data_version=data_version,
+                               generated_at=generated_at, compare=compare).decode("utf-8")
+
+
+def render_report_bytes(
+    plan: Mapping[str, Any],
+    *,
+    request: Mapping[str, Any] | None = None,
+    citations: Sequence[Mapping[str, Any]] = (),
+    lang: str = "en",
+    data_version: str = "",
+    generated_at: datetime | None = None,
+    compare: Sequence[Mapping[str, Any]] = (),
+) -> bytes:
+    """The memo as UTF-8 bytes; arguments as :func:`render_report`."""
     lang = "zh" if lang.startswith("zh") else "en"
     words: Lang = "zh" if lang == "zh" else "en"
     figures = {"cost": charts.cost_breakdown(plan, lang)}
@@ -204,7 +231,7 @@ def render_report(
     if risk is not None:
         figures["risk"] = charts.risk_outcomes(plan, lang)
     generated = (generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
-    return (
+    html = (
         _env()
         .get_template("report.html.j2")
         .render(
@@ -214,7 +241,7 @@ def render_report(
             request_json=json.dumps(request, ensure_ascii=False, indent=2, default=str) if request else "",
             citations=list(citations),
             figures_json=json.dumps(figures, ensure_ascii=False).replace("</", "<\\/"),
-            plotly_js=plotly_js().replace("</script", "<\\/script"),
+            plotly_js=_BUNDLE_MARK,
             data_version=data_version,
             generated=generated,
             risk=risk,
@@ -222,3 +249,7 @@ def render_report(
             head=headline(plan, words),
         )
     )
+    before, mark, after = html.partition(_BUNDLE_MARK)
+    if not mark:  # pragma: no cover - the template lost its script tag
+        raise RuntimeError("report template has no place for the plotting library")
+    return b"".join((before.encode("utf-8"), _bundle_bytes(), after.encode("utf-8")))

@@ -16,7 +16,7 @@ from service.usecases import IsoDate, PurchasePlan
 from service.web import charts
 from service.web.assets import STATIC_DIR, plotly_js_path
 from service.web.compare import MAX_PLANS, compare_table
-from service.web.report import render_report
+from service.web.report import render_report_bytes
 from service.web.status import DataBadge, badge_from_status
 from service.web.view import plan_view
 
@@ -198,7 +198,7 @@ class ReportCreate(BaseModel):
 def create_report(body: ReportCreate, ctx: ContextDep, lang: Lang = "en") -> HTMLResponse:
     """A self-contained HTML memo of the plan (plots, considered options, citations) that opens offline."""
     plan = {**body.plan.model_dump(mode="json"), **plan_dict(body.plan, lang)}
-    html = render_report(
+    html = render_report_bytes(
         plan,
         request=body.request,
         citations=[c.model_dump() for c in body.citations],

@@ -136,6 +136,26 @@ def test_report_escapes_text_from_the_corpus() -> None:
     assert "&lt;b&gt;x&lt;/b&gt;" in html
 
 
+def test_the_memo_inlines_the_plotting_library_once_and_user_text_cannot_move_it() -> None:
+    """The bundle is spliced in as bytes at the script tag; a marker-like string in a plan or citation stays text."""
+    from datetime import UTC, datetime
+
+    from service.web.assets import plotly_js
+    from service.web.report import _BUNDLE_MARK, render_report_bytes
+
+    bundle = plotly_js().replace("</script", "<\\/script")
+    plan = {"status": "infeasible", "message": _BUNDLE_MARK, "currency": "CNY", "items": []}
+    args = {"citations": [{"title": _BUNDLE_MARK, "text": "</script>"}], "lang": "zh",
+            "generated_at": datetime(2026, 1, 2, tzinfo=UTC)}
+    memo = render_report_bytes(plan, **args)  # type: ignore[arg-type]
+    html = memo.decode("utf-8")
+    assert html == render_report(plan, **args)  # type: ignore[arg-type]
+    assert html.count(bundle) == 1 and _BUNDLE_MARK not in html
+    assert html.count("&lt;!--procure:plotly.min.js--&gt;") == 1  # the citation's title, escaped, where it was written
+    assert html.index("&lt;!--procure") < html.index("<script>" + bundle[:200]) < html.index("Plotly.newPlot")
+    assert "</script" not in bundle and html.rstrip().endswith("</html>")
+
+
 def test_cli_writes_a_report_next_to_the_plan(tmp_path: Path) -> None:
     import json
 
