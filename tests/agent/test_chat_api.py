@@ -70,6 +70,14 @@ def test_chat_stream_is_server_sent_events(client: TestClient) -> None:
     assert events[0] == "meta" and events[-1] == "done" and events.count("token") >= 2
 
 
+def test_the_schema_documents_the_streamed_content_type(client: TestClient) -> None:
+    """`stream: true` answers text/event-stream: both chat operations say so (a contract run found it undocumented)."""
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/v1/chat", "/v1/chat/completions"):
+        content = paths[path]["post"]["responses"]["200"]["content"]
+        assert set(content) == {"application/json", "text/event-stream"}, path
+
+
 def test_bad_requests_are_problem_json(client: TestClient) -> None:
     r = client.post("/v1/chat", json={"message": ""})
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")

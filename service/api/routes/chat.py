@@ -80,7 +80,13 @@ class ChatCreate(BaseModel):
     stream: bool = Field(False, description="Stream the answer as Server-Sent Events (meta, token…, done).")
 
 
-@router.post("/v1/chat", response_model=AskResult)
+# `stream: true` answers with Server-Sent Events: documented, so clients (and the contract test) expect them
+_SSE_DOC = "With `stream: true`: Server-Sent Events, one JSON object per `data:` line."
+_SSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {"schema": {"type": "string", "description": _SSE_DOC}}}}}
+
+
+@router.post("/v1/chat", response_model=AskResult, responses=_SSE)
 def create_chat(body: ChatCreate, request: Request) -> Any:
     """Answer a question with plan, reasons, risks, citations and the grounding check; follow-ups edit the request."""
     agent = get_agent(request)
@@ -173,7 +179,7 @@ def list_models() -> dict[str, Any]:
     return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "procure"}]}
 
 
-@router.post("/v1/chat/completions", response_model=Completion)
+@router.post("/v1/chat/completions", response_model=Completion, responses=_SSE)
 def create_completion(body: CompletionCreate, request: Request) -> Any:
     """OpenAI-compatible chat completion: the last user message is the question, earlier ones the conversation."""
     question, history = _question(body)
