@@ -24,6 +24,8 @@ RAY_ENV = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0", "RAY_ENA
 PORT_FLAGS = ("object-manager-port", "node-manager-port", "ray-client-server-port", "dashboard-agent-listen-port",
               "dashboard-agent-grpc-port", "runtime-env-agent-port", "metrics-export-port")
 
+WORKER_PORTS = 60
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -44,11 +46,10 @@ class RayHead:
     def start(self, timeout: float = 90.0) -> RayHead:
         """Start the head and wait until `ray status` answers."""
         ray = str(Path(sys.executable).parent / "ray")
-        low = free_port()
-        flags = [f"--{flag}={free_port()}" for flag in PORT_FLAGS]
+        low, flags = self._ports()
         cmd = [ray, "start", "--head", "--block", f"--port={self.port}", "--node-ip-address=127.0.0.1",
                "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={self.temp}",
-               f"--min-worker-port={low}", f"--max-worker-port={low + 60}", *flags]
+               f"--min-worker-port={low}", f"--max-worker-port={low + WORKER_PORTS}", *flags]
         env = {**os.environ, **RAY_ENV}
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -63,6 +64,25 @@ class RayHead:
                 self.stop()
                 raise AssertionError(f"ray start --head did not come up: {output}")
             time.sleep(1)
+
+    def _ports(self) -> tuple[int, list[str]]:
+        """The worker port range and one distinct free port per component, none inside the range or equal to the head's.
+
+        Free ports picked one by one may repeat, or fall inside the worker range (Ray refuses to start then: a CI run
+        drew a node-manager port inside it).
+        """
+        low = free_port()
+        while low + WORKER_PORTS > 65535 or low <= self.port <= low + WORKER_PORTS:
+            low = free_port()
+        taken = {self.port, *range(low, low + WORKER_PORTS + 1)}
+        flags = []
+        for flag in PORT_FLAGS:
+            port = free_port()
+            while port in taken:
+                port = free_port()
+            taken.add(port)
+            flags.append(f"--{flag}={port}")
+        return low, flags
 
     def stop(self) -> None:
         """Kill the head and every process it started (raylet, GCS, workers), then remove its folder."""
