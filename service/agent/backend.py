@@ -81,7 +81,8 @@ class Backend:
                 vendors.setdefault(acc.vendor, acc.vendor)
             countries = dict(self.ctx.domain.engine.countries)
             self._lexicon = Lexicon(sku_aliases=aliases, vendors=vendors, countries=countries,
-                                    presets=self.presets, cny_per_usd=catalog.exchange_rate.cny_per_usd)
+                                    presets=self.presets, cny_per_usd=catalog.exchange_rate.cny_per_usd,
+                                    sku_names={sku: acc.name for sku, acc in catalog.accelerators.items()})
         return self._lexicon
 
     # ---- tools -----------------------------------------------------------------------------------

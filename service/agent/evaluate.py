@@ -6,7 +6,8 @@ conversation is right only when all its turns are.
 
 ``expect`` holds flat request fields plus ``intent``, and these shorthands: ``sku`` (that SKU is among ``skus``),
 ``domestic_only`` (``min_domestic_share`` is 1), ``remove_skus``, ``price_changes`` and ``hedge`` (the what-if
-scenario), ``missing`` and ``assumed`` (these fields are among the missing / stated defaults).
+scenario), ``missing`` and ``assumed`` (these fields are among the missing / stated defaults), ``unknown_parts``
+(the part codes named that the catalog does not have).
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ def _actual(parsed: ParsedQuestion, key: str) -> Any:
         return parsed.missing
     if key == "assumed":
         return [a.field for a in parsed.assumptions]
+    if key == "unknown_parts":
+        return parsed.unknown_parts
     flat = parsed.request.flat()
     if key == "sku":
         return flat.get("skus") or []

@@ -97,6 +97,21 @@ def _cite_passages(c: Composer, passages: list[Passage], limit: int = 3) -> None
         c.cite_passage(p)
 
 
+def unknown_parts(c: Composer, parsed: ParsedQuestion, tools: Tools) -> None:
+    """Say which named parts the catalog does not have and offer its parts written the same way (MI355X → MI300X)."""
+    if not parsed.unknown_parts:
+        return
+    lex = tools.backend.lexicon()
+    similar = list(dict.fromkeys(n for code in parsed.unknown_parts for n in lex.similar_parts(code)))
+    sep = "、" if c.lang == "zh" else ", "
+    names = sep.join(parsed.unknown_parts)
+    if similar:
+        c.add("unknown_parts_similar", names=names, similar=sep.join(similar))
+    else:
+        c.add("unknown_parts", names=names)
+    c.derived.extend([*parsed.unknown_parts, *similar])
+
+
 def _search_terms(parsed: ParsedQuestion, plan: PurchasePlan | None) -> str:
     names = [i.name for i in plan.items] if plan and plan.items else []
     names += sorted({i.fabric for i in plan.items if i.fabric}) if plan else []  # e.g. InfiniBand availability
@@ -124,7 +139,7 @@ class DeterministicPlanner:
         cur = req.currency
         compose.changes(c, parsed.changes, cur)
         if parsed.intent == "clarify":
-            return self._clarify(c, parsed)
+            return self._clarify(c, parsed, tools)
         intent = parsed.intent
         if intent == "recommend" and parsed.whatif and (parsed.whatif.remove_skus or parsed.whatif.price_changes):
             intent = "whatif"  # a plan question that names a change is answered by the what-if use case
@@ -137,7 +152,8 @@ class DeterministicPlanner:
 
     # ---- intents ---------------------------------------------------------------------------------
 
-    def _clarify(self, c: Composer, parsed: ParsedQuestion) -> PlanOutcome:
+    def _clarify(self, c: Composer, parsed: ParsedQuestion, tools: Tools) -> PlanOutcome:
+        unknown_parts(c, parsed, tools)
         needs = [c.t(f"need_{m}") for m in parsed.missing if f"need_{m}" in compose.phrases(c.lang)]
         if parsed.base_intent == "whatif" and "params" in parsed.missing:
             needs = [c.t("need_base")]
@@ -145,11 +161,15 @@ class DeterministicPlanner:
         serving = parsed.request.workload == "inference" or "requests_per_s" in parsed.missing
         example = c.t("clarify_example_inference" if serving else "clarify_example")  # an example of the same kind
         c.add("clarify", needs=sep.join(needs), example=example)
-        return PlanOutcome(answer=c.text(), citations=c.citations, derived=[example])
+        return PlanOutcome(answer=c.text(), citations=c.citations, derived=[example, *c.derived])
 
     def _finish_plan(self, c: Composer, parsed: ParsedQuestion, tools: Tools, plan: PurchasePlan,
                      previous: dict[str, Any] | None) -> PlanOutcome:
         compose.plan(c, plan)
+        if parsed.unknown_parts and not parsed.request.skus:  # "…with MI355X": planned over the parts it has
+            names = "、".join(parsed.unknown_parts) if c.lang == "zh" else ", ".join(parsed.unknown_parts)
+            c.add("unknown_parts_plan", names=names)
+            c.derived.extend(parsed.unknown_parts)
         if previous and previous.get("total_cost") is not None and plan.total_cost is not None \
                 and previous.get("currency") == plan.currency:
             c.add("compare_diff", old_total=money(previous["total_cost"], plan.currency, c.lang),

@@ -78,7 +78,8 @@ def apply_followup(prev: ParsedQuestion, message: str, lex: Lexicon, *, today: d
     _refer_back(prev, f)
     scenario = bool(f.whatif and (f.whatif.remove_skus or f.whatif.price_changes or f.whatif.hedge))
     # "and the H200?" right after a compliance answer asks the same question about another part
-    bare_parts = prev.intent == "compliance" and set(f.request.model_dump(exclude_none=True)) == {"skus"} \
+    asked_compliance = prev.intent == "compliance" or (prev.intent == "clarify" and prev.base_intent == "compliance")
+    bare_parts = asked_compliance and set(f.request.model_dump(exclude_none=True)) == {"skus"} \
         and not any(f.wants[w] for w in ("whatif", "compare", "estimate", "hedge"))
     if (f.wants["compliance"] or bare_parts) and f.request.skus and not scenario and not f.wants["whatif"] \
             and not (f.wants["compare"] and len(f.request.skus) >= 2):
@@ -116,6 +117,11 @@ def apply_followup(prev: ParsedQuestion, message: str, lex: Lexicon, *, today: d
         new["buyer_kind"] = "commercial"
     changes = [Change(field=k, old=base.get(k), new=new.get(k))
                for k in sorted(set(base) | set(new)) if base.get(k) != new.get(k)]
+    if f.unknown_parts and not f.request.skus and not changes and not scenario:
+        # "and the MI355X?": a part the catalog does not have changes nothing; say so rather than repeat the answer
+        return ParsedQuestion(intent="clarify", base_intent=prev_intent, language=f.language, request=prev.request,
+                              stated=prev.stated, assumptions=prev.assumptions, missing=["skus"],
+                              unknown_parts=f.unknown_parts)
     req = FlatRequest.model_validate(new)
     intent: Intent = prev_intent
     if prev_intent in ("recommend", "whatif") and (changes or scenario):

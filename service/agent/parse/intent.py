@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from service.agent.numbers import plain_number
@@ -23,7 +23,7 @@ from service.agent.parse.model import (
     WhatIfSpec,
     WorkloadKind,
 )
-from service.agent.parse.named import find_buyer_name, find_latency
+from service.agent.parse.named import find_buyer_name, find_latency, find_unknown_parts
 from service.agent.parse.units import (
     _PERCENT,
     _classify_numbers,
@@ -108,6 +108,8 @@ class Facts:
     """A budget in a currency the catalog does not price in: the answer asks for yuan or dollars."""
     price_delta: float | None = None
     """A relative price change the message names, with or without its part ("what if it were 30 % cheaper?")."""
+    unknown_parts: list[str] = field(default_factory=list)
+    """Part codes the catalog does not have ("MI355X")."""
 
 
 def extract(question: str, lex: Lexicon, *, today: dt.date | None = None) -> Facts:
@@ -118,6 +120,7 @@ def extract(question: str, lex: Lexicon, *, today: dt.date | None = None) -> Fac
     t = _Text(text, text)
     date = _find_date(t, today)
     skus = _find_skus(t, lex)
+    unknown = find_unknown_parts(t)
     model, m_params, m_active = _find_model(t, lex)
     ttft, tpot = find_latency(t)
     buyer_name = find_buyer_name(t)
@@ -236,7 +239,7 @@ def extract(question: str, lex: Lexicon, *, today: dt.date | None = None) -> Fac
     }
     delta = price_change(t.masked, text) if _PRICE.search(text) else None
     other_currency = nums.other_currency or conversion_to_unpriced_currency(t.masked)
-    return Facts(lang, text, FlatRequest.model_validate(req), skus, wants, whatif, other_currency, delta)
+    return Facts(lang, text, FlatRequest.model_validate(req), skus, wants, whatif, other_currency, delta, unknown)
 
 
 def price_change(masked: str, text: str) -> float | None:
@@ -273,8 +276,8 @@ def decide_intent(f: Facts) -> Intent:
         return "whatif"
     if f.wants["hedge"] and (workload_like or f.wants["revoke"]):
         return "whatif"
-    if f.wants["compare"] and len(skus) >= 2:
-        return "compare"
+    if f.wants["compare"] and len(skus) + len(f.unknown_parts) >= 2:
+        return "compare"  # "V100 vs H100" is a comparison even when the catalog lacks one side
     if f.wants["estimate"] and skus and workload_like:
         return "estimate"
     if skus and f.wants["compliance"] and not plan_like:
@@ -303,8 +306,12 @@ def finish(f: Facts, *, today: dt.date, lex: Lexicon, intent: Intent | None = No
         missing = [*missing, "buyer_country"]
     if f.other_currency and ("budget" not in stated or conversion_to_unpriced_currency(f.text)):
         missing = [*missing, "currency"]  # "€40M" is never costed as $40M or ¥40M  # nothing known yet: ask for all a plan needs, the buyer's country too
+    if f.unknown_parts and not req.skus and intent in ("compliance", "compare", "estimate") \
+            and "skus" not in missing:
+        missing = [*missing, "skus"]  # "How fast would 64 MI355X train it?": the part is not one the catalog has
     parsed = ParsedQuestion(intent=intent, language=f.language, request=req, stated=stated, assumptions=assumptions,
-                            missing=missing, whatif=f.whatif if intent == "whatif" else None)
+                            missing=missing, whatif=f.whatif if intent == "whatif" else None,
+                            unknown_parts=f.unknown_parts)
     if missing:
         parsed.base_intent = intent
         parsed.intent = "clarify"

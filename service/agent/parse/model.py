@@ -90,6 +90,8 @@ class ParsedQuestion(BaseModel):
     changes: list[Change] = Field(default_factory=list, description="Fields a follow-up changed.")
     whatif: WhatIfSpec | None = None
     base_intent: Intent | None = Field(None, description="The intent before a missing value made it `clarify`.")
+    unknown_parts: list[str] = Field(default_factory=list, description="Part codes the question names that the "
+                                                                       "catalog does not have (MI355X).")
 
 
 PresetLookup = Callable[[str], "tuple[float, float | None] | None"]
@@ -113,4 +115,22 @@ class Lexicon:
     """ISO alpha-2 code → English short name."""
     presets: PresetLookup = no_presets
     cny_per_usd: float | None = None
+    sku_names: Mapping[str, str] = field(default_factory=dict)
+    """Canonical SKU id → the catalog's display name."""
+
+    def similar_parts(self, code: str, limit: int = 5) -> list[str]:
+        """Display names of catalog parts written with the same letters as ``code``.
+
+        MI355X → the MI300X, MI308X, MI325X: what to offer when a buyer names a part the catalog does not have.
+        """
+        def letters(name: str) -> str:
+            head = name.strip().upper().replace(" ", "").replace("-", "")
+            i = 0
+            while i < len(head) and head[i].isalpha():
+                i += 1
+            return head[:i] if i < len(head) and head[i].isdigit() else ""
+
+        want = letters(code)
+        skus = {sku for alias, sku in self.sku_aliases.items() if want and letters(alias) == want}
+        return sorted(self.sku_names.get(s, s) for s in skus)[:limit]
 

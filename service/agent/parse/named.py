@@ -90,3 +90,35 @@ def find_buyer_name(t: _Text) -> str | None:
         t.blank(m.start("name"), m.end("name"))
         return name
     return None
+
+
+# --------------------------------------------------------------------------------------------------
+# accelerators the catalog does not have
+
+# A part code as vendors write them: capitals then two to four digits and a short suffix (MI355X, L40S, V100, A6000,
+# MLU690, GB300), or RTX/GTX with a space (RTX 5090). Not inside a hyphenated name (Qwen3-235B-A22B), not a year
+# (FY2025), and not a code that starts with one of the words below (precisions, memory, link rates, currencies).
+_PART_CODE = re.compile(r"(?<![A-Za-z0-9$¥€£.\-])((?:[A-Z]{1,4}-?(?!(?:19|20)\d\d(?![0-9A-Z]))\d{2,4}[A-Z]{0,3})"
+                        r"|(?:[RG]TX\s\d{4}[A-Z]?))(?![A-Za-z0-9])")
+_NOT_PARTS = frozenset({
+    "FP", "BF", "TF", "INT", "UINT", "HBM", "DDR", "GDDR", "LPDDR", "PCIE", "NVL", "TPP", "PD", "SXM", "OAM", "FY",
+    "CVE", "ISO", "GPT", "USD", "CNY", "RMB", "EUR", "JPY", "SGD", "HKD", "AED", "GBP", "US", "CN", "EAR",
+    "ECCN", "NVLINK", "IB", "RDMA", "TB", "MB", "KW", "MW", "W", "NM", "CUDA", "ROCM", "CANN", "GPU", "NPU",
+    "SDR", "QDR", "FDR", "EDR", "HDR", "NDR", "XDR", "GDR",  # InfiniBand link rates (NDR400, HDR200)
+})
+
+
+def find_unknown_parts(t: _Text) -> list[str]:
+    """Part codes left in the question after the catalog's aliases were read (``t`` has those blanked).
+
+    These are the parts the buyer named that the catalog does not have ("Is the MI355X allowed?").
+    """
+    found: list[str] = []
+    for m in _PART_CODE.finditer(t.masked):
+        code = m.group(1)
+        letters = re.match(r"[A-Z]+", code)
+        if letters is None or letters.group(0) in _NOT_PARTS:
+            continue
+        found.append(code)
+        t.blank(m.start(1), m.end(1))
+    return list(dict.fromkeys(found))
