@@ -137,6 +137,17 @@ def test_model_name_without_size_stays_unknown(lex: Lexicon) -> None:
     assert parsed.intent == "clarify" and "params" in parsed.missing
 
 
+@pytest.mark.parametrize(("q", "model"), [
+    ("Best option for fine-tuning a 7B model on 20B tokens in 10 days, budget $200k", None),  # not the OPT family
+    ("The optimal plan for a 13B model trained in two steps, budget $3M", None),
+    ("Train DeepSeekMath 7B on 500B tokens within 30 days, budget $2M", "DeepSeekMath 7B"),
+    ("Serve Qwen3-235B-A22B at 10 requests per second, budget $5M", "Qwen3-235B-A22B"),
+])
+def test_english_words_that_begin_like_a_model_family_are_not_models(lex: Lexicon, q: str,
+                                                                    model: str | None) -> None:
+    assert p(q, lex).request.model == model
+
+
 def test_shipped_presets_give_a_named_model_its_sourced_size(lex: Lexicon) -> None:
     # DeepSeek-V3/R1: 671B total, about 37B active (optimizer/data/models.yaml, computed from the sourced shape).
     parsed = p("用昇腾910C部署DeepSeek-R1，每秒20个请求，预算五千万", lex)

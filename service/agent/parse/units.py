@@ -169,8 +169,11 @@ _MODEL_FAMILIES = (r"qwen|qwq|llama|deepseek|mistral|mixtral|chatglm|glm|baichua
                    r"yi|phi|gpt|bloom|opt|t5|ernie|文心|通义千问|千问|混元|hunyuan|step|moonshot|grok|command[- ]r|"
                    r"olmo|pythia|nemotron|megatron|palm|chinchilla|gopher|jamba|dbrx|arctic|starcoder|codellama|"
                    r"seed|doubao|豆包|skywork|telechat|pangu|盘古")
+# A family name is not followed by a small letter ("option", "steps", "seeds", "yield" are words, not models;
+# DeepSeekMath and Qwen2.5 are models).
 _MODEL_RE = re.compile(
-    rf"(?<![A-Za-z])(?P<m>(?:{_MODEL_FAMILIES})[A-Za-z0-9_.\-]*(?:\s+(?:\d+(?:\.\d+)?|v\d+(?:\.\d+)?|r\d)(?![\w.]))?"
+    rf"(?<![A-Za-z])(?P<m>(?:{_MODEL_FAMILIES})(?-i:(?![a-z]))[A-Za-z0-9_.\-]*"
+    rf"(?:\s+(?:\d+(?:\.\d+)?|v\d+(?:\.\d+)?|r\d)(?![\w.]))?"
     rf"(?:\s*-?\s*\d+(?:\.\d+)?\s?[bBmM](?![A-Za-z]))?)",
     re.I,
 )
