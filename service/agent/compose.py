@@ -59,9 +59,12 @@ def size(value: float, lang: Lang) -> str:
     return numbers.size(value, lang)
 
 
-def days(value: float) -> str:
-    """Days with one decimal."""
-    return f"{value:.1f}"
+def days(value: float, lang: Lang | None = None) -> str:
+    """Days with one decimal; with ``lang`` the unit follows (``175.6 days`` / ``175.6 天``)."""
+    num = f"{value:.1f}"
+    if lang is None:
+        return num
+    return f"{num} 天" if lang == "zh" else f"{num} days"
 
 
 def pct(value: float) -> str:
@@ -194,14 +197,15 @@ FIELD_NAMES: dict[str, dict[str, str]] = {
            "active_params": "active parameters", "requests_per_s": "requests per second", "buyer_kind": "buyer",
            "headquarters_country": "headquarters", "objective": "objective", "skus": "parts",
            "exclude_vendors": "excluded vendors", "min_domestic_share": "minimum domestic share", "model": "model",
-           "ttft_s": "time to first token (s)", "tpot_s": "time per output token (s)", "count": "count"},
+           "ttft_s": "time to first token (s)", "tpot_s": "time per output token (s)", "count": "count",
+           "accept_license_risk": "licence risk accepted"},
     "zh": {"date": "日期", "buyer_country": "买方国家或地区", "currency": "币种", "tokens": "训练 token 数",
            "deadline_days": "期限（天）", "workload": "任务类型", "budget": "预算", "params": "模型规模",
            "active_params": "激活参数", "requests_per_s": "每秒请求数", "buyer_kind": "买方类型",
            "headquarters_country": "总部所在地", "objective": "优化目标", "skus": "芯片",
            "exclude_vendors": "排除的厂商",
            "min_domestic_share": "国产芯片最低占比", "model": "模型", "ttft_s": "首字延迟（秒）",
-           "tpot_s": "每个输出 token 的时间（秒）", "count": "数量"},
+           "tpot_s": "每个输出 token 的时间（秒）", "count": "数量", "accept_license_risk": "接受许可证风险"},
 }
 """Request fields as an answer names them (an answer never shows a raw field identifier)."""
 
@@ -218,6 +222,8 @@ def field_name(name: str, lang: Lang) -> str:
 
 
 def _shown(field_name_: str, value: Any, lang: Lang, currency: str | None) -> str:
+    if isinstance(value, bool) or (value is None and field_name_ == "accept_license_risk"):
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
     if field_name_ == "buyer_country" and isinstance(value, str):
         return COUNTRY_ZH.get(value, value) if lang == "zh" else value
     if isinstance(value, str):
@@ -262,11 +268,26 @@ MAX_REASONS = 5
 _STATUS_RANK = {"feasible": 0, "over budget": 1, "misses deadline": 2, "blocked by policy": 3}
 
 
+_CLI_HINTS = (" (--accept-license-risk)", "（--accept-license-risk）")
+
+
+def chat_text(text: str) -> str:
+    """A presenter's sentence for the chat, without the CLI flag it names.
+
+    A chat buyer says "accept the licence risk", which the parser reads.
+    """
+    for hint in _CLI_HINTS:
+        text = text.replace(hint, "")
+    return text
+
+
 def relaxation_lines(p: PurchasePlan, lang: Lang) -> list[str]:
     """The verified relaxations of an infeasible plan in words (amounts rounded up), else the feasible ones."""
     verified = [r for r in p.relaxations if r.verified and r.feasible]
     chosen = verified or [r for r in p.relaxations if r.feasible]
-    return [describe(_named_workload(r, lang), lang) for r in chosen[:3]]
+    names = {o.sku: o.name for o in p.considered}
+    return [chat_text(describe(_named_workload(r, lang).model_copy(update={"skus": [names.get(s, s) for s in r.skus]}),
+                               lang)) for r in chosen[:3]]
 
 
 def _named_workload(r: Any, lang: Lang) -> Any:
@@ -317,15 +338,7 @@ def plan(c: Composer, p: PurchasePlan) -> None:
     shown = 0
     repeated = {o.name for o in others if sum(x.name == o.name for x in others) > 1}
     for o in others[:MAX_REASONS]:
-        detail = ""
-        if o.delta_cost is not None and o.delta_cost > 0:
-            detail += c.t("lost_cost", delta=money(o.delta_cost, cur, c.lang))
-        if o.delta_days is not None and o.delta_days > 0 and days(o.delta_days) != days(0.0):  # not "0.0 days longer"
-            detail += c.t("lost_time", days=days(o.delta_days))
-        if o.reason and o.reason != "allowed":
-            why = reason_text(o.why, o.reason, c.lang)
-            detail += f" ({why})" if c.lang == "en" else f"（{why}）"
-        status = o.status if c.lang == "en" else STATUS_ZH.get(o.status, o.status)
+        status, detail = _option_detail(c, o, cur)
         name = o.name
         if o.name in repeated:  # one part considered for two workloads: say which
             kinds = {i.workload: i.kind if i.kind == "inference" else "training" for i in p.items}
@@ -336,12 +349,47 @@ def plan(c: Composer, p: PurchasePlan) -> None:
     part_names = {o.sku: o.name for o in p.considered}
     excluded = [e for e in p.excluded if e.category in ("compliance", "policy")]
     for e in excluded[:max(0, MAX_REASONS - shown)]:
-        c.add("excluded", sku=part_names.get(e.sku, e.sku), reason=reason_text(e.why, e.reason, c.lang))
+        c.add("excluded", sku=part_names.get(e.sku, e.sku), reason=chat_text(reason_text(e.why, e.reason, c.lang)))
         shown += 1
     rest = len(others) + len(p.excluded) - shown
     if rest > 0:
         c.add("excluded_more", count=rest)
         c.derived.append(str(rest))
+
+
+def _option_detail(c: Composer, o: Any, cur: str) -> tuple[str, str]:
+    """A considered part's status and what it lost by ("over budget", ", costs ¥2M more (licence required)")."""
+    detail = ""
+    if o.delta_cost is not None and o.delta_cost > 0:
+        detail += c.t("lost_cost", delta=money(o.delta_cost, cur, c.lang))
+    if o.delta_days is not None and o.delta_days > 0 and days(o.delta_days) != days(0.0):  # not "0.0 days longer"
+        detail += c.t("lost_time", days=days(o.delta_days))
+    if o.reason and o.reason != "allowed":
+        why = chat_text(reason_text(o.why, o.reason, c.lang))
+        detail += f" ({why})" if c.lang == "en" else f"（{why}）"
+    return (o.status if c.lang == "en" else STATUS_ZH.get(o.status, o.status)), detail
+
+
+def why_not(c: Composer, p: PurchasePlan, skus: list[str], name_of: Any) -> None:
+    """Why each named part is not in the plan ("why not the H20?").
+
+    From the plan's own considered and excluded lists: the part's status and what it lost by, or the rule or policy
+    that excluded it.
+    """
+    chosen = {i.sku for i in p.items}
+    for sku in skus:
+        name = name_of(sku)
+        option = next((o for o in p.considered if o.sku == sku and o.status not in ("chosen", "excluded")), None)
+        excluded = next((e for e in p.excluded if e.sku == sku), None)
+        if sku in chosen:
+            c.add("why_not_chosen", name=name)
+        elif option is not None:
+            status, detail = _option_detail(c, option, p.currency)
+            c.add("why_not_option", name=name, status=status, detail=detail)
+        elif excluded is not None:
+            c.add("why_not_excluded", name=name, reason=chat_text(reason_text(excluded.why, excluded.reason, c.lang)))
+        else:
+            c.add("why_not_unknown", name=name)
 
 
 WEAK_GRADES = ("W", "A")

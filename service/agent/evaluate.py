@@ -7,7 +7,7 @@ conversation is right only when all its turns are.
 ``expect`` holds flat request fields plus ``intent``, and these shorthands: ``sku`` (that SKU is among ``skus``),
 ``domestic_only`` (``min_domestic_share`` is 1), ``remove_skus``, ``price_changes`` and ``hedge`` (the what-if
 scenario), ``missing`` and ``assumed`` (these fields are among the missing / stated defaults), ``unknown_parts``
-(the part codes named that the catalog does not have).
+(the part codes named that the catalog does not have), ``why_not`` (the parts a "why not …?" follow-up asks about).
 """
 
 from __future__ import annotations
@@ -67,6 +67,8 @@ def _actual(parsed: ParsedQuestion, key: str) -> Any:
         return [a.field for a in parsed.assumptions]
     if key == "unknown_parts":
         return parsed.unknown_parts
+    if key == "why_not":
+        return parsed.why_not
     flat = parsed.request.flat()
     if key == "sku":
         return flat.get("skus") or []

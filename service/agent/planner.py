@@ -165,17 +165,19 @@ class DeterministicPlanner:
 
     def _finish_plan(self, c: Composer, parsed: ParsedQuestion, tools: Tools, plan: PurchasePlan,
                      previous: dict[str, Any] | None) -> PlanOutcome:
+        if parsed.why_not:  # "why not the H20?": the answer to the question first, then the plan it is about
+            compose.why_not(c, plan, parsed.why_not, tools.backend.accelerator_name)
         compose.plan(c, plan)
         if parsed.unknown_parts and not parsed.request.skus:  # "…with MI355X": planned over the parts it has
             names = "、".join(parsed.unknown_parts) if c.lang == "zh" else ", ".join(parsed.unknown_parts)
             c.add("unknown_parts_plan", names=names)
             c.derived.extend(parsed.unknown_parts)
-        if previous and previous.get("total_cost") is not None and plan.total_cost is not None \
+        if previous and not parsed.why_not and previous.get("total_cost") is not None and plan.total_cost is not None \
                 and previous.get("currency") == plan.currency:
             c.add("compare_diff", old_total=money(previous["total_cost"], plan.currency, c.lang),
                   new_total=money(plan.total_cost, plan.currency, c.lang),
-                  old_time=days(previous["time_days"]) if previous.get("time_days") is not None else "—",
-                  new_time=days(plan.time_days) if plan.time_days is not None else "—")
+                  old_time=days(previous["time_days"], c.lang) if previous.get("time_days") is not None else "—",
+                  new_time=days(plan.time_days, c.lang) if plan.time_days is not None else "—")
         checks = []
         for sku in dict.fromkeys(i.sku for i in plan.items):
             checks.append(tools.check_compliance(ComplianceArgs(

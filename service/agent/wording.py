@@ -66,7 +66,8 @@ def break_even_text(b: Any, name: Any, lang: Lang) -> str:
         key = "be_fall" if b.change < 0 else "be_rise"
         return c_t(lang, key, name=name(b.sku), pct=pct(abs(b.change)), prices="")
     key = "be_fall" if b.change < 0 else "be_rise"
-    prices = c_t(lang, "be_prices", old=f"{b.current_price:,.0f}", new=f"{b.break_even_price:,.0f}", cur=b.currency)
+    prices = c_t(lang, "be_prices", old=money(b.current_price, b.currency, lang),
+                 new=money(b.break_even_price, b.currency, lang))
     return c_t(lang, key, name=name(b.sku), pct=pct(abs(b.change)), prices=prices)
 
 

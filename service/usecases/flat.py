@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from optimizer import InferenceRequest, PurchaseRequest, TrainingRequest
+from service.usecases.requests import with_license_risk
 
 TOKENS_PER_PARAM = 20.0
 """Compute-optimal pre-training tokens per parameter (Hoffmann et al. 2022, "Chinchilla"): the stated default."""
@@ -109,7 +110,8 @@ def flat_purchase_request(flat: Mapping[str, Any], *, alternatives: int = 3,
         data["policy"] = policy
     if flat.get("skus"):
         data["skus"] = list(flat["skus"])
-    return PurchaseRequest.model_validate(data)
+    request = PurchaseRequest.model_validate(data)
+    return with_license_risk(request, True) if flat.get("accept_license_risk") else request
 
 
 def flat_training_request(flat: Mapping[str, Any], sku: str) -> TrainingRequest:

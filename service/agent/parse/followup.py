@@ -7,6 +7,7 @@ import re
 
 from service.agent.parse.intent import Facts, apply_defaults, extract, finish
 from service.agent.parse.model import Change, FlatRequest, Intent, Lexicon, ParsedQuestion, WhatIfSpec
+from service.agent.parse.vocab import _WHY_NOT
 
 # --------------------------------------------------------------------------------------------------
 # follow-ups
@@ -76,6 +77,10 @@ def apply_followup(prev: ParsedQuestion, message: str, lex: Lexicon, *, today: d
         base.pop("skus", None)  # the parts a compliance follow-up asked about were not a restriction of the plan
         prev_intent = "recommend"
     _refer_back(prev, f)
+    if _WHY_NOT.search(f.text) and f.request.skus and prev.intent in ("recommend", "whatif") \
+            and set(f.request.model_dump(exclude_none=True)) == {"skus"}:
+        # "why not the H20?" asks about the plan just given: the same request, with the reasons for those parts
+        return prev.model_copy(update={"why_not": list(f.request.skus), "changes": [], "language": f.language})
     scenario = bool(f.whatif and (f.whatif.remove_skus or f.whatif.price_changes or f.whatif.hedge))
     # "and the H200?" right after a compliance answer asks the same question about another part
     asked_compliance = prev.intent == "compliance" or (prev.intent == "clarify" and prev.base_intent == "compliance")

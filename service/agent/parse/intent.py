@@ -41,6 +41,7 @@ from service.agent.parse.units import (
     vendors_named,
 )
 from service.agent.parse.vocab import (
+    _ACCEPT_RISK,
     _ADVICE,
     _ASK_SOURCES,
     _COMMERCIAL,
@@ -55,6 +56,7 @@ from service.agent.parse.vocab import (
     _PRICE,
     _PRICE_TENTHS,
     _PRICE_ZHE,
+    _REFUSE_RISK,
     _REVOKE,
     _SEARCH,
     _SERVE,
@@ -237,6 +239,8 @@ def extract(question: str, lex: Lexicon, *, today: dt.date | None = None) -> Fac
         "advice": bool(_ADVICE.search(text)),
         "hedge": hedge,
     }
+    if _ACCEPT_RISK.search(text) and not _REFUSE_RISK.search(text):
+        req["accept_license_risk"] = True  # "what if we accept the licence risk?", "接受许可证风险呢？"
     delta = price_change(t.masked, text) if _PRICE.search(text) else None
     other_currency = nums.other_currency or conversion_to_unpriced_currency(t.masked)
     return Facts(lang, text, FlatRequest.model_validate(req), skus, wants, whatif, other_currency, delta, unknown)

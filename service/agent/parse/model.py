@@ -44,6 +44,8 @@ class FlatRequest(BaseModel):
     ttft_s: float | None = Field(None, description="Time-to-first-token limit of a serving workload, seconds (p99).")
     tpot_s: float | None = Field(None, description="Time-per-output-token limit of a serving workload, seconds (p99).")
     count: int | None = Field(None, description="Accelerators named with a count (estimates).")
+    accept_license_risk: bool | None = Field(None, description="The buyer accepts licence risk: parts that need a "
+                                                              "licence are admitted (opt-in, as --accept-license-risk).")
     extra_workloads: list[dict[str, Any]] | None = Field(
         None, description="Further workloads of a portfolio question (same flat fields)."
     )
@@ -90,6 +92,8 @@ class ParsedQuestion(BaseModel):
     changes: list[Change] = Field(default_factory=list, description="Fields a follow-up changed.")
     whatif: WhatIfSpec | None = None
     base_intent: Intent | None = Field(None, description="The intent before a missing value made it `clarify`.")
+    why_not: list[str] = Field(default_factory=list, description="Parts a follow-up asks about (\"why not the "
+                                                                 "H20?\"): the answer says why each was not chosen.")
     unknown_parts: list[str] = Field(default_factory=list, description="Part codes the question names that the "
                                                                        "catalog does not have (MI355X).")
 

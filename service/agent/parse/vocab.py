@@ -85,6 +85,19 @@ _COMPLIANCE = re.compile(r"(allowed|permitted|compliant|compliance|legal(?:ly)?|
                          r"[ds]?\b|licen[cs]ing|\beccn\b|3a090|controlled|restricted|sanction\w*|can (?:i|we|they|a"
                          r" buyer|[\w ]{0,30}?) (?:buy|import|purchase|get|ship|export)|合规|允许|许可|管制|出口|"
                          r"(?:能否|能不能|可以|可否|能|是否能|是否可以)(?:购买|采购|买|进口)|可否|受限|禁售|禁运|违规)", re.I)
+# the buyer opts in to parts that need a licence ("what if we accept the licence risk?", "需要许可证也可以")
+_ACCEPT_RISK = re.compile(
+    r"(accept\w*|tak\w+\s+on|tak\w+|live\s+with|bear\w*)\s+(?:the\s+|a\s+|any\s+)?licen[cs]e[-\s]*risk|"
+    r"(?:even\s+if|although|though)\s+(?:it\s+|they\s+)?(?:need|needs|require|requires)\s+(?:a\s+)?licen[cs]es?|"
+    r"(?:we\s+(?:can|will|could)\s+(?:get|apply\s+for|obtain)|willing\s+to\s+(?:get|apply\s+for))\s+(?:a\s+|the\s+)?"
+    r"licen[cs]es?|"
+    r"(接受|承担|愿意承担|不怕|不在乎)(?:一些|一定的)?许可(?:证)?(?:方面的)?风险|(可以|愿意|能)(?:去)?申请许可(?:证)?|"
+    r"需要许可(?:证)?也(?:可以|行|没关系)", re.I)
+_REFUSE_RISK = re.compile(r"(don'?t|do\s+not|won'?t|never|can'?t|cannot|不接受|不能接受|不愿|不想)", re.I)
+# "why not the H20?" after a plan: why a named part was not chosen (not a restriction to that part)
+_WHY_NOT = re.compile(r"(\bwhy\s+(?:not|no)\b|\bwhy\s+(?:didn'?t|did\s+not|don'?t|doesn'?t|wasn'?t|isn'?t|is\s+not|was\s+not|"
+                      r"aren'?t|weren'?t)\b|\bhow\s+come\b.*\b(?:not|isn'?t|wasn'?t|didn'?t)\b|"
+                      r"为什么不|为何不|为啥不|怎么不|为什么没|为何没|为啥没|怎么没)", re.I)
 _WHATIF = re.compile(r"(what if|what happens if|what would happen|suppose|supposing|assume that|in case|"
                      r"and if|how about if|what about if|如果|假如|假设|要是|万一|若是)", re.I)
 _REVOKE = re.compile(r"(revok\w*|withdrawn|cancel+ed|banned|ban\b|cut off|unavailable|no longer available|"
