@@ -312,7 +312,8 @@ def plan(c: Composer, p: PurchasePlan) -> None:
         if not lines:
             c.add("relax_none")
     else:
-        items = "; ".join(c.t("plan_item", accelerators=i.accelerators, name=i.name, nodes=i.nodes,
+        items = "; ".join(c.t("plan_item", accelerators=numbers.count(i.accelerators), name=i.name,
+                              nodes=numbers.count(i.nodes),
                               node_word="node" if i.nodes == 1 else "nodes",
                               workload=_WORKLOAD[c.lang].get(i.kind if i.kind == "inference" else i.workload
                                                              if i.workload in ("training", "fine_tune")
@@ -390,6 +391,27 @@ def why_not(c: Composer, p: PurchasePlan, skus: list[str], name_of: Any) -> None
             c.add("why_not_excluded", name=name, reason=chat_text(reason_text(excluded.why, excluded.reason, c.lang)))
         else:
             c.add("why_not_unknown", name=name)
+
+
+def alone_reason(c: Composer, p: PurchasePlan, sku: str) -> str:
+    """Why a plan restricted to one part has no items.
+
+    The rule or policy that excluded it, else its status and the first verified change that would make it feasible
+    ("misses deadline; deadline … must be at least 101 days").
+    """
+    excluded = next((e for e in p.excluded if e.sku == sku), None)
+    if excluded is not None:
+        return chat_text(reason_text(excluded.why, excluded.reason, c.lang))
+    parts = []
+    option = next((o for o in p.considered if o.sku == sku and o.status not in ("chosen", "excluded")), None)
+    if option is not None:
+        status, detail = _option_detail(c, option, p.currency)
+        parts.append(status + detail)
+    held = option is not None and option.why is not None and option.why.code == "licence_held_back"
+    lines = [] if held else relaxation_lines(p, c.lang)[:1]  # a held-back part's reason already says what to accept
+    c.derived.extend(lines)  # amounts rounded up from the verified relaxation values
+    parts += lines
+    return ("; " if c.lang == "en" else "；").join(parts) or c.t("alone_unknown")
 
 
 WEAK_GRADES = ("W", "A")

@@ -282,7 +282,7 @@ class DeterministicPlanner:
             if est.status != "ok" or est.wall_clock_days is None:
                 c.add("estimate_failed", name=name, message=est.message)
                 return
-            c.add("estimate_training", name=name, count=est.count, days=days(est.wall_clock_days),
+            c.add("estimate_training", name=name, count=numbers.count(est.count), days=days(est.wall_clock_days),
                   low=days(est.wall_clock_days_low or est.wall_clock_days),
                   high=days(est.wall_clock_days_high or est.wall_clock_days),
                   hours=numbers.count(est.accelerator_hours or 0), mfu=pct(est.mfu or 0))
@@ -291,7 +291,8 @@ class DeterministicPlanner:
                 c.add("estimate_failed", name=name, message=est.message)
                 return
             rps = (est.requests_per_s_per_replica or 0) * (est.replicas or 0)
-            c.add("estimate_inference", name=name, accelerators=est.accelerators, replicas=est.replicas,
+            c.add("estimate_inference", name=name, accelerators=numbers.count(est.accelerators),
+                  replicas=numbers.count(est.replicas),
                   rps=f"{rps:.0f}")
 
     def _estimate(self, c: Composer, parsed: ParsedQuestion, tools: Tools, question: str,
@@ -341,12 +342,13 @@ class DeterministicPlanner:
             return
         cur = plan.currency
         if not plan.items or plan.total_cost is None:
-            c.add("compare_cost_none", name=name)
+            c.add("compare_cost_none", name=name, reason=compose.alone_reason(c, plan, sku))
             return
         count = sum(i.accelerators for i in plan.items)
         when = (c.t("compare_time", days=days(plan.time_days)) if plan.time_days is not None
                 else c.t("time_inference", rps=f"{sum(i.capacity_rps or 0 for i in plan.items):.0f}"))
-        c.add("compare_cost", name=name, count=count, total=money(plan.total_cost, cur, c.lang), when=when)
+        c.add("compare_cost", name=name, count=numbers.count(count), total=money(plan.total_cost, cur, c.lang),
+              when=when)
         c.derived.append(str(count))
 
     def _search(self, c: Composer, parsed: ParsedQuestion, tools: Tools, question: str,

@@ -373,6 +373,8 @@ def apply_defaults(req: FlatRequest, intent: Intent, lang: Lang, today: dt.date
         else:
             default("currency", "CNY", "the buyer is in China")
     if intent == "compare" and data.get("workload") in ("training", "fine_tune", None) and data.get("params"):
+        if data.get("workload") is None and data.get("requests_per_s") is None:  # each side gets its cost and time
+            default("workload", "training", "no workload named; a model size suggests training")
         if data.get("workload", "training") == "training":
             default("tokens", TOKENS_PER_PARAM * float(data["params"]),
                     f"{TOKENS_PER_PARAM:g} tokens per parameter (compute-optimal, Hoffmann et al. 2022)")

@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from service.agent.numbers import EN_WORDS, NumberMatch, find_numbers, plain_number
 from service.agent.parse.model import Lang, Lexicon
 from service.agent.parse.vocab import (
+    _CITIES,
+    _CITIES_ZH,
     _COUNTRY_ZH,
     _DEMONYMS,
+    _DESTINATION_BEFORE,
     _HQ_AFTER,
     _HQ_BEFORE,
     _NEG_EN,
@@ -411,11 +414,12 @@ def _find_countries(t: _Text, lex: Lexicon) -> tuple[str | None, str | None]:
     text = t.masked
     low = text.lower()
     hits: list[tuple[int, int, str]] = []
-    for name, code in _COUNTRY_ZH.items():
+    for name, code in {**_COUNTRY_ZH, **_CITIES_ZH}.items():
         if name in text:
             hits.extend((m.start(), m.end(), code) for m in re.finditer(re.escape(name), text))
     names = {v.lower(): k for k, v in lex.countries.items()}
     names.update(_DEMONYMS)
+    names.update(_CITIES)
     for name, code in sorted(names.items(), key=lambda kv: -len(kv[0])):
         if (len(name) < 3 and name not in ("us", "uk")) or name not in low:  # a pattern needs the name verbatim
             continue
@@ -428,9 +432,12 @@ def _find_countries(t: _Text, lex: Lexicon) -> tuple[str | None, str | None]:
         if kept and h[0] < kept[-1][1]:
             continue
         kept.append(h)
-    country = hq = None
+    country = hq = destination = None
     for start, end, code in kept:
         before = text[max(0, start - 30):start]
+        if _DESTINATION_BEFORE.search(before):
+            destination = destination or code
+            continue
         after = text[end:end + 16]
         if _HQ_BEFORE.search(before) or _HQ_AFTER.search(after):
             hq = hq or code
@@ -440,6 +447,10 @@ def _find_countries(t: _Text, lex: Lexicon) -> tuple[str | None, str | None]:
             continue
         else:
             country = country or code
+    if destination is not None:  # "a Singapore company shipping them to Shanghai": rules apply where they go
+        if country is not None and country != destination:
+            hq = hq or country
+        country = destination
     return country, hq
 
 

@@ -57,6 +57,34 @@ _DEMONYMS: dict[str, str] = {
     "iran": "IR", "taiwan": "TW", "united states": "US", "america": "US", "the us": "US", "britain": "GB",
     "england": "GB", "holland": "NL", "saudi arabia": "SA", "emirates": "AE", "czechia": "CZ",
 }
+# Cities where accelerators are bought and deployed: a buyer often names the city, not the country ("our Shanghai
+# office", "a lab in Bengaluru", "迪拜的数据中心"). Export rules apply to the country the city is in.
+_CITIES: dict[str, str] = {
+    "beijing": "CN", "shanghai": "CN", "shenzhen": "CN", "guangzhou": "CN", "hangzhou": "CN", "chengdu": "CN",
+    "wuhan": "CN", "nanjing": "CN", "tianjin": "CN", "chongqing": "CN", "suzhou": "CN", "hefei": "CN", "xi'an": "CN",
+    "ningbo": "CN", "qingdao": "CN", "guiyang": "CN", "ulanqab": "CN", "zhongwei": "CN", "dubai": "AE",
+    "abu dhabi": "AE", "riyadh": "SA", "jeddah": "SA", "doha": "QA", "tokyo": "JP", "osaka": "JP", "seoul": "KR",
+    "mumbai": "IN", "bengaluru": "IN", "bangalore": "IN", "new delhi": "IN", "hyderabad": "IN", "chennai": "IN",
+    "kuala lumpur": "MY", "johor": "MY", "jakarta": "ID", "bangkok": "TH", "hanoi": "VN", "ho chi minh city": "VN",
+    "taipei": "TW", "hsinchu": "TW", "london": "GB", "paris": "FR", "berlin": "DE", "munich": "DE",
+    "frankfurt": "DE", "amsterdam": "NL", "zurich": "CH", "tel aviv": "IL", "moscow": "RU", "istanbul": "TR",
+    "san francisco": "US", "silicon valley": "US", "new york": "US", "seattle": "US", "toronto": "CA",
+    "sydney": "AU", "melbourne": "AU",
+}
+_CITIES_ZH: dict[str, str] = {
+    "北京": "CN", "上海": "CN", "深圳": "CN", "广州": "CN", "杭州": "CN", "成都": "CN", "武汉": "CN", "南京": "CN",
+    "天津": "CN", "重庆": "CN", "苏州": "CN", "合肥": "CN", "西安": "CN", "宁波": "CN", "青岛": "CN", "贵阳": "CN",
+    "乌兰察布": "CN", "中卫": "CN", "迪拜": "AE", "阿布扎比": "AE", "利雅得": "SA", "多哈": "QA", "东京": "JP",
+    "大阪": "JP", "首尔": "KR", "孟买": "IN", "班加罗尔": "IN", "吉隆坡": "MY", "柔佛": "MY", "雅加达": "ID",
+    "曼谷": "TH", "河内": "VN", "胡志明市": "VN", "台北": "TW", "新竹": "TW", "伦敦": "GB", "巴黎": "FR",
+    "柏林": "DE", "慕尼黑": "DE", "法兰克福": "DE", "阿姆斯特丹": "NL", "苏黎世": "CH", "莫斯科": "RU", "硅谷": "US",
+    "纽约": "US", "西雅图": "US", "旧金山": "US", "多伦多": "CA", "悉尼": "AU",
+}
+# the place the parts go ("shipping them to Shanghai", "运到上海"): the export destination, whoever the buyer is
+_DESTINATION_BEFORE = re.compile(r"(?:ship(?:ping|ped|s)?|deliver(?:ing|ed|y|s)?|send(?:ing|s)?|sent|export(?:ing|ed)?|"
+                                 r"mov(?:e|ing|ed)|destined|go(?:es|ing)?|install(?:ed|ing)?|deploy(?:ed|ing)?)"
+                                 r"(?:\s+(?:them|it|the\s+\w+|\w+s))?\s+(?:to|for|in|into|at)\s+(?:our\s+|the\s+|a\s+)?"
+                                 r"(?:\w+\s+)?$|(?:运到|运往|发往|送到|送往|出口到|部署在|部署到|装在)\s*$", re.I)
 _HQ_BEFORE = re.compile(r"(headquarter(?:ed|s)?|hq|parent(?: company)?|owned by|总部|母公司|控股|集团)\W*(?:is |are |in |位于|在|设在|为)*\s*$",
                         re.I)
 _HQ_AFTER = re.compile(r"^\s*[-‐]\s*(headquartered|owned|parented|hq|based parent)|^\s+(?:parent|holding company|owner)\b|"

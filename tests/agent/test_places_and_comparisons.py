@@ -1,0 +1,53 @@
+"""Places a buyer names (cities, where the parts are shipped) and what a comparison says about each side.
+
+Before, "our Shanghai office" and "shipping them to Shanghai" left a Singapore buyer in Singapore (cities were not
+read), a comparison of two parts without a workload word gave no cost, and a part with no plan on its own was
+explained as "no sourced price, or it cannot meet the deadline or rate" even when a rule excluded it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from service.agent.chat import Agent
+from service.agent.parse import Lexicon, apply_followup, parse_question
+from tests.agent.conftest import TODAY
+
+
+@pytest.mark.parametrize(("q", "country", "hq"), [
+    ("Is the H200 allowed for a lab in Bengaluru?", "IN", None),
+    ("Can a company in Dubai buy the B200?", "AE", None),
+    ("We are a Singapore company shipping H200s to Shanghai. Allowed?", "CN", "SG"),
+    ("迪拜的数据中心能买H200吗？", "AE", None),
+    ("新加坡公司把H200运到上海，需要许可证吗？", "CN", "SG"),
+])
+def test_cities_and_destinations_name_the_country_the_rules_apply_to(lex: Lexicon, q: str, country: str,
+                                                                     hq: str | None) -> None:
+    parsed = parse_question(q, lex, today=TODAY)
+    assert parsed.intent == "compliance"
+    assert (parsed.request.buyer_country, parsed.request.headquarters_country) == (country, hq)
+
+
+@pytest.mark.parametrize("follow", ["what about shipping them to our Shanghai office?",
+                                    "what if they go to our Beijing data centre?", "那运到上海的分公司呢？"])
+def test_a_follow_up_that_ships_elsewhere_asks_again_for_that_country(lex: Lexicon, follow: str) -> None:
+    prev = parse_question("We are a Singapore company. Can we buy H200s?", lex, today=TODAY)
+    parsed = apply_followup(prev, follow, lex, today=TODAY)
+    assert parsed.intent == "compliance" and parsed.request.buyer_country == "CN"
+    assert parsed.request.skus == ["h200"]
+
+
+def test_a_comparison_gives_each_side_its_reason_or_its_cost(agent: Agent) -> None:
+    result = agent.ask("Compare the H20 and the H200 for training a 70B model, buyer in China, on 2026-12-01")
+    assert result.intent == "compare" and result.grounding.ok
+    lines = result.answer.splitlines()
+    h20 = next(i for i, line in enumerate(lines) if line.startswith("- **NVIDIA H20**"))
+    assert lines[h20 + 1].strip().startswith("no plan on the NVIDIA H20 alone meets this request: not for sale to CN")
+    h200 = next(i for i, line in enumerate(lines) if line.startswith("- **NVIDIA H200 SXM**"))
+    assert "held back unless the buyer accepts licence risk" in lines[h200 + 1]
+
+    sized = agent.ask("Compare H100 and MI300X for a 405B model, 15T tokens, in 60 days, buyer in Japan")
+    assert sized.request["workload"] == "training" and sized.grounding.ok
+    costs = [line for line in sized.answer.splitlines() if line.strip().startswith("cost on its own:")]
+    assert len(costs) == 2, sized.answer
+    assert all("," in line.split("×")[0] for line in costs)  # counts over a thousand are written 18,432
