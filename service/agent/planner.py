@@ -13,7 +13,7 @@ from typing import Any
 from service.agent import compose, wording
 from service.agent import requests as build
 from service.agent.compose import Composer, days, money, pct
-from service.agent.parse import ParsedQuestion
+from service.agent.parse import FlatRequest, ParsedQuestion
 from service.agent.tools import CompareArgs, ComplianceArgs, EstimateArgs, SearchArgs, ToolCall, Tools, WhatIfArgs
 from service.presenters import numbers
 from service.presenters.reasons import COUNTRY_ZH
@@ -277,6 +277,23 @@ class DeterministicPlanner:
         return PlanOutcome(answer=c.text(), citations=c.citations, derived=c.derived,
                            extra={"compliance": [r.model_dump(mode="json") for r in results]})
 
+    def _estimate_verdict(self, c: Composer, req: FlatRequest, tools: Tools, sku: str, name: str) -> None:
+        """Name a verdict that is not "allowed" under an estimate.
+
+        How many parts a run needs says nothing about whether the buyer may buy them ("How many H200s do I need…"
+        for a buyer in China).
+        """
+        if not req.buyer_country or req.date is None:
+            return
+        r = tools.check_compliance(ComplianceArgs(sku=sku, buyer_country=req.buyer_country, date=req.date,
+                                                  buyer_kind=req.buyer_kind or "commercial",
+                                                  headquarters_country=req.headquarters_country,
+                                                  buyer_name=req.buyer_name))
+        if r.verdict != "allowed":
+            where = country_name(r.buyer_country, c.lang, tools.backend.lexicon().countries)
+            c.add("estimate_verdict", name=name, verdict=compose._VERDICT[c.lang][r.verdict], where=where,
+                  date=r.date.isoformat())
+
     def _estimate_line(self, c: Composer, est: TrainingEstimate | InferenceEstimate, name: str) -> None:
         if isinstance(est, TrainingEstimate):
             if est.status != "ok" or est.wall_clock_days is None:
@@ -307,6 +324,7 @@ class DeterministicPlanner:
                 continue
             results.append(est.model_dump(mode="json", exclude={"step", "memory"}))
             self._estimate_line(c, est, name)
+            self._estimate_verdict(c, parsed.request, tools, sku, name)
         compose.assumptions(c, parsed.assumptions, parsed.request.currency)
         data_note(c, parsed, tools)
         return PlanOutcome(answer=c.text(), citations=c.citations, extra={"estimates": results}, derived=c.derived)

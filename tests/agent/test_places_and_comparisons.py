@@ -51,3 +51,22 @@ def test_a_comparison_gives_each_side_its_reason_or_its_cost(agent: Agent) -> No
     costs = [line for line in sized.answer.splitlines() if line.strip().startswith("cost on its own:")]
     assert len(costs) == 2, sized.answer
     assert all("," in line.split("×")[0] for line in costs)  # counts over a thousand are written 18,432
+
+
+@pytest.mark.parametrize(("q", "sku", "verdict"), [
+    ("How many H200s do I need to train a 405B model on 15T tokens in 120 days? We're in China, on 2026-12-01.",
+     "h200", "Export verdict for a buyer in China on 2026-12-01: **licence required**"),
+    ("How many MI300X would we need to serve a 70B model at 40 requests per second? We're in Germany.",
+     "mi300x", None),
+    ("2026年12月1日，训练一个700亿参数模型，90天内完成，需要多少张H200？", "h200",
+     "出口管制结论（2026-12-01，中国买方）：**需要许可证**"),
+])
+def test_how_many_do_i_need_is_a_sizing_estimate_with_the_buyers_verdict(agent: Agent, q: str, sku: str,
+                                                                         verdict: str | None) -> None:
+    result = agent.ask(q)
+    assert result.intent == "estimate" and result.request["skus"] == [sku] and result.grounding.ok, result.answer
+    assert result.details["estimates"][0]["status"] == "ok"
+    if verdict:
+        assert verdict in result.answer
+    else:
+        assert "Export verdict" not in result.answer  # allowed: nothing to add

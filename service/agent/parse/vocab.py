@@ -148,6 +148,8 @@ _PRICE_ZHE = re.compile(r"(?:打)?\s*(?P<n>[一二三四五六七八九\d])(?P<m
 _COMPARE = re.compile(r"(compar\w*|\bvs\.?\b|versus|better than|\bor the\b|对比|比较|哪个|哪款|哪一款|谁更|相比|还是|区别|差别|"
                       r"which is (?:better|cheaper|faster))", re.I)
 _ESTIMATE = re.compile(r"(how long|how many (?:\S+\s+)?(?:days|hours|weeks|gpus?|accelerators?|cards?|chips?|nodes?)|gpu[- ]hours"
+                       r"|how many\s+(?:\S+\s+){1,3}(?:do|would|will|should|must|shall)\s+(?:i|we|you|they)\s+"
+                       r"(?:need|have to buy|require)"
                        r"|accelerator[- ]hours|estimate|多久|多长时间|几天|多少天|多少张|多少块|多少卡|几张卡|估算|"
                        r"估计|卡时|需要多少时间|要多久|how much memory|显存|throughput|tokens? per second|tokens?/s\b|"
                        r"how fast|how many requests|吞吐|每秒多少)", re.I)
