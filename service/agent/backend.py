@@ -82,7 +82,8 @@ class Backend:
             countries = dict(self.ctx.domain.engine.countries)
             self._lexicon = Lexicon(sku_aliases=aliases, vendors=vendors, countries=countries,
                                     presets=self.presets, cny_per_usd=catalog.exchange_rate.cny_per_usd,
-                                    sku_names={sku: acc.name for sku, acc in catalog.accelerators.items()})
+                                    sku_names={sku: acc.name for sku, acc in catalog.accelerators.items()},
+                                    sku_vendors={sku: acc.vendor for sku, acc in catalog.accelerators.items()})
         return self._lexicon
 
     # ---- tools -----------------------------------------------------------------------------------

@@ -138,6 +138,9 @@ class DeterministicPlanner:
         req = parsed.request
         cur = req.currency
         compose.changes(c, parsed.changes, cur)
+        if parsed.unchanged:
+            c.add("unchanged")
+            c.derived.append(c.t("unchanged"))  # its examples are examples, not figures of this answer
         if parsed.intent == "clarify":
             return self._clarify(c, parsed, tools)
         intent = parsed.intent

@@ -18,7 +18,14 @@ _FACTOR_WORDS = (
     (re.compile(r"(halv\w*|half|cut in half|减半|一半|砍半)", re.I), 0.5),
 )
 _BY_PERCENT = re.compile(r"(?P<dir>increas\w*|rais\w*|grow\w*|up|more|增加|提高|多|cut|reduc\w*|decreas\w*|down|less|"
-                         r"减少|降低|少|削减)\s*(?:by\s*|了)?(?P<num>\d+(?:\.\d+)?)\s*(?:%|％|percent)", re.I)
+                         r"减少|降低|少|削减)\s*(?:(?:the|our|my|its)\s+\w+\s+)?(?:by\s*|了)?(?P<num>\d+(?:\.\d+)?)\s*(?:%|％|percent)", re.I)
+
+
+_FRACTIONS = {"half": 1 / 2, "third": 1 / 3, "quarter": 1 / 4, "fifth": 1 / 5, "tenth": 1 / 10,
+              "二分之一": 1 / 2, "三分之一": 1 / 3, "四分之一": 1 / 4, "五分之一": 1 / 5, "十分之一": 1 / 10}
+_BY_FRACTION = re.compile(r"(?P<dir>increas\w*|rais\w*|grow\w*|up|more|增加|提高|多|cut|reduc\w*|decreas\w*|down|"
+                          r"less|减少|降低|少|削减|砍)\s*(?:(?:the|our|my|its)\s+\w+\s+)?(?:by\s*)?(?:a\s+|one\s+|了)?"
+                          r"(?P<frac>third|quarter|fifth|tenth|二分之一|三分之一|四分之一|五分之一|十分之一)", re.I)
 
 
 def _relative(text: str, word: re.Pattern[str]) -> float | None:
@@ -28,10 +35,13 @@ def _relative(text: str, word: re.Pattern[str]) -> float | None:
         if pattern.search(text):
             return factor
     m = _BY_PERCENT.search(text)
-    if m:
-        frac = float(m.group("num")) / 100.0
-        return 1 - frac if re.match(r"(cut|reduc|decreas|down|less|减|降|少|削)", m.group("dir"), re.I) else 1 + frac
-    return None
+    frac = float(m.group("num")) / 100.0 if m else None
+    if m is None:  # "cut by a third", "增加四分之一"
+        m = _BY_FRACTION.search(text)
+        frac = _FRACTIONS[m.group("frac").lower()] if m else None
+    if m is None or frac is None:
+        return None
+    return 1 - frac if re.match(r"(cut|reduc|decreas|down|less|减|降|少|削|砍)", m.group("dir"), re.I) else 1 + frac
 
 
 _BUDGET_REF = re.compile(r"(budget|预算|money|资金|经费|钱)", re.I)
@@ -106,7 +116,7 @@ def apply_followup(prev: ParsedQuestion, message: str, lex: Lexicon, *, today: d
     for name, ref in _RELATIVE_FIELDS:  # "double the budget", "half the time", "2x the requests", "数据翻倍"
         factor = _relative(text, ref)
         if factor is not None and base.get(name) and name not in stated:
-            new[name] = base[name] * factor
+            new[name] = float(f"{base[name] * factor:.12g}")  # ¥30M cut by a third is ¥20M, not ¥20,000,000.000000004
     if "currency" in stated and base.get("currency") and stated["currency"] != base["currency"] \
             and base.get("budget") and "budget" not in stated and lex.cny_per_usd:
         rate = lex.cny_per_usd
@@ -148,6 +158,8 @@ def apply_followup(prev: ParsedQuestion, message: str, lex: Lexicon, *, today: d
     if missing:
         parsed.base_intent = intent
         parsed.intent = "clarify"
+    elif prev_intent in ("recommend", "whatif") and not changes and not scenario and f.language == prev.language:
+        parsed.unchanged = True  # "hmm, ok": say that nothing changed rather than repeat the plan as if it had
     return parsed
 
 

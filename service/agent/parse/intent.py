@@ -215,7 +215,9 @@ def extract(question: str, lex: Lexicon, *, today: dt.date | None = None) -> Fac
         req["extra_workloads"] = extra
     whatif = None
     hedge = bool(_HEDGE.search(text))
-    priced = bool(_PRICE.search(text) and sku_ids and price_change(t.masked, text) is not None)
+    priced_vendors = vendors_named(t.masked) if _PRICE.search(text) and not sku_ids else []
+    vendor_skus = [s for s, v in lex.sku_vendors.items() if v in priced_vendors]  # "Huawei parts 20% dearer"
+    priced = bool(_PRICE.search(text) and (sku_ids or vendor_skus) and price_change(t.masked, text) is not None)
     if _WHATIF.search(text) or _REVOKE.search(text) or hedge or priced:  # "H20便宜三成的话呢？" names a scenario too
         spec = WhatIfSpec(hedge=hedge)
         if _REVOKE.search(text) and sku_ids and not hedge:
@@ -227,6 +229,8 @@ def extract(question: str, lex: Lexicon, *, today: dt.date | None = None) -> Fac
         change = price_change(t.masked, text)
         if _PRICE.search(text) and sku_ids and change is not None:
             spec.price_changes = {sku_ids[0]: change}
+        elif _PRICE.search(text) and vendor_skus and change is not None:
+            spec.price_changes = dict.fromkeys(vendor_skus, change)
         whatif = spec
     wants = {
         "compliance": bool(_COMPLIANCE.search(text)),

@@ -92,6 +92,8 @@ class ParsedQuestion(BaseModel):
     changes: list[Change] = Field(default_factory=list, description="Fields a follow-up changed.")
     whatif: WhatIfSpec | None = None
     base_intent: Intent | None = Field(None, description="The intent before a missing value made it `clarify`.")
+    unchanged: bool = Field(False, description="A follow-up in which no change to the previous request was found "
+                                                "(the answer says so rather than repeat the plan silently).")
     why_not: list[str] = Field(default_factory=list, description="Parts a follow-up asks about (\"why not the "
                                                                  "H20?\"): the answer says why each was not chosen.")
     unknown_parts: list[str] = Field(default_factory=list, description="Part codes the question names that the "
@@ -121,6 +123,8 @@ class Lexicon:
     cny_per_usd: float | None = None
     sku_names: Mapping[str, str] = field(default_factory=dict)
     """Canonical SKU id → the catalog's display name."""
+    sku_vendors: Mapping[str, str] = field(default_factory=dict)
+    """Canonical SKU id → vendor id ("what if Huawei parts get 20 % dearer?" changes every Huawei price)."""
 
     def similar_parts(self, code: str, limit: int = 5) -> list[str]:
         """Display names of catalog parts written with the same letters as ``code``.

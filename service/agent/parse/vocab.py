@@ -110,7 +110,7 @@ _MIN_TIME = re.compile(r"(fastest|quickest|as (?:fast|soon|quickly) as possible|
 
 _COMPLIANCE = re.compile(r"(allowed|permitted|compliant|compliance|legal(?:ly)?|\b(?:ok|okay|fine|clear(?:ed)?) (?:for|to "
                          r"(?:buy|use|import))\b|export[- ]?control\w*|licen[cs]e"
-                         r"[ds]?\b|licen[cs]ing|\beccn\b|3a090|controlled|restricted|sanction\w*|can (?:i|we|they|a"
+                         r"[ds]?\b|licen[cs]ing|\beccn\b|\btpp\b|performance density|性能密度|总体处理性能|3a090|controlled|restricted|sanction\w*|can (?:i|we|they|a"
                          r" buyer|[\w ]{0,30}?) (?:buy|import|purchase|get|ship|export)|合规|允许|许可|管制|出口|"
                          r"(?:能否|能不能|可以|可否|能|是否能|是否可以)(?:购买|采购|买|进口)|可否|受限|禁售|禁运|违规)", re.I)
 # the buyer opts in to parts that need a licence ("what if we accept the licence risk?", "需要许可证也可以")

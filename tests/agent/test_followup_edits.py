@@ -1,0 +1,46 @@
+"""Follow-up edits a planner writes that used to change nothing: fractions ("cut by a third"), a price change for a
+whole vendor ("Huawei parts 20 % dearer"), and a message with no change at all, which now says so."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.agent.chat import Agent
+from service.agent.parse import Lexicon, apply_followup, parse_question
+from tests.agent.conftest import TODAY
+
+PLAN = "Train a 70B model on 1.4T tokens within 300 days, budget ¥30M, buyer in China"
+
+
+@pytest.mark.parametrize(("follow", "budget"), [
+    ("what if the budget is cut by a third?", 20e6), ("and if we increase the budget by a quarter?", 37.5e6),
+    ("预算减少三分之一呢？", 20e6), ("budget up by 10%", 33e6),
+])
+def test_fractional_budget_edits(lex: Lexicon, follow: str, budget: float) -> None:
+    parsed = apply_followup(parse_question(PLAN, lex, today=TODAY), follow, lex, today=TODAY)
+    assert parsed.intent == "whatif" and parsed.request.budget == budget  # exactly: no float residue in the answer
+
+
+@pytest.mark.parametrize("follow", ["and if Huawei parts get 20% more expensive?", "如果华为的卡都涨价20%呢？"])
+def test_a_vendor_wide_price_change_changes_every_part_of_that_vendor(lex: Lexicon, follow: str) -> None:
+    parsed = apply_followup(parse_question(PLAN, lex, today=TODAY), follow, lex, today=TODAY)
+    assert parsed.intent == "whatif" and parsed.whatif is not None
+    changed = parsed.whatif.price_changes
+    huawei = {s for s, v in lex.sku_vendors.items() if v == "huawei"}
+    assert set(changed) == huawei and len(huawei) >= 2 and set(changed.values()) == {0.2}
+
+
+def test_a_message_with_no_change_says_so(agent: Agent) -> None:
+    first = agent.ask(PLAN)
+    same = agent.ask("hmm ok thanks", session_id=first.session_id)
+    assert same.answer.startswith("No change to the request was found in this message")
+    assert same.grounding.ok and same.request == first.request
+    zh = agent.ask("好的，谢谢", session_id=agent.ask("预算3000万元，300天内训练一个700亿参数的模型").session_id)
+    assert zh.answer.startswith("这条消息里没有找到对请求的修改") and zh.grounding.ok
+    changed = agent.ask("make the deadline 200 days", session_id=first.session_id)
+    assert "No change to the request" not in changed.answer
+
+
+def test_a_question_about_tpp_is_answered_with_the_classification(agent: Agent) -> None:
+    result = agent.ask("What's the TPP of the H20?")
+    assert result.intent == "compliance" and "TPP 2,368" in result.answer and result.grounding.ok
