@@ -483,6 +483,23 @@ def unpriced(c: Composer, p: PurchasePlan, limit: int = 3) -> None:
             c.add("unpriced_never", name=b.name, price=money(b.price, b.currency, c.lang))
 
 
+def every_part(c: Composer, results: list[ComplianceResult], country_name: str) -> None:
+    """The catalog's parts grouped by verdict for one buyer and date ("which chips can a Chinese buyer buy?")."""
+    if not results:
+        return
+    first = results[0]
+    c.add("every_part_head", kind=_KIND[c.lang][first.buyer_kind], where=country_name, date=first.date.isoformat(),
+          n=len(results))
+    sep = "、" if c.lang == "zh" else ", "
+    for verdict in ("allowed", "license_required", "prohibited"):
+        names = [r.name for r in results if r.verdict == verdict]
+        if names:
+            c.add("every_part_group", verdict=_VERDICT[c.lang][verdict], count=len(names), names=sep.join(names))
+            c.derived.append(str(len(names)))
+    c.derived.append(str(len(results)))
+    c.add("every_part_tail")
+
+
 def compliance(c: Composer, r: ComplianceResult, country_name: str) -> None:
     """Verdict, classification and reasons of one check (Chinese summaries of the rules in a Chinese answer)."""
     text = outlook_text(r.license_outlook, c.lang) if r.license_outlook else None

@@ -261,7 +261,8 @@ class DeterministicPlanner:
                     previous: dict[str, Any] | None) -> PlanOutcome:
         req = parsed.request
         results: list[ComplianceResult] = []
-        for sku in req.skus or []:
+        every = parsed.every_part and not req.skus  # "which chips can a Chinese buyer buy?": the whole catalog
+        for sku in (list(tools.backend.lexicon().sku_names) if every else req.skus or []):
             r = tools.check_compliance(ComplianceArgs(sku=sku, buyer_country=req.buyer_country or "CN",
                                                       date=req.date, buyer_kind=req.buyer_kind or "commercial",
                                                       headquarters_country=req.headquarters_country,
@@ -270,11 +271,15 @@ class DeterministicPlanner:
             where = country_name(r.buyer_country, c.lang, tools.backend.lexicon().countries)
             if req.buyer_name:  # the screened buyer, as the question named it
                 where += f" ({req.buyer_name})" if c.lang == "en" else f"（{req.buyer_name}）"
-            compose.compliance(c, r, where)
+            if not every:
+                compose.compliance(c, r, where)
+        if every and results:
+            compose.every_part(c, results, country_name(results[0].buyer_country, c.lang,
+                                                        tools.backend.lexicon().countries))
         compose.assumptions(c, parsed.assumptions, req.currency)
         data_note(c, parsed, tools)
         _cite_passages(c, _safe_search(tools, question))
-        for r in results:
+        for r in results[:0] if every else results:  # a whole-catalog list cites no rule text of its own
             for sid in r.citations[:4]:
                 c.cite_source(sid, sid)
         return PlanOutcome(answer=c.text(), citations=c.citations, derived=c.derived,

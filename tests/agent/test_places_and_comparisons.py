@@ -7,8 +7,11 @@ explained as "no sourced price, or it cannot meet the deadline or rate" even whe
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from service.agent.backend import Backend
 from service.agent.chat import Agent
 from service.agent.parse import Lexicon, apply_followup, parse_question
 from tests.agent.conftest import TODAY
@@ -70,3 +73,31 @@ def test_how_many_do_i_need_is_a_sizing_estimate_with_the_buyers_verdict(agent: 
         assert verdict in result.answer
     else:
         assert "Export verdict" not in result.answer  # allowed: nothing to add
+
+
+@pytest.mark.parametrize(("q", "country", "head"), [
+    ("Which accelerators are not export-controlled for China right now?", "CN",
+     "**Export verdicts for a commercial buyer in China on 2025-08-01**"),
+    ("Which GPUs can a buyer in the UAE buy on 2026-06-01?", "AE",
+     "**Export verdicts for a commercial buyer in United Arab Emirates on 2026-06-01**"),
+    ("中国买家现在还能买哪些芯片？", "CN", "**2025-08-01 对中国商业买方的出口管制结论**"),
+])
+def test_which_parts_lists_every_parts_verdict_for_the_buyer(agent: Agent, backend: Backend, q: str, country: str,
+                                                             head: str) -> None:
+    result = agent.ask(q)
+    assert result.intent == "compliance" and result.grounding.ok and result.answer.startswith(head), result.answer
+    checks = result.details["compliance"]
+    assert {c["sku"] for c in checks} == set(backend.lexicon().sku_names)  # every part of the catalog, once
+    assert len(checks) == len(backend.lexicon().sku_names) and {c["buyer_country"] for c in checks} == {country}
+    words = {"allowed": ("allowed", "允许"), "license_required": ("licence required", "需要许可证"),
+             "prohibited": ("prohibited", "禁止")}
+    zh = not head.startswith("**Export")
+    for c in checks:  # each part sits in its verdict's group, as the engine decided
+        named = re.compile(rf"(?:: |：|, |、){re.escape(c['name'])}(?:, |、|$)")
+        line = next(line for line in result.answer.splitlines() if named.search(line))
+        assert line.startswith(f"- **{words[c['verdict']][zh]}**"), (c["name"], line)
+
+
+def test_which_gpus_to_buy_is_still_a_plan_question(agent: Agent) -> None:
+    result = agent.ask("which GPUs should we buy for training a 70B model?")
+    assert result.intent == "clarify" and "compliance" not in result.details

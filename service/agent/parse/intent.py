@@ -64,6 +64,7 @@ from service.agent.parse.vocab import (
     _TRAIN,
     _UP,
     _WHATIF,
+    _WHICH_PARTS,
     detect_language,
 )
 
@@ -241,6 +242,7 @@ def extract(question: str, lex: Lexicon, *, today: dt.date | None = None) -> Fac
         "search": bool(_SEARCH.search(low)),
         "sources": bool(_ASK_SOURCES.search(text)),
         "advice": bool(_ADVICE.search(text)),
+        "which_parts": bool(_WHICH_PARTS.search(text)),
         "hedge": hedge,
     }
     if _ACCEPT_RISK.search(text) and not _REFUSE_RISK.search(text):
@@ -280,6 +282,8 @@ def decide_intent(f: Facts) -> Intent:
                                    or r.requests_per_s is not None)
     if f.wants["sources"]:  # "what does the corpus say about the H20 licence?": the passages, not a verdict
         return "search"
+    if f.wants["which_parts"] and f.wants["compliance"] and not skus and not workload_like:
+        return "compliance"  # "which accelerators can a Chinese buyer still buy?": every part's verdict
     if f.wants["whatif"] and (f.wants["revoke"] or (f.whatif and f.whatif.price_changes)):
         return "whatif"
     if f.wants["hedge"] and (workload_like or f.wants["revoke"]):
@@ -317,9 +321,12 @@ def finish(f: Facts, *, today: dt.date, lex: Lexicon, intent: Intent | None = No
     if f.unknown_parts and not req.skus and intent in ("compliance", "compare", "estimate") \
             and "skus" not in missing:
         missing = [*missing, "skus"]  # "How fast would 64 MI355X train it?": the part is not one the catalog has
+    every_part = intent == "compliance" and not req.skus and f.wants["which_parts"] and not f.unknown_parts
+    if every_part:
+        missing = [m for m in missing if m != "skus"]
     parsed = ParsedQuestion(intent=intent, language=f.language, request=req, stated=stated, assumptions=assumptions,
                             missing=missing, whatif=f.whatif if intent == "whatif" else None,
-                            unknown_parts=f.unknown_parts)
+                            unknown_parts=f.unknown_parts, every_part=every_part)
     if missing:
         parsed.base_intent = intent
         parsed.intent = "clarify"

@@ -92,6 +92,8 @@ class ParsedQuestion(BaseModel):
     changes: list[Change] = Field(default_factory=list, description="Fields a follow-up changed.")
     whatif: WhatIfSpec | None = None
     base_intent: Intent | None = Field(None, description="The intent before a missing value made it `clarify`.")
+    every_part: bool = Field(False, description="A compliance question about the whole catalog (\"which chips can "
+                                                 "a Chinese buyer buy?\"): a verdict for every part.")
     unchanged: bool = Field(False, description="A follow-up in which no change to the previous request was found "
                                                 "(the answer says so rather than repeat the plan silently).")
     why_not: list[str] = Field(default_factory=list, description="Parts a follow-up asks about (\"why not the "

@@ -111,7 +111,7 @@ _MIN_TIME = re.compile(r"(fastest|quickest|as (?:fast|soon|quickly) as possible|
 _COMPLIANCE = re.compile(r"(allowed|permitted|compliant|compliance|legal(?:ly)?|\b(?:ok|okay|fine|clear(?:ed)?) (?:for|to "
                          r"(?:buy|use|import))\b|export[- ]?control\w*|licen[cs]e"
                          r"[ds]?\b|licen[cs]ing|\beccn\b|\btpp\b|performance density|性能密度|总体处理性能|3a090|controlled|restricted|sanction\w*|can (?:i|we|they|a"
-                         r" buyer|[\w ]{0,30}?) (?:buy|import|purchase|get|ship|export)|合规|允许|许可|管制|出口|"
+                         r" buyer|[\w -]{0,30}?) (?:buy|import|purchase|get|ship|export)|合规|允许|许可|管制|出口|"
                          r"(?:能否|能不能|可以|可否|能|是否能|是否可以)(?:购买|采购|买|进口)|可否|受限|禁售|禁运|违规)", re.I)
 # the buyer opts in to parts that need a licence ("what if we accept the licence risk?", "需要许可证也可以")
 _ACCEPT_RISK = re.compile(
@@ -162,6 +162,11 @@ _SEARCH = re.compile(r"(what (?:does|do|did) (?:the )?(?:corpus|sources?|documen
                      r"search|find|look up|latest|policy|policies|rules? on|新闻|报道|介绍|什么是|为什么|政策|规定|"
                      r"搜索|查找|查一下|资料|说了什么|怎么回事|情况|背景)", re.I)
 
+# "which accelerators can a Chinese buyer still buy?": a verdict for every part of the catalog, not a plan
+_WHICH_PARTS = re.compile(r"(which (?:gpus?|cards?|chips?|accelerators?|parts?|nvidia|amd|intel)\b|what (?:gpus?|cards?|"
+                          r"chips?|accelerators?|parts?) (?:are|can|could|may)|list (?:the |all )?(?:gpus?|cards?|chips?|"
+                          r"accelerators?|parts?)|哪些(?:卡|显卡|芯片|gpu|加速卡|产品)|哪几(?:款|种)(?:卡|显卡|芯片|gpu|加速卡))",
+                          re.I)
 _ADVICE = re.compile(r"(which (?:gpus?|cards?|chips?|accelerators?|hardware)|what (?:gpus?|cards?|chips?|accelerators?|"
                      r"hardware) (?:should|to|do|would)|(?:should|shall) (?:i|we) buy|what (?:should|shall) (?:i|we) buy|"
                      r"recommend (?:a|some|me)? ?(?:gpus?|cards?|chips?|accelerators?)|best (?:gpus?|cards?|chips?|"
