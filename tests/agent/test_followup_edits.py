@@ -3,6 +3,8 @@ whole vendor ("Huawei parts 20 % dearer"), and a message with no change at all, 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from service.agent.chat import Agent
@@ -44,3 +46,21 @@ def test_a_message_with_no_change_says_so(agent: Agent) -> None:
 def test_a_question_about_tpp_is_answered_with_the_classification(agent: Agent) -> None:
     result = agent.ask("What's the TPP of the H20?")
     assert result.intent == "compliance" and "TPP 2,368" in result.answer and result.grounding.ok
+
+
+@pytest.mark.parametrize(("q", "days"), [
+    ("We need to train a 34B model on 2T tokens before end of June 2027, budget $8M, we're in Indonesia",
+     (dt.date(2027, 6, 30) - TODAY).days),
+    ("2027年6月底前训练完一个700亿参数的模型，预算5000万元", (dt.date(2027, 6, 30) - TODAY).days),
+    ("Train a 70B model on 1.4T tokens, budget $40M, buyer in Japan, deadline March 31, 2026",
+     (dt.date(2026, 3, 31) - TODAY).days),
+])
+def test_a_deadline_given_as_a_date_is_the_works_deadline_not_the_purchase_date(lex: Lexicon, q: str,
+                                                                                days: int) -> None:
+    parsed = parse_question(q, lex, today=TODAY)
+    assert parsed.request.deadline_days == days and parsed.request.date == TODAY
+
+
+def test_a_date_in_a_compliance_question_stays_the_purchase_date(lex: Lexicon) -> None:
+    parsed = parse_question("Can we buy the H20 by March 2026? buyer in China", lex, today=TODAY)
+    assert parsed.intent == "compliance" and parsed.request.date == dt.date(2026, 3, 1)

@@ -28,7 +28,6 @@ from service.agent.parse.units import (
     _PERCENT,
     _classify_numbers,
     _find_countries,
-    _find_date,
     _find_deadline,
     _find_excluded_vendors,
     _find_model,
@@ -37,6 +36,9 @@ from service.agent.parse.units import (
     _Sku,
     _Text,
     conversion_to_unpriced_currency,
+    date_as_deadline,
+    deadline_from_date,
+    find_dated,
     vendor_only,
     vendors_named,
 )
@@ -121,7 +123,8 @@ def extract(question: str, lex: Lexicon, *, today: dt.date | None = None) -> Fac
     text = question.replace("，", ", ").replace("。", ". ").replace("：", ": ").replace("（", "(").replace("）", ")")
     text = text.replace("～", "~").replace("≥", ">=").replace("≤", "<=")
     t = _Text(text, text)
-    date = _find_date(t, today)
+    dated = find_dated(t, today)
+    date = dated[0] if dated else None
     skus = _find_skus(t, lex)
     unknown = find_unknown_parts(t)
     model, m_params, m_active = _find_model(t, lex)
@@ -134,6 +137,11 @@ def extract(question: str, lex: Lexicon, *, today: dt.date | None = None) -> Fac
     nums = _classify_numbers(t, lang)
     low = text.lower()
     work = _workloads(text)
+    date_deadline = None
+    if dated and (work or m_params or model) and date_as_deadline(text, dated[1], dated[2]):
+        # "train it before end of June 2027": the work's deadline, not the purchase date
+        date_deadline = deadline_from_date(dated[0], dated[3], today or dt.date.today())
+        date = None if date_deadline is not None else date
     req: dict[str, Any] = {}
     if work:
         req["workload"] = work[0][1]
@@ -161,6 +169,8 @@ def extract(question: str, lex: Lexicon, *, today: dt.date | None = None) -> Fac
         req["currency"] = "CNY"
     if deadline is not None:
         req["deadline_days"] = deadline
+    elif date_deadline is not None:
+        req["deadline_days"] = date_deadline
     if country:
         req["buyer_country"] = country
     if hq:

@@ -67,6 +67,12 @@ def _next_on_or_after(today: dt.date, month: int, day: int) -> dt.date:
 
 
 def _find_date(t: _Text, today: dt.date | None = None) -> dt.date | None:
+    found = find_dated(t, today)
+    return found[0] if found else None
+
+
+def find_dated(t: _Text, today: dt.date | None = None) -> tuple[dt.date, int, int, str] | None:
+    """The first date the text names, with its span and pattern kind (``ym``/``my`` name only a month); blanked."""
     for pattern, kind in _DATE_PATTERNS:
         m = pattern.search(t.masked)
         if not m:
@@ -93,8 +99,27 @@ def _find_date(t: _Text, today: dt.date | None = None) -> dt.date | None:
         except ValueError:
             continue
         t.blank(m.start(), m.end())
-        return d
+        return d, m.start(), m.end(), kind
     return None
+
+
+_BY_DATE_BEFORE = re.compile(r"(?:before|by|until|till|no later than|deadline(?:\s+(?:of|is))?|due(?:\s+by)?|"
+                             r"ready\s+by|done\s+by|finish(?:ed)?\s+by|complete(?:d)?\s+by)\s+(?:the\s+)?"
+                             r"(?:end\s+of\s+|mid-?\s*)?$", re.I)
+_BY_DATE_AFTER = re.compile(r"^\s*(?:底|末|中旬|上旬|下旬)?\s*(?:之前|以前|前)")
+
+
+def date_as_deadline(text: str, start: int, end: int) -> bool:
+    """Whether the date at ``text[start:end]`` ends the work ("before end of June 2027", "2027年6月底前")."""
+    return bool(_BY_DATE_BEFORE.search(text[max(0, start - 40):start]) or _BY_DATE_AFTER.match(text[end:end + 8]))
+
+
+def deadline_from_date(d: dt.date, kind: str, today: dt.date) -> float | None:
+    """Days from today to a deadline date; a month alone ("by June 2027") means its last day."""
+    if kind in ("ym", "my"):
+        d = (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    days = (d - today).days
+    return float(days) if days > 0 else None
 
 
 def _alias_parts(alias: str) -> list[str]:
