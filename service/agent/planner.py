@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.agent import compose, wording
+from service.agent import catalog_facts, compose, wording
 from service.agent import requests as build
 from service.agent.compose import Composer, days, money, pct
 from service.agent.parse import FlatRequest, ParsedQuestion
@@ -124,6 +124,11 @@ def _safe_search(tools: Tools, query: str, k: int = 3) -> list[Passage]:
         return tools.search_corpus(SearchArgs(query=query[:500], k=k))
     except Exception:  # noqa: BLE001 - an unavailable index must not sink an answer; it only loses citations
         return []
+
+
+def _reader_currency(parsed: ParsedQuestion) -> str | None:
+    """The currency to show a catalog price in: the request's, else yuan for a Chinese question."""
+    return parsed.request.currency or ("CNY" if parsed.language == "zh" else None)
 
 
 class DeterministicPlanner:
@@ -273,6 +278,8 @@ class DeterministicPlanner:
                 where += f" ({req.buyer_name})" if c.lang == "en" else f"（{req.buyer_name}）"
             if not every:
                 compose.compliance(c, r, where)
+        if req.skus and not every and catalog_facts.asks_facts(question):  # "想买100张H200，要多少钱？"
+            catalog_facts.add_facts(c, tools, req.skus, req.count, _reader_currency(parsed))
         if every and results:
             compose.every_part(c, results, country_name(results[0].buyer_country, c.lang,
                                                         tools.backend.lexicon().countries))
@@ -350,6 +357,8 @@ class DeterministicPlanner:
                 perf = " — " + sub.lines[0].split("**", 2)[-1].lstrip("：: ")
             c.add("compare_row", name=row.name, verdict=verdict, perf=perf)
             self._compare_cost(c, parsed, tools, row.sku, row.name)
+        if catalog_facts.asks_facts(question):  # "H20和910B的价格分别是多少？": each side's sourced price
+            catalog_facts.add_facts(c, tools, [r.sku for r in rows], parsed.request.count, _reader_currency(parsed))
         compose.assumptions(c, parsed.assumptions, parsed.request.currency)
         data_note(c, parsed, tools)
         _cite_passages(c, _safe_search(tools, question))
@@ -379,8 +388,14 @@ class DeterministicPlanner:
 
     def _search(self, c: Composer, parsed: ParsedQuestion, tools: Tools, question: str,
                 previous: dict[str, Any] | None) -> PlanOutcome:
-        passages = _safe_search(tools, question, k=4)
+        facts = bool(parsed.request.skus) and catalog_facts.asks_facts(question)
+        if facts:  # "What's the price of an H200?": the catalog's figures first, the passages after
+            catalog_facts.add_facts(c, tools, parsed.request.skus or [], parsed.request.count,
+                                    _reader_currency(parsed))
+        passages = _safe_search(tools, question, k=2 if facts else 4)
         if not passages:
+            if facts:
+                return PlanOutcome(answer=c.text(), citations=c.citations, derived=c.derived)
             c.add("search_none")
             return PlanOutcome(answer=c.text(), citations=c.citations)
         c.add("search")
