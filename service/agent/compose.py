@@ -16,7 +16,7 @@ from service.agent.parse import Assumption, Change, Lang
 from service.agent.parse.intent import DEFAULT_REASON_ZH
 from service.agent.rules_text import classification_text, reason_zh, warning_text
 from service.presenters import numbers
-from service.presenters.reasons import COUNTRY_ZH, STATUS_ZH, outlook_text, reason_text
+from service.presenters.reasons import COUNTRY_ZH, STATUS_ZH, outlook_text, reason_text, vendor_name
 from service.presenters.relaxations import describe
 from service.usecases import ComplianceResult, Passage, PurchasePlan
 from service.web.wording import binding_text
@@ -222,6 +222,8 @@ def field_name(name: str, lang: Lang) -> str:
 
 
 def _shown(field_name_: str, value: Any, lang: Lang, currency: str | None) -> str:
+    if field_name_ == "exclude_vendors" and isinstance(value, list):
+        return ("、" if lang == "zh" else ", ").join(vendor_name(v, lang) for v in value)
     if isinstance(value, bool) or (value is None and field_name_ == "accept_license_risk"):
         return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
     if field_name_ == "buyer_country" and isinstance(value, str):

@@ -72,6 +72,20 @@ def _outlook_short(outlook: str) -> str:
     return OUTLOOK_SHORT_ZH.get(outlook, outlook.replace("_", " "))
 
 
+VENDOR_NAMES: dict[str, dict[str, str]] = {
+    "en": {"nvidia": "NVIDIA", "amd": "AMD", "intel": "Intel", "huawei": "Huawei", "cambricon": "Cambricon",
+           "hygon": "Hygon", "kunlunxin": "Kunlunxin", "t-head": "T-Head"},
+    "zh": {"nvidia": "英伟达", "amd": "AMD", "intel": "英特尔", "huawei": "华为", "cambricon": "寒武纪",
+           "hygon": "海光", "kunlunxin": "昆仑芯", "t-head": "平头哥"},
+}
+"""Vendor ids as a reader names them (an answer never shows ``t-head`` or ``kunlunxin``)."""
+
+
+def vendor_name(vendor: str, lang: str) -> str:
+    """A vendor id in the reader's words (the id itself when unknown)."""
+    return VENDOR_NAMES["zh" if lang == "zh" else "en"].get(vendor, vendor)
+
+
 def reason_text(why: Why | Mapping[str, Any] | None, fallback: str, lang: str) -> str:
     """The reason in ``lang``: the core's English sentence, or the Chinese one written from its code.
 
@@ -119,9 +133,9 @@ def _zh(why: Why, fallback: str) -> str:
         when = f" {m.group(2)}年{int(m.group(3))}月" if m else ""
         return f"受{where}{when}的采购措施限制，按买方政策暂不采用（详见引用来源）"
     if code == "vendor_not_allowed":
-        return f"厂商 {a['vendor']} 不在允许的厂商名单中"
+        return f"厂商 {vendor_name(a['vendor'], 'zh')} 不在允许的厂商名单中"
     if code == "vendor_denied":
-        return f"厂商 {a['vendor']} 被买方政策排除"
+        return f"厂商 {vendor_name(a['vendor'], 'zh')} 被买方政策排除"
     if code == "verdict":
         return _verdict(a, "zh")
     if code == "no_price":

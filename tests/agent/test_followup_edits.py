@@ -64,3 +64,21 @@ def test_a_deadline_given_as_a_date_is_the_works_deadline_not_the_purchase_date(
 def test_a_date_in_a_compliance_question_stays_the_purchase_date(lex: Lexicon) -> None:
     parsed = parse_question("Can we buy the H20 by March 2026? buyer in China", lex, today=TODAY)
     assert parsed.intent == "compliance" and parsed.request.date == dt.date(2026, 3, 1)
+
+
+@pytest.mark.parametrize(("follow", "kept"), [
+    ("那华为和寒武纪混用呢？", {"huawei", "cambricon"}), ("only Huawei and Cambricon", {"huawei", "cambricon"}),
+    ("what about NVIDIA only?", {"nvidia"}), ("只用平头哥呢？", {"t-head"}),
+])
+def test_a_vendor_restriction_replaces_the_last_one(lex: Lexicon, follow: str, kept: set[str]) -> None:
+    only_cambricon = apply_followup(parse_question(PLAN, lex, today=TODAY), "换成只用寒武纪呢？", lex, today=TODAY)
+    assert set(lex.vendors) - set(only_cambricon.request.exclude_vendors or []) == {"cambricon"}
+    parsed = apply_followup(only_cambricon, follow, lex, today=TODAY)
+    assert set(lex.vendors) - set(parsed.request.exclude_vendors or []) == kept
+
+
+def test_vendors_in_a_change_line_are_named_not_ids(agent: Agent) -> None:
+    first = agent.ask("预算800万元，60天内训练一个130亿参数的模型")
+    follow = agent.ask("换成只用寒武纪呢？", session_id=first.session_id)
+    head = follow.answer.splitlines()[0]
+    assert head.startswith("**相对上一问的改动**：排除的厂商 — → ") and "华为" in head and "huawei" not in head

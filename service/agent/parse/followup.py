@@ -7,6 +7,7 @@ import re
 
 from service.agent.parse.intent import Facts, apply_defaults, extract, finish
 from service.agent.parse.model import Change, FlatRequest, Intent, Lexicon, ParsedQuestion, WhatIfSpec
+from service.agent.parse.units import vendors_only
 from service.agent.parse.vocab import _WHY_NOT
 
 # --------------------------------------------------------------------------------------------------
@@ -108,6 +109,8 @@ def apply_followup(prev: ParsedQuestion, message: str, lex: Lexicon, *, today: d
     for k, v in stated.items():
         if k in ("skus",) and prev.intent in ("compliance",) and not f.wants["compliance"] and not f.wants["compare"]:
             new[k] = v
+        elif k == "exclude_vendors" and vendors_only(f.text):
+            new[k] = v  # "only Huawei and Cambricon": the new set of vendors replaces the old restriction
         elif k == "exclude_vendors":
             new[k] = list(dict.fromkeys([*(base.get(k) or []), *v]))
         else:

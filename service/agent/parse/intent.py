@@ -39,8 +39,8 @@ from service.agent.parse.units import (
     date_as_deadline,
     deadline_from_date,
     find_dated,
-    vendor_only,
     vendors_named,
+    vendors_only,
 )
 from service.agent.parse.vocab import (
     _ACCEPT_RISK,
@@ -192,10 +192,10 @@ def extract(question: str, lex: Lexicon, *, today: dt.date | None = None) -> Fac
         req["skus"] = sku_ids
     if excluded:
         req["exclude_vendors"] = excluded
-    only = vendor_only(t.masked) if not sku_ids else None
-    if only and only in lex.vendors:  # "only AMD please": every other vendor of the catalog is left out
+    only = [v for v in vendors_only(t.masked) if v in lex.vendors] if not sku_ids else []
+    if only:  # "only AMD please", "华为和寒武纪混用": every other vendor of the catalog is left out
         req["exclude_vendors"] = list(dict.fromkeys([*(req.get("exclude_vendors") or []),
-                                                     *sorted(v for v in lex.vendors if v != only)]))
+                                                     *sorted(v for v in lex.vendors if v not in only)]))
     if share is not None:
         req["min_domestic_share"] = share
     if nums.rps is not None:

@@ -500,6 +500,22 @@ def vendor_only(text: str) -> str | None:
     return None
 
 
+_MIX = re.compile(r"(混用|混合|搭配|组合|\bmix(?:ed|ing)?\b|\bcombin(?:e|ed|ation)\b|\bboth\b|\btogether\b)", re.I)
+
+
+def vendors_only(text: str) -> list[str]:
+    """The vendors a message restricts the plan to.
+
+    "only AMD", "只用华为", "only Huawei and Cambricon", "华为和寒武纪混用": every vendor named, when one is marked
+    "only" or the message mixes them.
+    """
+    one = vendor_only(text)
+    named = vendors_named(text)
+    if one is not None:
+        return named if one in named else [one]
+    return named if _MIX.search(text) and len(named) >= 2 else []
+
+
 def vendors_named(text: str) -> list[str]:
     """Vendors a message names ("all NVIDIA parts", "英伟达的许可"), in the order of ``_VENDOR_WORDS``."""
     low = text.lower()

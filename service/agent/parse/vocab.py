@@ -36,6 +36,7 @@ _VENDOR_WORDS: dict[str, tuple[str, ...]] = {
     "cambricon": ("cambricon", "寒武纪"),
     "hygon": ("hygon", "海光"),
     "kunlunxin": ("kunlunxin", "kunlun", "昆仑芯", "昆仑"),
+    "t-head": ("t-head", "平头哥"),
 }
 _US_VENDORS = ("nvidia", "amd", "intel")
 _NEG_EN = r"(?:no|not|without|exclude|excluding|except|avoid|avoiding|skip|drop|never|non-|nothing from|ban|banning)"
