@@ -198,14 +198,15 @@ FIELD_NAMES: dict[str, dict[str, str]] = {
            "headquarters_country": "headquarters", "objective": "objective", "skus": "parts",
            "exclude_vendors": "excluded vendors", "min_domestic_share": "minimum domestic share", "model": "model",
            "ttft_s": "time to first token (s)", "tpot_s": "time per output token (s)", "count": "count",
-           "accept_license_risk": "licence risk accepted"},
+           "accept_license_risk": "licence risk accepted", "current_stack": "current software stack"},
     "zh": {"date": "日期", "buyer_country": "买方国家或地区", "currency": "币种", "tokens": "训练 token 数",
            "deadline_days": "期限（天）", "workload": "任务类型", "budget": "预算", "params": "模型规模",
            "active_params": "激活参数", "requests_per_s": "每秒请求数", "buyer_kind": "买方类型",
            "headquarters_country": "总部所在地", "objective": "优化目标", "skus": "芯片",
            "exclude_vendors": "排除的厂商",
            "min_domestic_share": "国产芯片最低占比", "model": "模型", "ttft_s": "首字延迟（秒）",
-           "tpot_s": "每个输出 token 的时间（秒）", "count": "数量", "accept_license_risk": "接受许可证风险"},
+           "tpot_s": "每个输出 token 的时间（秒）", "count": "数量", "accept_license_risk": "接受许可证风险",
+           "current_stack": "现有软件栈"},
 }
 """Request fields as an answer names them (an answer never shows a raw field identifier)."""
 
@@ -336,6 +337,10 @@ def plan(c: Composer, p: PurchasePlan) -> None:
             c.add("why", binding=", ".join(names) if c.lang == "en" else "、".join(names))
         else:
             c.add("why_none")
+    if p.items and p.switching is not None and p.switching.cost > 0:  # leaving the buyer's stack is priced in
+        ramp = max((ch.ramp_days_added or 0.0 for ch in p.switching.charges), default=0.0)
+        c.add("switching", stack=p.switching.current_stack.upper().replace("ROCM", "ROCm"),
+              cost=money(p.switching.cost, cur, c.lang), ramp=c.t("switching_ramp", days=days(ramp)) if ramp else "")
     others = [o for o in p.considered if o.status not in ("chosen", "excluded")]
     others.sort(key=lambda o: (_STATUS_RANK.get(o.status, 4), o.delta_cost if o.delta_cost is not None else 1e30))
     shown = 0

@@ -110,6 +110,8 @@ def flat_purchase_request(flat: Mapping[str, Any], *, alternatives: int = 3,
         data["policy"] = policy
     if flat.get("skus"):
         data["skus"] = list(flat["skus"])
+    if flat.get("current_stack"):
+        data["current_stack"] = flat["current_stack"]
     request = PurchaseRequest.model_validate(data)
     return with_license_risk(request, True) if flat.get("accept_license_risk") else request
 

@@ -82,3 +82,26 @@ def test_vendors_in_a_change_line_are_named_not_ids(agent: Agent) -> None:
     follow = agent.ask("换成只用寒武纪呢？", session_id=first.session_id)
     head = follow.answer.splitlines()[0]
     assert head.startswith("**相对上一问的改动**：排除的厂商 — → ") and "华为" in head and "huawei" not in head
+
+
+@pytest.mark.parametrize(("q", "stack"), [
+    ("Train a 70B model on 1.4T tokens in 90 days, ¥100M, China, we already run everything on CUDA", "CUDA"),
+    ("我们现在用的是CUDA，预算1亿元，90天内训练一个700亿参数的模型", "CUDA"),
+    ("Serve a 70B model at 20 requests per second in China, budget ¥30M, our stack is ROCm", "ROCm"),
+    ("Train a 7B model on 140B tokens in 30 days, budget ¥5M, 我们是CANN生态", "CANN"),
+    ("Train a 70B model on 1.4T tokens in 90 days, budget ¥100M, buyer in China", None),
+])
+def test_the_buyers_software_stack_is_read(lex: Lexicon, q: str, stack: str | None) -> None:
+    assert parse_question(q, lex, today=TODAY).request.current_stack == stack
+
+
+def test_a_plan_that_leaves_the_buyers_stack_prices_the_move(agent: Agent) -> None:
+    result = agent.ask("Serve a 70B model at 20 requests per second in China, budget ¥30M, our stack is ROCm, "
+                       "on 2026-12-01")
+    plan = result.recommendation
+    assert plan is not None and plan["switching"] is not None and result.grounding.ok
+    assert plan["switching"]["cost"] > 0 and plan["switching_cost"] == plan["switching"]["cost"]
+    assert "**Switching** from ROCm: " in result.answer and "of one-time porting is in the total" in result.answer
+    same = agent.ask("what if we were on CANN?", session_id=result.session_id)
+    assert same.request["current_stack"] == "CANN" and same.recommendation is not None
+    assert "**Switching**" not in same.answer  # the Ascend plan is CANN: nothing to port

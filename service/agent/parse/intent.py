@@ -62,6 +62,8 @@ from service.agent.parse.vocab import (
     _REVOKE,
     _SEARCH,
     _SERVE,
+    _STACK,
+    _STACK_NAMES,
     _STATE,
     _TRAIN,
     _UP,
@@ -255,6 +257,9 @@ def extract(question: str, lex: Lexicon, *, today: dt.date | None = None) -> Fac
         "which_parts": bool(_WHICH_PARTS.search(text)),
         "hedge": hedge,
     }
+    stack = _STACK.search(text)
+    if stack:  # "we already run everything on CUDA": moving to another ecosystem costs porting and a ramp
+        req["current_stack"] = _STACK_NAMES[next(g for g in stack.groups() if g).lower()]
     if _ACCEPT_RISK.search(text) and not _REFUSE_RISK.search(text):
         req["accept_license_risk"] = True  # "what if we accept the licence risk?", "接受许可证风险呢？"
     delta = price_change(t.masked, text) if _PRICE.search(text) else None

@@ -44,6 +44,8 @@ class FlatRequest(BaseModel):
     ttft_s: float | None = Field(None, description="Time-to-first-token limit of a serving workload, seconds (p99).")
     tpot_s: float | None = Field(None, description="Time-per-output-token limit of a serving workload, seconds (p99).")
     count: int | None = Field(None, description="Accelerators named with a count (estimates).")
+    current_stack: Literal["CUDA", "CANN", "ROCm"] | None = Field(
+        None, description="The buyer's software stack today: a plan on another ecosystem pays porting and a ramp.")
     accept_license_risk: bool | None = Field(None, description="The buyer accepts licence risk: parts that need a "
                                                               "licence are admitted (opt-in, as --accept-license-risk).")
     extra_workloads: list[dict[str, Any]] | None = Field(

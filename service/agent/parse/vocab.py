@@ -123,6 +123,16 @@ _ACCEPT_RISK = re.compile(
     r"(接受|承担|愿意承担|不怕|不在乎)(?:一些|一定的)?许可(?:证)?(?:方面的)?风险|(可以|愿意|能)(?:去)?申请许可(?:证)?|"
     r"需要许可(?:证)?也(?:可以|行|没关系)", re.I)
 _REFUSE_RISK = re.compile(r"(don'?t|do\s+not|won'?t|never|can'?t|cannot|不接受|不能接受|不愿|不想)", re.I)
+# the buyer's software stack today ("we already run everything on CUDA", "我们现在用的是CANN")
+_STACK = re.compile(
+    r"(?:\b(?:we|our\s+(?:team|code(?:base)?|stack|models?|training))\s+(?:already\s+|currently\s+|mostly\s+|all\s+|"
+    r"only\s+)?(?:run|runs|ran|use|uses|used|using|are\s+on|is\s+on|were\s+on|was\s+on|train\s+on|is\s+(?:built|written)\s+(?:on|in|for)|"
+    r"are\s+built\s+on|work\s+(?:in|on|with)|live\s+on|rely\s+on)\s+(?:everything\s+on\s+|on\s+|only\s+)?"
+    r"(?P<a>cuda|cann|rocm)\b|\b(?P<b>cuda|cann|rocm)[- ](?:shop|stack|based|codebase|code|ecosystem|users?)\b|"
+    r"\b(?:stack|ecosystem)\s*(?:is|:)\s*(?P<c>cuda|cann|rocm)\b|"
+    r"(?:现在|目前|一直|都|主要)?(?:用|使用|基于|跑在|依赖)(?:的是)?\s*(?P<d>cuda|cann|rocm)|"
+    r"(?P<e>cuda|cann|rocm)\s*(?:生态|栈|代码|技术栈))", re.I)
+_STACK_NAMES = {"cuda": "CUDA", "cann": "CANN", "rocm": "ROCm"}
 # "why not the H20?" after a plan: why a named part was not chosen (not a restriction to that part)
 _WHY_NOT = re.compile(r"(\bwhy\s+(?:not|no)\b|\bwhy\s+(?:didn'?t|did\s+not|don'?t|doesn'?t|wasn'?t|isn'?t|is\s+not|was\s+not|"
                       r"aren'?t|weren'?t)\b|\bhow\s+come\b.*\b(?:not|isn'?t|wasn'?t|didn'?t)\b|"
