@@ -400,7 +400,7 @@ def why_not(c: Composer, p: PurchasePlan, skus: list[str], name_of: Any) -> None
             c.add("why_not_unknown", name=name)
 
 
-def alone_reason(c: Composer, p: PurchasePlan, sku: str) -> str:
+def alone_reason(c: Composer, p: PurchasePlan, sku: str, *, relaxation: bool = True) -> str:
     """Why a plan restricted to one part has no items.
 
     The rule or policy that excluded it, else its status and the first verified change that would make it feasible
@@ -415,7 +415,7 @@ def alone_reason(c: Composer, p: PurchasePlan, sku: str) -> str:
         status, detail = _option_detail(c, option, p.currency)
         parts.append(status + detail)
     held = option is not None and option.why is not None and option.why.code == "licence_held_back"
-    lines = [] if held else relaxation_lines(p, c.lang)[:1]  # a held-back part's reason already says what to accept
+    lines = [] if held or not relaxation else relaxation_lines(p, c.lang)[:1]  # held back: its reason says it
     c.derived.extend(lines)  # amounts rounded up from the verified relaxation values
     parts += lines
     return ("; " if c.lang == "en" else "；").join(parts) or c.t("alone_unknown")

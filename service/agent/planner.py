@@ -176,6 +176,10 @@ class DeterministicPlanner:
         if parsed.why_not:  # "why not the H20?": the answer to the question first, then the plan it is about
             compose.why_not(c, plan, parsed.why_not, tools.backend.accelerator_name)
         compose.plan(c, plan)
+        if not plan.items and parsed.request.skus:  # "use the H20 only" and no plan: why, for each part asked for
+            for sku in parsed.request.skus[:3]:
+                c.add("restricted_reason", name=tools.backend.accelerator_name(sku),
+                      reason=compose.alone_reason(c, plan, sku, relaxation=False))
         if parsed.unknown_parts and not parsed.request.skus:  # "…with MI355X": planned over the parts it has
             names = "、".join(parsed.unknown_parts) if c.lang == "zh" else ", ".join(parsed.unknown_parts)
             c.add("unknown_parts_plan", names=names)

@@ -105,3 +105,21 @@ def test_a_plan_that_leaves_the_buyers_stack_prices_the_move(agent: Agent) -> No
     same = agent.ask("what if we were on CANN?", session_id=result.session_id)
     assert same.request["current_stack"] == "CANN" and same.recommendation is not None
     assert "**Switching**" not in same.answer  # the Ascend plan is CANN: nothing to port
+
+
+@pytest.mark.parametrize(("follow", "days"), [
+    ("what about 2 more months?", 360.0), ("give it another 30 days", 330.0), ("two weeks longer", 314.0),
+    ("a month earlier", 270.0), ("10 days fewer", 290.0), ("再给两个月呢？", 360.0), ("提前两周", 286.0),
+    ("延长30天", 330.0),
+])
+def test_time_added_or_taken_moves_the_previous_deadline(lex: Lexicon, follow: str, days: float) -> None:
+    prev = parse_question("Train a 70B model on 1.4T tokens within 300 days, budget ¥30M, buyer in China", lex,
+                          today=TODAY)
+    parsed = apply_followup(prev, follow, lex, today=TODAY)
+    assert parsed.intent == "whatif" and parsed.request.deadline_days == days
+
+
+def test_a_plan_restricted_to_a_part_that_cannot_be_had_says_why(agent: Agent) -> None:
+    result = agent.ask("我想用H20做推理，部署Qwen2.5-72B，每秒10个请求，2025年6月1日，预算1000万元")
+    assert result.recommendation is not None and not result.recommendation["items"] and result.grounding.ok
+    assert "- **NVIDIA H20**（指定的芯片）：2025-06-01 不对中国买方销售" in result.answer

@@ -7,7 +7,7 @@ import re
 
 from service.agent.parse.intent import Facts, apply_defaults, extract, finish
 from service.agent.parse.model import Change, FlatRequest, Intent, Lexicon, ParsedQuestion, WhatIfSpec
-from service.agent.parse.units import vendors_only
+from service.agent.parse.units import relative_deadline, vendors_only
 from service.agent.parse.vocab import _WHY_NOT
 
 # --------------------------------------------------------------------------------------------------
@@ -116,6 +116,9 @@ def apply_followup(prev: ParsedQuestion, message: str, lex: Lexicon, *, today: d
         else:
             new[k] = v
     text = f.text
+    more = relative_deadline(text)
+    if more is not None and base.get("deadline_days"):  # "2 more months", "提前两周": from the previous deadline
+        new["deadline_days"] = max(1.0, float(base["deadline_days"]) + more)
     for name, ref in _RELATIVE_FIELDS:  # "double the budget", "half the time", "2x the requests", "数据翻倍"
         factor = _relative(text, ref)
         if factor is not None and base.get(name) and name not in stated:

@@ -299,6 +299,40 @@ def _duration_days(num: str, unit: str) -> float | None:
     return value * _UNIT_DAYS[unit.lower().replace("个", "") if unit not in ("个月",) else "月"]
 
 
+_NUM_EN = (r"\d+(?:\.\d+)?|a couple of|a few|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|"
+           r"fifteen|twenty|thirty|forty|fifty|sixty|ninety|half an?|half")
+_UNIT_EN = r"days?|weeks?|months?|years?"
+_MORE_TIME = (
+    (re.compile(rf"(?<![A-Za-z])(?P<num>{_NUM_EN})\s+(?:more|extra|additional)\s+(?P<unit>{_UNIT_EN})\b|"
+                rf"\banother\s+(?P<num2>{_NUM_EN})\s*(?P<unit2>{_UNIT_EN})\b|"
+                rf"(?<![A-Za-z])(?P<num3>{_NUM_EN})\s+(?P<unit3>{_UNIT_EN})\s+(?:longer|later|more)\b", re.I), 1.0),
+    (re.compile(rf"(?<![A-Za-z])(?P<num>{_NUM_EN})\s+(?:fewer|less)\s+(?P<unit>{_UNIT_EN})\b|"
+                rf"(?<![A-Za-z])(?P<num3>{_NUM_EN})\s+(?P<unit3>{_UNIT_EN})\s+(?:earlier|sooner|shorter|less|fewer)\b",
+                re.I), -1.0),
+    (re.compile(r"(?:延长|再加|多给|再给|宽限|往后推|推迟|增加|多)(?:了)?\s*(?P<num>\d+(?:\.\d+)?|[一二两三四五六七八九十半]+)"
+                r"\s*(?:个)?\s*(?P<unit>天|周|星期|个?月)"), 1.0),
+    (re.compile(r"(?:缩短|提前|少|减少)(?:了)?\s*(?P<num>\d+(?:\.\d+)?|[一二两三四五六七八九十半]+)"
+                r"\s*(?:个)?\s*(?P<unit>天|周|星期|个?月)"), -1.0),
+)
+
+
+def relative_deadline(text: str) -> float | None:
+    """Days a follow-up adds to or takes from the deadline ("2 more months" → +60, "提前两周" → -14), if any."""
+    for pattern, sign in _MORE_TIME:
+        m = pattern.search(text)
+        if not m:
+            continue
+        g = m.groupdict()
+        num = g.get("num") or g.get("num2") or g.get("num3")
+        unit = g.get("unit") or g.get("unit2") or g.get("unit3")
+        if num is None or unit is None:
+            continue
+        days = _duration_days(num.replace("a couple of", "two").replace("a few", "three"), unit)
+        if days:
+            return sign * days
+    return None
+
+
 def _find_deadline(t: _Text) -> float | None:
     for pattern in (_DURATION_ZH, _DURATION_EN):
         for m in pattern.finditer(t.masked):
