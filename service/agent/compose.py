@@ -198,7 +198,8 @@ FIELD_NAMES: dict[str, dict[str, str]] = {
            "headquarters_country": "headquarters", "objective": "objective", "skus": "parts",
            "exclude_vendors": "excluded vendors", "min_domestic_share": "minimum domestic share", "model": "model",
            "ttft_s": "time to first token (s)", "tpot_s": "time per output token (s)", "count": "count",
-           "accept_license_risk": "licence risk accepted", "current_stack": "current software stack"},
+           "accept_license_risk": "licence risk accepted", "current_stack": "current software stack",
+           "prompt_tokens": "prompt tokens", "output_tokens": "output tokens"},
     "zh": {"date": "日期", "buyer_country": "买方国家或地区", "currency": "币种", "tokens": "训练 token 数",
            "deadline_days": "期限（天）", "workload": "任务类型", "budget": "预算", "params": "模型规模",
            "active_params": "激活参数", "requests_per_s": "每秒请求数", "buyer_kind": "买方类型",
@@ -206,7 +207,7 @@ FIELD_NAMES: dict[str, dict[str, str]] = {
            "exclude_vendors": "排除的厂商",
            "min_domestic_share": "国产芯片最低占比", "model": "模型", "ttft_s": "首字延迟（秒）",
            "tpot_s": "每个输出 token 的时间（秒）", "count": "数量", "accept_license_risk": "接受许可证风险",
-           "current_stack": "现有软件栈"},
+           "current_stack": "现有软件栈", "prompt_tokens": "输入 token 数", "output_tokens": "输出 token 数"},
 }
 """Request fields as an answer names them (an answer never shows a raw field identifier)."""
 
@@ -398,6 +399,27 @@ def why_not(c: Composer, p: PurchasePlan, skus: list[str], name_of: Any) -> None
             c.add("why_not_excluded", name=name, reason=chat_text(reason_text(excluded.why, excluded.reason, c.lang)))
         else:
             c.add("why_not_unknown", name=name)
+
+
+def alternatives(c: Composer, p: PurchasePlan, limit: int = 3) -> None:
+    """The solver's runner-up plans for the same request, cheapest first, with what each costs and takes more."""
+    if not p.items:
+        c.add("alternatives_none_infeasible")
+        return
+    if not p.alternatives:
+        c.add("alternatives_none")
+        return
+    names = {o.sku: o.name for o in p.considered}
+    c.add("alternatives_head")
+    sep = "; " if c.lang == "en" else "；"
+    for a in sorted(p.alternatives, key=lambda a: a.rank)[:limit]:
+        items = sep.join(c.t("alternative_item", accelerators=numbers.count(i.accelerators),
+                             name=names.get(i.sku, i.sku)) for i in a.items)
+        detail = c.t("lost_cost", delta=money(a.delta_cost, p.currency, c.lang)) if a.delta_cost > 0 else ""
+        if a.delta_days is not None and a.delta_days > 0 and days(a.delta_days) != days(0.0):
+            detail += c.t("lost_time", days=days(a.delta_days))
+        c.add("alternative", rank=a.rank, items=items, total=money(a.total_cost, p.currency, c.lang),
+              time=days(a.time_days, c.lang) if a.time_days is not None else "—", detail=detail)
 
 
 def alone_reason(c: Composer, p: PurchasePlan, sku: str, *, relaxation: bool = True) -> str:

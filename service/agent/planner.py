@@ -175,6 +175,8 @@ class DeterministicPlanner:
                      previous: dict[str, Any] | None) -> PlanOutcome:
         if parsed.why_not:  # "why not the H20?": the answer to the question first, then the plan it is about
             compose.why_not(c, plan, parsed.why_not, tools.backend.accelerator_name)
+        if parsed.show_alternatives:  # "what's the second best option?"
+            compose.alternatives(c, plan)
         compose.plan(c, plan)
         if not plan.items and parsed.request.skus:  # "use the H20 only" and no plan: why, for each part asked for
             for sku in parsed.request.skus[:3]:
@@ -184,7 +186,8 @@ class DeterministicPlanner:
             names = "、".join(parsed.unknown_parts) if c.lang == "zh" else ", ".join(parsed.unknown_parts)
             c.add("unknown_parts_plan", names=names)
             c.derived.extend(parsed.unknown_parts)
-        if previous and not parsed.why_not and previous.get("total_cost") is not None and plan.total_cost is not None \
+        same_request = bool(parsed.why_not or parsed.show_alternatives)  # nothing changed: no before/after line
+        if previous and not same_request and previous.get("total_cost") is not None and plan.total_cost is not None \
                 and previous.get("currency") == plan.currency:
             c.add("compare_diff", old_total=money(previous["total_cost"], plan.currency, c.lang),
                   new_total=money(plan.total_cost, plan.currency, c.lang),

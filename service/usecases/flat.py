@@ -32,12 +32,16 @@ _LATENCY = (("ttft_s", ("ttft_s", "ttft")), ("tpot_s", ("tpot_s", "tpot")))
 """Serving latency targets as the flat request may write them (seconds)."""
 
 
-def _latency(flat: Mapping[str, Any]) -> dict[str, float]:
-    out: dict[str, float] = {}
+def _latency(flat: Mapping[str, Any]) -> dict[str, float | int]:
+    """Latency limits and the mean prompt/output lengths of a serving workload, where the request gives them."""
+    out: dict[str, float | int] = {}
     for field, keys in _LATENCY:
         value = next((flat[k] for k in keys if flat.get(k) is not None), None)
         if value is not None:
             out[field] = float(value)
+    for field in ("prompt_tokens", "output_tokens"):
+        if flat.get(field):
+            out[field] = int(flat[field])
     return out
 
 

@@ -123,3 +123,34 @@ def test_a_plan_restricted_to_a_part_that_cannot_be_had_says_why(agent: Agent) -
     result = agent.ask("我想用H20做推理，部署Qwen2.5-72B，每秒10个请求，2025年6月1日，预算1000万元")
     assert result.recommendation is not None and not result.recommendation["items"] and result.grounding.ok
     assert "- **NVIDIA H20**（指定的芯片）：2025-06-01 不对中国买方销售" in result.answer
+
+
+@pytest.mark.parametrize(("q", "prompt", "output"), [
+    ("Serve Qwen2.5-7B at 1000 requests/s with 2k input and 512 output tokens, budget $5M, buyer in US", 2000, 512),
+    ("部署Qwen2.5-72B，每秒20个请求，输入8k token，输出1k，预算3000万元", 8000, 1000),
+    ("Serve a 70B model at 5 rps, prompts of 4,096 tokens and 256-token completions, budget $2M", 4096, 256),
+    ("Serve a 70B model at 5 rps, budget $2M, buyer in Japan", None, None),
+])
+def test_prompt_and_output_lengths_reach_the_serving_workload(lex: Lexicon, q: str, prompt: int | None,
+                                                              output: int | None) -> None:
+    from service.agent.requests import purchase_request
+
+    parsed = parse_question(q, lex, today=TODAY)
+    assert (parsed.request.prompt_tokens, parsed.request.output_tokens) == (prompt, output)
+    assert parsed.request.tokens is None  # a serving length is not a training-token count
+    workload = purchase_request(parsed.request).workloads[0]
+    assert (workload.prompt_tokens, workload.output_tokens) == (prompt or 2048, output or 512)  # the core's defaults
+
+
+@pytest.mark.parametrize(("first_q", "follow", "field", "value"), [
+    ("部署DeepSeek-R1，每秒20个请求，首字延迟1秒以内，预算5000万元", "那延迟放宽到3秒呢？", "ttft_s", 3.0),
+    ("Serve a 70B model at 20 rps with latency under 2 s, buyer in Japan, budget $10M",
+     "what if latency must be under 50 ms?", "tpot_s", 0.05),
+    ("Serve Qwen2.5-7B at 100 requests/s with 2k input and 512 output tokens, budget $5M, buyer in US",
+     "what if outputs are 2k tokens?", "output_tokens", 2000),
+])
+def test_serving_follow_ups_edit_latency_and_lengths(lex: Lexicon, first_q: str, follow: str, field: str,
+                                                     value: float) -> None:
+    parsed = apply_followup(parse_question(first_q, lex, today=TODAY), follow, lex, today=TODAY)
+    assert parsed.intent == "whatif" and [c.field for c in parsed.changes] == [field]
+    assert getattr(parsed.request, field) == value

@@ -92,3 +92,24 @@ def test_a_price_what_if_writes_prices_and_days_as_every_other_line_does(agent: 
     assert not re.search(r"\d (?:USD|CNY)", follow.answer), follow.answer  # was "（价格 37,180 → 52,817 USD）"
     assert re.search(r"（价格 [$¥][\d.,]+万? → [$¥][\d.,]+万?）", follow.answer), follow.answer
     assert re.search(r"用时 [\d.]+ 天 → [\d.]+ 天", follow.answer), follow.answer  # was "用时 175.6 → 175.6"
+
+
+@pytest.mark.parametrize(("first_q", "follow", "head"), [
+    ("Train a 70B model on 1.4T tokens within 200 days, budget ¥80M, buyer in China", "what's the second best option?",
+     "**Runner-up plans** for the same request"),
+    ("Train a 70B model on 1.4T tokens within 200 days, budget ¥80M, buyer in China", "any other options?",
+     "**Runner-up plans** for the same request"),
+    ("预算8000万元，200天内训练一个700亿参数的模型", "还有别的方案吗？", "**次优方案**"),
+])
+def test_runner_up_plans_are_the_solvers_alternatives_for_the_same_request(agent: Agent, first_q: str, follow: str,
+                                                                          head: str) -> None:
+    first = agent.ask(first_q)
+    plan = first.recommendation
+    assert plan is not None and plan["alternatives"], "this request has runner-ups"
+    again = agent.ask(follow, session_id=first.session_id)
+    assert again.grounding.ok and again.answer.startswith(head), again.answer
+    assert again.request == first.request and again.recommendation is not None
+    assert [i["sku"] for i in again.recommendation["items"]] == [i["sku"] for i in plan["items"]]
+    best = min(plan["alternatives"], key=lambda a: a["rank"])
+    second_line = again.answer.splitlines()[1]
+    assert second_line.startswith("1. ") and f"{best['items'][0]['accelerators']:,}" in second_line

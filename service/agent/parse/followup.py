@@ -8,7 +8,7 @@ import re
 from service.agent.parse.intent import Facts, apply_defaults, extract, finish
 from service.agent.parse.model import Change, FlatRequest, Intent, Lexicon, ParsedQuestion, WhatIfSpec
 from service.agent.parse.units import relative_deadline, vendors_only
-from service.agent.parse.vocab import _WHY_NOT
+from service.agent.parse.vocab import _ALTERNATIVES, _WHY_NOT
 
 # --------------------------------------------------------------------------------------------------
 # follow-ups
@@ -93,6 +93,11 @@ def apply_followup(prev: ParsedQuestion, message: str, lex: Lexicon, *, today: d
         # "why not the H20?" asks about the plan just given: the same request, with the reasons for those parts
         return prev.model_copy(update={"why_not": list(f.request.skus), "changes": [], "language": f.language})
     scenario = bool(f.whatif and (f.whatif.remove_skus or f.whatif.price_changes or f.whatif.hedge))
+    if _ALTERNATIVES.search(f.text) and prev.intent in ("recommend", "whatif") and not scenario \
+            and not f.request.model_dump(exclude_none=True):
+        # "what's the second best option?": the same request, with the solver's runner-up plans
+        return prev.model_copy(update={"show_alternatives": True, "why_not": [], "changes": [],
+                                       "language": f.language})
     # "and the H200?" right after a compliance answer asks the same question about another part
     asked_compliance = prev.intent == "compliance" or (prev.intent == "clarify" and prev.base_intent == "compliance")
     bare_parts = asked_compliance and set(f.request.model_dump(exclude_none=True)) == {"skus"} \

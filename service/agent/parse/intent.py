@@ -23,7 +23,7 @@ from service.agent.parse.model import (
     WhatIfSpec,
     WorkloadKind,
 )
-from service.agent.parse.named import find_buyer_name, find_latency, find_unknown_parts
+from service.agent.parse.named import find_buyer_name, find_io_tokens, find_latency, find_unknown_parts
 from service.agent.parse.units import (
     _PERCENT,
     _classify_numbers,
@@ -131,6 +131,7 @@ def extract(question: str, lex: Lexicon, *, today: dt.date | None = None) -> Fac
     unknown = find_unknown_parts(t)
     model, m_params, m_active = _find_model(t, lex)
     ttft, tpot = find_latency(t)
+    prompt_len, output_len = find_io_tokens(t)
     buyer_name = find_buyer_name(t)
     deadline = _find_deadline(t)
     share = _find_share(t)
@@ -202,6 +203,10 @@ def extract(question: str, lex: Lexicon, *, today: dt.date | None = None) -> Fac
         req["min_domestic_share"] = share
     if nums.rps is not None:
         req["requests_per_s"] = nums.rps
+    if prompt_len is not None:
+        req["prompt_tokens"] = prompt_len
+    if output_len is not None:
+        req["output_tokens"] = output_len
     if ttft is not None:
         req["ttft_s"] = ttft
     if tpot is not None:

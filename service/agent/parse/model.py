@@ -44,6 +44,8 @@ class FlatRequest(BaseModel):
     ttft_s: float | None = Field(None, description="Time-to-first-token limit of a serving workload, seconds (p99).")
     tpot_s: float | None = Field(None, description="Time-per-output-token limit of a serving workload, seconds (p99).")
     count: int | None = Field(None, description="Accelerators named with a count (estimates).")
+    prompt_tokens: int | None = Field(None, description="Mean prompt (input) length of a serving workload, tokens.")
+    output_tokens: int | None = Field(None, description="Mean output length of a serving workload, tokens.")
     current_stack: Literal["CUDA", "CANN", "ROCm"] | None = Field(
         None, description="The buyer's software stack today: a plan on another ecosystem pays porting and a ramp.")
     accept_license_risk: bool | None = Field(None, description="The buyer accepts licence risk: parts that need a "
@@ -94,6 +96,8 @@ class ParsedQuestion(BaseModel):
     changes: list[Change] = Field(default_factory=list, description="Fields a follow-up changed.")
     whatif: WhatIfSpec | None = None
     base_intent: Intent | None = Field(None, description="The intent before a missing value made it `clarify`.")
+    show_alternatives: bool = Field(False, description="A follow-up asking for the runner-up plans of the same "
+                                                        "request (\"what's the second best option?\").")
     every_part: bool = Field(False, description="A compliance question about the whole catalog (\"which chips can "
                                                  "a Chinese buyer buy?\"): a verdict for every part.")
     unchanged: bool = Field(False, description="A follow-up in which no change to the previous request was found "

@@ -45,11 +45,62 @@ def _latency_near(t: _Text, word: re.Pattern[str]) -> float | None:
     return None
 
 
+_ANY_LATENCY_WORD = re.compile(r"(\blatency\b|response time|\bp9[059]\b|延迟|时延|响应时间)", re.I)
+PER_TOKEN_BELOW_S = 0.3
+"""A limit named only "latency" is per output token below this many seconds, else time to the first token."""
+
+
 def find_latency(t: _Text) -> tuple[float | None, float | None]:
-    """(TTFT limit, TPOT limit) in seconds, when the question states them."""
+    """(TTFT limit, TPOT limit) in seconds, when the question states them.
+
+    A limit named only "latency" ("latency under 2 s", "延迟放宽到3秒") is a time to the first token, or a time per
+    output token when it is below :data:`PER_TOKEN_BELOW_S` ("latency under 50 ms").
+    """
     ttft = _latency_near(t, _TTFT_WORD)
     tpot = _latency_near(t, _TPOT_WORD)
+    if ttft is None and tpot is None:
+        plain = _latency_near(t, _ANY_LATENCY_WORD)
+        if plain is not None:
+            return (None, plain) if plain < PER_TOKEN_BELOW_S else (plain, None)
     return ttft, tpot
+
+
+# --------------------------------------------------------------------------------------------------
+# prompt and output lengths of a serving workload ("2k input and 512 output tokens", "输入2000 token，输出500")
+
+_LEN = r"(?P<n>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(?P<k>[kK千]?)"
+_IO_EN = re.compile(rf"(?<![\w.]){_LEN}\s*(?:-?\s*tokens?\s+)?(?:of\s+)?(?P<kind>input|prompt|context|output|completion|"
+                    rf"generated|generation)s?\b(?:\s+tokens?)?|\b(?P<kind2>input|prompt|context|output|completion)s?\s+"
+                    rf"(?:length\s+)?(?:of\s+|is\s+|are\s+|=\s*|~\s*|around\s+|about\s+)?{_LEN.replace('n>', 'n2>').replace('k>', 'k2>')}"
+                    rf"\s*(?:tokens?)?(?![\w.])", re.I)
+_IO_ZH = re.compile(rf"(?P<kind>输入|提示词?|上下文|输出|生成)(?:长度)?(?:约|大约|为|是|平均)?\s*{_LEN}\s*(?:个)?\s*"
+                    rf"(?:token|tokens|词元)?", re.I)
+_PROMPT_KINDS = ("input", "prompt", "context", "输入", "提示", "提示词", "上下文")
+
+
+def _tokens(n: str, k: str) -> int:
+    return int(round(float(n.replace(",", "")) * (1000 if k else 1)))
+
+
+def find_io_tokens(t: _Text) -> tuple[int | None, int | None]:
+    """(mean prompt tokens, mean output tokens) a serving question names; the matches are blanked."""
+    prompt = output = None
+    for pattern in (_IO_EN, _IO_ZH):
+        for m in list(pattern.finditer(t.masked)):
+            g = m.groupdict()
+            kind = (g.get("kind") or g.get("kind2") or "").lower()
+            n, k = (g.get("n"), g.get("k")) if g.get("n") else (g.get("n2"), g.get("k2"))
+            if not n:
+                continue
+            value = _tokens(n, k or "")
+            if kind in _PROMPT_KINDS and prompt is None:
+                prompt = value
+            elif kind not in _PROMPT_KINDS and output is None:
+                output = value
+            else:
+                continue
+            t.blank(m.start(), m.end())
+    return prompt, output
 
 
 # --------------------------------------------------------------------------------------------------

@@ -133,6 +133,10 @@ _STACK = re.compile(
     r"(?:现在|目前|一直|都|主要)?(?:用|使用|基于|跑在|依赖)(?:的是)?\s*(?P<d>cuda|cann|rocm)|"
     r"(?P<e>cuda|cann|rocm)\s*(?:生态|栈|代码|技术栈))", re.I)
 _STACK_NAMES = {"cuda": "CUDA", "cann": "CANN", "rocm": "ROCm"}
+# "what's the second best option?" after a plan: the runner-up plans the solver found for the same request
+_ALTERNATIVES = re.compile(r"(second[- ]best|next[- ]best|runner[- ]up|\balternatives?\b|other (?:options|plans|choices)|"
+                           r"(?:any|what) (?:other|else)\b.*\b(?:options?|plans?)|plan b\b|backup plan|次优|第二好|"
+                           r"备选|别的方案|其他方案|其它方案|替代方案|还有(?:什么|哪些)?(?:别的|其他|其它)?(?:方案|选择))", re.I)
 # "why not the H20?" after a plan: why a named part was not chosen (not a restriction to that part)
 _WHY_NOT = re.compile(r"(\bwhy\s+(?:not|no)\b|\bwhy\s+(?:didn'?t|did\s+not|don'?t|doesn'?t|wasn'?t|isn'?t|is\s+not|was\s+not|"
                       r"aren'?t|weren'?t)\b|\bhow\s+come\b.*\b(?:not|isn'?t|wasn'?t|didn'?t)\b|"
