@@ -154,3 +154,16 @@ def test_serving_follow_ups_edit_latency_and_lengths(lex: Lexicon, first_q: str,
     parsed = apply_followup(parse_question(first_q, lex, today=TODAY), follow, lex, today=TODAY)
     assert parsed.intent == "whatif" and [c.field for c in parsed.changes] == [field]
     assert getattr(parsed.request, field) == value
+
+
+@pytest.mark.parametrize(("follow", "removed", "prices"), [
+    ("what if the H20 licence is revoked and the 910C gets 10% more expensive?", ["h20"], {"ascend-910c": 0.1}),
+    ("what if the H20 and the H100 are no longer available?", ["h20", "h100-sxm"], {}),
+    ("如果H20降价20%，910B涨价10%呢？", [], {"h20": -0.2, "ascend-910b": 0.1}),
+    ("如果H20和910B都涨价10%呢？", [], {"h20": 0.1, "ascend-910b": 0.1}),
+])
+def test_each_part_gets_its_own_scenario(lex: Lexicon, follow: str, removed: list[str],
+                                         prices: dict[str, float]) -> None:
+    parsed = apply_followup(parse_question(PLAN, lex, today=TODAY), follow, lex, today=TODAY)
+    assert parsed.intent == "whatif" and parsed.whatif is not None
+    assert parsed.whatif.remove_skus == removed and parsed.whatif.price_changes == prices

@@ -238,14 +238,19 @@ def extract(question: str, lex: Lexicon, *, today: dt.date | None = None) -> Fac
     priced = bool(_PRICE.search(text) and (sku_ids or vendor_skus) and price_change(t.masked, text) is not None)
     if _WHATIF.search(text) or _REVOKE.search(text) or hedge or priced:  # "H20便宜三成的话呢？" names a scenario too
         spec = WhatIfSpec(hedge=hedge)
-        if _REVOKE.search(text) and sku_ids and not hedge:
+        per_part = _scenario_per_part(skus, t.masked, text) if len(sku_ids) >= 2 and not hedge else None
+        if per_part is not None:  # "the H20 licence is revoked and the 910C gets 10% dearer": each part its own
+            spec.remove_skus, spec.price_changes = per_part
+        elif _REVOKE.search(text) and sku_ids and not hedge:
             spec.remove_skus = sku_ids
         elif _REVOKE.search(text) and not sku_ids and not hedge and vendors_named(t.masked):
             # "what if licences for all NVIDIA parts are revoked?": every part of that vendor leaves the plan
             req["exclude_vendors"] = list(dict.fromkeys([*(req.get("exclude_vendors") or []),
                                                          *vendors_named(t.masked)]))
         change = price_change(t.masked, text)
-        if _PRICE.search(text) and sku_ids and change is not None:
+        if per_part is not None:
+            pass
+        elif _PRICE.search(text) and sku_ids and change is not None:
             spec.price_changes = {sku_ids[0]: change}
         elif _PRICE.search(text) and vendor_skus and change is not None:
             spec.price_changes = dict.fromkeys(vendor_skus, change)
@@ -270,6 +275,39 @@ def extract(question: str, lex: Lexicon, *, today: dt.date | None = None) -> Fac
     delta = price_change(t.masked, text) if _PRICE.search(text) else None
     other_currency = nums.other_currency or conversion_to_unpriced_currency(t.masked)
     return Facts(lang, text, FlatRequest.model_validate(req), skus, wants, whatif, other_currency, delta, unknown)
+
+
+_CLAUSE_BREAK = re.compile(r"(?:[,;，；。]|\band\b|\bwhile\b|\bplus\b|\bbut\b|并且|而且|同时|以及|另外|但是?)", re.I)
+
+
+def _scenario_per_part(skus: list[Any], masked: str, text: str) -> tuple[list[str], dict[str, float]] | None:
+    """Each named part's own scenario when a message names several.
+
+    "The H20 licence is revoked and the 910C gets 10% dearer", "H20降价20%，910B涨价10%": a part takes the scenario
+    of its clause, else of the next clause that names one ("the H20 and the H100 are no longer available"). None
+    when no clause names a scenario.
+    """
+    bounds = sorted({0, len(text), *(m.end() for m in _CLAUSE_BREAK.finditer(text))})
+    clauses = []
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        seg, seg_masked = text[a:b], masked[a:b]
+        change = price_change(seg_masked, seg) if _PRICE.search(seg) else None
+        clauses.append((a, b, bool(_REVOKE.search(seg)), change))
+    if not any(revoke or change is not None for _, _, revoke, change in clauses):
+        return None
+    removed: list[str] = []
+    prices: dict[str, float] = {}
+    for part in skus:
+        at = next((i for i, (a, b, _, _) in enumerate(clauses) if a <= part.start < b), 0)
+        order = [*range(at, len(clauses)), *range(at - 1, -1, -1)]
+        scenario = next((clauses[i] for i in order if clauses[i][2] or clauses[i][3] is not None), None)
+        if scenario is None:
+            continue
+        if scenario[3] is not None:
+            prices[part.sku] = scenario[3]
+        elif part.sku not in removed:
+            removed.append(part.sku)
+    return removed, prices
 
 
 def price_change(masked: str, text: str) -> float | None:
