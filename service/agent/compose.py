@@ -272,17 +272,15 @@ MAX_REASONS = 5
 _STATUS_RANK = {"feasible": 0, "over budget": 1, "misses deadline": 2, "blocked by policy": 3}
 
 
-_CLI_HINTS = (" (--accept-license-risk)", "（--accept-license-risk）")
+_CLI_HINT = re.compile(r"\s*[(（]--[a-z][\w-]*(?:\s*/\s*-{1,2}[\w-]+)*[)）]")
 
 
 def chat_text(text: str) -> str:
-    """A presenter's sentence for the chat, without the CLI flag it names.
+    """A presenter's or engine's sentence for the chat, without the CLI flags it names.
 
-    A chat buyer says "accept the licence risk", which the parser reads.
+    "(--accept-license-risk)", "(--tp/--pp)": a chat buyer says "accept the licence risk", which the parser reads.
     """
-    for hint in _CLI_HINTS:
-        text = text.replace(hint, "")
-    return text
+    return _CLI_HINT.sub("", text)
 
 
 def relaxation_lines(p: PurchasePlan, lang: Lang) -> list[str]:

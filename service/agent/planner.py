@@ -6,6 +6,7 @@ instructions, so a document that tries to steer the agent cannot change a tool c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,6 +125,15 @@ def _safe_search(tools: Tools, query: str, k: int = 3) -> list[Passage]:
         return tools.search_corpus(SearchArgs(query=query[:500], k=k))
     except Exception:  # noqa: BLE001 - an unavailable index must not sink an answer; it only loses citations
         return []
+
+
+def _engine_text(message: str | None, est: Any, name: str) -> str:
+    """An estimator's message for the chat: the part's name for its id, no CLI flags."""
+    text = message or ""
+    sku = getattr(est, "accelerator", None)
+    if isinstance(sku, str) and sku:
+        text = re.sub(rf"(?<![\w-]){re.escape(sku)}(?![\w-])", name, text)
+    return compose.chat_text(text)
 
 
 def _reader_currency(parsed: ParsedQuestion) -> str | None:
@@ -319,7 +329,7 @@ class DeterministicPlanner:
     def _estimate_line(self, c: Composer, est: TrainingEstimate | InferenceEstimate, name: str) -> None:
         if isinstance(est, TrainingEstimate):
             if est.status != "ok" or est.wall_clock_days is None:
-                c.add("estimate_failed", name=name, message=est.message)
+                c.add("estimate_failed", name=name, message=_engine_text(est.message, est, name))
                 return
             c.add("estimate_training", name=name, count=numbers.count(est.count), days=days(est.wall_clock_days),
                   low=days(est.wall_clock_days_low or est.wall_clock_days),
@@ -327,7 +337,7 @@ class DeterministicPlanner:
                   hours=numbers.count(est.accelerator_hours or 0), mfu=pct(est.mfu or 0))
         else:
             if est.status != "ok" or est.accelerators is None:
-                c.add("estimate_failed", name=name, message=est.message)
+                c.add("estimate_failed", name=name, message=_engine_text(est.message, est, name))
                 return
             rps = (est.requests_per_s_per_replica or 0) * (est.replicas or 0)
             c.add("estimate_inference", name=name, accelerators=numbers.count(est.accelerators),

@@ -101,3 +101,14 @@ def test_which_parts_lists_every_parts_verdict_for_the_buyer(agent: Agent, backe
 def test_which_gpus_to_buy_is_still_a_plan_question(agent: Agent) -> None:
     result = agent.ask("which GPUs should we buy for training a 70B model?")
     assert result.intent == "clarify" and "compliance" not in result.details
+
+
+@pytest.mark.parametrize("q", [
+    "Serve DeepSeek-V3 on 16 H20, how many requests per second?",
+    "Train a 70B model on 1.4T tokens within 300 days, budget ¥30M, buyer in China, on 2026-12-01",
+    "2026年12月1日，预算3000万元，300天内训练一个700亿参数的模型",
+])
+def test_chat_answers_name_no_cli_flags_and_no_part_ids(agent: Agent, q: str) -> None:
+    result = agent.ask(q)
+    assert result.grounding.ok and "(--" not in result.answer and "（--" not in result.answer, result.answer
+    assert "× h20 " not in result.answer
