@@ -224,6 +224,8 @@ def field_name(name: str, lang: Lang) -> str:
 
 
 def _shown(field_name_: str, value: Any, lang: Lang, currency: str | None) -> str:
+    if field_name_ == "skus" and isinstance(value, list):
+        return ("、" if lang == "zh" else ", ").join(str(v) for v in value)
     if field_name_ == "exclude_vendors" and isinstance(value, list):
         return ("、" if lang == "zh" else ", ").join(vendor_name(v, lang) for v in value)
     if isinstance(value, bool) or (value is None and field_name_ == "accept_license_risk"):
@@ -255,10 +257,13 @@ def assumptions(c: Composer, notes: list[Assumption], currency: str | None) -> N
               reason=_reason(a.reason, c.lang))
 
 
-def changes(c: Composer, items: list[Change], currency: str | None) -> None:
-    """Say what a follow-up changed."""
+def changes(c: Composer, items: list[Change], currency: str | None, name_of: Any = None) -> None:
+    """Say what a follow-up changed (parts by their names when ``name_of`` maps an id to one)."""
     if not items:
         return
+    if name_of is not None:  # "芯片 ascend-910b → ascend-910c" reads "Huawei Ascend 910B → Huawei Ascend 910C"
+        items = [ch.model_copy(update={k: [name_of(s) for s in v] for k, v in (("old", ch.old), ("new", ch.new))
+                                       if isinstance(v, list)}) if ch.field == "skus" else ch for ch in items]
     switched = next((ch for ch in items if ch.field == "currency" and ch.old and ch.new), None)
     old_currency = str(switched.old) if switched else currency  # "换成美元": the old budget stays in yuan
     parts = [c.t("change", field=field_name(ch.field, c.lang), old=_shown(ch.field, ch.old, c.lang, old_currency),

@@ -152,7 +152,7 @@ class DeterministicPlanner:
         c = Composer(parsed.language, source_titles=tools.backend.source_titles())
         req = parsed.request
         cur = req.currency
-        compose.changes(c, parsed.changes, cur)
+        compose.changes(c, parsed.changes, cur, tools.backend.accelerator_name)
         if parsed.unchanged:
             c.add("unchanged")
             c.derived.append(c.t("unchanged"))  # its examples are examples, not figures of this answer

@@ -167,3 +167,16 @@ def test_each_part_gets_its_own_scenario(lex: Lexicon, follow: str, removed: lis
     parsed = apply_followup(parse_question(PLAN, lex, today=TODAY), follow, lex, today=TODAY)
     assert parsed.intent == "whatif" and parsed.whatif is not None
     assert parsed.whatif.remove_skus == removed and parsed.whatif.price_changes == prices
+
+
+def test_a_change_of_parts_names_them(agent: Agent) -> None:
+    first = agent.ask("用1000张昇腾910B训练一个千亿参数模型要多久？数据2万亿token")
+    follow = agent.ask("换成910C呢？", session_id=first.session_id)
+    assert follow.answer.startswith("**相对上一问的改动**：芯片 Huawei Ascend 910B → Huawei Ascend 910C。")
+    assert follow.grounding.ok
+
+
+@pytest.mark.parametrize("q", ["国产卡里哪个性价比最高？", "Which accelerator is the most cost-effective?"])
+def test_a_value_for_money_question_asks_for_the_workload(agent: Agent, q: str) -> None:
+    result = agent.ask(q)
+    assert result.intent == "clarify" and result.grounding.ok

@@ -186,7 +186,8 @@ _ADVICE = re.compile(r"(which (?:gpus?|cards?|chips?|accelerators?|hardware)|wha
                      r"hardware) (?:should|to|do|would)|(?:should|shall) (?:i|we) buy|what (?:should|shall) (?:i|we) buy|"
                      r"recommend (?:a|some|me)? ?(?:gpus?|cards?|chips?|accelerators?)|best (?:gpus?|cards?|chips?|"
                      r"accelerators?)|买什么|买哪|选什么|选哪|推荐(?:一下|个|些)?(?:什么)?(?:卡|显卡|芯片|gpu|加速卡)|"
-                     r"什么(?:卡|显卡|芯片|gpu|加速卡)(?:好|合适|比较好)|哪(?:种|款|个)(?:卡|显卡|芯片|gpu|加速卡))", re.I)
+                     r"什么(?:卡|显卡|芯片|gpu|加速卡)(?:好|合适|比较好)|哪(?:种|款|个)(?:卡|显卡|芯片|gpu|加速卡)|性价比最高|"
+                     r"最划算|most cost[- ]effective|best value|bang for (?:the|your) buck)", re.I)
 """A request for purchase advice without a workload ("which GPU should I buy?", "买什么卡好？")."""
 _HEDGE = re.compile(r"(safest|most robust|hedg\w*|de-?risk\w*|robust to|insur\w* against|safe (?:plan|option|choice)|"
                     r"最稳妥|最稳|稳妥|最安全|对冲|保险起见|抗风险|降低风险)", re.I)
