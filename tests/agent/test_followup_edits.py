@@ -180,3 +180,16 @@ def test_a_change_of_parts_names_them(agent: Agent) -> None:
 def test_a_value_for_money_question_asks_for_the_workload(agent: Agent, q: str) -> None:
     result = agent.ask(q)
     assert result.intent == "clarify" and result.grounding.ok
+
+
+@pytest.mark.parametrize(("q", "date", "deadline"), [
+    ("我们想在2026年第二季度采购，训练700亿模型，预算8000万，120天", dt.date(2026, 4, 1), 120.0),
+    ("Buy in Q3 2026: train a 70B model in 100 days, ¥50M", dt.date(2026, 7, 1), 100.0),
+    ("Train a 70B model by Q2 2026, budget $20M, buyer in Japan", TODAY, float((dt.date(2026, 6, 30) - TODAY).days)),
+    ("训练一个70B模型，2年内完成，预算1亿", TODAY, 730.0),
+])
+def test_a_year_is_not_a_duration_and_a_quarter_is_a_date(lex: Lexicon, q: str, date: dt.date,
+                                                           deadline: float) -> None:
+    parsed = parse_question(q, lex, today=TODAY)
+    assert parsed.intent == "recommend" and parsed.request.date == date
+    assert parsed.request.deadline_days == deadline  # "2026年" was read as 2,026 years (739,490 days)

@@ -54,6 +54,11 @@ _DATE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH_RE}\.?,?\s+(\d{{4}})\b", re.I), "dmy"),
     (re.compile(rf"\b{_MONTH_RE}\.?,?\s+(\d{{4}})\b", re.I), "my"),
     (re.compile(r"\b(\d{4})-(\d{2})\b(?!-)"), "ym"),
+    # a quarter: its first day ("2026年第二季度", "Q2 2026", "2026 Q2", "the second quarter of 2026")
+    (re.compile(r"(\d{4})\s*年?\s*第?\s*([一二三四1-4])\s*季度"), "yq"),
+    (re.compile(r"\bQ([1-4])\s*,?\s*(\d{4})\b", re.I), "qy"),
+    (re.compile(r"\b(\d{4})\s*-?\s*Q([1-4])\b", re.I), "yq"),
+    (re.compile(r"\b(first|second|third|fourth)\s+quarter\s+(?:of\s+)?(\d{4})\b", re.I), "qy"),
     # without a year ("9月1日", "Sept 1", "1 September"): the next such day on or after today
     (re.compile(r"(?<![\d年])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]"), "md"),
     (re.compile(rf"\b{_MONTH_RE}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![.,]?\s*\d)", re.I), "md_en"),
@@ -64,6 +69,10 @@ _DATE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 def _next_on_or_after(today: dt.date, month: int, day: int) -> dt.date:
     d = dt.date(today.year, month, day)
     return d if d >= today else dt.date(today.year + 1, month, day)
+
+
+_QUARTERS = {"1": 1, "2": 2, "3": 3, "4": 4, "一": 1, "二": 2, "三": 3, "四": 4, "first": 1, "second": 2, "third": 3,
+             "fourth": 4}
 
 
 def _find_date(t: _Text, today: dt.date | None = None) -> dt.date | None:
@@ -90,6 +99,10 @@ def find_dated(t: _Text, today: dt.date | None = None) -> tuple[dt.date, int, in
                 d = dt.date(int(g[0]), int(g[1]), int(g[2]))
             elif kind == "ym":
                 d = dt.date(int(g[0]), int(g[1]), 1)
+            elif kind in ("yq", "qy"):
+                year, q = (g[0], g[1]) if kind == "yq" else (g[1], g[0])
+                quarter = _QUARTERS[q.lower()]
+                d = dt.date(int(year), 3 * quarter - 2, 1)
             elif kind == "mdy":
                 d = dt.date(int(g[2]), _MONTHS[g[0][:3].lower()], int(g[1]))
             elif kind == "dmy":
@@ -116,7 +129,9 @@ def date_as_deadline(text: str, start: int, end: int) -> bool:
 
 def deadline_from_date(d: dt.date, kind: str, today: dt.date) -> float | None:
     """Days from today to a deadline date; a month alone ("by June 2027") means its last day."""
-    if kind in ("ym", "my"):
+    if kind in ("yq", "qy"):  # "by Q2 2027": the quarter's last day
+        d = d.replace(month=d.month + 2)
+    if kind in ("ym", "my", "yq", "qy"):
         d = (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
     days = (d - today).days
     return float(days) if days > 0 else None
@@ -343,8 +358,11 @@ def _find_deadline(t: _Text) -> float | None:
                 continue
             if re.match(r"^\s*(ago|old|前|以前)", after):
                 continue
+            if m.group("unit").lower().startswith(("年", "year", "yr")) and re.fullmatch(r"(?:19|20)\d\d",
+                                                                                         m.group("num").strip()):
+                continue  # "2026年第二季度" is a year, not a duration of 2,026 years
             days = _duration_days(m.group("num"), m.group("unit"))
-            if days is None or days <= 0:
+            if days is None or days <= 0 or days > 3650:
                 continue
             t.blank(m.start(), m.end())
             return days
