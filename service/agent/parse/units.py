@@ -362,7 +362,7 @@ def _find_deadline(t: _Text) -> float | None:
                                                                                          m.group("num").strip()):
                 continue  # "2026年第二季度" is a year, not a duration of 2,026 years
             days = _duration_days(m.group("num"), m.group("unit"))
-            if days is None or days <= 0 or days > 3650:
+            if days is None or days <= 0:
                 continue
             t.blank(m.start(), m.end())
             return days
