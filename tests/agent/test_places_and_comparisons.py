@@ -112,3 +112,22 @@ def test_chat_answers_name_no_cli_flags_and_no_part_ids(agent: Agent, q: str) ->
     result = agent.ask(q)
     assert result.grounding.ok and "(--" not in result.answer and "（--" not in result.answer, result.answer
     assert "× h20 " not in result.answer
+
+
+@pytest.mark.parametrize(("q", "country", "hq"), [
+    ("Can Chinese companies rent H100 in Malaysia?", "MY", "CN"),
+    ("中国公司在马来西亚能买H100吗？", "MY", "CN"),
+    ("Is the H100 allowed for a German lab in Japan?", "JP", "DE"),
+    ("A Chinese company in Shanghai wants the H20, allowed?", "CN", None),
+])
+def test_a_companys_country_is_its_headquarters_when_it_buys_elsewhere(lex: Lexicon, q: str, country: str,
+                                                                       hq: str | None) -> None:
+    parsed = parse_question(q, lex, today=TODAY)
+    assert (parsed.request.buyer_country, parsed.request.headquarters_country) == (country, hq)
+
+
+def test_a_chinese_headquartered_buyer_abroad_gets_the_d5_headquarters_rule(agent: Agent) -> None:
+    result = agent.ask("Can Chinese companies buy the H100 in Malaysia on 2026-12-01?")
+    assert result.intent == "compliance" and result.grounding.ok
+    check = result.details["compliance"][0]
+    assert check["buyer_country"] == "MY" and check["verdict"] != "allowed", result.answer

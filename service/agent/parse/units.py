@@ -486,6 +486,12 @@ def conversion_to_unpriced_currency(text: str) -> str | None:
     return m.group(1) if m else None
 
 
+_COMPANY_AFTER = re.compile(r"^\s*(?:-?owned\s+|-?based\s+|-?headquartered\s+)?(?:companies|company|firms?|labs?|"
+                            r"buyers?|entities|entity|subsidiar\w+|startups?|clouds?|groups?|公司|企业|集团|团队)", re.I)
+_LOCATED_BEFORE = re.compile(r"(?:\bin|\bat|located in|based in|operating in|office in|data ?cent(?:er|re) in|"
+                             r"在|位于)\s*(?:the\s+)?$", re.I)
+
+
 def _find_countries(t: _Text, lex: Lexicon) -> tuple[str | None, str | None]:
     """(buyer country, headquarters country) from country names, Chinese names and demonyms."""
     text = t.masked
@@ -524,6 +530,13 @@ def _find_countries(t: _Text, lex: Lexicon) -> tuple[str | None, str | None]:
             continue
         else:
             country = country or code
+    # "Chinese companies renting H100 in Malaysia": the company's country is its headquarters, the place is where the
+    # buyer is located (the rules for D:5-headquartered entities follow the company abroad)
+    company = next((code for start, end, code in kept if _COMPANY_AFTER.match(text[end:end + 24])), None)
+    located = next((code for start, end, code in kept if _LOCATED_BEFORE.search(text[max(0, start - 24):start])),
+                   None)
+    if company is not None and located is not None and company != located and hq is None and destination is None:
+        hq, country = company, located
     if destination is not None:  # "a Singapore company shipping them to Shanghai": rules apply where they go
         if country is not None and country != destination:
             hq = hq or country
