@@ -199,7 +199,7 @@ FIELD_NAMES: dict[str, dict[str, str]] = {
            "exclude_vendors": "excluded vendors", "min_domestic_share": "minimum domestic share", "model": "model",
            "ttft_s": "time to first token (s)", "tpot_s": "time per output token (s)", "count": "count",
            "accept_license_risk": "licence risk accepted", "current_stack": "current software stack",
-           "prompt_tokens": "prompt tokens", "output_tokens": "output tokens"},
+           "prompt_tokens": "prompt tokens", "output_tokens": "output tokens", "extra_workloads": "further workloads"},
     "zh": {"date": "日期", "buyer_country": "买方国家或地区", "currency": "币种", "tokens": "训练 token 数",
            "deadline_days": "期限（天）", "workload": "任务类型", "budget": "预算", "params": "模型规模",
            "active_params": "激活参数", "requests_per_s": "每秒请求数", "buyer_kind": "买方类型",
@@ -207,7 +207,8 @@ FIELD_NAMES: dict[str, dict[str, str]] = {
            "exclude_vendors": "排除的厂商",
            "min_domestic_share": "国产芯片最低占比", "model": "模型", "ttft_s": "首字延迟（秒）",
            "tpot_s": "每个输出 token 的时间（秒）", "count": "数量", "accept_license_risk": "接受许可证风险",
-           "current_stack": "现有软件栈", "prompt_tokens": "输入 token 数", "output_tokens": "输出 token 数"},
+           "current_stack": "现有软件栈", "prompt_tokens": "输入 token 数", "output_tokens": "输出 token 数",
+           "extra_workloads": "其他任务"},
 }
 """Request fields as an answer names them (an answer never shows a raw field identifier)."""
 
@@ -224,6 +225,10 @@ def field_name(name: str, lang: Lang) -> str:
 
 
 def _shown(field_name_: str, value: Any, lang: Lang, currency: str | None) -> str:
+    if field_name_ == "extra_workloads":  # "fine-tuning 7B; serving 32B"
+        return ("；" if lang == "zh" else "; ").join(
+            f"{workload_name(w.get('workload') or 'training', lang)} {size(float(w['params']), lang)}"
+            for w in value or [] if isinstance(w, dict) and w.get("params")) or "—"
     if field_name_ == "skus" and isinstance(value, list):
         return ("、" if lang == "zh" else ", ").join(str(v) for v in value)
     if field_name_ == "exclude_vendors" and isinstance(value, list):

@@ -193,3 +193,28 @@ def test_a_year_is_not_a_duration_and_a_quarter_is_a_date(lex: Lexicon, q: str, 
     parsed = parse_question(q, lex, today=TODAY)
     assert parsed.intent == "recommend" and parsed.request.date == date
     assert parsed.request.deadline_days == deadline  # "2026年" was read as 2,026 years (739,490 days)
+
+
+@pytest.mark.parametrize(("first_q", "follow", "added"), [
+    ("Serve Qwen2.5-72B at 40 req/s for a buyer in Vietnam with $4M",
+     "and if we also need to fine-tune a 7B model on 5B tokens within 10 days?",
+     {"workload": "fine_tune", "params": 7e9, "tokens": 5e9, "deadline_days": 10.0}),
+    ("预算8000万元，120天内训练一个700亿参数的模型", "另外还要部署一个320亿的推理服务，每秒30个请求",
+     {"workload": "inference", "params": 32e9, "requests_per_s": 30.0}),
+])
+def test_an_added_workload_joins_the_previous_request(lex: Lexicon, first_q: str, follow: str,
+                                                      added: dict[str, object]) -> None:
+    prev = parse_question(first_q, lex, today=TODAY)
+    parsed = apply_followup(prev, follow, lex, today=TODAY)
+    assert parsed.intent == "whatif" and parsed.request.extra_workloads == [added]
+    kept = prev.request.model_dump(exclude_none=True)
+    assert {k: v for k, v in parsed.request.model_dump(exclude_none=True).items() if k != "extra_workloads"} == kept
+
+
+def test_the_portfolio_plan_buys_for_both(agent: Agent) -> None:
+    first = agent.ask("Serve Qwen2.5-72B at 40 req/s for a buyer in Vietnam with $4M, on 2026-12-01")
+    both = agent.ask("and if we also need to fine-tune a 7B model on 5B tokens within 10 days?",
+                     session_id=first.session_id)
+    assert both.answer.startswith("**Changed from the previous question**: further workloads — → fine-tuning 7B.")
+    assert both.recommendation is not None and both.grounding.ok
+    assert len({i["workload"] for i in both.recommendation["items"]}) == 2  # serving and fine-tuning

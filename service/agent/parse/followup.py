@@ -79,7 +79,8 @@ def apply_followup(prev: ParsedQuestion, message: str, lex: Lexicon, *, today: d
     today = today or dt.date.today()
     f = extract(message, lex, today=today)
     if not is_followup(f):
-        return finish(f, today=today, lex=lex)
+        added = _added_workload(prev, f)
+        return added if added is not None else finish(f, today=today, lex=lex)
     base = prev.request.model_dump(exclude_none=True)
     prev_intent = prev.base_intent or prev.intent
     if prev_intent == "clarify":
@@ -173,6 +174,33 @@ def apply_followup(prev: ParsedQuestion, message: str, lex: Lexicon, *, today: d
         parsed.unchanged = True  # "hmm, ok": say that nothing changed rather than repeat the plan as if it had
     return parsed
 
+
+
+_ALSO = re.compile(r"(\balso\b|\bas well\b|\bin addition\b|\badditionally\b|\bon top of (?:that|this)\b|"
+                   r"另外|同时还|还要|还需要|还得|再加|此外|也要)", re.I)
+_WORKLOAD_FIELDS = ("workload", "params", "active_params", "model", "tokens", "deadline_days", "requests_per_s",
+                    "ttft_s", "tpot_s", "prompt_tokens", "output_tokens")
+
+
+def _added_workload(prev: ParsedQuestion, f: Facts) -> ParsedQuestion | None:
+    """The previous plan's request with one more workload (same buyer, budget and policy).
+
+    "…and if we also need to fine-tune a 7B model on 5B tokens within 10 days?"; None when the message is not such an
+    addition.
+    """
+    r = f.request
+    if not _ALSO.search(f.text) or prev.intent not in ("recommend", "whatif") or prev.request.params is None:
+        return None
+    if r.workload is None or r.params is None or (r.workload == "inference" and r.requests_per_s is None) \
+            or (r.workload == "fine_tune" and r.tokens is None):
+        return None
+    base = prev.request.model_dump(exclude_none=True)
+    extra = {k: v for k, v in r.model_dump(exclude_none=True).items() if k in _WORKLOAD_FIELDS}
+    new = {**base, "extra_workloads": [*(base.get("extra_workloads") or []), extra]}
+    change = Change(field="extra_workloads", old=base.get("extra_workloads"), new=new["extra_workloads"])
+    return ParsedQuestion(intent="whatif", language=f.language, request=FlatRequest.model_validate(new),
+                          stated=sorted({*prev.stated, "extra_workloads"}), assumptions=prev.assumptions,
+                          changes=[change])
 
 
 _CARRIED = ("buyer_country", "date", "buyer_kind", "headquarters_country", "buyer_name", "currency")
