@@ -53,6 +53,22 @@ def _in(currency: str | None, price_currency: str, rate: float | None) -> float 
     return None
 
 
+def _figures(entry: dict[str, Any]) -> list[str]:
+    """Memory, bandwidth, the headline 16-bit peak (BF16, else FP16, as the catalog table shows it), TDP and TPP."""
+    acc = entry["accelerator"]
+    dense = acc.get("dense") or {}
+    precision = "BF16" if _value(dense.get("bf16")) is not None else "FP16"
+    memory, bandwidth = _value(acc.get("memory_gb")), _value(acc.get("memory_bandwidth_tbps"))
+    peak, tdp = _value(dense.get(precision.lower())), _value(acc.get("tdp_w"))
+    tpp = (entry.get("computed") or {}).get("tpp")
+    out = [f"{memory:g} GB {acc.get('memory_type') or ''}".strip() if memory is not None else None,
+           f"{bandwidth:g} TB/s" if bandwidth is not None else None,
+           f"{precision} {peak:,.1f} TFLOPS" if peak is not None else None,
+           f"{tdp:,.0f} W" if tdp is not None else None,
+           f"TPP {tpp:,.0f}" if tpp is not None else None]
+    return [x for x in out if x is not None]
+
+
 def add_facts(c: Composer, tools: Tools, skus: list[str], count: int | None = None, currency: str | None = None
               ) -> None:
     """One price line and one figures line per named part (at most three), from ``catalog_show``.
@@ -83,19 +99,6 @@ def add_facts(c: Composer, tools: Tools, skus: list[str], count: int | None = No
                 total = money(k * units * price["base"], cur, c.lang)
                 c.add("facts_count", count=numbers.count(count), name=acc["name"], total=total)
                 c.derived.extend([total, str(units)])
-        figures = []
-        memory, bandwidth = _value(acc.get("memory_gb")), _value(acc.get("memory_bandwidth_tbps"))
-        bf16, tdp = _value((acc.get("dense") or {}).get("bf16")), _value(acc.get("tdp_w"))
-        tpp = (entry.get("computed") or {}).get("tpp")
-        if memory is not None:
-            figures.append(f"{memory:g} GB {acc.get('memory_type') or ''}".strip())
-        if bandwidth is not None:
-            figures.append(f"{bandwidth:g} TB/s")
-        if bf16 is not None:
-            figures.append(f"BF16 {bf16:,.1f} TFLOPS")
-        if tdp is not None:
-            figures.append(f"{tdp:,.0f} W")
-        if tpp is not None:
-            figures.append(f"TPP {tpp:,.0f}")
+        figures = _figures(entry)
         sep = "，" if c.lang == "zh" else ", "
         c.add("facts_figures", figures=sep.join(figures) if figures else c.t("facts_unknown"))

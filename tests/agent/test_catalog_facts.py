@@ -56,3 +56,10 @@ def test_a_comparison_of_prices_names_both(agent: Agent) -> None:
     result = agent.ask("H20和910B的价格分别是多少？")
     assert result.intent == "compare" and result.grounding.ok
     assert "**NVIDIA H20**：每张约" in result.answer and "**Huawei Ascend 910B**：每张约" in result.answer
+
+
+def test_the_figures_line_shows_fp16_when_only_fp16_is_published(agent: Agent, backend: Backend) -> None:
+    dense = dict(backend.catalog_entry("ascend-910b"))["accelerator"]["dense"]
+    assert dense["bf16"]["value"] is None and dense["fp16"]["value"] is not None  # the catalog's own record
+    result = agent.ask("What are the specs of the Ascend 910B?")
+    assert f"FP16 {dense['fp16']['value']:,.1f} TFLOPS" in result.answer and "BF16" not in result.answer
