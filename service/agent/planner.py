@@ -284,7 +284,9 @@ class DeterministicPlanner:
         req = parsed.request
         results: list[ComplianceResult] = []
         every = parsed.every_part and not req.skus  # "which chips can a Chinese buyer buy?": the whole catalog
-        for sku in (list(tools.backend.lexicon().sku_names) if every else req.skus or []):
+        lex = tools.backend.lexicon()
+        catalog = [s for s in lex.sku_names if lex.sku_vendors.get(s) not in (req.exclude_vendors or [])]
+        for sku in (catalog if every else req.skus or []):
             r = tools.check_compliance(ComplianceArgs(sku=sku, buyer_country=req.buyer_country or "CN",
                                                       date=req.date, buyer_kind=req.buyer_kind or "commercial",
                                                       headquarters_country=req.headquarters_country,

@@ -218,3 +218,10 @@ def test_the_portfolio_plan_buys_for_both(agent: Agent) -> None:
     assert both.answer.startswith("**Changed from the previous question**: further workloads — → fine-tuning 7B.")
     assert both.recommendation is not None and both.grounding.ok
     assert len({i["workload"] for i in both.recommendation["items"]}) == 2  # serving and fine-tuning
+
+
+def test_a_full_question_with_its_own_budget_is_not_an_added_workload(lex: Lexicon) -> None:
+    prev = parse_question(PLAN, lex, today=TODAY)
+    parsed = apply_followup(prev, "Also: train a 13B model on 260B tokens in 30 days, budget $2M, buyer in Japan", lex,
+                            today=TODAY)
+    assert parsed.request.extra_workloads is None and parsed.request.buyer_country == "JP"

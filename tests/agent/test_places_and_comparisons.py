@@ -131,3 +131,11 @@ def test_a_chinese_headquartered_buyer_abroad_gets_the_d5_headquarters_rule(agen
     assert result.intent == "compliance" and result.grounding.ok
     check = result.details["compliance"][0]
     assert check["buyer_country"] == "MY" and check["verdict"] != "allowed", result.answer
+
+
+def test_which_parts_of_one_vendor_lists_only_that_vendor(agent: Agent, backend: Backend) -> None:
+    result = agent.ask("Which NVIDIA chips can a Chinese buyer buy on 2026-12-01?")
+    lex = backend.lexicon()
+    checks = result.details["compliance"]
+    assert {c["sku"] for c in checks} == {s for s, v in lex.sku_vendors.items() if v == "nvidia"}
+    assert result.grounding.ok and f"({len(checks)} catalog parts)" in result.answer

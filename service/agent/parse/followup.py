@@ -194,6 +194,8 @@ def _added_workload(prev: ParsedQuestion, f: Facts) -> ParsedQuestion | None:
     if r.workload is None or r.params is None or (r.workload == "inference" and r.requests_per_s is None) \
             or (r.workload == "fine_tune" and r.tokens is None):
         return None
+    if r.budget is not None or r.buyer_country is not None:
+        return None  # "Also: train a 13B model …, budget $2M, buyer in Japan" is a question of its own
     base = prev.request.model_dump(exclude_none=True)
     extra = {k: v for k, v in r.model_dump(exclude_none=True).items() if k in _WORKLOAD_FIELDS}
     new = {**base, "extra_workloads": [*(base.get("extra_workloads") or []), extra]}

@@ -382,6 +382,9 @@ def finish(f: Facts, *, today: dt.date, lex: Lexicon, intent: Intent | None = No
     every_part = intent == "compliance" and not req.skus and f.wants["which_parts"] and not f.unknown_parts
     if every_part:
         missing = [m for m in missing if m != "skus"]
+        named = [v for v in vendors_named(f.text) if v in lex.vendors]
+        if named and not req.exclude_vendors:  # "which NVIDIA chips can a Chinese buyer buy?": that vendor's parts
+            req = req.model_copy(update={"exclude_vendors": sorted(v for v in lex.vendors if v not in named)})
     parsed = ParsedQuestion(intent=intent, language=f.language, request=req, stated=stated, assumptions=assumptions,
                             missing=missing, whatif=f.whatif if intent == "whatif" else None,
                             unknown_parts=f.unknown_parts, every_part=every_part)
