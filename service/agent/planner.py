@@ -136,6 +136,14 @@ def _engine_text(message: str | None, est: Any, name: str) -> str:
     return compose.chat_text(text)
 
 
+def _check(tools: Tools, req: FlatRequest, sku: str) -> ComplianceResult:
+    """The compliance tool for one part and the request's buyer (a commercial buyer in China where unstated)."""
+    return tools.check_compliance(ComplianceArgs(sku=sku, buyer_country=req.buyer_country or "CN", date=req.date,
+                                                 buyer_kind=req.buyer_kind or "commercial",
+                                                 headquarters_country=req.headquarters_country,
+                                                 buyer_name=req.buyer_name))
+
+
 def _reader_currency(parsed: ParsedQuestion) -> str | None:
     """The currency to show a catalog price in: the request's, else yuan for a Chinese question."""
     return parsed.request.currency or ("CNY" if parsed.language == "zh" else None)
@@ -205,10 +213,7 @@ class DeterministicPlanner:
                   new_time=days(plan.time_days, c.lang) if plan.time_days is not None else "—")
         checks = []
         for sku in dict.fromkeys(i.sku for i in plan.items):
-            checks.append(tools.check_compliance(ComplianceArgs(
-                sku=sku, buyer_country=parsed.request.buyer_country or "CN", date=parsed.request.date,
-                buyer_kind=parsed.request.buyer_kind or "commercial",
-                headquarters_country=parsed.request.headquarters_country, buyer_name=parsed.request.buyer_name)))
+            checks.append(_check(tools, parsed.request, sku))
         compose.risks(c, plan, checks, weak_evidence(tools, plan))
         compose.unpriced(c, plan)
         compose.assumptions(c, parsed.assumptions, parsed.request.currency)
@@ -287,21 +292,18 @@ class DeterministicPlanner:
         lex = tools.backend.lexicon()
         catalog = [s for s in lex.sku_names if lex.sku_vendors.get(s) not in (req.exclude_vendors or [])]
         for sku in (catalog if every else req.skus or []):
-            r = tools.check_compliance(ComplianceArgs(sku=sku, buyer_country=req.buyer_country or "CN",
-                                                      date=req.date, buyer_kind=req.buyer_kind or "commercial",
-                                                      headquarters_country=req.headquarters_country,
-                                                      buyer_name=req.buyer_name))
+            r = _check(tools, req, sku)
             results.append(r)
-            where = country_name(r.buyer_country, c.lang, tools.backend.lexicon().countries)
+            if every:
+                continue
+            where = country_name(r.buyer_country, c.lang, lex.countries)
             if req.buyer_name:  # the screened buyer, as the question named it
                 where += f" ({req.buyer_name})" if c.lang == "en" else f"（{req.buyer_name}）"
-            if not every:
-                compose.compliance(c, r, where)
+            compose.compliance(c, r, where)
         if req.skus and not every and catalog_facts.asks_facts(question):  # "想买100张H200，要多少钱？"
             catalog_facts.add_facts(c, tools, req.skus, req.count, _reader_currency(parsed))
         if every and results:
-            compose.every_part(c, results, country_name(results[0].buyer_country, c.lang,
-                                                        tools.backend.lexicon().countries))
+            compose.every_part(c, results, country_name(results[0].buyer_country, c.lang, lex.countries))
         compose.assumptions(c, parsed.assumptions, req.currency)
         data_note(c, parsed, tools)
         _cite_passages(c, _safe_search(tools, question))
@@ -319,10 +321,7 @@ class DeterministicPlanner:
         """
         if not req.buyer_country or req.date is None:
             return
-        r = tools.check_compliance(ComplianceArgs(sku=sku, buyer_country=req.buyer_country, date=req.date,
-                                                  buyer_kind=req.buyer_kind or "commercial",
-                                                  headquarters_country=req.headquarters_country,
-                                                  buyer_name=req.buyer_name))
+        r = _check(tools, req, sku)
         if r.verdict != "allowed":
             where = country_name(r.buyer_country, c.lang, tools.backend.lexicon().countries)
             c.add("estimate_verdict", name=name, verdict=compose._VERDICT[c.lang][r.verdict], where=where,
