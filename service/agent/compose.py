@@ -355,7 +355,7 @@ def plan(c: Composer, p: PurchasePlan) -> None:
     shown = 0
     repeated = {o.name for o in others if sum(x.name == o.name for x in others) > 1}
     for o in others[:MAX_REASONS]:
-        status, detail = _option_detail(c, o, cur)
+        status, detail = option_detail(c, o, cur)
         name = o.name
         if o.name in repeated:  # one part considered for two workloads: say which
             kinds = {i.workload: i.kind if i.kind == "inference" else "training" for i in p.items}
@@ -374,81 +374,21 @@ def plan(c: Composer, p: PurchasePlan) -> None:
         c.derived.append(str(rest))
 
 
-def _option_detail(c: Composer, o: Any, cur: str) -> tuple[str, str]:
+def deltas(c: Composer, delta_cost: float | None, delta_days: float | None, cur: str) -> str:
+    """What an option costs and takes more than the chosen plan (", costs ¥2M more, takes 3.1 days longer")."""
+    out = c.t("lost_cost", delta=money(delta_cost, cur, c.lang)) if delta_cost is not None and delta_cost > 0 else ""
+    if delta_days is not None and delta_days > 0 and days(delta_days) != days(0.0):  # not "0.0 days longer"
+        out += c.t("lost_time", days=days(delta_days))
+    return out
+
+
+def option_detail(c: Composer, o: Any, cur: str) -> tuple[str, str]:
     """A considered part's status and what it lost by ("over budget", ", costs ¥2M more (licence required)")."""
-    detail = ""
-    if o.delta_cost is not None and o.delta_cost > 0:
-        detail += c.t("lost_cost", delta=money(o.delta_cost, cur, c.lang))
-    if o.delta_days is not None and o.delta_days > 0 and days(o.delta_days) != days(0.0):  # not "0.0 days longer"
-        detail += c.t("lost_time", days=days(o.delta_days))
+    detail = deltas(c, o.delta_cost, o.delta_days, cur)
     if o.reason and o.reason != "allowed":
         why = chat_text(reason_text(o.why, o.reason, c.lang))
         detail += f" ({why})" if c.lang == "en" else f"（{why}）"
     return (o.status if c.lang == "en" else STATUS_ZH.get(o.status, o.status)), detail
-
-
-def why_not(c: Composer, p: PurchasePlan, skus: list[str], name_of: Any) -> None:
-    """Why each named part is not in the plan ("why not the H20?").
-
-    From the plan's own considered and excluded lists: the part's status and what it lost by, or the rule or policy
-    that excluded it.
-    """
-    chosen = {i.sku for i in p.items}
-    for sku in skus:
-        name = name_of(sku)
-        option = next((o for o in p.considered if o.sku == sku and o.status not in ("chosen", "excluded")), None)
-        excluded = next((e for e in p.excluded if e.sku == sku), None)
-        if sku in chosen:
-            c.add("why_not_chosen", name=name)
-        elif option is not None:
-            status, detail = _option_detail(c, option, p.currency)
-            c.add("why_not_option", name=name, status=status, detail=detail)
-        elif excluded is not None:
-            c.add("why_not_excluded", name=name, reason=chat_text(reason_text(excluded.why, excluded.reason, c.lang)))
-        else:
-            c.add("why_not_unknown", name=name)
-
-
-def alternatives(c: Composer, p: PurchasePlan, limit: int = 3) -> None:
-    """The solver's runner-up plans for the same request, cheapest first, with what each costs and takes more."""
-    if not p.items:
-        c.add("alternatives_none_infeasible")
-        return
-    if not p.alternatives:
-        c.add("alternatives_none")
-        return
-    names = {o.sku: o.name for o in p.considered}
-    c.add("alternatives_head")
-    sep = "; " if c.lang == "en" else "；"
-    for a in sorted(p.alternatives, key=lambda a: a.rank)[:limit]:
-        items = sep.join(c.t("alternative_item", accelerators=numbers.count(i.accelerators),
-                             name=names.get(i.sku, i.sku)) for i in a.items)
-        detail = c.t("lost_cost", delta=money(a.delta_cost, p.currency, c.lang)) if a.delta_cost > 0 else ""
-        if a.delta_days is not None and a.delta_days > 0 and days(a.delta_days) != days(0.0):
-            detail += c.t("lost_time", days=days(a.delta_days))
-        c.add("alternative", rank=a.rank, items=items, total=money(a.total_cost, p.currency, c.lang),
-              time=days(a.time_days, c.lang) if a.time_days is not None else "—", detail=detail)
-
-
-def alone_reason(c: Composer, p: PurchasePlan, sku: str, *, relaxation: bool = True) -> str:
-    """Why a plan restricted to one part has no items.
-
-    The rule or policy that excluded it, else its status and the first verified change that would make it feasible
-    ("misses deadline; deadline … must be at least 101 days").
-    """
-    excluded = next((e for e in p.excluded if e.sku == sku), None)
-    if excluded is not None:
-        return chat_text(reason_text(excluded.why, excluded.reason, c.lang))
-    parts = []
-    option = next((o for o in p.considered if o.sku == sku and o.status not in ("chosen", "excluded")), None)
-    if option is not None:
-        status, detail = _option_detail(c, option, p.currency)
-        parts.append(status + detail)
-    held = option is not None and option.why is not None and option.why.code == "licence_held_back"
-    lines = [] if held or not relaxation else relaxation_lines(p, c.lang)[:1]  # held back: its reason says it
-    c.derived.extend(lines)  # amounts rounded up from the verified relaxation values
-    parts += lines
-    return ("; " if c.lang == "en" else "；").join(parts) or c.t("alone_unknown")
 
 
 WEAK_GRADES = ("W", "A")
@@ -518,23 +458,6 @@ def unpriced(c: Composer, p: PurchasePlan, limit: int = 3) -> None:
                 dict.fromkeys(missing)) or "—")
         elif b.status == "not_chosen" and b.price is not None:
             c.add("unpriced_never", name=b.name, price=money(b.price, b.currency, c.lang))
-
-
-def every_part(c: Composer, results: list[ComplianceResult], country_name: str) -> None:
-    """The catalog's parts grouped by verdict for one buyer and date ("which chips can a Chinese buyer buy?")."""
-    if not results:
-        return
-    first = results[0]
-    c.add("every_part_head", kind=_KIND[c.lang][first.buyer_kind], where=country_name, date=first.date.isoformat(),
-          n=len(results))
-    sep = "、" if c.lang == "zh" else ", "
-    for verdict in ("allowed", "license_required", "prohibited"):
-        names = [r.name for r in results if r.verdict == verdict]
-        if names:
-            c.add("every_part_group", verdict=_VERDICT[c.lang][verdict], count=len(names), names=sep.join(names))
-            c.derived.append(str(len(names)))
-    c.derived.append(str(len(results)))
-    c.add("every_part_tail")
 
 
 def compliance(c: Composer, r: ComplianceResult, country_name: str) -> None:

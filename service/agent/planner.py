@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.agent import catalog_facts, compose, wording
+from service.agent import catalog_facts, compose, explain, wording
 from service.agent import requests as build
 from service.agent.compose import Composer, days, money, pct
 from service.agent.parse import FlatRequest, ParsedQuestion
@@ -192,14 +192,14 @@ class DeterministicPlanner:
     def _finish_plan(self, c: Composer, parsed: ParsedQuestion, tools: Tools, plan: PurchasePlan,
                      previous: dict[str, Any] | None) -> PlanOutcome:
         if parsed.why_not:  # "why not the H20?": the answer to the question first, then the plan it is about
-            compose.why_not(c, plan, parsed.why_not, tools.backend.accelerator_name)
+            explain.why_not(c, plan, parsed.why_not, tools.backend.accelerator_name)
         if parsed.show_alternatives:  # "what's the second best option?"
-            compose.alternatives(c, plan)
+            explain.alternatives(c, plan)
         compose.plan(c, plan)
         if not plan.items and parsed.request.skus:  # "use the H20 only" and no plan: why, for each part asked for
             for sku in parsed.request.skus[:3]:
                 c.add("restricted_reason", name=tools.backend.accelerator_name(sku),
-                      reason=compose.alone_reason(c, plan, sku, relaxation=False))
+                      reason=explain.alone_reason(c, plan, sku, relaxation=False))
         if parsed.unknown_parts and not parsed.request.skus:  # "…with MI355X": planned over the parts it has
             names = "、".join(parsed.unknown_parts) if c.lang == "zh" else ", ".join(parsed.unknown_parts)
             c.add("unknown_parts_plan", names=names)
@@ -303,7 +303,7 @@ class DeterministicPlanner:
         if req.skus and not every and catalog_facts.asks_facts(question):  # "想买100张H200，要多少钱？"
             catalog_facts.add_facts(c, tools, req.skus, req.count, _reader_currency(parsed))
         if every and results:
-            compose.every_part(c, results, country_name(results[0].buyer_country, c.lang, lex.countries))
+            explain.every_part(c, results, country_name(results[0].buyer_country, c.lang, lex.countries))
         compose.assumptions(c, parsed.assumptions, req.currency)
         data_note(c, parsed, tools)
         _cite_passages(c, _safe_search(tools, question))
@@ -395,7 +395,7 @@ class DeterministicPlanner:
             return
         cur = plan.currency
         if not plan.items or plan.total_cost is None:
-            c.add("compare_cost_none", name=name, reason=compose.alone_reason(c, plan, sku))
+            c.add("compare_cost_none", name=name, reason=explain.alone_reason(c, plan, sku))
             return
         count = sum(i.accelerators for i in plan.items)
         when = (c.t("compare_time", days=days(plan.time_days)) if plan.time_days is not None
