@@ -11,7 +11,7 @@ import math
 import re
 from typing import Any
 
-from service.agent.compose import Composer, money
+from service.agent.compose import Composer, money, rate_between
 from service.agent.tools import Tools
 from service.presenters import numbers
 
@@ -39,17 +39,6 @@ def _price(entry: dict[str, Any]) -> tuple[dict[str, Any], int] | None:
     for node in entry.get("nodes") or []:
         if node.get("price") and node.get("accelerators_per_node"):
             return node["price"], int(node["accelerators_per_node"])
-    return None
-
-
-def _in(currency: str | None, price_currency: str, rate: float | None) -> float | None:
-    """Factor from the price's currency to the reader's (CNY/USD at the catalog's rate), None to keep it."""
-    if not currency or currency == price_currency or not rate:
-        return None
-    if (price_currency, currency) == ("USD", "CNY"):
-        return rate
-    if (price_currency, currency) == ("CNY", "USD"):
-        return 1 / rate
     return None
 
 
@@ -84,7 +73,7 @@ def add_facts(c: Composer, tools: Tools, skus: list[str], count: int | None = No
             c.add("facts_no_price", name=acc["name"])
         else:
             price, per = priced
-            factor = _in(currency, price["currency"], rate)
+            factor = rate_between(price["currency"], currency, rate)
             cur: str = currency if factor and currency else price["currency"]
             k = factor or 1.0
             each = money(k * price["base"] / per, cur, c.lang)

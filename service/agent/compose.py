@@ -54,6 +54,17 @@ def money(value: float, currency: str, lang: Lang) -> str:
     return numbers.money(value, currency, lang)
 
 
+def rate_between(frm: str, to: str | None, cny_per_usd: float | None) -> float | None:
+    """Factor from one catalog currency to another at the catalog's rate (CNY/USD); None when none is needed."""
+    if not to or to == frm or not cny_per_usd:
+        return None
+    if (frm, to) == ("USD", "CNY"):
+        return cny_per_usd
+    if (frm, to) == ("CNY", "USD"):
+        return 1 / cny_per_usd
+    return None
+
+
 def size(value: float, lang: Lang) -> str:
     """Parameter or token counts: ``70B`` / ``1.4T`` in English, ``700亿`` / ``1.4万亿`` in Chinese."""
     return numbers.size(value, lang)

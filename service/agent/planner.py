@@ -246,7 +246,8 @@ class DeterministicPlanner:
         c.add("whatif", changes=wording.whatif_changes(spec.remove_skus, spec.price_changes, name, c.lang),
               summary=wording.whatif_summary(result, name, c.lang))
         for be in result.break_even[:3]:
-            text = wording.break_even_text(be, name, c.lang)
+            text = wording.break_even_text(be, name, c.lang, result.changed.currency,
+                                           tools.backend.lexicon().cny_per_usd)
             c.add("break_even", message=text)
             c.derived.append(text)  # the "2%" floor of the search is the use case's own
         outcome = self._finish_plan(c, parsed, tools, result.changed, plan_summary(result.base))

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from service.agent.compose import Composer, money, pct, phrases
+from service.agent.compose import Composer, money, pct, phrases, rate_between
 from service.agent.parse import Lang
 
 
@@ -58,7 +58,8 @@ def whatif_summary(result: Any, name: Any, lang: Lang) -> str:
     return joiner.join([head, *tail])
 
 
-def break_even_text(b: Any, name: Any, lang: Lang) -> str:
+def break_even_text(b: Any, name: Any, lang: Lang, currency: str | None = None, cny_per_usd: float | None = None
+                    ) -> str:
     """A break-even price in words from its typed fields."""
     if b.change is None or b.current_price is None or b.break_even_price is None:
         if b.change is None:
@@ -66,8 +67,11 @@ def break_even_text(b: Any, name: Any, lang: Lang) -> str:
         key = "be_fall" if b.change < 0 else "be_rise"
         return c_t(lang, key, name=name(b.sku), pct=pct(abs(b.change)), prices="")
     key = "be_fall" if b.change < 0 else "be_rise"
-    prices = c_t(lang, "be_prices", old=money(b.current_price, b.currency, lang),
-                 new=money(b.break_even_price, b.currency, lang))
+    factor = rate_between(b.currency, currency, cny_per_usd)  # in the answer's currency, as every other amount
+    cur = currency if factor and currency else b.currency
+    prices = c_t(lang, "be_prices", old=money((factor or 1.0) * b.current_price, cur, lang),
+                 new=money((factor or 1.0) * b.break_even_price, cur, lang),
+                 basis=c_t(lang, "be_per_node" if b.basis.startswith("node") else "be_per_accelerator"))
     return c_t(lang, key, name=name(b.sku), pct=pct(abs(b.change)), prices=prices)
 
 

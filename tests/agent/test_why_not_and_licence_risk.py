@@ -90,7 +90,8 @@ def test_a_price_what_if_writes_prices_and_days_as_every_other_line_does(agent: 
     assert "盈亏平衡：" in follow.answer, follow.answer  # the what-if names the break-even prices
     assert follow.intent == "whatif" and follow.grounding.ok
     assert not re.search(r"\d (?:USD|CNY)", follow.answer), follow.answer  # was "（价格 37,180 → 52,817 USD）"
-    assert re.search(r"（价格 [$¥][\d.,]+万? → [$¥][\d.,]+万?）", follow.answer), follow.answer
+    # in the answer's currency (yuan here), with what the price buys
+    assert re.search(r"（(?:每张|每节点)价格 ¥[\d.,]+万? → ¥[\d.,]+万?）", follow.answer), follow.answer
     assert re.search(r"用时 [\d.]+ 天 → [\d.]+ 天", follow.answer), follow.answer  # was "用时 175.6 → 175.6"
 
 
@@ -113,3 +114,13 @@ def test_runner_up_plans_are_the_solvers_alternatives_for_the_same_request(agent
     best = min(plan["alternatives"], key=lambda a: a["rank"])
     second_line = again.answer.splitlines()[1]
     assert second_line.startswith("1. ") and f"{best['items'][0]['accelerators']:,}" in second_line
+
+
+def test_break_even_prices_are_in_the_answers_currency_with_their_basis(agent: Agent) -> None:
+    first = agent.ask("We're a cloud provider in Indonesia with a $12M budget; pretrain a 30B model on 600B tokens "
+                      "within 297 days, on 2026-12-01")
+    follow = agent.ask("what if the B200 gets 20% cheaper?", session_id=first.session_id)
+    lines = [line for line in follow.answer.splitlines() if line.startswith("- Break-even:")]
+    assert lines and follow.grounding.ok, follow.answer
+    assert all("¥" not in line and re.search(r"\(price \$[\d.,]+[KM]? → \$[\d.,]+[KM]? per (?:node|accelerator)\)",
+                                                line) for line in lines), lines
