@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from service.agent.parse.units import _Text
+from service.agent.parse.vocab import _CITIES, _CITIES_ZH, _COUNTRY_ZH, _DEMONYMS
 
 # --------------------------------------------------------------------------------------------------
 # latency limits of a serving workload
@@ -136,11 +137,18 @@ def find_buyer_name(t: _Text) -> str | None:
             while words and words[-1].lower() in ("of", "and", "&"):
                 words.pop()
             name = " ".join(words)
-        if len(name) < 2 or _NOT_A_NAME.search(name):
+        if len(name) < 2 or _NOT_A_NAME.search(name) or _is_place(name):
             continue
         t.blank(m.start("name"), m.end("name"))
         return name
     return None
+
+
+def _is_place(name: str) -> bool:
+    """A city, country or demonym says where or what the buyer is, not its name ("我们是上海的一家国企")."""
+    low = name.lower()
+    return (name in _CITIES_ZH or name in _COUNTRY_ZH or low in _CITIES or low in _DEMONYMS
+            or low.split()[0] in _CITIES or low.split("-")[0] in _CITIES)
 
 
 # --------------------------------------------------------------------------------------------------
