@@ -27,6 +27,7 @@ WhyCode = Literal[
     "verdict",             # verdict, outlook, premium, fees (the last three may be empty)
     "hbm_supply",          # name, density
     "no_price",            # sku
+    "screening_possible",  # who (buyer | parent), given, entity, matched, score, listed_on, notice
 ]
 
 

@@ -43,7 +43,7 @@ def classification_text(value: str, lang: Lang) -> str:
 def warning_text(w: Any, lang: Lang) -> str:
     """A warning in the answer's language: the core's sentence, or a Chinese one from its code or rule."""
     text = reason_text(w.why, w.text.strip(), lang)
-    if lang == "zh" and not _CJK.search(text):
+    if lang == "zh" and (not _CJK.search(text) or _mostly_latin(text)):  # English, even quoting a Chinese name
         jurisdiction = "CN" if w.rule_id.startswith("cn-") else "US"
         severity = _SEVERITY_ZH.get(str(w.severity), "提示")
         return f"{rule_name(w.rule_id, jurisdiction, lang)}：{severity}（详见引用来源）"
@@ -51,6 +51,13 @@ def warning_text(w: Any, lang: Lang) -> str:
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_EN_WORD = re.compile(r"\b[a-z]{2,}\b")  # lower-case words: names and codes (HBM, Ascend, TPP) do not count
+
+
+def _mostly_latin(text: str) -> bool:
+    """A sentence in English: several lower-case English words, more of their letters than Chinese characters."""
+    words = _EN_WORD.findall(text)
+    return len(words) >= 4 and sum(map(len, words)) > len(_CJK.findall(text))
 
 
 def reason_zh(rule: Any, r: ComplianceResult) -> str:

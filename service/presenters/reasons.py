@@ -132,6 +132,11 @@ def _zh(why: Why, fallback: str) -> str:
         where = "中国" if not m or m.group(1) == "cn" else "美国"
         when = f" {m.group(2)}年{int(m.group(3))}月" if m else ""
         return f"受{where}{when}的采购措施限制，按买方政策暂不采用（详见引用来源）"
+    if code == "screening_possible":
+        who = "买方" if a.get("who") == "buyer" else "母公司"
+        return (f"可能匹配，请核实：{who}“{a['given']}”与实体清单上的“{a['entity']}”相近（匹配“{a['matched']}”，"
+                f"相似度 {a['score']}；{a['listed_on']} 列入，{a['notice']}）。出口前请确认法定名称和地址；"
+                "一旦确认匹配，所有受 EAR 管辖的物项都需要许可证。")
     if code == "vendor_not_allowed":
         return f"厂商 {vendor_name(a['vendor'], 'zh')} 不在允许的厂商名单中"
     if code == "vendor_denied":

@@ -118,6 +118,9 @@ SAMPLE_ARGS: dict[str, dict[str, str]] = {
     "verdict": {"verdict": "prohibited", "outlook": "", "premium": "", "fees": ""},
     "hbm_supply": {"name": "Ascend 910B", "density": "2.0"},
     "no_price": {"sku": "mlu590"},
+    "screening_possible": {"who": "buyer", "given": "上海壁仞智", "entity": "Biren Technology",
+                           "matched": "上海壁仞科技股份有限公司", "score": "0.96", "listed_on": "2023-10-17",
+                           "notice": "88 FR 71991"},
 }
 
 

@@ -139,3 +139,19 @@ def test_which_parts_of_one_vendor_lists_only_that_vendor(agent: Agent, backend:
     checks = result.details["compliance"]
     assert {c["sku"] for c in checks} == {s for s, v in lex.sku_vendors.items() if v == "nvidia"}
     assert result.grounding.ok and f"({len(checks)} catalog parts)" in result.answer
+
+
+@pytest.mark.parametrize(("q", "name"), [
+    ("我们是上海的一家国企，能买H20吗？", None), ("我们是深圳的一家创业公司，能买H20吗？", None),
+    ("我们是算能，能买H20吗？", "算能"), ("we are Sophgo, can we buy the H20?", "Sophgo"),
+])
+def test_a_city_is_not_the_buyers_name(lex: Lexicon, q: str, name: str | None) -> None:
+    assert parse_question(q, lex, today=TODAY).request.buyer_name == name
+
+
+def test_a_possible_entity_list_match_is_said_in_chinese(agent: Agent) -> None:
+    result = agent.ask("我们是上海壁仞智能，能买H20吗？")  # near, not equal, to a listed party's Chinese name
+    check = result.details["compliance"][0]
+    assert check["screening"]["status"] == "possible_match" and result.grounding.ok
+    assert "possible match" not in result.answer and "resembles" not in result.answer, result.answer
+    assert "可能匹配，请核实：买方“" in result.answer and "与实体清单上的“Biren Technology”相近" in result.answer

@@ -18,6 +18,7 @@ from optimizer.compliance.results import Screening, ScreeningMatch
 from optimizer.compliance.schema import Rule
 from optimizer.compliance.screening import NameHit, ScreeningPack
 from optimizer.compliance.state import EvalState, firing, warn
+from optimizer.reasons import Why
 
 if TYPE_CHECKING:
     from optimizer.compliance.engine import ComplianceEngine
@@ -68,6 +69,9 @@ def _possible(st: EvalState, rule: Rule, m: ScreeningMatch, who: str) -> None:
          f"possible match — verify: {who} {m.given!r} resembles Entity List party {m.entity!r} (matched "
          f"{m.matched!r}, similarity {m.score:.2f}; listed {m.listed_on}, {m.notice}). Confirm the legal name and "
          "address before any export; a confirmed match needs a licence for all items subject to the EAR.",
+         why=Why(code="screening_possible", args={"who": who, "given": m.given, "entity": m.entity,
+                                                   "matched": m.matched, "score": f"{m.score:.2f}",
+                                                   "listed_on": str(m.listed_on), "notice": m.notice}),
          extra_citations=m.citations)
 
 
