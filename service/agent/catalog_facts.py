@@ -80,7 +80,8 @@ def add_facts(c: Composer, tools: Tools, skus: list[str], count: int | None = No
             low, high = money(k * price["low"] / per, cur, c.lang), money(k * price["high"] / per, cur, c.lang)
             sourced = money(price["base"] / per, price["currency"], c.lang)
             shown = f"{each} ({sourced})" if factor and c.lang == "en" else f"{each}（{sourced}）" if factor else each
-            c.add("facts_price", name=acc["name"], price=shown, low=low, high=high, date=price.get("date") or "—",
+            spread = c.t("facts_range", low=low, high=high) if low != high else ""  # one sourced figure: no range
+            c.add("facts_price", name=acc["name"], price=shown, range=spread, date=price.get("date") or "—",
                   grade=price.get("grade") or "—", sources=", ".join(price.get("source") or []))
             c.derived.extend([each, low, high, sourced])
             if count:
