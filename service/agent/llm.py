@@ -31,7 +31,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 import prompts
-from service.agent.compose import AgentCitation, quote_of
+from service.agent.compose import AgentCitation, phrases, quote_of
 from service.agent.grounding import Evidence, FactCheck, check_facts, part_finder, verdict_mentions
 from service.agent.llm_extract import Extraction, ExtractionReport, merge
 from service.agent.llm_tools import TOOLS_FOR_INTENT, CatalogArgs, ToolRun, passage_block
@@ -137,6 +137,17 @@ def http_client(timeout: float, *, event_hooks: dict[str, list[Any]] | None = No
     """The HTTP client the chat model uses (any OpenAI-compatible server, llama.cpp's included)."""
     return httpx.Client(transport=_ToolCallContent(transport or httpx.HTTPTransport()), timeout=timeout,
                         event_hooks=event_hooks or {})
+
+
+def split_sources(answer: str, lang: str) -> tuple[str, str]:
+    """The answer's body and its sources section (blank line, heading, one line per citation), as compose wrote it.
+
+    The model phrases the body only: the citation lines are tool output that a rewrite could only damage, and in a
+    Chinese answer they were over a third of the phrasing prompt's tokens.
+    """
+    heading = "\n\n" + phrases("zh" if lang == "zh" else "en")["sources"]
+    at = answer.rfind(heading)
+    return (answer, "") if at < 0 else (answer[:at], answer[at:])
 
 
 def _seeded(parsed: ParsedQuestion, previous: dict[str, Any] | None) -> Evidence:
@@ -316,8 +327,9 @@ class LLMPlanner:
             base.extra.update({"llm": info, "planner": "deterministic"})
             return base
         reasons = ["no text"]
+        body, sources = split_sources(base.answer, merged.language)
         try:
-            text = self.phrase(base.answer, question, merged.language, history)
+            text = self.phrase(body, question, merged.language, history)
         except Exception as exc:  # noqa: BLE001 - an unreachable model falls back to the deterministic words
             reasons = [f"error: {exc.__class__.__name__}"]
             info["rejected"].append({"step": "phrase", "reasons": reasons})
@@ -326,7 +338,7 @@ class LLMPlanner:
             reasons, facts = verify(text, merged, tools, find, need_parts=plan_parts)
             if not reasons:
                 base.extra.update({"llm": {**info, "step": "phrase"}, "planner": self.name})
-                base.answer = text
+                base.answer = text + sources  # the citations as the tools gave them
                 return base
             info["rejected"].append({"step": "phrase", "reasons": reasons, "text": text[:800],
                                      "facts": facts.model_dump()})

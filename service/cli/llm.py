@@ -18,7 +18,9 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8080,
     host: Annotated[str, typer.Option(help="Bind address (loopback unless you mean to share it).")] = "127.0.0.1",
     n_ctx: Annotated[int, typer.Option("--n-ctx", help="Context window in tokens.", min=512, max=8192)] = 4096,
-    threads: Annotated[int | None, typer.Option(help="CPU threads (default: llama.cpp's choice).", min=1)] = None,
+    threads: Annotated[int | None, typer.Option(
+        help="CPU threads for prompts and replies (default: llama.cpp's, all CPUs for prompts, half for replies).",
+        min=1)] = None,
     cache_mb: Annotated[int, typer.Option("--cache-mb", min=0, max=65536,
                                           help="RAM for cached prompt states (0: off): a request resumes from the "
                                                "longest cached prefix. llama-cpp-python also keeps ~100 MB of "

@@ -137,9 +137,15 @@ def test_a_model_that_answers_without_tools_only_phrases_the_tools_answer(backen
     planner, seen = _inprocess_planner([say("{}"), say("The H20 is a fine chip."), say(rewrite)])
     result = Agent(backend, llm=planner, today=TODAY).ask("Is the H20 allowed for a buyer in China on 2025-05-01?")
     assert result.planner == "llm" and result.details["llm"]["step"] == "phrase"
-    assert result.answer == "For a buyer in China on 2025-05-01 the H20 is licence required."
+    body, sources = result.answer.split("\n\n**Sources**:\n")
+    assert body == "For a buyer in China on 2025-05-01 the H20 is licence required."
     assert result.details["llm"]["rejected"][0]["reasons"] == ["no check_compliance call", "no verdict"]
-    assert "Tool results:" in seen[-1]["messages"][-1]["content"]
+    prompt = seen[-1]["messages"][-1]["content"]
+    assert "Tool results:" in prompt and "**Sources**" not in prompt  # the model phrases the body only ...
+    assert sources.startswith("[1] ") and all(line[1] in "0123456789" for line in sources.splitlines())  # ... and
+    # the citations follow its words as the tools gave them
+    assert "\n\n**Sources**:\n" + sources in Agent(backend, today=TODAY).ask(
+        "Is the H20 allowed for a buyer in China on 2025-05-01?").answer
 
 
 def test_conversation_history_reaches_the_model(backend: Backend) -> None:

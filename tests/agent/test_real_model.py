@@ -38,7 +38,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
         reason = mark.read_text(encoding="utf-8").strip() if mark.is_file() else str(exc)
         pytest.skip(f"the local model is not installed: {reason}")
     log = tmp_path_factory.mktemp("llm") / "llama-server.log"
-    with LocalServer(n_ctx=4096, log=log) as s:  # installed but failing to start is a failure, not a skip
+    # one thread: the xdist worker that waits for the server frees one CPU; a second thread would spin (OpenMP)
+    # against the other worker's tests, which cost ~50 % more CPU in a parallel run
+    with LocalServer(n_ctx=4096, log=log, threads=1) as s:  # installed but failing to start is a failure, not a skip
         yield s
 
 
