@@ -46,14 +46,15 @@ system-deps:
 # Parallel by default (pytest-xdist): PYTEST_WORKERS=auto is one worker per CPU, at most PYTEST_MAX_WORKERS;
 # `make unit PYTEST_WORKERS=0` runs the first phase serially too. --dist loadgroup keeps each xdist_group (a file
 # that shares state between its tests, servers that must not overlap) on one worker. Tests marked `serial` (they
-# race requests against deadlines of a few seconds) run afterwards, alone. Byte-code is cached for the run even
+# race requests against deadlines of a few seconds; they live in tests/hardening, the only folder that phase collects)
+# run afterwards, alone. Byte-code is cached for the run even
 # where PYTHONDONTWRITEBYTECODE is set: re-compiling and assert-rewriting ~700 modules cost every worker ~30 s.
 PYTEST_WORKERS ?= auto
 PYTEST_MAX_WORKERS ?= 4
 unit: install system-deps llm
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses=$(PYTEST_MAX_WORKERS) --dist loadgroup \
 		-m "not serial" --durations=30
-	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -m serial --durations=10
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -m serial --durations=10 tests/hardening
 
 test: lint unit
 

@@ -88,20 +88,16 @@ def write_yaml(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 # Files whose tests share one worker under `pytest -n … --dist loadgroup` (``make test``), beside files that mark
-# themselves: "ray" never starts two Ray instances at once on a 2-CPU machine. Files in SERIAL race a request against
-# a deadline of a few seconds or cancel a long solve while timing it: they are marked ``serial`` and ``make test``
-# runs them after the parallel phase, alone, as a serial run on a quiet machine would (a busy neighbour worker made
-# a 5-s ingest deadline fail there).
+# themselves: "ray" never starts two Ray instances at once on a 2-CPU machine. Tests marked ``serial`` race a request
+# against a deadline of a few seconds or time a cancelled solve: ``make test`` runs them after the parallel phase,
+# alone, as a serial run on a quiet machine would (a busy neighbour worker made a 5-s ingest deadline fail there).
+# That phase collects SERIAL_DIR only, so a serial test must live there.
 XDIST_GROUPS = {
     "tests/jobs/test_ray.py": "ray",
     "tests/jobs/test_ray_cluster.py": "ray",
     "tests/agent/test_real_model.py": "llm",  # one llama.cpp server for all real-model tests
 }
-SERIAL = {
-    "tests/hardening/test_admission.py",
-    "tests/hardening/test_bounded_work.py",
-    "tests/hardening/test_findings.py",
-}
+SERIAL_DIR = "tests/hardening/"
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the marks and before -m deselects
@@ -111,5 +107,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         group = XDIST_GROUPS.get(path)
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
-        if path in SERIAL:
-            item.add_marker(pytest.mark.serial)
+        if item.get_closest_marker("serial") and not path.startswith(SERIAL_DIR):
+            raise pytest.UsageError(f"{item.nodeid} is marked serial outside {SERIAL_DIR}, which is the only "
+                                    "folder the serial phase of `make test` collects; move it there")

@@ -118,6 +118,7 @@ def _wrapped(work: Callable[[], dict[str, Any]], deadline_s: float) -> Any:
     return InputLimitMiddleware(WorkMiddleware(_route_app(work), limits=limits), max_body_bytes=10_000, limits=limits)
 
 
+@pytest.mark.serial
 def test_work_past_its_commit_point_is_answered_not_cancelled() -> None:
     stored: list[str] = []
 
@@ -133,6 +134,7 @@ def test_work_past_its_commit_point_is_answered_not_cancelled() -> None:
     assert status == 200 and json.loads(body) == {"stored": True}  # never a 504 for something that exists
 
 
+@pytest.mark.serial
 def test_work_cancelled_before_its_commit_point_stores_nothing() -> None:
     stored: list[str] = []
 
@@ -153,6 +155,7 @@ def _disconnects() -> float:
     return metrics.REJECTED.labels("client_disconnected")._value.get()  # type: ignore[attr-defined]
 
 
+@pytest.mark.serial
 def test_client_disconnected_counts_only_clients_that_left_early() -> None:
     before = _disconnects()
     for _ in range(3):

@@ -42,6 +42,7 @@ def test_too_many_workloads_or_alternatives_is_422(make_client: Callable[..., Te
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 def test_solver_budget_bounds_the_cpsat_time_of_one_request(catalog: Catalog, engine: ComplianceEngine) -> None:
     request = PurchaseRequest.model_validate(heavy_request())
     control = WorkControl(solver_budget_s=1.0)
@@ -61,6 +62,7 @@ def test_pareto_points_are_capped(catalog: Catalog, engine: ComplianceEngine) ->
     assert len(capped.pareto) == 2 and capped.pareto == full.pareto[:2]
 
 
+@pytest.mark.serial
 def test_cancel_stops_a_running_solve(catalog: Catalog, engine: ComplianceEngine) -> None:
     request = PurchaseRequest.model_validate(heavy_request())
     control = WorkControl()
@@ -73,6 +75,7 @@ def test_cancel_stops_a_running_solve(catalog: Catalog, engine: ComplianceEngine
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 def test_deadline_gives_504_and_cancels(make_client: Callable[..., TestClient]) -> None:
     client = make_client(limits={"request_deadline_s": 1.5, "solver_budget_s": 120, **HEAVY_LIMITS})
     start = time.perf_counter()
@@ -115,6 +118,7 @@ def _asgi_call(app: FastAPI, body: bytes, disconnect_after_s: float) -> tuple[li
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 def test_client_disconnect_cancels_the_solve(make_client: Callable[..., TestClient]) -> None:
     client = make_client(limits={"request_deadline_s": 120, "solver_budget_s": 120, **HEAVY_LIMITS})
     app = client.app
@@ -126,6 +130,7 @@ def test_client_disconnect_cancels_the_solve(make_client: Callable[..., TestClie
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 def test_graceful_shutdown_stops_in_flight_solves_promptly(server_factory: Callable[..., Server]) -> None:
     srv = server_factory({"PROCURE_LIMITS__SOLVER_BUDGET_S": "120", "PROCURE_LIMITS__REQUEST_DEADLINE_S": "120",
                           "PROCURE_LIMITS__MAX_WORKLOADS": "20", "PROCURE_LIMITS__MAX_ALTERNATIVES": "10"})

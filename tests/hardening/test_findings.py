@@ -72,6 +72,7 @@ def test_f1_the_probe_spec_is_refused_from_its_axes(server_factory: Callable[...
     assert httpx.get(f"{srv.url}/v1/jobs", headers=keys["a"]).json() == []
 
 
+@pytest.mark.serial
 def test_f1_a_cancelled_submission_leaves_nothing_behind(server_factory: Callable[..., Server],
                                                          tmp_path: Path) -> None:
     keys = _keys(tmp_path / "srv", a=["jobs", "read"])
@@ -91,6 +92,7 @@ def test_f1_a_cancelled_submission_leaves_nothing_behind(server_factory: Callabl
     assert ok.status_code == 201 and ok.json()["total"] == 3
 
 
+@pytest.mark.serial
 def test_f2_a_big_ingestion_stops_at_the_deadline_and_frees_the_lock(server_factory: Callable[..., Server],
                                                                       tmp_path: Path) -> None:
     allowed = tmp_path / "allowed"
@@ -221,6 +223,7 @@ def test_the_openapi_document_states_the_physical_bounds(server_factory: Callabl
     assert "physical bound" in training["tokens"].get("description", "")
 
 
+@pytest.mark.serial
 def test_a_request_that_spent_its_deadline_queued_gets_503(server_factory: Callable[..., Server],
                                                            tmp_path: Path) -> None:
     keys = _keys(tmp_path / "srv", a=["plan"])
@@ -251,6 +254,7 @@ def test_a_request_that_spent_its_deadline_queued_gets_503(server_factory: Calla
     assert "waited" in second.json()["detail"] or "no solver slot" in second.json()["detail"]
 
 
+@pytest.mark.serial
 def test_client_disconnected_counts_hang_ups_only(server_factory: Callable[..., Server], tmp_path: Path) -> None:
     keys = _keys(tmp_path / "srv", a=["plan", "read"])
     srv = server_factory({"PROCURE_SECURITY__REQUIRE_KEYS": "true", "PROCURE_LIMITS__SOLVER_BUDGET_S": "120",
