@@ -35,6 +35,7 @@ from optimizer.estimator import (
 from optimizer.estimator.common import choose_fabric, node_size, peaks_for
 from optimizer.estimator.cost import price_grade
 from optimizer.estimator.inference import ServingAssumed
+from optimizer.estimator.plan_search import PlanMemo
 from optimizer.reasons import Why
 from optimizer.request import FAVOURABLE_OUTLOOKS, InferenceWorkload, PurchaseRequest, TrainingWorkload
 from optimizer.switching import Switching, resolve_switching
@@ -195,6 +196,7 @@ class EstimateCache:
         self.max_entries = max_entries
         self._training: OrderedDict[TrainingRequest, TrainingEstimate] = OrderedDict()
         self._inference: OrderedDict[InferenceRequest, InferenceEstimate] = OrderedDict()
+        self.plans = PlanMemo(4 * max_entries)  # plan searches shared across token counts and deadlines
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -216,7 +218,7 @@ class EstimateCache:
                 self.hits += 1
                 return hit
             self.misses += 1
-        est = estimate_training(catalog, req, ranged=False)
+        est = estimate_training(catalog, req, ranged=False, plans=self.plans)
         with self._lock:
             self._training[req] = est
             self._training.move_to_end(req)

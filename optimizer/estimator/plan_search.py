@@ -7,6 +7,8 @@ searched for the most sequences per second; anything the user fixes is kept.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 
 from optimizer.estimator.step_time import Candidate, default_ep, evaluate
 from optimizer.estimator.training_context import TrainContext, batch_tokens_of, default_batch_tokens
@@ -16,6 +18,51 @@ MICRO_BATCHES = (1, 2, 4, 8)
 """Micro-batch sizes searched: larger ones fill GEMMs and amortise per-micro-batch costs, at more memory."""
 PP_MENU = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
 """Pipeline depths tried. DP = ⌊count / (TP·PP·CP)⌋; leftover devices idle (they still count in the hours)."""
+
+
+class PlanMemo:
+    """Plan-search results shared by estimates that differ only in what the search never reads.
+
+    The search depends on the accelerator, model, precision, batch, fabric, stack and the plan the user fixes, not
+    on the token count or the deadline: a sweep over budgets or deadlines, or the purchase optimizer sizing one job
+    for several deadlines, repeats the same searches. Keys are the request with ``tokens``, ``count`` and
+    ``deadline_days`` cleared, so a memo is valid for one catalog and the contexts :func:`build_context` makes
+    from it (one per :class:`~optimizer.table.EstimateCache`, which has the same contract). Bounded and
+    thread-safe; the least recently used result goes first.
+    """
+
+    def __init__(self, max_entries: int = 20_000) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self.max_entries = max_entries
+        self._data: OrderedDict[tuple[TrainingRequest, int], Candidate | None] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    @staticmethod
+    def key(req: TrainingRequest) -> TrainingRequest:
+        """The request as the search sees it."""
+        return req.model_copy(update={"tokens": 1.0, "count": None, "deadline_days": None})
+
+    def search(self, c: TrainContext, count: int, req: TrainingRequest) -> Candidate | None:
+        """:func:`search_plan` for the context built from ``req``, answered from the memo when it can be."""
+        key = (self.key(req), count)
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                self.hits += 1
+                return self._data[key]
+            self.misses += 1
+        found = search_plan(c, count, req)
+        with self._lock:
+            self._data[key] = found
+            while len(self._data) > self.max_entries:
+                self._data.popitem(last=False)
+        return found
 
 
 def search_plan(c: TrainContext, count: int, req: TrainingRequest) -> Candidate | None:
@@ -74,18 +121,22 @@ def search_plan(c: TrainContext, count: int, req: TrainingRequest) -> Candidate 
     return best
 
 
-def minimum_count_ctx(c: TrainContext, req: TrainingRequest) -> int | None:
-    """Smallest count on which a plan fits: doubling, then a binary search over whole nodes."""
+def minimum_count_ctx(c: TrainContext, req: TrainingRequest, plans: PlanMemo | None = None) -> int | None:
+    """Smallest count on which a plan fits: doubling, then a binary search over whole nodes.
+
+    ``plans`` memoises the searches (only for a context built from ``req`` itself).
+    """
+    search = plans.search if plans is not None else search_plan
     candidates = [n for n in (1, 2, 4) if n < c.node] + [c.node * k for k in node_multiples()]
     prev = 0
     for n in candidates:
-        if search_plan(c, n, req) is not None:
+        if search(c, n, req) is not None:
             if n <= c.node or prev < c.node:
                 return n
             lo, hi = prev // c.node, n // c.node  # lo does not fit, hi fits (in nodes)
             while hi - lo > 1:
                 mid = (lo + hi) // 2
-                if search_plan(c, mid * c.node, req) is not None:
+                if search(c, mid * c.node, req) is not None:
                     hi = mid
                 else:
                     lo = mid

@@ -15,7 +15,7 @@ import math
 from optimizer.catalog import Catalog
 from optimizer.estimator.common import Assumption
 from optimizer.estimator.efficiency import load_efficiency
-from optimizer.estimator.plan_search import minimum_count_ctx, node_multiples, search_plan
+from optimizer.estimator.plan_search import PlanMemo, minimum_count_ctx, node_multiples, search_plan
 from optimizer.estimator.ranges import combine_drivers, defaulted_inputs, goodput_band, range_drivers
 from optimizer.estimator.step_time import BATCH_TOLERANCE, Evaluated, gemm_width, micro_batches, to_eval
 from optimizer.estimator.training_context import TrainContext, batch_tokens_of, build_context
@@ -55,11 +55,13 @@ def minimum_count(catalog: Catalog, req: TrainingRequest) -> int | None:
     return minimum_count_ctx(c, req)
 
 
-def estimate_training(catalog: Catalog, req: TrainingRequest, *, ranged: bool = True) -> TrainingEstimate:
+def estimate_training(catalog: Catalog, req: TrainingRequest, *, ranged: bool = True,
+                      plans: PlanMemo | None = None) -> TrainingEstimate:
     """Estimate a training run; with no count, size the cluster for ``deadline_days``.
 
     ``ranged=False`` skips the low/high range (its drivers re-evaluate the chosen plan under each uncertain input):
     the point values are the same, and the purchase optimizer, which probes many counts, needs only those.
+    ``plans`` shares plan searches with earlier estimates on the same catalog (same results, less work).
 
     Raises:
         UnknownSkuError, UnsupportedPrecisionError, InvalidInputError: bad input (never a traceback).
@@ -67,20 +69,21 @@ def estimate_training(catalog: Catalog, req: TrainingRequest, *, ranged: bool = 
     eff = load_efficiency()
     c = build_context(catalog, req, eff)
     if req.count is None:
-        return _size_for_deadline(catalog, req, c)
-    return _estimate_count(catalog, c, req, req.count, ranged=ranged)
+        return _size_for_deadline(catalog, req, c, plans)
+    return _estimate_count(catalog, c, req, req.count, ranged=ranged, plans=plans)
 
 
-def _size_for_deadline(catalog: Catalog, req: TrainingRequest, c: TrainContext) -> TrainingEstimate:
+def _size_for_deadline(catalog: Catalog, req: TrainingRequest, c: TrainContext,
+                       plans: PlanMemo | None) -> TrainingEstimate:
     assert req.deadline_days is not None  # guaranteed by the request validator
-    fits_at = minimum_count_ctx(c, req)
+    fits_at = minimum_count_ctx(c, req, plans)
     if fits_at is None:
-        return _estimate_count(catalog, c, req, MAX_COUNT)
+        return _estimate_count(catalog, c, req, MAX_COUNT, plans=plans)
     counts = sorted({fits_at, *[c.node * k for k in node_multiples() if c.node * k >= fits_at]})
     last: TrainingEstimate | None = None
     prev_ok: int | None = None
     for n in counts:
-        est = _estimate_count(catalog, c, req, n, ranged=False)
+        est = _estimate_count(catalog, c, req, n, ranged=False, plans=plans)
         last = est
         if est.status == "ok" and est.wall_clock_days is not None and est.wall_clock_days <= req.deadline_days:
             # Refine downwards node by node between the previous power of two and this count.
@@ -88,23 +91,23 @@ def _size_for_deadline(catalog: Catalog, req: TrainingRequest, c: TrainContext) 
             step = c.node if n > c.node else 1
             chosen = n
             for m in range(max(lo, fits_at), n, step):
-                e2 = _estimate_count(catalog, c, req, m, ranged=False)
+                e2 = _estimate_count(catalog, c, req, m, ranged=False, plans=plans)
                 if e2.status == "ok" and e2.wall_clock_days is not None and e2.wall_clock_days <= req.deadline_days:
                     chosen = m
                     break
-            final = _estimate_count(catalog, c, req, chosen)
+            final = _estimate_count(catalog, c, req, chosen, plans=plans)
             return final.model_copy(update={"message": f"{final.message}; smallest count meeting "
                                                        f"{req.deadline_days:g} days"})
         prev_ok = n
     assert last is not None
-    final = _estimate_count(catalog, c, req, last.count)
+    final = _estimate_count(catalog, c, req, last.count, plans=plans)
     return final.model_copy(update={
         "message": f"no count up to {counts[-1]} meets {req.deadline_days:g} days; showing the largest tried",
     })
 
 
 def _estimate_count(catalog: Catalog, c: TrainContext, req: TrainingRequest, count: int, *,
-                    ranged: bool = True) -> TrainingEstimate:
+                    ranged: bool = True, plans: PlanMemo | None = None) -> TrainingEstimate:
     shape = c.shape
     tokens_total = req.tokens
     total_flops = c.flops_per_token * tokens_total
@@ -117,9 +120,9 @@ def _estimate_count(catalog: Catalog, c: TrainContext, req: TrainingRequest, cou
         "goodput_basis": g[3], "stack": c.stack_name, "seq_len": c.seq, "defaulted": defaulted_inputs(req),
         "fabric": c.fabric.id if c.fabric and count > c.node else None,
     }
-    cand = search_plan(c, count, req)
+    cand = plans.search(c, count, req) if plans is not None else search_plan(c, count, req)
     if cand is None:
-        need = minimum_count_ctx(c, req)
+        need = minimum_count_ctx(c, req, plans)
         why = (f"{shape.params / 1e9:.0f}B parameters do not fit on {count} × {c.acc.id} "
                f"({c.capacity_gb:.0f} GB each) under any plan")
         if req.plan is not None:
