@@ -24,6 +24,8 @@ class Domain:
     catalog: Catalog
     engine: ComplianceEngine
     cache: EstimateCache = field(default_factory=EstimateCache)
+    derived: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    """Values computed once from this catalog and these rules (a reload builds a new domain, so a new dict)."""
 
 
 class LazyDomain:

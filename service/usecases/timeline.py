@@ -98,13 +98,21 @@ def _availability(acc: Accelerator, on: dt.date, country: str) -> Availability:
 
 
 def data_version(ctx: AppContext) -> str:
-    """A short digest of the catalog and rule packs in use; it changes whenever any figure or rule changes."""
-    cat = ctx.domain.catalog
+    """A short digest of the catalog and rule packs in use; it changes whenever any figure or rule changes.
+
+    Computed once per loaded domain (~5 ms of serialising and hashing, once per report before).
+    """
+    domain = ctx.domain
+    known = domain.derived.get("data_version")
+    if known is not None:
+        return known
+    cat = domain.catalog
     payload = {
         "accelerators": {k: v.model_dump(mode="json") for k, v in sorted(cat.accelerators.items())},
         "nodes": {k: v.model_dump(mode="json") for k, v in sorted(cat.nodes.items())},
         "networks": {k: v.model_dump(mode="json") for k, v in sorted(cat.networks.items())},
-        "rules": [r.model_dump(mode="json") for r in ctx.domain.engine.rules],
+        "rules": [r.model_dump(mode="json") for r in domain.engine.rules],
     }
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
-    return f"catalog-{digest[:12]}"
+    domain.derived["data_version"] = version = f"catalog-{digest[:12]}"
+    return version

@@ -164,3 +164,20 @@ def test_a_lazy_context_loads_the_catalog_only_when_a_use_case_needs_it(tmp_path
         build_context(settings)  # the API and the planning commands fail at start-up instead
     ok = build_context(Settings(data_dir=tmp_path), lazy_domain=True)
     assert ok.domain is ok.domain and "h20" in ok.domain.catalog.accelerators
+
+
+def test_data_version_is_computed_once_per_loaded_domain_and_follows_the_data(ctx: AppContext) -> None:
+    import dataclasses
+
+    from service.usecases.context import Domain, LazyDomain
+
+    first = usecases.data_version(ctx)
+    assert first.startswith("catalog-") and ctx.domain.derived["data_version"] == first
+    assert usecases.data_version(ctx) == first  # from the memo of this domain
+    cat = ctx.domain.catalog
+    h20 = cat.accelerators["h20"]
+    renamed = dataclasses.replace(cat, accelerators={**cat.accelerators, "h20": h20.model_copy(
+        update={"name": h20.name + " (edited)"})})
+    other = dataclasses.replace(ctx, domain_holder=LazyDomain.ready(Domain(renamed, ctx.domain.engine)))
+    assert usecases.data_version(other) != first  # another catalog, another version
+    assert usecases.data_version(ctx) == first
