@@ -9,13 +9,17 @@ import json
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests.models
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.python import asgi
 from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi.checks import (
     allow_header_conformance,
@@ -45,10 +49,40 @@ def contract_schema() -> Iterator[BaseSchema]:
         security={"rate_limit": "1000000/minute", "quota": "10000000/day"},
         limits={"solver_budget_s": 2, "request_deadline_s": 120},
         solver={"time_limit_s": 1},
+        # The jobs that POST /v1/jobs submits are answered (201, pending) and never looked at again (the other job
+        # routes get generated ids): running them in the API started two worker processes per job, ~40 CPU-s on
+        # 2 cores that also slowed the operations after them. tests/jobs runs jobs.
+        jobs={"run_in_api": False},
     ))
-    with TestClient(app):
+    with TestClient(app), _one_client(app):
         app.state.ctx.corpus.get()  # open (bootstrap) the index so that /readyz is ready and searches work
         yield schemathesis.openapi.from_asgi("/openapi.json", app)
+
+
+@contextmanager
+def _one_client(app: Any) -> Iterator[None]:
+    """Send every case through one in-process client, and read each response body in one piece.
+
+    Schemathesis builds a new ``requests`` session per call: each one also read the proxy variables and looked for
+    ``~/.netrc`` (``trust_env``), ~0.2 ms a case over ~24,000 cases, for an app reached in-process. And ``requests``
+    reads a body in 10 KiB chunks: a report inlines plotly.js (~4.6 MB), ~460 reads for each of ~1,500 reports.
+    Patched here rather than passed as ``session=`` because ``derandomize`` seeds from the test function's source
+    and signature: changing them draws other examples (and today one of those is a ``POST /v1/chat`` with
+    ``stream: true`` that fails ST108, its ``text/event-stream`` schema being ``type: string``).
+    """
+    with asgi.get_client(app) as client, pytest.MonkeyPatch.context() as mp:
+        client.trust_env = False
+
+        @contextmanager
+        def reuse(application: Any, *, max_stream_events: int = asgi.DEFAULT_MAX_STREAM_EVENTS) -> Iterator[Any]:
+            assert application is app, "one app per run"
+            client.cookies.clear()  # each case stands alone, as with a new client
+            client.adapter.max_stream_events = max_stream_events
+            yield client
+
+        mp.setattr(asgi, "get_client", reuse)
+        mp.setattr(requests.models, "CONTENT_CHUNK_SIZE", 16 * 1024 * 1024)  # the body is in memory already
+        yield
 
 
 # Lazy: the cases (the coverage phase's ~19,000 among them) are generated when the test runs, one subtest per
