@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.web.conftest import PageWatch
-from tests.web.pagekit import plan_form
+from tests.web.pagekit import POLL_MS, plan_form
 
 pytestmark = pytest.mark.slow
 
@@ -135,7 +135,8 @@ def test_sweep_shows_progress_and_a_heat_map(live_server: str, watch: PageWatch)
     page.fill("#job-spec", json.dumps(spec))
     page.click("#job-submit")
     page.wait_for_function(
-        "document.querySelector('#job-progress-text').textContent.includes('completed')", timeout=120_000
+        "document.querySelector('#job-progress-text').textContent.includes('completed')", timeout=120_000,
+        polling=POLL_MS,
     )
     assert page.eval_on_selector("#job-progress", "p => p.value") == 4
     page.wait_for_selector("#plot-winner .heatmaplayer")
@@ -143,7 +144,8 @@ def test_sweep_shows_progress_and_a_heat_map(live_server: str, watch: PageWatch)
     cell_labels = page.eval_on_selector_all("#plot-winner .heatmaplayer text", "ts => ts.map(t => t.textContent)")
     assert cell_labels and all("+" not in c or len(c) > 3 for c in cell_labels)
     assert any(c.startswith(("ascend", "h20", "h800", "h100")) for c in cell_labels), cell_labels
-    page.wait_for_function("document.querySelectorAll('#job-table tr').length >= 5 || window.__err", timeout=30_000)
+    page.wait_for_function("document.querySelectorAll('#job-table tr').length >= 5 || window.__err", timeout=30_000,
+                           polling=POLL_MS)
     assert watch.errors == [], watch.errors
     assert page.locator("#job-table tr").count() == 5  # header + one row per scenario
     links = page.eval_on_selector_all("#job-links a", "as => as.map(a => a.getAttribute('href'))")

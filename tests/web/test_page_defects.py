@@ -9,16 +9,11 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import PageWatch
-from tests.web.pagekit import REQUEST_2025, boxes_overlap, plan_form, post, render
+from tests.web.pagekit import POLL_MS, boxes_overlap, plan_form, render
 
 pytestmark = pytest.mark.slow
 
 QUESTION_EN = "Best cluster for 70B training on 1.4T tokens under budget ¥50M for a buyer in China on 2025-08-01"
-
-
-@pytest.fixture(scope="module")
-def plan_2025(live_server: str) -> dict[str, Any]:
-    return post(live_server, "/v1/recommendations", REQUEST_2025)
 
 
 def test_chat_answer_lists_its_sources_once(live_server: str, watch: PageWatch) -> None:
@@ -60,7 +55,7 @@ def test_sweep_time_axis_is_ordered_and_its_title_clears_the_legend(live_server:
     page.fill("#job-spec", json.dumps(spec))
     page.click("#job-submit")
     page.wait_for_function("document.querySelector('#job-progress-text').textContent.includes('completed')",
-                           timeout=120_000)
+                           timeout=120_000, polling=POLL_MS)
     page.wait_for_selector("#plot-curves .y2tick text")
     ticks = page.eval_on_selector_all(
         "#plot-curves g.y2tick text",
@@ -143,7 +138,7 @@ def test_plan_form_date_defaults_to_today(live_server: str, watch: PageWatch) ->
     assert value == f"{today[0]:04d}-{today[1]:02d}-{today[2]:02d}"
     page.click("nav button[data-tab=plan]")
     page.click("#plan-submit")
-    page.wait_for_function("state.view !== null", timeout=60_000)
+    page.wait_for_function("state.view !== null", timeout=60_000, polling=POLL_MS)
     assert page.evaluate("state.request.buyer.date") == value
 
 

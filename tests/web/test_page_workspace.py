@@ -11,14 +11,9 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import PageWatch
-from tests.web.pagekit import REQUEST_2025, get, plan_form, post, render
+from tests.web.pagekit import POLL_MS, REQUEST_2025, get, plan_form, render
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def plan_2025(live_server: str) -> dict[str, Any]:
-    return post(live_server, "/v1/recommendations", REQUEST_2025)
 
 
 def test_compare_view_puts_plans_side_by_side_and_exports_them(
@@ -69,7 +64,7 @@ def test_a_sweep_row_and_a_chat_follow_up_join_the_comparison(live_server: str, 
     page.fill("#question", "Best cluster for 70B training on 1.4T tokens under budget ¥50M for a buyer in China on "
                            "2025-08-01")
     page.click("#ask-submit")
-    page.wait_for_function("state.previousChatPlan !== null", timeout=60_000)
+    page.wait_for_function("state.previousChatPlan !== null", timeout=60_000, polling=POLL_MS)
     page.fill("#question", "What if the budget were ¥80M?")
     page.click("#ask-submit")
     page.wait_for_selector("#compare-previous", state="visible", timeout=60_000)
@@ -84,7 +79,7 @@ def test_a_sweep_row_and_a_chat_follow_up_join_the_comparison(live_server: str, 
     page.click("#job-submit")
     page.wait_for_selector("#job-table .row-compare", timeout=120_000)
     page.locator("#job-table .row-compare").first.click()
-    page.wait_for_function("state.compare.length === 3", timeout=60_000)
+    page.wait_for_function("state.compare.length === 3", timeout=60_000, polling=POLL_MS)
     page.click("nav button[data-tab=compare]")
     page.wait_for_function("document.querySelectorAll('#compare-table thead th').length === 3")
     third = page.locator("#compare-table thead th").nth(2).inner_text()
@@ -92,7 +87,8 @@ def test_a_sweep_row_and_a_chat_follow_up_join_the_comparison(live_server: str, 
     assert watch.errors == []
 
 
-def test_data_badge_shows_the_date_the_data_is_current_to(live_server: str, watch: PageWatch) -> None:
+def test_data_badge_shows_the_date_the_data_is_current_to(
+        live_server: str, watch: PageWatch, plan_2025: dict[str, Any]) -> None:
     status = get(live_server, "/v1/web/data-status")
     page = watch.page
     page.goto(live_server + "/")
@@ -105,9 +101,8 @@ def test_data_badge_shows_the_date_the_data_is_current_to(live_server: str, watc
     page.click("#lang-zh")
     page.wait_for_function("document.getElementById('data-badge').textContent.startsWith('数据截至')")
     # A plan that names its data's date shows it in its headline block.
-    plan = post(live_server, "/v1/recommendations", REQUEST_2025)
-    plan["data"] = {"asked": "2025-08-01", "as_of": "2026-06-05", "packs": [], "threshold_days": 90,
-                    "stale": [{"name": "prices", "as_of": "2025-01-01", "days": 212, "text": "…"}]}
+    plan = dict(plan_2025, data={"asked": "2025-08-01", "as_of": "2026-06-05", "packs": [], "threshold_days": 90,
+                                 "stale": [{"name": "prices", "as_of": "2025-01-01", "days": 212, "text": "…"}]})
     render(page, plan)
     line = page.locator("#plan-data")
     assert line.is_visible() and line.inner_text().startswith("数据截至 2026-06-05") and "prices" in line.inner_text()
