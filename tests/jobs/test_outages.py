@@ -1,8 +1,8 @@
 """Batch workers outlive a PostgreSQL outage (for real: the connection goes through a proxy that is stopped).
 
 * Mid-job: the worker loop (coordinator and its worker processes) keeps its computed results while the database
-  is away for 8 seconds, reports ``waiting_for_database``, and finishes the job when it is back: every scenario
-  has exactly one result, and the process never exits.
+  is away for 4 seconds (its retries back off to their 1-second cap), reports ``waiting_for_database``, and
+  finishes the job when it is back: every scenario has exactly one result, and the process never exits.
 * At start: ``procure batch worker`` started while the database is unreachable waits (its state says so), and
   runs a job submitted meanwhile as soon as the database answers; ``procure batch worker-health`` reports it alive.
 """
@@ -70,7 +70,7 @@ def _exactly_one_result_each(store: JobStore, job_id: str, total: int) -> list[s
 def test_a_database_outage_mid_job_is_waited_out(schema: str, tmp_path: Path) -> None:
     direct = make_engine(_url(schema))
     store = JobStore(direct)
-    job, _ = store.create(make_spec(n_budgets=15, countries=("CN", "DE", "AE")))  # 45 scenarios, ~0.2 s each
+    job, _ = store.create(make_spec(n_budgets=10, countries=("CN", "DE", "AE")))  # 30 scenarios, ~0.2 s each
     proxy = TcpProxy(("127.0.0.1", 5432))
     proxy.start()
     state_file = tmp_path / "state.json"
@@ -83,7 +83,7 @@ def test_a_database_outage_mid_job_is_waited_out(schema: str, tmp_path: Path) ->
     try:
         _wait(lambda: store.status(job.id).finished >= 4, 120, "the first results")
         proxy.stop()  # PostgreSQL is unreachable for the worker: connections cut, new ones refused
-        outage_end = time.monotonic() + 8
+        outage_end = time.monotonic() + 4
         while time.monotonic() < outage_end:
             state = read_state(state_file) or {}
             seen.add(str(state.get("state")))
@@ -99,9 +99,9 @@ def test_a_database_outage_mid_job_is_waited_out(schema: str, tmp_path: Path) ->
         proxy.stop()
     assert "waiting_for_database" in seen, seen
     final = store.status(job.id)
-    assert final.state == "completed" and final.counts == {"done": 45}
-    assert finished_during < 45  # the outage really fell in the middle of the job
-    workers = _exactly_one_result_each(store, job.id, 45)
+    assert final.state == "completed" and final.counts == {"done": 30}
+    assert finished_during < 30  # the outage really fell in the middle of the job
+    workers = _exactly_one_result_each(store, job.id, 30)
     assert all("@" in w and "/pid:" in w for w in workers)  # <coordinator token>@<host>/pid:<pid>
     assert len(set(workers)) == 2  # the two worker processes retried through the outage: none died and was replaced
     direct.dispose()

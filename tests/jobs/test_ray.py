@@ -15,6 +15,7 @@ from service.jobs.store import JobStore
 from service.jobs.worker import WorkerConfig
 from service.storage import make_engine, upgrade
 from tests.jobs.conftest import make_spec
+from tests.jobs.ray_cluster import RAY_ENV
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="the ray extra is not installed")]
@@ -22,8 +23,7 @@ pytestmark = [pytest.mark.slow,
 
 @pytest.fixture
 def ray_executor(monkeypatch: pytest.MonkeyPatch) -> Iterator[RayExecutor]:
-    for key, value in {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0",
-                       "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}.items():
+    for key, value in RAY_ENV.items():  # auth and usage stats off, loopback only, no metrics collection
         monkeypatch.setenv(key, value)
     tmp = Path(tempfile.mkdtemp(prefix="ray-", dir="/tmp"))  # short: Ray's socket paths have a length limit
     ex = RayExecutor(None, num_cpus=2, temp_dir=tmp)
