@@ -30,6 +30,7 @@ def test_server_command_serves_the_packaged_model_on_loopback(monkeypatch: pytes
     args = dict(zip(cmd[3::2], cmd[4::2], strict=True))
     assert args == {"--model": str(gguf), "--model_alias": "smollm2-135m-instruct", "--host": "127.0.0.1",
                     "--port": "8123", "--n_ctx": "2048", "--chat_format": "chatml-function-calling",
-                    "--n_threads": "2"}  # the prompt cache is off unless asked for (it costs GBs of RAM)
+                    "--logits_all": "false",  # logits of the last position only: nothing asks for logprobs
+                    "--n_threads": "2", "--n_threads_batch": "2"}  # no prompt cache unless asked for (GBs of RAM)
     cached = local_model.server_command(port=8123, cache_bytes=256 << 20)
     assert cached[-6:] == ["--cache", "true", "--cache_type", "ram", "--cache_size", str(256 << 20)]
