@@ -181,3 +181,35 @@ def test_data_version_is_computed_once_per_loaded_domain_and_follows_the_data(ct
     other = dataclasses.replace(ctx, domain_holder=LazyDomain.ready(Domain(renamed, ctx.domain.engine)))
     assert usecases.data_version(other) != first  # another catalog, another version
     assert usecases.data_version(ctx) == first
+
+
+def test_the_same_data_builds_one_domain_and_changed_data_a_new_one(tmp_path: Path) -> None:
+    """Catalog and engine are shared between contexts built from the same packs and files; an edited file or an
+    installed pack is read afresh, and an unreadable file still fails with the loader's own message."""
+    import dataclasses
+
+    from optimizer.errors import CatalogError
+    from service.usecases.data import build_domain_from, packs_in_use
+
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("accelerators:\n  - id: h20\n    name: H20 (site build)\n", encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", catalog_files=[extra])
+    first = build_context(settings).domain
+    again = build_context(settings).domain
+    assert again is not first and again.cache is not first.cache  # each context has its own estimate cache
+    assert again.catalog is first.catalog and again.engine is first.engine
+    assert first.catalog.accelerators["h20"].name == "H20 (site build)"
+
+    extra.write_text("accelerators:\n  - id: h20\n    name: H20 (edited)\n", encoding="utf-8")
+    edited = build_context(settings).domain
+    assert edited.catalog is not first.catalog and edited.catalog.accelerators["h20"].name == "H20 (edited)"
+
+    packs = packs_in_use(settings)
+    changed = build_domain_from(settings, {**packs, "prices": dataclasses.replace(
+        packs["prices"], text=packs["prices"].text + "\n# a comment: a new text, a new key\n")})
+    assert changed[0] is not edited.catalog and changed[0].accelerators.keys() == edited.catalog.accelerators.keys()
+
+    extra.unlink()
+    with pytest.raises(CatalogError) as err:
+        build_context(settings)
+    assert "extra.yaml" in str(err.value)
