@@ -8,9 +8,29 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import typer.testing
 
 from optimizer.catalog import Catalog, load_catalog
 from optimizer.compliance import ComplianceEngine, load_engine
+
+_get_command = typer.testing._get_command
+_commands: dict[int, tuple[typer.Typer, object]] = {}
+
+
+def _command_once(app: typer.Typer):  # type: ignore[no-untyped-def]
+    """Typer's click command for ``app``, built once per test process.
+
+    ``CliRunner.invoke`` rebuilds the whole command tree from the functions' signatures on every call (~0.1 s for
+    procure's ~50 commands: ~30 CPU-s of a full run). The tree is a pure function of the registered commands, which
+    the tests never change, and click makes a new context per invocation, so one tree serves every invocation.
+    """
+    hit = _commands.get(id(app))
+    if hit is None or hit[0] is not app:
+        hit = _commands[id(app)] = (app, _get_command(app))
+    return hit[1]
+
+
+typer.testing._get_command = _command_once  # type: ignore[assignment]
 
 
 @pytest.fixture(autouse=True)
