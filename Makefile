@@ -47,29 +47,16 @@ system-deps:
 # `make unit PYTEST_WORKERS=0` runs the first phase serially too. --dist loadgroup keeps each xdist_group (a file
 # that shares state between its tests, servers that must not overlap) on one worker. Tests marked `serial` (they
 # race requests against deadlines of a few seconds; they live in tests/hardening, the only folder that phase collects)
-# run afterwards, alone. Byte-code is cached for the run even where PYTHONDONTWRITEBYTECODE is set: re-compiling and
-# assert-rewriting ~700 modules cost every worker ~30 s.
+# run afterwards, alone. Byte-code is cached for the run even
+# where PYTHONDONTWRITEBYTECODE is set: re-compiling and assert-rewriting ~700 modules cost every worker ~30 s.
 PYTEST_WORKERS ?= auto
 PYTEST_MAX_WORKERS ?= 4
-PYTEST_PARALLEL = PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses=$(PYTEST_MAX_WORKERS) \
-	--dist loadgroup -m "not serial" --durations=30
-PYTEST_SERIAL = PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -m serial --durations=10 tests/hardening
-
 unit: install system-deps llm
-	$(PYTEST_PARALLEL)
-	$(PYTEST_SERIAL)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses=$(PYTEST_MAX_WORKERS) --dist loadgroup \
+		-m "not serial" --durations=30
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -m serial --durations=10 tests/hardening
 
-# `make lint unit`, less ~25 s: mypy (one process, ~30 CPU-s cold) runs beside the parallel phase, which leaves a
-# few per cent of the CPUs idle at its edges, instead of before it; its report is printed after the phase and a
-# type error fails the target as `make lint` would. It ends before the serial phase, which wants a quiet machine.
-test: install system-deps llm
-	$(BIN)/ruff check .
-	@echo "mypy runs beside the parallel phase; its report follows it"
-	@$(BIN)/mypy > $(VENV)/mypy-report.txt 2>&1 & mypy=$$!; \
-	$(PYTEST_PARALLEL); tests=$$?; \
-	wait $$mypy; typed=$$?; echo "mypy:"; cat $(VENV)/mypy-report.txt; \
-	[ $$tests -eq 0 ] && [ $$typed -eq 0 ]
-	$(PYTEST_SERIAL)
+test: lint unit
 
 bench: install
 	$(BIN)/python -m bench.run_all
