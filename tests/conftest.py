@@ -21,8 +21,9 @@ def _command_once(app: typer.Typer):  # type: ignore[no-untyped-def]
     """Typer's click command for ``app``, built once per test process.
 
     ``CliRunner.invoke`` rebuilds the whole command tree from the functions' signatures on every call (~0.1 s for
-    procure's ~50 commands: ~30 CPU-s of a full run). The tree is a pure function of the registered commands, which
-    the tests never change, and click makes a new context per invocation, so one tree serves every invocation.
+    procure's commands, paid by several hundred in-process invocations). The tree is a pure function of the
+    registered commands, which the tests never change, and click makes a new context per invocation, so one tree
+    serves every invocation.
     """
     hit = _commands.get(id(app))
     if hit is None or hit[0] is not app:
