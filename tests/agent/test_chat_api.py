@@ -78,6 +78,28 @@ def test_the_schema_documents_the_streamed_content_type(client: TestClient) -> N
         assert set(content) == {"application/json", "text/event-stream"}, path
 
 
+@pytest.mark.parametrize(("path", "body"), [
+    ("/v1/chat", {"message": "Is the H20 allowed for a buyer in China on 2025-05-01?", "stream": True}),
+    ("/v1/chat/completions", {"model": "procure", "stream": True,
+                              "messages": [{"role": "user", "content": "Is the H20 allowed in China on 2025-05-01?"}]}),
+])
+def test_streamed_events_conform_to_the_documented_event_schema(client: TestClient, path: str,
+                                                                 body: dict[str, object]) -> None:
+    """Schemathesis reads a text/event-stream body as events and checks each against the schema (ST108): the schema
+    is one event's, with the native stream's event names; a `type: string` schema failed every event."""
+    import schemathesis
+
+    app = client.app
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)  # type: ignore[arg-type]
+    case = schema[path]["POST"].Case(body=body, media_type="application/json")
+    response = case.call_and_validate()  # every default check, response schema conformance among them
+    assert response.status_code == 200 and response.headers["content-type"][0].startswith("text/event-stream")
+    event = client.get("/openapi.json").json()["paths"][path]["post"]["responses"]["200"]["content"][
+        "text/event-stream"]["schema"]
+    assert event["required"] == ["data"]
+    assert event["properties"]["event"].get("enum") == (["meta", "token", "done"] if path == "/v1/chat" else None)
+
+
 def test_bad_requests_are_problem_json(client: TestClient) -> None:
     r = client.post("/v1/chat", json={"message": ""})
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")

@@ -67,8 +67,9 @@ def _one_client(app: Any) -> Iterator[None]:
     ``~/.netrc`` (``trust_env``), ~0.2 ms a case over ~24,000 cases, for an app reached in-process. And ``requests``
     reads a body in 10 KiB chunks: a report inlines plotly.js (~4.6 MB), ~460 reads for each of ~1,500 reports.
     Patched here rather than passed as ``session=`` because ``derandomize`` seeds from the test function's source
-    and signature: changing them draws other examples (and today one of those is a ``POST /v1/chat`` with
-    ``stream: true`` that fails ST108, its ``text/event-stream`` schema being ``type: string``).
+    and signature: changing them draws other examples (one of those was a ``POST /v1/chat`` with ``stream: true``
+    that failed ST108 while its ``text/event-stream`` schema was ``type: string``; the schema is now one event's,
+    and tests/agent/test_chat_api.py checks both streams against it).
     """
     with asgi.get_client(app) as client, pytest.MonkeyPatch.context() as mp:
         client.trust_env = False

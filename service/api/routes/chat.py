@@ -80,10 +80,24 @@ class ChatCreate(BaseModel):
     stream: bool = Field(False, description="Stream the answer as Server-Sent Events (meta, token…, done).")
 
 
-# `stream: true` answers with Server-Sent Events: documented, so clients (and the contract test) expect them
-_SSE_DOC = "With `stream: true`: Server-Sent Events, one JSON object per `data:` line."
-_SSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/event-stream": {"schema": {"type": "string", "description": _SSE_DOC}}}}}
+# `stream: true` answers with Server-Sent Events: documented, so clients (and the contract test) expect them. The
+# schema is one event's, as an SSE parser gives it (its `event` name, its `data` text): a stream is a sequence of
+# events, not one string, and a validator that reads the stream checks each event against it.
+def _sse_responses(description: str, events: list[str] | None) -> dict[int | str, dict[str, Any]]:
+    event: dict[str, Any] = {"type": "string", "description": "The event's name."}
+    if events:
+        event["enum"] = events
+    schema = {"type": "object", "description": description, "required": ["data"],
+              "properties": {"event": event, "data": {"type": "string", "description": "One JSON document."},
+                             "id": {"type": "string"}, "retry": {"type": "integer"}}}
+    return {200: {"content": {"text/event-stream": {"schema": schema}}}}
+
+
+_SSE = _sse_responses("With `stream: true`, Server-Sent Events: `meta` (session, intent, language), `token` "
+                      "(the answer's text in pieces), `done` (the whole result, as without streaming).",
+                      ["meta", "token", "done"])
+_SSE_COMPLETION = _sse_responses("With `stream: true`, Server-Sent Events as OpenAI sends them: unnamed events whose "
+                                 "data is a `chat.completion.chunk`, then `[DONE]`.", None)
 
 
 @router.post("/v1/chat", response_model=AskResult, responses=_SSE)
@@ -179,7 +193,7 @@ def list_models() -> dict[str, Any]:
     return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "procure"}]}
 
 
-@router.post("/v1/chat/completions", response_model=Completion, responses=_SSE)
+@router.post("/v1/chat/completions", response_model=Completion, responses=_SSE_COMPLETION)
 def create_completion(body: CompletionCreate, request: Request) -> Any:
     """OpenAI-compatible chat completion: the last user message is the question, earlier ones the conversation."""
     question, history = _question(body)
