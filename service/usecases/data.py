@@ -143,7 +143,7 @@ def build_domain_from(settings: Settings, packs: Mapping[str, PackText], extra_c
 
 
 _FileTexts = tuple[tuple[str, str], ...]
-_DomainKey = tuple[tuple[PackText, ...], _FileTexts, _FileTexts]
+_DomainKey = tuple[tuple[tuple[str, PackText], ...], _FileTexts, _FileTexts]
 
 
 def _domain_key(packs: Mapping[str, PackText], catalog_files: Sequence[Path], rule_files: Sequence[Path]
@@ -153,7 +153,7 @@ def _domain_key(packs: Mapping[str, PackText], catalog_files: Sequence[Path], ru
                  for group in (catalog_files, rule_files)]
     except (OSError, UnicodeDecodeError):
         return None
-    return tuple(packs[name] for name in sorted(packs)), files[0], files[1]
+    return tuple(sorted(packs.items(), key=lambda kv: kv[0])), files[0], files[1]
 
 
 @lru_cache(maxsize=8)
@@ -161,7 +161,7 @@ def _domain_memo(key: _DomainKey) -> tuple[Catalog, ComplianceEngine]:
     packs, catalog_files, rule_files = key
     # the loaders read the files again and name them in their errors (a file rewritten between the two reads, a
     # few microseconds apart, would be cached under its earlier text)
-    return _build_domain({p.name: p for p in packs}, [Path(p) for p, _ in catalog_files],
+    return _build_domain(dict(packs), [Path(p) for p, _ in catalog_files],
                          [Path(p) for p, _ in rule_files])
 
 
