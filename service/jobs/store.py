@@ -6,7 +6,11 @@ Concurrency rules (the same code serves SQLite and PostgreSQL):
   LOCKED) RETURNING …`` statement in its own transaction. PostgreSQL skips rows another claimer holds; SQLite
   renders no ``FOR UPDATE`` but takes its single write lock at the start of the statement (WAL, busy timeout),
   so two claimers are serialised and never see the same pending row.
-* a scenario is claimable when it is ``pending``, or ``running`` with an expired lease (its worker died).
+* a scenario is claimable when it is ``pending``, or ``running`` with an expired lease (its worker died). With
+  ``own=True`` (a worker, which claims only when it holds nothing) the scenarios still leased to the claimer come
+  back too: they are from a claim that committed while the database's reply was lost in an outage, which the
+  worker retried as failed. Without that its heartbeat renewed leases it did not know it held, and the job never
+  finished. Such a scenario was never started, so its attempt is not counted again.
 * **complete** inserts the result with ``ON CONFLICT DO NOTHING`` on the ``(job_id, scenario_id)`` key: if a
   reclaimed scenario finishes twice, the first result stays and the second is dropped.
 * **create** streams the expanded scenarios into one transaction in chunks (memory does not grow with the
@@ -26,7 +30,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, or_, select, tuple_, update
+from sqlalchemy import Engine, and_, case, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -330,19 +334,26 @@ class JobStore:
         self.finish_if_done(job_id)
         return self.status(job_id)
 
-    def claim(self, job_id: str, owner: str, *, limit: int, lease_s: float, max_attempts: int = 3) -> list[Claimed]:
-        """Lease up to ``limit`` scenarios of a running job to ``owner`` (see the module notes)."""
+    def claim(self, job_id: str, owner: str, *, limit: int, lease_s: float, max_attempts: int = 3,
+              own: bool = False) -> list[Claimed]:
+        """Lease up to ``limit`` scenarios of a running job to ``owner`` (see the module notes).
+
+        ``own=True`` says the caller holds no scenario now, so any still leased to ``owner`` come from a claim whose
+        reply was lost: they are returned as well.
+        """
         now = time.time()
         s = job_scenarios.c
+        mine = and_(s.status == "running", s.lease_owner == owner)
+        free = and_(s.attempts < max_attempts,
+                    or_(s.status == "pending", and_(s.status == "running", s.lease_expires_at < now)))
         pick = (select(s.job_id, s.scenario_id)
-                .where(s.job_id == job_id, s.attempts < max_attempts,
-                       or_(s.status == "pending", and_(s.status == "running", s.lease_expires_at < now)))
+                .where(s.job_id == job_id, or_(mine, free) if own else free)
                 .order_by(s.seq).limit(limit).with_for_update(skip_locked=True))
         running_job = select(jobs.c.id).where(jobs.c.id == job_id, jobs.c.state == "running").exists()
         stmt = (update(job_scenarios)
                 .where(tuple_(s.job_id, s.scenario_id).in_(pick), running_job)
                 .values(status="running", lease_owner=owner, lease_expires_at=now + lease_s,
-                        attempts=s.attempts + 1, started_at=now)
+                        attempts=s.attempts + (case((mine, 0), else_=1) if own else 1), started_at=now)
                 .returning(s.scenario_id, s.seq, s.payload, s.attempts))
         with self.engine.begin() as conn:
             rows = conn.execute(stmt).all()

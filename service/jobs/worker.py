@@ -154,7 +154,7 @@ def work(config: WorkerConfig, *, owner: str | None = None, context: ScenarioCon
     try:
         while not beat.cancelled.is_set():
             claimed = call(lambda: store.claim(config.job_id, owner, limit=config.batch, lease_s=config.lease_s,
-                                               max_attempts=config.max_attempts), "claim")
+                                               max_attempts=config.max_attempts, own=True), "claim")
             if not claimed:
                 if call(lambda: store.fail_exhausted(config.job_id, config.max_attempts), "fail exhausted"):
                     continue

@@ -158,3 +158,31 @@ def test_concurrent_submissions_with_one_key_make_one_job(store: JobStore) -> No
         t.join()
     assert not errors and len(ids) == 4 and len(set(ids)) == 1
     assert len(store.recent()) == 1 and store.status(ids[0]).total == 60
+
+
+def test_a_claim_whose_reply_was_lost_is_given_back_to_its_worker(store: JobStore) -> None:
+    """An outage can cut the connection after the claim committed: the worker saw an error and claims again. It
+    gets the scenarios leased to itself back (not counted as another attempt); another worker does not, until the
+    lease expires. Before, the worker's heartbeat renewed those leases forever and the job never finished."""
+    job, _ = store.create(make_spec(n_budgets=3, countries=("CN",)))
+    store.start(job.id, "test")
+    lost = store.claim(job.id, "w1@host", limit=2, lease_s=60)  # committed; the reply never reached the worker
+    taken = store.claim(job.id, "w2@host", limit=5, lease_s=60)  # the other worker gets only the free scenario
+    assert len(lost) == 2 and len(taken) == 1 and taken[0].scenario_id not in {c.scenario_id for c in lost}
+    assert store.claim(job.id, "w1@host", limit=5, lease_s=60) == []  # without own=True: nothing is free
+    again = store.claim(job.id, "w1@host", limit=5, lease_s=60, own=True)  # the worker holds nothing now
+    assert [c.scenario_id for c in again] == [c.scenario_id for c in lost]
+    assert all(c.attempts == 1 for c in again)  # never started, so not another attempt
+    assert store.complete(job.id, "w1@host", [_ok(c) for c in again]) == 2
+    assert store.complete(job.id, "w2@host", [_ok(c) for c in taken]) == 1
+    assert store.finish_if_done(job.id) and store.status(job.id).state == "completed"
+
+
+def test_a_worker_at_its_last_attempt_still_gets_its_lost_claim_back(store: JobStore) -> None:
+    job, _ = store.create(make_spec(n_budgets=1, countries=("CN",)))
+    store.start(job.id, "test")
+    [first] = store.claim(job.id, "w1", limit=1, lease_s=60, max_attempts=1)
+    assert first.attempts == 1
+    assert store.claim(job.id, "w2", limit=1, lease_s=60, max_attempts=1) == []  # leased, and out of attempts
+    [again] = store.claim(job.id, "w1", limit=1, lease_s=60, max_attempts=1, own=True)
+    assert again.scenario_id == first.scenario_id and again.attempts == 1
