@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import logging
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -32,11 +33,13 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, case, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from service.jobs.models import job_results, job_scenarios, jobs
 from service.jobs.spec import Scenario, SweepSpec, iter_scenarios, spec_hash
 from service.usecases import OptimizerError, check_cancelled, commit_point
+
+log = logging.getLogger("procure.jobs")
 
 ACTIVE = ("pending", "running")
 _INSERT_CHUNK = 2_000
@@ -218,7 +221,29 @@ class JobStore:
             if existing is None:
                 raise
             return existing, False
+        except BaseException:
+            self._give_back_log_space()
+            raise
         return self.status(jid), True
+
+    def _give_back_log_space(self) -> None:
+        """Shrink SQLite's write-ahead log after a rolled-back submission.
+
+        A big expansion spills its uncommitted rows into the log (tens of MB in the few seconds before a deadline on
+        a fast machine); the rollback discards them, but the file keeps its size until a truncating checkpoint.
+        Best effort: a busy database keeps its log, which the next checkpoint reuses.
+        """
+        if self._dialect != "sqlite":
+            return
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA busy_timeout=1000")  # never hold the failing request long
+                try:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                finally:
+                    conn.exec_driver_sql("PRAGMA busy_timeout=30000")  # pooled connections keep the usual wait
+        except SQLAlchemyError:
+            log.warning("could not truncate the job database's write-ahead log", exc_info=True)
 
     def _existing(self, job_id: str | None, key: str | None, digest: str, owner: str | None) -> JobStatus | None:
         with self.engine.connect() as conn:

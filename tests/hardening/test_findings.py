@@ -85,7 +85,8 @@ def test_f1_a_cancelled_submission_leaves_nothing_behind(server_factory: Callabl
     assert httpx.get(f"{srv.url}/v1/jobs", headers=keys["a"]).json() == []
     metrics = httpx.get(f"{srv.url}/metrics", headers=keys["a"]).text
     assert _metric(metrics, "procure_work_in_flight") == 0
-    assert _db_bytes(tmp_path / "srv") < 20_000_000  # the probe saw ~500 MB
+    # the probe saw ~500 MB; the rolled-back rows also leave SQLite's log (a fast machine spilled ~20 MB into it)
+    assert _db_bytes(tmp_path / "srv") < 5_000_000
     assert psutil.Process(srv.proc.pid).memory_info().rss - rss_before < 600_000_000  # the probe saw 2.4 GB
     # the same spec, smaller, is accepted: the cap, not the shape, refused it
     ok = httpx.post(f"{srv.url}/v1/jobs", json=SMALL_SPEC, headers=keys["a"], timeout=60)

@@ -5,12 +5,17 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from service.jobs.models import job_results
+from service.jobs.spec import Scenario, iter_scenarios
 from service.jobs.store import JobConflictError, JobNotFoundError, JobStore, Outcome
+from service.storage import make_engine, upgrade
+from service.usecases import WorkCancelledError
 from tests.jobs.conftest import make_spec
 
 
@@ -186,3 +191,27 @@ def test_a_worker_at_its_last_attempt_still_gets_its_lost_claim_back(store: JobS
     assert store.claim(job.id, "w2", limit=1, lease_s=60, max_attempts=1) == []  # leased, and out of attempts
     [again] = store.claim(job.id, "w1", limit=1, lease_s=60, max_attempts=1, own=True)
     assert again.scenario_id == first.scenario_id and again.attempts == 1
+
+
+def test_a_rolled_back_submission_gives_its_log_space_back(tmp_path: Path) -> None:
+    """F1 on a fast machine: a sweep cut off mid-expansion had spilled ~20 MB into SQLite's write-ahead log before
+    its rollback, and the file kept that size. The job is gone and so is the space."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'jobs.db'}")
+    upgrade(engine)
+    store = JobStore(engine)
+    spec = make_spec(n_budgets=20_000, countries=("CN",))
+
+    def cut_off(after: int) -> Iterator[Scenario]:
+        for sc in iter_scenarios(spec):
+            if sc.seq >= after:
+                raise WorkCancelledError("the client went away")
+            yield sc
+
+    with pytest.raises(WorkCancelledError):
+        store.create(spec, scenarios=cut_off(18_000))
+    assert store.recent() == []
+    wal = tmp_path / "jobs.db-wal"
+    assert not wal.exists() or wal.stat().st_size < 1_000_000, wal.stat().st_size
+    job, created = store.create(make_spec(n_budgets=3, countries=("CN",)))  # the store still works
+    assert created and store.status(job.id).total == 3
+    engine.dispose()
