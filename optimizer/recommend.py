@@ -33,6 +33,7 @@ from optimizer.selection import domestic_share
 from optimizer.solve import SolveResult, SolveStatus, solve
 from optimizer.switching import porting_charges
 from optimizer.table import EstimateCache, Option, OptionTable, build_table
+from optimizer.units import meets_deadline
 from optimizer.validate import revalidate
 
 _BINDING_SLACK = 0.02
@@ -233,7 +234,7 @@ def considered(table: OptionTable, sel: dict[str, int] | None) -> list[Considere
             info = table.skus[sku]
             port = table.switching.charge(mine[0].kind, sku) if table.switching is not None else 0.0
             if isinstance(w, TrainingWorkload):
-                best, status = _best_training(mine, w.deadline_days, budget - port, req.resolved_objective)
+                best, status = _best_training(mine, req.run_deadline(w), budget - port, req.resolved_objective)
                 cost, days, cap, acc = best.cost + port, best.days, None, best.accelerators
             else:
                 o = mine[0]
@@ -283,7 +284,7 @@ def _best_training(opts: list[Option], deadline: float | None, budget: float, ob
         if ok:
             return min(ok, key=lambda o: (o.days or 0, o.cost)), "feasible"
         return min(opts, key=lambda o: o.cost), "over budget"
-    ok = [o for o in opts if deadline is None or (o.days or 0) <= deadline]
+    ok = [o for o in opts if deadline is None or meets_deadline(o.days or 0, deadline)]
     if ok:
         best = min(ok, key=lambda o: (o.cost, o.days or 0))
         return best, "feasible" if best.cost <= budget else "over budget"

@@ -39,7 +39,7 @@ from optimizer.estimator.plan_search import PlanMemo
 from optimizer.reasons import Why
 from optimizer.request import FAVOURABLE_OUTLOOKS, InferenceWorkload, PurchaseRequest, TrainingWorkload
 from optimizer.switching import Switching, resolve_switching
-from optimizer.units import MONEY_UNIT, POWER_UNIT_KW
+from optimizer.units import MONEY_UNIT, POWER_UNIT_KW, meets_deadline
 
 ExclusionCategory = Literal["compliance", "availability", "policy", "price", "data", "fit", "fabric", "supply",
                             "latency"]
@@ -584,7 +584,7 @@ def _nodes_for_deadline(est: Callable[[int], TrainingEstimate], n_min: int, dead
         if floor(n) > deadline:
             return False
         e = est(n)
-        return e.status == "ok" and e.wall_clock_days is not None and e.wall_clock_days <= deadline
+        return e.status == "ok" and e.wall_clock_days is not None and meets_deadline(e.wall_clock_days, deadline)
 
     grid = [n_min, *size_grid(n_min + 1, n_cap, _DEADLINE_STEPS)]
     if meets(grid[0]):

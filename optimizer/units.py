@@ -117,3 +117,18 @@ def parse_date(text: str | date, *, what: str = "date") -> date:
 def to_units(value: float, unit: float) -> int:
     """Round a non-negative float into integer model units (ceiling, so limits stay safe)."""
     return int(math.ceil(value / unit - 1e-9))
+
+
+def deadline_units(limit_days: float) -> int:
+    """A deadline in integer time units, rounded down: the CP-SAT model's bound on a training job's time."""
+    return int(math.floor(limit_days / TIME_UNIT_DAYS + 1e-9))
+
+
+def meets_deadline(days: float, limit_days: float) -> bool:
+    """Whether a run of ``days`` meets ``limit_days`` as the CP-SAT model decides it.
+
+    The model counts a run in whole time units rounded up and the limit rounded down, so a run a few minutes
+    under the limit can still miss it there. Whatever chooses candidate pools must compare the same way: a pool
+    offered as "the fewest nodes that meet the deadline" which the model then refuses left only dearer pools.
+    """
+    return to_units(days, TIME_UNIT_DAYS) <= deadline_units(limit_days)

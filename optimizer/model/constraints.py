@@ -26,7 +26,7 @@ __all__ = [
     "selection_cost",
 ]
 from optimizer.table import OptionTable
-from optimizer.units import MONEY_UNIT, POWER_UNIT_KW, TIME_UNIT_DAYS
+from optimizer.units import MONEY_UNIT, POWER_UNIT_KW, deadline_units
 
 
 @dataclass
@@ -109,7 +109,7 @@ class Deadlines(ConstraintModule):
                                                     [v.ints[o.id].days or 0 for o in opts])
             limit = req.run_deadline(w)
             if limit is not None:
-                model.add(time <= math.floor(limit / TIME_UNIT_DAYS + 1e-9))
+                model.add(time <= deadline_units(limit))
             if ctx.makespan is not None:
                 model.add(ctx.makespan >= time)
 
@@ -141,7 +141,7 @@ class Deadlines(ConstraintModule):
         model.add(864 * prod >= tokens_scaled)
         limit = req.run_deadline(w)
         if limit is not None:
-            model.add(time <= math.floor(limit / TIME_UNIT_DAYS + 1e-9))
+            model.add(time <= deadline_units(limit))
         if ctx.makespan is not None:
             model.add(ctx.makespan >= time)
 

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from optimizer.model.variables import to_int
 from optimizer.solve import solve
+from optimizer.units import meets_deadline
 from optimizer.validate import check_selection
 from tests.optimizer.factories import inference, node, pool, request, switching, table, training
 from tests.oracles.brute import brute_force, porting_units
@@ -167,3 +168,27 @@ def test_pool_sizes_fit_limits_as_the_model_rounds_them() -> None:
     assert _nodes_within(15_432_000.0, 1_714_564.0, 1_000.0) == 9
     assert _nodes_within(100.0, 10.0, 0.1) == 10  # exact fits stay
     assert _nodes_within(5.0, 10.0, 0.1) == 0
+
+
+@pytest.mark.slow
+def test_a_slightly_longer_deadline_keeps_a_pool_that_meets_it() -> None:
+    # Found by the property above: at a 15.54-day deadline the fewest Gaudi 3 nodes that meet it were chosen by a
+    # float comparison (120 nodes, 15.532 days), which the model's rounding refused (1,554 time units against
+    # 1,553), so no Gaudi 3 pool was left and the plan cost 300 M against 233 M at a 14.1-day deadline.
+    base = {"workloads": [{"kind": "training", "params": "70B", "tokens": "2T"}],
+            "buyer": {"country": "US", "date": "2024-06-01"}, "alternatives": 0, "accept_license_risk": False,
+            "objective": "min_cost"}
+    tight = _solve_real({**base, "workloads": [{**base["workloads"][0], "deadline_days": 14.125}]})
+    for days in (14.125 * 1.1, 15.5317, 15.54, 16.0):
+        loose = _solve_real({**base, "workloads": [{**base["workloads"][0], "deadline_days": days}]})
+        assert tight.status.ok and loose.status.ok
+        assert loose.objective is not None and tight.objective is not None
+        assert loose.objective <= tight.objective, (days, tight.cost, loose.cost)
+        assert loose.makespan_days is not None and meets_deadline(loose.makespan_days, days)
+
+
+def test_deadlines_are_met_as_the_model_rounds_them() -> None:
+    assert not meets_deadline(15.531710836958307, 15.5375)  # 1,554 units (rounded up) against 1,553 (down)
+    assert meets_deadline(15.52, 15.5375)
+    assert meets_deadline(15.53, 15.53)  # exact multiples stay exact
+    assert not meets_deadline(15.5300001, 15.53)

@@ -201,3 +201,17 @@ def test_fabric_availability(catalog: Catalog, engine: ComplianceEngine, cache: 
     plan = recommend(cat2, load_engine(cat2), PurchaseRequest.model_validate(only_h20))
     assert plan.status == "infeasible"
     assert any(e.category == "fabric" for e in plan.excluded)
+
+
+def test_considered_pools_meet_the_deadline_less_the_lead_time(catalog: Catalog, engine: ComplianceEngine,
+                                                               cache: EstimateCache) -> None:
+    # Before, the table of considered parts judged pools against the deadline and not the days left after the lead
+    # time: with 0.5 of 10 days left it listed an A800 pool "feasible" at 1.5 days, cheaper than the chosen plan.
+    plan = _plan(catalog, engine, cache, {
+        "workloads": [{"kind": "training", "params": "1B", "tokens": "0.02T", "deadline_days": 10}],
+        "buyer": {"country": "US", "date": "2025-08-01"}, "objective": "min_cost", "lead_time_days": 9.5})
+    rows = [r for r in plan.considered if r.status in ("chosen", "feasible")]  # type: ignore[attr-defined]
+    assert len(rows) >= 3
+    for row in rows:
+        assert row.time_days is not None and row.time_days <= 0.5, (row.sku, row.time_days)
+        assert row.total_cost >= plan.total_cost  # type: ignore[attr-defined]  # min_cost: nothing cheaper meets it
