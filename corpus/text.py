@@ -156,11 +156,9 @@ class Tokenizer:
                 return self._jieba
             import jieba
 
-            jieba.setLogLevel(logging.WARNING)
+            freq, total = _main_dictionary(self._cache_dir)
             tok: Any = jieba.Tokenizer()
-            if self._cache_dir is not None:
-                tok.tmp_dir = str(self._cache_dir)
-            tok.initialize()
+            tok.FREQ, tok.total, tok.initialized = dict(freq), total, True  # a copy: add_word changes it
             for word in self._user_words:
                 tok.add_word(word, freq=max(tok.suggest_freq(word), 2_000))
             self._jieba = tok
@@ -290,6 +288,30 @@ class Tokenizer:
     def cjk_words(self, run: str) -> list[str]:
         """Words of a CJK run by jieba (accurate mode), stop words kept; used by the hashing embedding."""
         return list(self._cut(run, False))
+
+
+_main_lock = threading.Lock()
+_main: tuple[dict[str, int], int] | None = None
+
+
+def _main_dictionary(cache_dir: Path | None) -> tuple[dict[str, int], int]:
+    """The main dictionary of jieba (word frequencies and their total), loaded once per process and never changed.
+
+    Every tokenizer starts from the same one (only its own glossary words differ), and loading it costs ~0.5 s: a
+    process that opened several data folders (or a test run, one folder per test) paid that for each.
+    """
+    global _main
+    with _main_lock:
+        if _main is None:
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            tok: Any = jieba.Tokenizer()
+            if cache_dir is not None:
+                tok.tmp_dir = str(cache_dir)  # jieba's own file cache of the parsed dictionary
+            tok.initialize()
+            _main = (tok.FREQ, tok.total)
+        return _main
 
 
 @lru_cache(maxsize=8)

@@ -6,6 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
+from corpus import text
 from corpus.embeddings import HashingEmbedder
 from corpus.glossary import Glossary
 from corpus.index import make_chroma_client, open_index
@@ -104,3 +107,21 @@ def test_a_search_that_loads_jieba_primes_the_cache_again(tmp_path: Path, glossa
     assert {"s:性能密度", "a:性能密度", "s:的性能密度是多少"} <= set(cuts)
     title = next(r.title for r in index._current().records)
     assert all(f"s:{m}" in cuts for m in __import__("re").findall("[\u4e00-\u9fff]+", title.lower()))
+
+
+def test_tokenizers_share_jiebas_dictionary_but_not_their_words(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """jieba's main dictionary is read once per process (~0.5 s each time before, for every data folder); each
+    tokenizer adds its own glossary words to its own copy."""
+    import jieba
+
+    Tokenizer(None).words("预热")  # this process's dictionary is loaded (by this or an earlier test)
+    loads: list[object] = []
+    monkeypatch.setattr(jieba.Tokenizer, "initialize", lambda self, *a: loads.append(self))
+    term = "甲乙丙丁戊"
+    with_term = Tokenizer(tmp_path / "a", (term,))
+    without = Tokenizer(tmp_path / "b", ())
+    assert term in with_term.words(f"这是{term}的说明") and term not in without.words(f"这是{term}的说明")
+    assert with_term.jieba_loaded and without.jieba_loaded and loads == []  # no tokenizer read the file again
+    main_words, _ = text._main_dictionary(None)
+    assert term not in main_words  # the shared dictionary is never changed
