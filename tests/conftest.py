@@ -34,21 +34,39 @@ def _command_once(app: typer.Typer):  # type: ignore[no-untyped-def]
 typer.testing._get_command = _command_once  # type: ignore[assignment]
 
 
-@pytest.fixture(autouse=True)
-def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Strip PROCURE_* variables so tests never see a developer's settings; keep caches in temp folders."""
+def _clean(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
     for key in list(os.environ):
         if key.startswith("PROCURE_"):
             monkeypatch.delenv(key)
     for key in ("COLUMNS", "LINES"):  # xdist workers start with COLUMNS=80, LINES=24: the CLI would wrap at 80
         monkeypatch.delenv(key, raising=False)
-    data = tmp_path_factory.mktemp("procure-data")
     monkeypatch.setenv("PROCURE_DATA_DIR", str(data))
     monkeypatch.setenv("PROCURE_WARM_INDEX", "false")  # tests that need the index open it themselves
     from service.settings import get_settings
 
     get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def clean_session_environ(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The same clean environment for module- and session-scoped fixtures, which are set up before the per-test one.
+
+    Without it an app a module builds once saw the developer's PROCURE_* settings and the default data folder, and
+    warmed its index in the background (the default), ~20 CPU-s of a parallel run spent indexing the shipped corpus
+    for apps whose tests never searched.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        _clean(mp, tmp_path_factory.mktemp("procure-session-data"))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Strip PROCURE_* variables so tests never see a developer's settings; keep caches in temp folders."""
+    _clean(monkeypatch, tmp_path_factory.mktemp("procure-data"))
     yield
+    from service.settings import get_settings
+
     get_settings.cache_clear()
 
 
