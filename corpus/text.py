@@ -145,6 +145,7 @@ class Tokenizer:
         self._dirty = False
         self._local = threading.local()
         self._signature = ""
+        self._words_key: str | None = None
 
     # ------------------------------------------------------------------ jieba
 
@@ -164,6 +165,15 @@ class Tokenizer:
             self._jieba = tok
             self._ready = True
             return tok
+
+    @property
+    def words_key(self) -> str:
+        """Identifies this tokenizer's glossary words: tokenizers with the same key cut every text the same way."""
+        if self._words_key is None:
+            import hashlib
+
+            self._words_key = hashlib.sha256("\n".join(self._user_words).encode("utf-8")).hexdigest()
+        return self._words_key
 
     @property
     def jieba_loaded(self) -> bool:

@@ -72,3 +72,20 @@ def test_chroma_adapter_round_trip(tokenizer: Tokenizer) -> None:
     rebuilt = ChromaEmbeddingFunction.build_from_config(fn.get_config())
     with pytest.raises(IndexUnavailableError, match="reopened without"):
         rebuilt(["x"])
+
+
+def test_a_passage_is_embedded_once_per_process_and_glossary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every fresh data folder indexes the same shipped passages: the second index reuses the vectors, but only
+    for the same dimensions and glossary words (which change the cuts), and never hands out its own rows."""
+    texts = ["昇腾910B 的显存带宽 1.6 TB/s (a remembered passage)", "H20 memory bandwidth 4.0 TB/s, remembered"]
+    first = HashingEmbedder(Tokenizer(tmp_path / "a", ("显存带宽",)), 256).embed_documents(texts)
+    made: list[str] = []
+    original = HashingEmbedder._embed
+    monkeypatch.setattr(HashingEmbedder, "_embed", lambda self, t: made.append(t) or original(self, t))
+    again = HashingEmbedder(Tokenizer(tmp_path / "b", ("显存带宽",)), 256).embed_documents(texts)
+    assert made == [] and np.array_equal(first, again)
+    again[0, :] = 0.0  # the caller's copy
+    assert np.array_equal(HashingEmbedder(Tokenizer(None, ("显存带宽",)), 256).embed_documents(texts), first)
+    HashingEmbedder(Tokenizer(None, ("带宽",)), 256).embed_documents(texts)  # other words: computed again
+    HashingEmbedder(Tokenizer(None, ("显存带宽",)), 128).embed_documents(texts)  # other dimensions: too
+    assert made == texts + texts
