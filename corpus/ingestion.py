@@ -257,7 +257,7 @@ class IndexWriter:
             for i, c in enumerate(chunks):
                 if check is not None and i % CHECK_EVERY_CHUNKS == 0:
                     check()
-                tokens.append(self.tokenizer.words(index_text(doc, c)))
+                tokens.append(self.tokenizer.passage_words(index_text(doc, c)))
             pending.append(DocumentUpdate(doc, chunks, tokens))
             if not same:
                 (report.updated if old else report.added).append(doc.doc_id)

@@ -96,6 +96,9 @@ MAX_REMEMBERED_CUTS = 20_000
 """The cut cache stops growing at this many entries (a run in each mode counts twice)."""
 MAX_REMEMBERED_RUN = 64
 """Longer CJK runs are cut but never remembered (sentences of passages, not words of questions)."""
+MAX_REMEMBERED_PASSAGES = 5_000
+"""Indexed passages whose words a process keeps (:meth:`Tokenizer.passage_words`), about four shipped corpora."""
+_PASSAGE_WORDS: dict[tuple[str, str], tuple[str, ...]] = {}
 
 
 def _jieba_fingerprint() -> str:
@@ -294,6 +297,21 @@ class Tokenizer:
         if pos < len(norm):
             tokens.extend(ascii_tokens(norm[pos:]))
         return tokens
+
+    def passage_words(self, text: str) -> list[str]:
+        """:meth:`words` of a passage being indexed, remembered per process and glossary words.
+
+        Every fresh data folder indexes the same shipped passages; their sentences stay out of the cut cache (see
+        :meth:`transient`), so without this each folder cut them with jieba again.
+        """
+        key = (self.words_key, text)
+        got = _PASSAGE_WORDS.get(key)
+        if got is None:
+            got = tuple(self.words(text))
+            if len(_PASSAGE_WORDS) >= MAX_REMEMBERED_PASSAGES:
+                _PASSAGE_WORDS.clear()
+            _PASSAGE_WORDS[key] = got
+        return list(got)
 
     def cjk_words(self, run: str) -> list[str]:
         """Words of a CJK run by jieba (accurate mode), stop words kept; used by the hashing embedding."""

@@ -125,3 +125,18 @@ def test_tokenizers_share_jiebas_dictionary_but_not_their_words(tmp_path: Path,
     assert with_term.jieba_loaded and without.jieba_loaded and loads == []  # no tokenizer read the file again
     main_words, _ = text._main_dictionary(None)
     assert term not in main_words  # the shared dictionary is never changed
+
+
+def test_indexed_passages_are_cut_once_per_process_and_glossary(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    passage = "华为昇腾910B的显存带宽为每秒1.6 TB，适合大模型训练（一段被记住的段落）。"
+    first = Tokenizer(tmp_path / "a", ("显存带宽",)).passage_words(passage)
+    assert first == Tokenizer(None, ("显存带宽",)).words(passage)
+    cuts: list[str] = []
+    original = Tokenizer._cut
+    monkeypatch.setattr(Tokenizer, "_cut", lambda self, run, mode: cuts.append(run) or original(self, run, mode))
+    again = Tokenizer(tmp_path / "b", ("显存带宽",))
+    assert again.passage_words(passage) == first and cuts == [] and not again.jieba_loaded
+    again.passage_words(passage).clear()  # the caller's copy
+    assert again.passage_words(passage) == first
+    assert Tokenizer(None, ("带宽",)).passage_words(passage) and cuts  # other glossary words: cut again
