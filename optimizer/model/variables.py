@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from optimizer.cpsat import cp_model
 from optimizer.table import Option, OptionTable
-from optimizer.units import MONEY_UNIT, POWER_UNIT_KW, THROUGHPUT_UNIT, TIME_UNIT_DAYS
+from optimizer.units import MONEY_UNIT, POWER_UNIT_KW, THROUGHPUT_UNIT, TIME_UNIT_DAYS, to_units
 
 RPS_SCALE = 1000.0
 """Inference capacity is counted in milli-requests per second."""
@@ -33,7 +33,7 @@ def to_int(option: Option) -> IntOption:
         option=option,
         cost=math.ceil(option.cost / MONEY_UNIT - 1e-9),
         power=math.ceil(option.power_kw / POWER_UNIT_KW - 1e-9),
-        days=None if option.days is None else math.ceil(option.days / TIME_UNIT_DAYS - 1e-9),
+        days=None if option.days is None else to_units(option.days, TIME_UNIT_DAYS),  # as meets_deadline counts
         capacity=None if option.capacity_rps is None else int(option.capacity_rps * RPS_SCALE / THROUGHPUT_UNIT),
         throughput=None if option.tokens_per_s is None else int(option.tokens_per_s / TOKENS_SCALE),
     )
