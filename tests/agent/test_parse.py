@@ -229,3 +229,24 @@ def test_relative_followups_scale_the_field_they_name(lex: Lexicon) -> None:
 def test_share_in_tenths(lex: Lexicon) -> None:
     assert p("预算两亿，三个月，训练一个670亿参数的模型，至少六成国产", lex).request.min_domestic_share == 0.6
     assert p("国产占比不低于七成，预算1亿训练13B", lex).request.min_domestic_share == 0.7
+
+
+@pytest.mark.parametrize("question", [
+    "深圳一家云服务商想在2026年3月购买英伟达H200，可以吗？",
+    "我们打算采购H20，合法吗？",
+    "A cloud provider in Shenzhen wants to buy NVIDIA H200s in March 2026, is that OK?",
+    "We plan to import B200s to Vietnam next year, would that be legal?",
+])
+def test_a_purchase_then_is_it_allowed_is_a_compliance_question(lex: Lexicon, question: str) -> None:
+    # Found by a buyer check: the first was read as a serving plan ("云服务商") and answered with a clarification.
+    parsed = parse_question(question, lex, today=TODAY)
+    assert parsed.intent == "compliance", parsed.intent
+    assert parsed.request.skus
+
+
+@pytest.mark.parametrize("question", [
+    "预算5000万元，训练一个700亿参数的模型，买什么可以？",
+    "Best cluster to buy for a 70B model on 1.4T tokens within 90 days, budget $7M; is that possible with B200s?",
+])
+def test_a_plan_question_stays_a_plan(lex: Lexicon, question: str) -> None:
+    assert parse_question(question, lex, today=TODAY).intent == "recommend"

@@ -113,7 +113,11 @@ _COMPLIANCE = re.compile(r"(allowed|permitted|compliant|compliance|legal(?:ly)?|
                          r"(?:buy|use|import))\b|export[- ]?control\w*|licen[cs]e"
                          r"[ds]?\b|licen[cs]ing|\beccn\b|\btpp\b|performance density|性能密度|总体处理性能|3a090|controlled|restricted|sanction\w*|can (?:i|we|they|a"
                          r" buyer|[\w -]{0,30}?) (?:buy|import|purchase|get|ship|export)|合规|允许|许可|管制|出口|"
-                         r"(?:能否|能不能|可以|可否|能|是否能|是否可以)(?:购买|采购|买|进口)|可否|受限|禁售|禁运|违规)", re.I)
+                         r"(?:能否|能不能|可以|可否|能|是否能|是否可以)(?:购买|采购|买|进口)|可否|受限|禁售|禁运|违规|"
+                         # the purchase first, the question after it: "想购买H200，可以吗？", "buy H200s, is that OK?"
+                         r"(?:购买|采购|买|进口)[^。？?!！]{0,30}?(?:可以|行|能行|合法|允许)(?:吗|么|嘛)|"
+                         r"(?:buy|purchase|import)\b[^.?!]{0,40}?\b(?:is (?:that|it|this)|would (?:that|it) be) "
+                         r"(?:ok|okay|fine|allowed|legal|possible)\b)", re.I)
 # the buyer opts in to parts that need a licence ("what if we accept the licence risk?", "需要许可证也可以")
 _ACCEPT_RISK = re.compile(
     r"(accept\w*|tak\w+\s+on|tak\w+|live\s+with|bear\w*)\s+(?:the\s+|a\s+|any\s+)?licen[cs]e[-\s]*risk|"
